@@ -1,0 +1,302 @@
+package loaders
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/survey"
+)
+
+// Survey is a survey workbook that passed validation.
+type Survey struct {
+	File         string
+	SHA256       string
+	Size         int64
+	FiscalYear   int
+	Level        indicators.Level
+	EntityCode   string
+	RulebookHash string // the rulebook the answers were validated against
+	StampedHash  string // the rulebook hash stamped in the template
+	Answers      []Answer
+}
+
+// Answer is one answered (or blank) sub-item.
+type Answer struct {
+	ItemID string
+	Text   string  // normalised text, "" when blank
+	Num    float64 // 1/0 for yes/no, the number otherwise
+	Blank  bool
+	Cell   string // e.g. 回答!F12
+}
+
+// Expect is what the reader checks a survey against.
+type Expect struct {
+	FiscalYear int
+	Level      indicators.Level
+	// Entity reports whether code is a known entity of the level (nil accepts any).
+	Entity func(code string) bool
+}
+
+// Limits that bound what an upload can make the reader inflate.
+const (
+	MaxUnzipSize    = 64 << 20
+	MaxUnzipXMLSize = 16 << 20
+)
+
+// ReadSurvey reads and validates a survey workbook. A bad workbook yields a *Rejection listing
+// every problem; nothing of it is to be stored.
+func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) (*Survey, error) {
+	sum := sha256.Sum256(data)
+	sv := &Survey{File: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
+	var probs []Problem
+	add := func(p Problem) { p.File = name; probs = append(probs, p) }
+	reject := func() error { return &Rejection{File: name, Problems: probs} }
+
+	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		RawCellValue: true, UnzipSizeLimit: MaxUnzipSize, UnzipXMLSizeLimit: MaxUnzipXMLSize,
+	})
+	if err != nil {
+		add(Problem{Code: ErrNotWorkbook, MessageJA: "Excelブック（.xlsx）として読み込めません。", MessageEN: "not a readable .xlsx workbook: " + err.Error()})
+		return nil, reject()
+	}
+	defer f.Close()
+
+	stamp, err := readStamp(f)
+	if err != nil || stamp[survey.StampForm] != survey.FormName {
+		add(Problem{Code: ErrStamp, Sheet: survey.SheetStamp,
+			MessageJA: "kofukinの調査票様式ではありません（様式情報が見つかりません）。配布された様式を使用してください。",
+			MessageEN: "not a kofukin survey template: the hidden stamp sheet is missing or altered"})
+		return nil, reject()
+	}
+	fy, _ := strconv.Atoi(stamp[survey.StampFiscalYear])
+	sv.FiscalYear = fy
+	sv.Level = indicators.Level(stamp[survey.StampLevel])
+	sv.StampedHash = stamp[survey.StampRulebookHash]
+	if want.FiscalYear != 0 && fy != want.FiscalYear {
+		add(Problem{Code: ErrFiscalYear, Sheet: survey.SheetStamp, Expected: strconv.Itoa(want.FiscalYear), Found: strconv.Itoa(fy),
+			MessageJA: fmt.Sprintf("この調査票は%d年度の様式です。%d年度の様式を使用してください。", fy, want.FiscalYear),
+			MessageEN: fmt.Sprintf("this is the FY%d template; use FY%d", fy, want.FiscalYear)})
+	}
+	if want.Level != "" && sv.Level != want.Level {
+		add(Problem{Code: ErrLevel, Sheet: survey.SheetStamp, Expected: string(want.Level), Found: string(sv.Level),
+			MessageJA: fmt.Sprintf("この調査票は%s用の様式です。%s用の様式を使用してください。", sv.Level.LabelJA(), want.Level.LabelJA()),
+			MessageEN: fmt.Sprintf("this is the %s template; use the %s template", sv.Level, want.Level)})
+	}
+	if len(probs) > 0 {
+		return nil, reject()
+	}
+	rb, err := lib.Get(fy, sv.Level)
+	if err != nil {
+		add(Problem{Code: ErrRulebook, Sheet: survey.SheetStamp, Found: fmt.Sprintf("%d/%s", fy, sv.Level),
+			MessageJA: fmt.Sprintf("%d年度・%s用の評価指標が登録されていません。", fy, sv.Level.LabelJA()),
+			MessageEN: err.Error()})
+		return nil, reject()
+	}
+	sv.RulebookHash = rb.Hash
+
+	if idx, _ := f.GetSheetIndex(survey.SheetAnswers); idx < 0 {
+		add(Problem{Code: ErrSheetMissing, Sheet: survey.SheetAnswers, Expected: survey.SheetAnswers,
+			MessageJA: "「" + survey.SheetAnswers + "」シートがありません。シート名を変更しないでください。",
+			MessageEN: "the answer sheet " + survey.SheetAnswers + " is missing"})
+		return nil, reject()
+	}
+	rows, err := f.Rows(survey.SheetAnswers)
+	if err != nil {
+		add(Problem{Code: ErrNotWorkbook, Sheet: survey.SheetAnswers, MessageJA: "「回答」シートを読み込めません。", MessageEN: err.Error()})
+		return nil, reject()
+	}
+	defer rows.Close()
+
+	stampCode := stamp[survey.StampEntityCode]
+	var header map[string]int
+	seen := map[string]string{}
+	rowNo := 0
+	for rows.Next() {
+		rowNo++
+		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			add(Problem{Code: ErrNotWorkbook, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("A%d", rowNo), MessageJA: "行を読み込めません。", MessageEN: err.Error()})
+			break
+		}
+		if header == nil {
+			if len(cols) >= 2 && NormalizeText(cols[0]) == survey.LabelEntityCode {
+				code, p := readEntityCode(cols[1], stampCode, want)
+				if p != nil {
+					p.Sheet, p.Cell = survey.SheetAnswers, fmt.Sprintf("B%d", rowNo)
+					add(*p)
+				}
+				sv.EntityCode = code
+			}
+			if h := findHeader(cols); h != nil {
+				header = h
+				if missing := missingColumns(h); len(missing) > 0 {
+					add(Problem{Code: ErrHeader, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("A%d", rowNo),
+						Expected: strings.Join(survey.Columns, ","), Found: strings.Join(cols, ","),
+						MessageJA: "見出し行の列（" + strings.Join(missing, "・") + "）が見つかりません。列を削除・変更しないでください。",
+						MessageEN: "header row lacks column(s) " + strings.Join(missing, ", ")})
+					return nil, reject()
+				}
+			}
+			continue
+		}
+		cell := func(h string) (string, string) {
+			i := header[h]
+			ref, _ := excelize.CoordinatesToCellName(i+1, rowNo)
+			if i < len(cols) {
+				return cols[i], ref
+			}
+			return "", ref
+		}
+		id, idRef := cell(survey.ColItemID)
+		id = NormalizeText(id)
+		if id == "" {
+			continue
+		}
+		it, ok := rb.Item(id)
+		if !ok || it.Source != indicators.SourceSelf {
+			add(Problem{Code: ErrItemUnknown, Sheet: survey.SheetAnswers, Cell: idRef, Item: id, Found: id,
+				MessageJA: "項目ID「" + id + "」はこの年度の評価指標にありません。項目IDを変更しないでください。",
+				MessageEN: "item id " + id + " is not in this year's rulebook"})
+			continue
+		}
+		if prev, dup := seen[id]; dup {
+			add(Problem{Code: ErrItemDuplicate, Sheet: survey.SheetAnswers, Cell: idRef, Item: id,
+				MessageJA: "項目ID「" + id + "」が重複しています（" + prev + " と同じ）。",
+				MessageEN: "item " + id + " appears twice (also at " + prev + ")"})
+			continue
+		}
+		seen[id] = idRef
+		if q, qRef := cell(survey.ColQuestion); NormalizeText(q) != NormalizeText(it.Question) {
+			add(Problem{Code: ErrTemplateChanged, Sheet: survey.SheetAnswers, Cell: qRef, Item: id, Expected: it.Question, Found: q,
+				MessageJA: "設問の文言が様式と異なります。「回答」列以外は変更しないでください。",
+				MessageEN: "the question text differs from the template; only the answer column may be edited"})
+		}
+		raw, ref := cell(survey.ColAnswer)
+		a, p := parseAnswer(it, raw)
+		a.ItemID, a.Cell = id, survey.SheetAnswers+"!"+ref
+		if p != nil {
+			p.Sheet, p.Cell, p.Item = survey.SheetAnswers, ref, id
+			add(*p)
+			continue
+		}
+		sv.Answers = append(sv.Answers, a)
+	}
+	if header == nil {
+		add(Problem{Code: ErrHeader, Sheet: survey.SheetAnswers, Expected: strings.Join(survey.Columns, ","),
+			MessageJA: "「回答」シートに見出し行（項目ID・回答 など）が見つかりません。",
+			MessageEN: "no header row (項目ID, 回答 …) found on the answer sheet"})
+	}
+	if sv.EntityCode == "" && header != nil {
+		add(Problem{Code: ErrEntity, Sheet: survey.SheetAnswers, Cell: "B2",
+			MessageJA: "団体コードが見つかりません。", MessageEN: "entity code not found"})
+	}
+	for _, it := range rb.SelfItems() {
+		if _, ok := seen[it.ID]; !ok && header != nil {
+			add(Problem{Code: ErrItemMissing, Sheet: survey.SheetAnswers, Item: it.ID, Expected: it.ID,
+				MessageJA: "項目ID「" + it.ID + "」の行がありません。行を削除しないでください。",
+				MessageEN: "the row of item " + it.ID + " is missing"})
+		}
+	}
+	if len(probs) > 0 {
+		return nil, reject()
+	}
+	return sv, nil
+}
+
+func readStamp(f *excelize.File) (map[string]string, error) {
+	rows, err := f.GetRows(survey.SheetStamp, excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, r := range rows {
+		if len(r) >= 2 {
+			m[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
+		}
+	}
+	return m, nil
+}
+
+// readEntityCode normalises the visible entity code and checks it against the stamp and the
+// entity list. A code that lost its leading zero (Excel stored it as a number) is restored only when
+// the check digit proves it.
+func readEntityCode(raw, stampCode string, want Expect) (string, *Problem) {
+	code := NormalizeText(raw)
+	if len(code) == 5 && CheckDigitOK("0"+code) {
+		code = "0" + code
+	}
+	if code != stampCode {
+		return code, &Problem{Code: ErrEntity, Expected: stampCode, Found: code,
+			MessageJA: "団体コード「" + code + "」が様式に記録された団体コード「" + stampCode + "」と一致しません。自団体用の様式を使用してください。",
+			MessageEN: "entity code " + code + " does not match the template's stamped code " + stampCode}
+	}
+	if !CheckDigitOK(code) || (want.Entity != nil && !want.Entity(code)) {
+		return code, &Problem{Code: ErrEntity, Found: code,
+			MessageJA: "団体コード「" + code + "」は登録されていない団体です。",
+			MessageEN: "entity code " + code + " is not a known " + string(want.Level)}
+	}
+	return code, nil
+}
+
+func findHeader(cols []string) map[string]int {
+	h := map[string]int{}
+	for i, c := range cols {
+		h[NormalizeText(c)] = i
+	}
+	_, a := h[survey.ColItemID]
+	_, b := h[survey.ColAnswer]
+	if a && b {
+		return h
+	}
+	return nil
+}
+
+func missingColumns(h map[string]int) []string {
+	var m []string
+	for _, c := range []string{survey.ColItemID, survey.ColQuestion, survey.ColAnswer} {
+		if _, ok := h[c]; !ok {
+			m = append(m, c)
+		}
+	}
+	return m
+}
+
+// parseAnswer reads one answer cell according to its item's rule.
+func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
+	t := NormalizeText(raw)
+	if t == "" {
+		return Answer{Blank: true}, nil
+	}
+	if it.Rule.Type == indicators.RuleYesNo {
+		yes, ok := ParseYesNo(t)
+		if !ok {
+			return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: "はい／いいえ", Found: raw,
+				MessageJA: "「はい」又は「いいえ」で回答してください（入力値：「" + raw + "」）。",
+				MessageEN: "answer yes or no (はい/いいえ); found " + strconv.Quote(raw)}
+		}
+		if yes {
+			return Answer{Text: survey.Yes, Num: 1}, nil
+		}
+		return Answer{Text: survey.No, Num: 0}, nil
+	}
+	v, ok := ParseNumber(t)
+	if !ok {
+		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: raw,
+			MessageJA: "数値で回答してください（入力値：「" + raw + "」）。",
+			MessageEN: "answer with a number; found " + strconv.Quote(raw)}
+	}
+	r := it.Rule
+	if (r.Min != nil && v < *r.Min) || (r.Max != nil && v > *r.Max) {
+		return Answer{}, &Problem{Code: ErrAnswerRange, Expected: survey.HowToAnswer(it), Found: raw,
+			MessageJA: "回答が範囲外です（" + survey.HowToAnswer(it) + "、入力値：「" + raw + "」）。",
+			MessageEN: "answer out of range; found " + strconv.Quote(raw)}
+	}
+	return Answer{Text: strconv.FormatFloat(v, 'f', -1, 64), Num: v}, nil
+}

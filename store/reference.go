@@ -1,0 +1,128 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/kofukin/kofukin/loaders"
+)
+
+// ReferenceFile names a reference file and its content hash.
+type ReferenceFile struct {
+	Name   string
+	SHA256 string
+}
+
+// FirstGrantYear is the first fiscal year of the grants (推進 since FY2018); the shipped entity list
+// is asserted valid from then (the municipal map has not changed since).
+const FirstGrantYear = 2018
+
+// HasPopulation reports whether population figures exist for fy.
+func (s *Store) HasPopulation(ctx context.Context, fy int) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM populations WHERE fiscal_year = ?`, fy).Scan(&n)
+	return n > 0, err
+}
+
+// LoadReference records the entities of ref that are not yet known, valid from validFrom, and
+// their population for fiscal year fy (unless fy already has population figures), in one
+// transaction. It returns how many entities and population rows were added.
+func (s *Store) LoadReference(ctx context.Context, fy, validFrom int, file ReferenceFile, ref *loaders.Reference, source string) (entities, pops int, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		known := map[string]bool{}
+		rows, err := c.conn.QueryContext(ctx, `SELECT DISTINCT code FROM entities`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var code string
+			if err := rows.Scan(&code); err != nil {
+				rows.Close()
+				return err
+			}
+			known[code] = true
+		}
+		rows.Close()
+		var ents [][]driver.Value
+		for _, e := range ref.Entities {
+			if known[e.Code] {
+				continue
+			}
+			ents = append(ents, []driver.Value{e.Code, e.Level, e.PrefectureCode, nil, e.NameJA, e.NameKana, e.NameEN, e.TypeJA, int32(validFrom), nil, file.Name})
+		}
+		if err := c.appendRows("entities", ents); err != nil {
+			return err
+		}
+		var have int
+		if err := c.queryRow(`SELECT count(*) FROM populations p JOIN entities e ON e.code = p.code WHERE p.fiscal_year = ? AND e.level = ?`,
+			fy, levelOf(ref)).Scan(&have); err != nil {
+			return err
+		}
+		var ps [][]driver.Value
+		if have == 0 {
+			for _, p := range ref.Populations {
+				ps = append(ps, []driver.Value{p.Code, int32(fy), p.Total, p.Age40to64, p.Age65Plus, p.Age75Plus, p.ReferenceDate, source})
+			}
+		}
+		if err := c.appendRows("populations", ps); err != nil {
+			return err
+		}
+		if _, err := c.exec(`INSERT INTO reference_files VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			file.Name, file.SHA256, fy, s.Now().UTC(), len(ref.Entities)); err != nil {
+			return err
+		}
+		entities, pops = len(ents), len(ps)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load reference %s: %w", file.Name, err)
+	}
+	return entities, pops, nil
+}
+
+func levelOf(ref *loaders.Reference) string {
+	if len(ref.Entities) == 0 {
+		return ""
+	}
+	return ref.Entities[0].Level
+}
+
+// EntityInfo is what the pipeline needs to know of one entity for a fiscal year.
+type EntityInfo struct {
+	Code           string
+	Level          string
+	PrefectureCode string
+	PrefectureName string
+	NameJA         string
+	TypeJA         string
+	Population     int64
+	Age65Plus      int64
+}
+
+// Entities lists the entities of a level valid in fy, with their population for fy, ordered by
+// code.
+func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT e.code, e.level, e.prefecture_code, coalesce(pr.name_ja, ''), e.name_ja, coalesce(e.type_ja, ''),
+		       coalesce(p.population_total, 0), coalesce(p.population_65plus, 0)
+		FROM entities e
+		LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ?
+		LEFT JOIN entities pr ON pr.level = 'prefecture' AND pr.prefecture_code = e.prefecture_code
+		     AND pr.valid_from_fy <= ? AND (pr.valid_to_fy IS NULL OR pr.valid_to_fy >= ?)
+		WHERE e.level = ? AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
+		ORDER BY e.code`, fy, fy, fy, level, fy, fy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EntityInfo
+	for rows.Next() {
+		var e EntityInfo
+		if err := rows.Scan(&e.Code, &e.Level, &e.PrefectureCode, &e.PrefectureName, &e.NameJA, &e.TypeJA, &e.Population, &e.Age65Plus); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,124 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Run kinds and statuses.
+const (
+	KindScore    = "score"
+	KindAllocate = "allocate"
+	KindExport   = "export"
+
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+)
+
+// Run is one recorded run.
+type Run struct {
+	ID         int64
+	Kind       string
+	FiscalYear int
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string
+	Parameters string
+	Manifest   string
+	Summary    string
+	Error      string
+}
+
+// StartRun records the start of a run with its parameters and returns its id.
+func (s *Store) StartRun(ctx context.Context, kind string, fy int, params any) (int64, error) {
+	p, err := json.Marshal(params)
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := s.DB.QueryRowContext(ctx, `SELECT nextval('run_id_seq')`).Scan(&id); err != nil {
+		return 0, err
+	}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO runs (id, kind, fiscal_year, started_at, status, parameters) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, kind, fy, s.Now().UTC(), RunRunning, string(p))
+	if err != nil {
+		return 0, fmt.Errorf("start %s run: %w", kind, err)
+	}
+	return id, nil
+}
+
+// FinishRun records the end of a run: its manifest and summary when it succeeded, its error when
+// runErr is not nil.
+func (s *Store) FinishRun(ctx context.Context, id int64, manifest any, summary string, runErr error) error {
+	status, errText := RunSucceeded, ""
+	if runErr != nil {
+		status, errText = RunFailed, runErr.Error()
+	}
+	var m any
+	if manifest != nil {
+		b, err := json.Marshal(manifest)
+		if err != nil {
+			return err
+		}
+		m = string(b)
+	}
+	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET finished_at = ?, status = ?, manifest = ?, summary = ?, error = ? WHERE id = ?`,
+		s.Now().UTC(), status, m, summary, errText, id)
+	return err
+}
+
+// LatestRun returns the newest succeeded run of a kind for a fiscal year.
+func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error) {
+	runs, err := s.runs(ctx, `WHERE kind = ? AND fiscal_year = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`, kind, fy)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("no succeeded %s run for fiscal year %d", kind, fy)
+	}
+	return &runs[0], nil
+}
+
+// GetRun returns one run by id.
+func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
+	runs, err := s.runs(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, fmt.Errorf("no run %d", id)
+	}
+	return &runs[0], nil
+}
+
+// Runs lists every run, newest first.
+func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	return s.runs(ctx, `ORDER BY id DESC`)
+}
+
+func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]Run, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, kind, fiscal_year, started_at, finished_at, status, parameters,
+		coalesce(manifest, ''), coalesce(summary, ''), coalesce(error, '') FROM runs `+tail, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Run
+	for rows.Next() {
+		var r Run
+		var fin sql.NullTime
+		if err := rows.Scan(&r.ID, &r.Kind, &r.FiscalYear, &r.StartedAt, &fin, &r.Status, &r.Parameters, &r.Manifest, &r.Summary, &r.Error); err != nil {
+			return nil, err
+		}
+		if fin.Valid {
+			t := fin.Time
+			r.FinishedAt = &t
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,78 @@
+// Package survey defines the layout of the survey workbook (調査票) that reporting bodies fill in:
+// its sheet names, header labels and stamp keys, shared by the template writer (exporters) and the
+// reader (loaders) so that the two always agree.
+package survey
+
+import (
+	"fmt"
+
+	"github.com/kofukin/kofukin/indicators"
+)
+
+// Sheet names.
+const (
+	SheetGuide   = "記入要領"
+	SheetAnswers = "回答"
+	SheetStamp   = "_stamp" // hidden; key/value pairs in columns A and B
+)
+
+// Column headers of the answer table, found by text when reading.
+const (
+	ColItemID    = "項目ID"
+	ColGoal      = "目標"
+	ColIndicator = "指標"
+	ColBranch    = "枝番"
+	ColQuestion  = "設問"
+	ColAnswer    = "回答"
+	ColHow       = "回答方法"
+	ColPoints    = "配点"
+	ColNotes     = "留意点"
+)
+
+// Columns lists the answer table's headers in template order.
+var Columns = []string{ColItemID, ColGoal, ColIndicator, ColBranch, ColQuestion, ColAnswer, ColHow, ColPoints, ColNotes}
+
+// Labels of the entity block above the table (label in column A, value in column B).
+const (
+	LabelEntityCode = "団体コード"
+	LabelEntityName = "団体名"
+	LabelFiscalYear = "年度"
+)
+
+// HeaderRow is the row of the answer table's header in templates (readers search for it).
+const HeaderRow = 6
+
+// Stamp keys.
+const (
+	StampForm         = "form"
+	StampFiscalYear   = "fiscal_year"
+	StampLevel        = "level"
+	StampRulebookHash = "rulebook_hash"
+	StampEntityCode   = "entity_code"
+	// FormName is the value of the form key: what the workbook is.
+	FormName = "kofukin-survey/1"
+)
+
+// Yes and No are the answers written for yes/no items.
+const (
+	Yes = "はい"
+	No  = "いいえ"
+)
+
+// HowToAnswer describes in Japanese the allowed answers of an item.
+func HowToAnswer(it *indicators.Item) string {
+	if it.Rule.Type == indicators.RuleYesNo {
+		return "「はい」又は「いいえ」を選択"
+	}
+	s := "数値"
+	if it.Unit != "" {
+		s += "（単位：" + it.Unit + "）"
+	}
+	switch r := it.Rule; {
+	case r.Min != nil && r.Max != nil:
+		s += fmt.Sprintf("、%s～%s", indicators.FormatPoints(*r.Min), indicators.FormatPoints(*r.Max))
+	case r.Min != nil:
+		s += fmt.Sprintf("、%s以上", indicators.FormatPoints(*r.Min))
+	}
+	return s
+}
