@@ -156,7 +156,7 @@ FROM (
 ) r
 `, lit(it.ID), pts.String(), PointsType, StatusUnanswered, status.String(), StatusNotMet,
 		lit("未回答のため順位付けの対象外 → 0点"), reason.String(),
-		lit("（上位"+num(lastTop(it.Rule.Bands))+"%の外）→ 0点"), lit(it.Unit), order)
+		lit("（上位"+num(lastTop(it.Rule.Bands))+"%圏外）→ 0点"), lit(it.Unit), order)
 }
 
 func lastTop(bands []Band) float64 {

@@ -68,8 +68,9 @@ type Rulebook struct {
 	Indicators []Indicator `json:"indicators"`
 
 	// Set by Parse.
-	File string `json:"-"`
-	Hash string `json:"-"` // hex SHA-256 of the file's bytes
+	File    string `json:"-"`
+	Hash    string `json:"-"` // hex SHA-256 of the file's bytes
+	Content []byte `json:"-"` // the file's bytes, stored with every run that uses it
 
 	items map[string]*Item
 	inds  map[string]*Indicator
@@ -158,6 +159,7 @@ func Parse(name string, data []byte) (*Rulebook, error) {
 	sum := sha256.Sum256(data)
 	rb.Hash = hex.EncodeToString(sum[:])
 	rb.File = name
+	rb.Content = data
 	if errs := rb.Check(); len(errs) > 0 {
 		return nil, &CheckError{File: name, Problems: errs}
 	}

@@ -131,6 +131,28 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 	return out, nil
 }
 
+// OutcomesYear reads the fiscal year of the first data row of an outcome CSV, so that the right
+// rulebook can be chosen before the file is validated.
+func OutcomesYear(data []byte) (int, bool) {
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	header, err := cr.Read()
+	if err != nil {
+		return 0, false
+	}
+	col := -1
+	for i, h := range header {
+		if NormalizeText(h) == OutcomeColFiscalYear {
+			col = i
+		}
+	}
+	rec, err := cr.Read()
+	if err != nil || col < 0 || col >= len(rec) {
+		return 0, false
+	}
+	fy, err := strconv.Atoi(NormalizeText(rec[col]))
+	return fy, err == nil
+}
+
 // WriteOutcomesHeader is the header line of an outcome CSV.
 func WriteOutcomesHeader(w io.Writer) error {
 	_, err := io.WriteString(w, strings.Join([]string{OutcomeColFiscalYear, OutcomeColCode, OutcomeColItem, OutcomeColValue}, ",")+"\n")

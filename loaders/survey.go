@@ -40,8 +40,9 @@ type Answer struct {
 type Expect struct {
 	FiscalYear int
 	Level      indicators.Level
-	// Entity reports whether code is a known entity of the level (nil accepts any).
-	Entity func(code string) bool
+	// Entity reports whether code is a known entity of the level in fiscal year fy (nil accepts
+	// any code with a valid check digit).
+	Entity func(fy int, level indicators.Level, code string) bool
 }
 
 // Limits that bound what an upload can make the reader inflate.
@@ -127,7 +128,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		}
 		if header == nil {
 			if len(cols) >= 2 && NormalizeText(cols[0]) == survey.LabelEntityCode {
-				code, p := readEntityCode(cols[1], stampCode, want)
+				code, p := readEntityCode(cols[1], stampCode, sv, want)
 				if p != nil {
 					p.Sheet, p.Cell = survey.SheetAnswers, fmt.Sprintf("B%d", rowNo)
 					add(*p)
@@ -227,7 +228,7 @@ func readStamp(f *excelize.File) (map[string]string, error) {
 // readEntityCode normalises the visible entity code and checks it against the stamp and the
 // entity list. A code that lost its leading zero (Excel stored it as a number) is restored only when
 // the check digit proves it.
-func readEntityCode(raw, stampCode string, want Expect) (string, *Problem) {
+func readEntityCode(raw, stampCode string, sv *Survey, want Expect) (string, *Problem) {
 	code := NormalizeText(raw)
 	if len(code) == 5 && CheckDigitOK("0"+code) {
 		code = "0" + code
@@ -237,10 +238,10 @@ func readEntityCode(raw, stampCode string, want Expect) (string, *Problem) {
 			MessageJA: "団体コード「" + code + "」が様式に記録された団体コード「" + stampCode + "」と一致しません。自団体用の様式を使用してください。",
 			MessageEN: "entity code " + code + " does not match the template's stamped code " + stampCode}
 	}
-	if !CheckDigitOK(code) || (want.Entity != nil && !want.Entity(code)) {
+	if !CheckDigitOK(code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
 		return code, &Problem{Code: ErrEntity, Found: code,
 			MessageJA: "団体コード「" + code + "」は登録されていない団体です。",
-			MessageEN: "entity code " + code + " is not a known " + string(want.Level)}
+			MessageEN: "entity code " + code + " is not a known " + string(sv.Level)}
 	}
 	return code, nil
 }

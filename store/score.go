@@ -4,6 +4,10 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"math"
+	"math/big"
+
+	"github.com/marcboeker/go-duckdb"
 
 	"github.com/kofukin/kofukin/indicators"
 )
@@ -67,8 +71,14 @@ func (s *Store) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, c
 	})
 }
 
-// pointsValue converts points to what the appender stores in a DECIMAL(9,2) column.
-func pointsValue(p float64) driver.Value { return p }
+// pointsValue converts points to what the appender stores in a DECIMAL(9,2) column (a float64
+// would be taken as the unscaled integer).
+func pointsValue(p float64) driver.Value { return centiValue(int64(math.Round(p * 100))) }
+
+// centiValue is a DECIMAL(9,2) value from hundredths.
+func centiValue(c int64) driver.Value {
+	return duckdb.Decimal{Width: 9, Scale: 2, Value: big.NewInt(c)}
+}
 
 // Score computes run runID for rulebook rb (registered beforehand) over the current submissions
 // of the rulebook's fiscal year and level, in one transaction: item points by the SQL the rulebook
@@ -112,12 +122,15 @@ func (s *Store) Score(ctx context.Context, runID int64, rb *indicators.Rulebook)
 		if _, err := c.exec(scoreTotalsSQL, runID); err != nil {
 			return fmt.Errorf("totals: %w", err)
 		}
-		if err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(avg(total), 0), coalesce(avg(rate), 0), coalesce(max(max_total), 0)
+		if err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(avg(CAST(total AS DOUBLE)), 0), coalesce(avg(rate), 0), coalesce(max(CAST(max_total AS DOUBLE)), 0)
 			FROM score_totals WHERE run_id = ?`, runID).Scan(&sum.Entities, &sum.Submitted, &sum.MeanTotal, &sum.MeanRate, &sum.MaxTotal); err != nil {
 			return err
 		}
 		if err := c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ?`, runID).Scan(&sum.ItemScores); err != nil {
 			return err
+		}
+		if _, err := c.exec(`INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, runID); err != nil {
+			return fmt.Errorf("inputs: %w", err)
 		}
 		rows, err := c.conn.QueryContext(ctx, `SELECT id, entity_code, kind, version, sha256 FROM kf_inputs ORDER BY id`)
 		if err != nil {

@@ -125,6 +125,17 @@ CREATE TABLE runs (
     error          VARCHAR
 );
 
+-- The submission versions a run read (its inputs), with their hashes.
+CREATE TABLE run_inputs (
+    run_id        BIGINT NOT NULL,
+    submission_id BIGINT NOT NULL,
+    entity_code   VARCHAR NOT NULL,
+    kind          VARCHAR NOT NULL,
+    version       INTEGER NOT NULL,
+    sha256        VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, submission_id)
+);
+
 -- Item-level points of a score run.
 CREATE TABLE item_scores (
     run_id      BIGINT NOT NULL,
@@ -194,5 +205,6 @@ CREATE TABLE allocations (
     amount_yen   BIGINT NOT NULL,
     floor_yen    BIGINT NOT NULL,       -- before the largest-remainder units
     extra_units  BIGINT NOT NULL,       -- units given by largest remainder
+    level        VARCHAR NOT NULL,      -- municipality | prefecture
     PRIMARY KEY (run_id, entity_code, grant_id)
 );

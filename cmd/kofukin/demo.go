@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"time"
+
+	"github.com/kofukin/kofukin/fixtures"
+)
+
+func cmdDemo(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("demo")
+	out := fs.String("out", "demo-out", "output folder: fixtures, database and workbooks")
+	db := fs.String("db", "", "DuckDB file (default: OUT/demo.duckdb, so that a demo never touches KOFUKIN_DB)")
+	fy := fs.Int("fy", 2026, "fiscal year (交付年度)")
+	seed := fs.Uint64("seed", 1, "random seed of the synthetic nation")
+	prefs := fs.String("prefectures", "", "comma-separated prefecture codes to limit the nation to (default: all 47)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *db == "" {
+		*db = filepath.Join(*out, "demo.duckdb")
+	}
+	lib, err := a.library()
+	if err != nil {
+		return err
+	}
+	rb, err := lib.Get(*fy, "municipality")
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	fixDir := filepath.Join(*out, "fixtures")
+	nation, err := fixtures.WriteNation(ctx, fixDir, rb, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
+	if err != nil {
+		return fmt.Errorf("fixtures: %w", err)
+	}
+	fixTime := time.Since(start)
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	res, err := r.Cycle(ctx, *fy, []string{fixDir}, *out)
+	if err != nil {
+		return err
+	}
+	w := a.stdout
+	if res.Ingest.Rejected > 0 {
+		printIngest(a, res.Ingest)
+	}
+	fmt.Fprintf(w, "kofukin demo — FY%d (%s), synthetic nation (seed %d)\n", *fy, rb.EraLabel, *seed)
+	fmt.Fprintf(w, "  fixtures:  %d municipal workbooks + outcome CSV (%d values) in %s (%.1fs)\n", nation.Workbooks, nation.OutcomeRows, fixDir, fixTime.Seconds())
+	fmt.Fprintf(w, "  ingest:    %s\n", res.Ingest.Summary())
+	fmt.Fprintf(w, "  score:     run %d: %d municipalities (%d submitted), mean %.2f / %g points (%.1f%%)\n",
+		res.Score.RunID, res.Score.Entities, res.Score.Submitted, res.Score.MeanTotal, res.Score.MaxTotal, 100*res.Score.MeanRate)
+	fmt.Fprintf(w, "  allocate:  run %d\n", res.Allocate.RunID)
+	for _, p := range res.Allocate.Pools {
+		fmt.Fprintf(w, "    %s: municipal pool %s yen, allocated %s yen (difference %d)\n", p.Grant.Short, yen(p.MunicipalYen), yen(res.Allocate.Allocated[p.Grant.ID]), p.MunicipalYen-res.Allocate.Allocated[p.Grant.ID])
+	}
+	for _, f := range res.Export.Files {
+		fmt.Fprintf(w, "  workbook:  %s\n", f)
+	}
+	fmt.Fprintf(w, "  database:  %s\n", *db)
+	fmt.Fprintf(w, "  time:      fixtures %.1fs", fixTime.Seconds())
+	for _, s := range res.Stages {
+		fmt.Fprintf(w, ", %s %.1fs", s.Name, s.Elapsed.Seconds())
+	}
+	fmt.Fprintf(w, "; total %.1fs\n", time.Since(start).Seconds())
+	if res.Ingest.Rejected > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%d file(s) rejected", res.Ingest.Rejected)}
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func cmdScore(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("score")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fy == 0 {
+		return &exitError{code: 2, msg: "score: --fy is required"}
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	res, err := r.Score(ctx, *fy)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "score: run %d, FY%d, %d municipalities (%d submitted), mean %.2f / %g points (%.1f%%), rulebook %s\n",
+		res.RunID, *fy, res.Entities, res.Submitted, res.MeanTotal, res.MaxTotal, 100*res.MeanRate, res.Rulebook.Hash[:12])
+	return nil
+}
+
+func cmdAllocate(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("allocate")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fy == 0 {
+		return &exitError{code: 2, msg: "allocate: --fy is required"}
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	res, err := r.Allocate(ctx, *fy)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "allocate: run %d (scores of run %d), FY%d\n", res.RunID, res.ScoreRunID, *fy)
+	for _, p := range res.Pools {
+		fmt.Fprintf(a.stdout, "  %s: budget %s yen, prefectures %s, municipal pool %s, allocated %s to %d municipalities (difference %d)\n",
+			p.Grant.Short, yen(p.Grant.BudgetYen), yen(p.PrefectureYen), yen(p.MunicipalYen), yen(res.Allocated[p.Grant.ID]), res.Entities,
+			p.MunicipalYen-res.Allocated[p.Grant.ID])
+	}
+	return nil
+}
+
+func cmdExport(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("export")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
+	out := fs.String("out", a.cfg.Out, "output folder (KOFUKIN_OUT)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fy == 0 {
+		return &exitError{code: 2, msg: "export: --fy is required"}
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	res, err := r.Export(ctx, *fy, *out)
+	if err != nil {
+		return err
+	}
+	for _, f := range res.Files {
+		fmt.Fprintf(a.stdout, "export: run %d (allocation run %d) wrote %s\n", res.RunID, res.AllocateRunID, f)
+	}
+	return nil
+}
+
+func cmdRuns(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("runs")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	runs, err := r.Store.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "%-5s %-9s %-6s %-10s %-20s %s\n", "RUN", "KIND", "FY", "STATUS", "STARTED (UTC)", "SUMMARY")
+	for _, run := range runs {
+		s := run.Summary
+		if run.Error != "" {
+			s = "error: " + run.Error
+		}
+		fmt.Fprintf(a.stdout, "%-5d %-9s %-6d %-10s %-20s %s\n", run.ID, run.Kind, run.FiscalYear, run.Status, run.StartedAt.Format("2006-01-02 15:04:05"), s)
+	}
+	return nil
+}
+
+func cmdRulebooks(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("rulebooks")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	lib, err := a.library()
+	if err != nil {
+		return err
+	}
+	for _, rb := range lib.All() {
+		fmt.Fprintf(a.stdout, "FY%d %-12s %-8s %4g points  %3d indicators  %s  %s\n", rb.FiscalYear, rb.Level, rb.Version, rb.MaxPoints(), len(rb.Indicators), rb.Hash[:12], rb.File)
+	}
+	return nil
+}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/pipeline"
+)
+
+func cmdTemplate(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("template")
+	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
+	level := fs.String("level", "municipality", "municipality | prefecture | centre")
+	entity := fs.String("entity", "", "団体コード (6 digits) of the entity the workbook is for")
+	out := fs.String("out", "", "output .xlsx file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *fy == 0 || *entity == "" || *out == "" {
+		fs.Usage()
+		return &exitError{code: 2, msg: "template: --fy, --entity and --out are required"}
+	}
+	lib, err := a.library()
+	if err != nil {
+		return err
+	}
+	rb, err := lib.Get(*fy, indicators.Level(*level))
+	if err != nil {
+		return err
+	}
+	e, err := findEntity(*level, *entity)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := exporters.WriteSurvey(&buf, rb, e, nil); err != nil {
+		return err
+	}
+	if err := pipeline.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "template: wrote %s（%s%s, FY%d %s, %d items）\n", *out, e.PrefectureName, e.Name, *fy, *level, len(rb.SelfItems()))
+	return nil
+}
+
+// findEntity looks a code up in the shipped reference data.
+func findEntity(level, code string) (exporters.SurveyEntity, error) {
+	muni, err := fixtures.Municipalities()
+	if err != nil {
+		return exporters.SurveyEntity{}, err
+	}
+	prefs, err := fixtures.Prefectures()
+	if err != nil {
+		return exporters.SurveyEntity{}, err
+	}
+	prefName := map[string]string{}
+	for _, p := range prefs.Entities {
+		prefName[p.PrefectureCode] = p.NameJA
+		if level == "prefecture" && p.Code == code {
+			return exporters.SurveyEntity{Code: code, Name: p.NameJA}, nil
+		}
+	}
+	if level == "municipality" {
+		for _, m := range muni.Entities {
+			if m.Code == code {
+				return exporters.SurveyEntity{Code: code, PrefectureName: prefName[m.PrefectureCode], Name: m.NameJA}, nil
+			}
+		}
+	}
+	return exporters.SurveyEntity{}, fmt.Errorf("no %s with code %q in the reference data", level, code)
+}

@@ -1,0 +1,106 @@
+// Package config reads kofukin's configuration from the environment (prefix KOFUKIN_) once, with
+// caarlos0/env, and validates it with errors that name the variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Prefix of every variable.
+const Prefix = "KOFUKIN_"
+
+// Config is kofukin's configuration. Every field is documented in README.md's table.
+type Config struct {
+	// DB is the DuckDB file (empty: in memory).
+	DB string `env:"DB" envDefault:"kofukin.duckdb"`
+	// RulebookDir, when set, replaces the shipped rulebooks with an analyst's folder of *.json.
+	RulebookDir string `env:"RULEBOOK_DIR"`
+	// Out is the folder exports are written to.
+	Out string `env:"OUT" envDefault:"out"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
+	// Workers is how many files are parsed at once (0: one per CPU).
+	Workers int `env:"WORKERS" envDefault:"0"`
+}
+
+// Load parses the configuration from environ (a map of variable → value, e.g. from Environ).
+func Load(environ map[string]string) (Config, error) {
+	var c Config
+	err := env.ParseWithOptions(&c, env.Options{Prefix: Prefix, Environment: environ})
+	if err != nil {
+		return c, namedError(err, environ)
+	}
+	return c, c.Validate()
+}
+
+// namedError rewrites env's parse errors, which name the Go field, to name the variable and its
+// value instead.
+func namedError(err error, environ map[string]string) error {
+	var agg env.AggregateError
+	if !errors.As(err, &agg) {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	vars := map[string]string{}
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if tag, ok := f.Tag.Lookup("env"); ok {
+			vars[f.Name] = Prefix + strings.Split(tag, ",")[0]
+		}
+	}
+	var errs []error
+	for _, e := range agg.Errors {
+		var pe env.ParseError
+		if errors.As(e, &pe) {
+			v := vars[pe.Name]
+			errs = append(errs, fmt.Errorf("%s: %q is not a valid %s", v, environ[v], pe.Type))
+			continue
+		}
+		errs = append(errs, e)
+	}
+	return errors.Join(errs...)
+}
+
+// Validate checks the values, naming the variable of each problem.
+func (c Config) Validate() error {
+	var errs []error
+	if _, err := c.Level(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Workers < 0 || c.Workers > 256 {
+		errs = append(errs, fmt.Errorf("%sWORKERS: %d is not between 0 and 256", Prefix, c.Workers))
+	}
+	if c.RulebookDir != "" {
+		if st, err := os.Stat(c.RulebookDir); err != nil || !st.IsDir() {
+			errs = append(errs, fmt.Errorf("%sRULEBOOK_DIR: %q is not a folder", Prefix, c.RulebookDir))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Level returns the slog level of LogLevel.
+func (c Config) Level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(c.LogLevel))); err != nil {
+		return l, fmt.Errorf("%sLOG_LEVEL: %q is not debug, info, warn or error", Prefix, c.LogLevel)
+	}
+	return l, nil
+}
+
+// Environ turns os.Environ-style "K=V" strings into a map.
+func Environ(kv []string) map[string]string {
+	m := make(map[string]string, len(kv))
+	for _, s := range kv {
+		if k, v, ok := strings.Cut(s, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}

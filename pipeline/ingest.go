@@ -1,0 +1,293 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/store"
+)
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// File kinds and statuses of an ingest report.
+const (
+	KindSurvey   = "survey"
+	KindOutcomes = "outcomes"
+	Rejected     = "rejected"
+)
+
+// FileReport says what became of one file.
+type FileReport struct {
+	Path         string            `json:"path"`
+	Kind         string            `json:"kind,omitempty"`
+	Status       string            `json:"status"` // accepted | unchanged | rejected
+	FiscalYear   int               `json:"fiscal_year,omitempty"`
+	EntityCode   string            `json:"entity_code,omitempty"`
+	Version      int               `json:"version,omitempty"`
+	SubmissionID int64             `json:"submission_id,omitempty"`
+	Answers      int               `json:"answers,omitempty"`
+	SHA256       string            `json:"sha256,omitempty"`
+	Bytes        int64             `json:"bytes"`
+	Problems     []loaders.Problem `json:"problems,omitempty"`
+}
+
+// IngestReport is the outcome of one ingest.
+type IngestReport struct {
+	Files     []FileReport `json:"files"`
+	Accepted  int          `json:"accepted"`
+	Unchanged int          `json:"unchanged"`
+	Rejected  int          `json:"rejected"`
+	Bytes     int64        `json:"bytes"`
+}
+
+// Summary is the one-line summary of the report.
+func (r *IngestReport) Summary() string {
+	return fmt.Sprintf("%d file(s): %d accepted, %d rejected, %d unchanged", len(r.Files), r.Accepted, r.Rejected, r.Unchanged)
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *IngestReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// IngestOptions controls an ingest.
+type IngestOptions struct {
+	// FiscalYear, when not 0, is the only fiscal year accepted; 0 takes each file's own.
+	FiscalYear int
+}
+
+// ExpandPaths turns files and folders into the sorted list of files to ingest: *.xlsx and *.csv,
+// folders walked recursively, hidden files and Excel lock files (~$…) skipped.
+func ExpandPaths(paths []string) ([]string, error) {
+	var out []string
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(name, ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "~$") {
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(name)) {
+			case ".xlsx", ".csv":
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// parsed is one file after reading and validation.
+type parsed struct {
+	report  FileReport
+	meta    store.SubmissionMeta
+	answers []store.AnswerRow
+}
+
+// Ingest validates each file against its rulebook and stores each good one atomically as a new
+// version of its entity's submission. A bad file is rejected with every problem named and loads
+// nothing; it does not stop the others. Files are parsed in parallel and stored in path order, so
+// submission ids are deterministic. The error is for failures of the system (the database), not of
+// the files.
+func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions) (*IngestReport, error) {
+	files, err := ExpandPaths(paths)
+	if err != nil {
+		return nil, err
+	}
+	ents := &entityCache{r: r, sets: map[int]map[string]bool{}}
+	results := make([]chan parsed, len(files))
+	for i := range results {
+		results[i] = make(chan parsed, 1)
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < r.workers(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] <- r.parseFile(ctx, files[i], opts, ents)
+			}
+		}()
+	}
+	go func() {
+		defer close(next)
+		for i := range files {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	defer wg.Wait()
+	rep := &IngestReport{}
+	for i := range files {
+		var p parsed
+		select {
+		case p = <-results[i]:
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		}
+		if p.report.Status != Rejected {
+			res, err := r.Store.AddSubmission(ctx, p.meta, p.answers)
+			if err != nil {
+				return rep, err
+			}
+			p.report.Status, p.report.SubmissionID, p.report.Version = res.Status, res.SubmissionID, res.Version
+		}
+		switch p.report.Status {
+		case store.Accepted:
+			rep.Accepted++
+		case store.Unchanged:
+			rep.Unchanged++
+		default:
+			rep.Rejected++
+		}
+		rep.Bytes += p.report.Bytes
+		rep.Files = append(rep.Files, p.report)
+		r.logger().Debug("ingest file", "path", p.report.Path, "status", p.report.Status, "entity", p.report.EntityCode, "problems", len(p.report.Problems))
+	}
+	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)
+	return rep, nil
+}
+
+// parseFile reads and validates one file; it never touches the store except to read the entity
+// list.
+func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions, ents *entityCache) parsed {
+	rep := FileReport{Path: path}
+	reject := func(err error) parsed {
+		rep.Status = Rejected
+		var rj *loaders.Rejection
+		if errors.As(err, &rj) {
+			rep.Problems = rj.Problems
+		} else {
+			rep.Problems = []loaders.Problem{{Code: loaders.ErrNotWorkbook, File: path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}}
+		}
+		return parsed{report: rep}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return reject(err)
+	}
+	rep.Bytes = int64(len(data))
+	name := filepath.Base(path)
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".xlsx":
+		rep.Kind = KindSurvey
+		sv, err := loaders.ReadSurvey(path, data, r.Rulebooks, loaders.Expect{
+			FiscalYear: opts.FiscalYear,
+			Entity: func(fy int, level indicators.Level, code string) bool {
+				return ents.has(ctx, fy, level, code)
+			},
+		})
+		if err != nil {
+			return reject(err)
+		}
+		rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256 = sv.FiscalYear, sv.EntityCode, len(sv.Answers), sv.SHA256
+		if _, err := r.rulebook(ctx, sv.FiscalYear, sv.Level); err != nil {
+			return reject(err)
+		}
+		rows := make([]store.AnswerRow, len(sv.Answers))
+		for i, a := range sv.Answers {
+			rows[i] = store.AnswerRow{EntityCode: sv.EntityCode, Answer: a}
+		}
+		return parsed{report: rep, answers: rows, meta: store.SubmissionMeta{
+			FiscalYear: sv.FiscalYear, EntityCode: sv.EntityCode, Level: string(sv.Level), Kind: KindSurvey,
+			FileName: name, SHA256: sv.SHA256, Size: sv.Size, RulebookHash: sv.RulebookHash,
+		}}
+	case ".csv":
+		rep.Kind = KindOutcomes
+		fy, ok := loaders.OutcomesYear(data)
+		if !ok {
+			fy = opts.FiscalYear
+		}
+		if opts.FiscalYear != 0 && fy != opts.FiscalYear {
+			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: path,
+				Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
+				MessageJA: fmt.Sprintf("このファイルは%d年度のものです。%d年度のファイルを使用してください。", fy, opts.FiscalYear),
+				MessageEN: fmt.Sprintf("this file is for FY%d; use FY%d", fy, opts.FiscalYear)}}})
+		}
+		rb, err := r.rulebook(ctx, fy, indicators.Municipality)
+		if err != nil {
+			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrRulebook, File: path,
+				MessageJA: fmt.Sprintf("%d年度の評価指標が登録されていません。", fy), MessageEN: err.Error()}}})
+		}
+		out, err := loaders.ReadOutcomes(path, data, rb, func(code string) bool { return ents.has(ctx, fy, rb.Level, code) })
+		if err != nil {
+			return reject(err)
+		}
+		rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256 = fy, store.MinistryCode, len(out.Rows), out.SHA256
+		rows := make([]store.AnswerRow, len(out.Rows))
+		for i, o := range out.Rows {
+			rows[i] = store.AnswerRow{EntityCode: o.EntityCode, Answer: o.Answer}
+		}
+		return parsed{report: rep, answers: rows, meta: store.SubmissionMeta{
+			FiscalYear: fy, EntityCode: store.MinistryCode, Level: "ministry", Kind: KindOutcomes,
+			FileName: name, SHA256: out.SHA256, Size: out.Size, RulebookHash: rb.Hash,
+		}}
+	}
+	return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrNotWorkbook, File: path,
+		MessageJA: "対応していないファイル形式です（.xlsx 又は .csv）。", MessageEN: "unsupported file type (use .xlsx or .csv)"}}})
+}
+
+// entityCache answers "is this code a known entity in fy" from the store, loading the reference
+// data of fy on first use.
+type entityCache struct {
+	r    *Runner
+	mu   sync.Mutex
+	sets map[int]map[string]bool
+}
+
+func (c *entityCache) has(ctx context.Context, fy int, level indicators.Level, code string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	set, ok := c.sets[fy]
+	if !ok {
+		set = map[string]bool{}
+		if err := c.r.EnsureReference(ctx, fy); err == nil {
+			for _, lv := range []string{"municipality", "prefecture"} {
+				es, _ := c.r.Store.Entities(ctx, fy, lv)
+				for _, e := range es {
+					set[e.Level+"/"+e.Code] = true
+				}
+			}
+		}
+		c.sets[fy] = set
+	}
+	return set[string(level)+"/"+code]
+}

@@ -1,0 +1,125 @@
+// Package pipeline runs one grant cycle end to end — reference data, ingest, score, allocate,
+// export — over the store, and records every run with what went into it.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
+
+	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/store"
+)
+
+// Runner runs pipeline stages over one store.
+type Runner struct {
+	Store     *store.Store
+	Rulebooks *indicators.Library
+	Logger    *slog.Logger
+	// Workers is how many files are parsed at once (0: GOMAXPROCS).
+	Workers int
+
+	mu         sync.Mutex
+	registered map[string]bool // rulebook hashes already stored
+}
+
+func (r *Runner) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
+
+func (r *Runner) workers() int {
+	if r.Workers > 0 {
+		return r.Workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// CodeVersion is the module version and VCS revision of the running binary, as recorded in run
+// manifests.
+func CodeVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v
+}
+
+// EnsureReference loads the shipped municipalities and prefectures into the store on first use,
+// and their population as the figures of fiscal year fy when fy has none.
+func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
+	have, err := r.Store.HasPopulation(ctx, fy)
+	if err != nil || have {
+		return err
+	}
+	for _, f := range []struct{ name, level string }{
+		{fixtures.PrefecturesFile, "prefecture"},
+		{fixtures.MunicipalitiesFile, "municipality"},
+	} {
+		data, err := fixtures.ReferenceFile(f.name)
+		if err != nil {
+			return err
+		}
+		ref, err := readReference(f.name, data, f.level)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		ents, pops, err := r.Store.LoadReference(ctx, fy, store.FirstGrantYear,
+			store.ReferenceFile{Name: f.name, SHA256: hex.EncodeToString(sum[:])}, ref, fixtures.ReferenceSource)
+		if err != nil {
+			return err
+		}
+		r.logger().Info("reference loaded", "file", f.name, "fiscal_year", fy, "entities_added", ents, "population_rows", pops)
+	}
+	return nil
+}
+
+func readReference(name string, data []byte, level string) (*loaders.Reference, error) {
+	ref, err := loaders.ReadReference(name, bytesReader(data), level)
+	if err != nil {
+		return nil, fmt.Errorf("read reference: %w", err)
+	}
+	return ref, nil
+}
+
+// rulebook returns the rulebook of fy and level and makes sure the store has it.
+func (r *Runner) rulebook(ctx context.Context, fy int, level indicators.Level) (*indicators.Rulebook, error) {
+	rb, err := r.Rulebooks.Get(fy, level)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.registered[rb.Hash] {
+		return rb, nil
+	}
+	if err := r.Store.RegisterRulebook(ctx, rb, rb.Content); err != nil {
+		return nil, fmt.Errorf("register rulebook %s: %w", rb.File, err)
+	}
+	if r.registered == nil {
+		r.registered = map[string]bool{}
+	}
+	r.registered[rb.Hash] = true
+	return rb, nil
+}

@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"time"
+)
+
+// GrantScore is one entity's score in one grant of a score run, with its weight for fy.
+type GrantScore struct {
+	EntityCode    string
+	GrantID       string
+	ScoreCenti    int64 // points × 100, exact
+	Weight        int64 // 65+ population for the fiscal year
+	ReferenceDate time.Time
+}
+
+// GrantScores lists the grant totals of a score run with each entity's weight (65+ population for
+// fiscal year fy), ordered by grant and code. An entity without population for fy is an error: a
+// missing weight must never silently drop a municipality from the pool.
+func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int) ([]GrantScore, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
+		FROM grant_scores g LEFT JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
+		WHERE g.run_id = ?
+		ORDER BY g.grant_id, g.entity_code`, fy, scoreRun)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []GrantScore
+	var missing []string
+	for rows.Next() {
+		var g GrantScore
+		var w *int64
+		var d *time.Time
+		if err := rows.Scan(&g.EntityCode, &g.GrantID, &g.ScoreCenti, &w, &d); err != nil {
+			return nil, err
+		}
+		if w == nil || d == nil {
+			missing = append(missing, g.EntityCode)
+			continue
+		}
+		g.Weight, g.ReferenceDate = *w, *d
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no population for fiscal year %d of %d entities (first: %s)", fy, len(missing), missing[0])
+	}
+	return out, nil
+}
+
+// AllocationRow is one stored amount.
+type AllocationRow struct {
+	EntityCode string
+	Level      string
+	GrantID    string
+	ScoreCenti int64
+	Weight     int64
+	AmountYen  int64
+	FloorYen   int64
+	ExtraUnits int64
+}
+
+// SaveAllocations stores the amounts of an allocation run in one transaction.
+func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []AllocationRow) error {
+	vals := make([][]driver.Value, len(rows))
+	for i, r := range rows {
+		vals[i] = []driver.Value{runID, r.EntityCode, r.GrantID, centiValue(r.ScoreCenti), r.Weight, r.AmountYen, r.FloorYen, r.ExtraUnits, r.Level}
+	}
+	return s.withTx(ctx, func(c *txConn) error { return c.appendRows("allocations", vals) })
+}
+
+// MinistryRow is one municipality's line in the ministry workbook.
+type MinistryRow struct {
+	PrefectureCode string
+	PrefectureName string
+	Code           string
+	Name           string
+	Population     int64
+	Age65Plus      int64
+	Grants         map[string]float64 // grant id → points
+	Goals          map[string]float64 // goal id → points
+	Total          float64
+	Rate           float64
+	Rank           int64
+	Submitted      bool
+	Yen            map[string]int64 // grant id → amount
+}
+
+// MinistryRows returns every municipality's scores and amounts of an allocation run (and the
+// score run it used), ordered by code.
+func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT e.prefecture_code, pr.name_ja, e.code, e.name_ja, coalesce(p.population_total, 0), coalesce(p.population_65plus, 0),
+		       CAST(t.total AS DOUBLE), t.rate, t.national_rank, t.submitted
+		FROM score_totals t
+		JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
+		     AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
+		LEFT JOIN entities pr ON pr.level = 'prefecture' AND pr.prefecture_code = e.prefecture_code
+		LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ?
+		WHERE t.run_id = ?
+		ORDER BY e.code`, fy, fy, fy, scoreRun)
+	if err != nil {
+		return nil, err
+	}
+	var out []MinistryRow
+	idx := map[string]int{}
+	for rows.Next() {
+		r := MinistryRow{Grants: map[string]float64{}, Goals: map[string]float64{}, Yen: map[string]int64{}}
+		if err := rows.Scan(&r.PrefectureCode, &r.PrefectureName, &r.Code, &r.Name, &r.Population, &r.Age65Plus, &r.Total, &r.Rate, &r.Rank, &r.Submitted); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		idx[r.Code] = len(out)
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	fill := func(q string, args []any, f func(r *MinistryRow, key string, v float64, n int64)) error {
+		rows, err := s.DB.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code, key string
+			var v float64
+			var n int64
+			if err := rows.Scan(&code, &key, &v, &n); err != nil {
+				return err
+			}
+			if i, ok := idx[code]; ok {
+				f(&out[i], key, v, n)
+			}
+		}
+		return rows.Err()
+	}
+	if err := fill(`SELECT entity_code, grant_id, CAST(points AS DOUBLE), 0 FROM grant_scores WHERE run_id = ? ORDER BY entity_code, grant_id`,
+		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Grants[k] = v }); err != nil {
+		return nil, err
+	}
+	if err := fill(`SELECT entity_code, goal_id, CAST(points AS DOUBLE), 0 FROM goal_scores WHERE run_id = ? ORDER BY entity_code, goal_id`,
+		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Goals[k] = v }); err != nil {
+		return nil, err
+	}
+	if allocRun > 0 {
+		if err := fill(`SELECT entity_code, grant_id, CAST(0 AS DOUBLE), amount_yen FROM allocations WHERE run_id = ? AND level = 'municipality' ORDER BY entity_code, grant_id`,
+			[]any{allocRun}, func(r *MinistryRow, k string, _ float64, n int64) { r.Yen[k] = n }); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
