@@ -106,7 +106,8 @@ type Grant struct {
 // Params are one fiscal year's allocation parameters.
 type Params struct {
 	FiscalYear      int     `json:"fiscal_year"`
-	Note            string  `json:"note"`
+	Note            string  `json:"note"`    // what is assumed, in English
+	NoteJA          string  `json:"note_ja"` // the same for officials, in Japanese
 	RoundingUnitYen int64   `json:"rounding_unit_yen"`
 	PrefectureShare string  `json:"prefecture_share"` // exact decimal, e.g. "0.05"
 	Weight          string  `json:"weight"`

@@ -100,7 +100,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 		{"第1号被保険者数", "65歳以上人口（住民基本台帳、基準日 " + man.PopulationReferenceDate + "）で代替"},
 		{"端数処理単位（円）", fmt.Sprint(man.Params.RoundingUnitYen)},
 		{"都道府県分の割合", man.Params.PrefectureShare + "（都道府県分は本表では配分しない）"},
-		{"前提（仮定）", man.Params.Note},
+		{"前提（仮定）", man.Params.NoteJA},
 		{"入力（提出ファイル）数", fmt.Sprint(sman.Inputs)},
 		{"入力ダイジェスト（SHA-256）", sman.InputsDigest},
 		{"プログラム版", man.CodeVersion},

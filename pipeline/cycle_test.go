@@ -1,0 +1,228 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/store"
+	"github.com/kofukin/kofukin/survey"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
+	t.Helper()
+	lib, err := indicators.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &pipeline.Runner{Store: st, Rulebooks: lib}
+}
+
+// tottori writes the synthetic nation of 鳥取県 (19 municipalities) into a temp folder.
+func tottori(t testing.TB) (string, *indicators.Rulebook) {
+	t.Helper()
+	lib, _ := indicators.Shipped()
+	rb, _ := lib.Get(2026, indicators.Municipality)
+	dir := t.TempDir()
+	sum, err := fixtures.WriteNation(context.Background(), dir, rb, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Workbooks != 19 || sum.OutcomeRows != 19*5 {
+		t.Fatalf("nation of 鳥取県: %+v", sum)
+	}
+	return dir, rb
+}
+
+func TestCycleOnePrefecture(t *testing.T) {
+	ctx := context.Background()
+	fix, rb := tottori(t)
+	// A tampered copy of 鳥取市's workbook in its own folder: rejected, the rest goes on.
+	bad := filepath.Join(t.TempDir(), "tampered.xlsx")
+	orig, _ := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, "312011")))
+	f, _ := excelize.OpenReader(bytes.NewReader(orig))
+	f.SetCellStr(survey.SheetAnswers, "F7", "わからない")
+	var buf bytes.Buffer
+	f.WriteTo(&buf)
+	f.Close()
+	os.WriteFile(bad, buf.Bytes(), 0o644)
+
+	out := t.TempDir()
+	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
+	res, err := r.Cycle(ctx, 2026, []string{fix, bad}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Ingest.Accepted != 20 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
+		t.Fatalf("ingest: %s", res.Ingest.Summary())
+	}
+	var rejected pipeline.FileReport
+	for _, fr := range res.Ingest.Files {
+		if fr.Status == pipeline.Rejected {
+			rejected = fr
+		}
+	}
+	if len(rejected.Problems) != 1 || rejected.Problems[0].Cell != "F7" || rejected.Problems[0].Sheet != "回答" || rejected.Problems[0].Item != rb.SelfItems()[0].ID {
+		t.Errorf("rejection: %+v", rejected.Problems)
+	}
+	if res.Score.Entities != 1741 || res.Score.Submitted != 19 {
+		t.Errorf("score: %+v", res.Score.ScoreSummary)
+	}
+
+	// The workbook: headers as documented, one row per municipality, amounts summing to the pools.
+	wb, err := excelize.OpenFile(filepath.Join(out, exporters.MinistryFileName(2026)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows(exporters.SheetMunicipal, excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeader := "都道府県,団体コード,市町村名,第1号被保険者数,推進合計,支援合計,総合計,順位,推進交付額,支援交付額"
+	if got := strings.Join(rows[0], ","); got != wantHeader {
+		t.Fatalf("header %s, want %s", got, wantHeader)
+	}
+	if len(rows) != 1742 {
+		t.Fatalf("%d rows, want 1,741 municipalities + header", len(rows))
+	}
+	sums := [2]int64{}
+	var tottoriRows [][]string
+	for _, row := range rows[1:] {
+		for k, col := range []int{8, 9} {
+			n, err := strconv.ParseInt(row[col], 10, 64)
+			if err != nil {
+				t.Fatalf("amount %q in row %v", row[col], row)
+			}
+			sums[k] += n
+		}
+		if strings.HasPrefix(row[1], "31") {
+			tottoriRows = append(tottoriRows, row)
+		} else if row[8] != "0" || row[6] != "0" {
+			t.Fatalf("a municipality without submission got points or money: %v", row)
+		}
+	}
+	for k, p := range res.Allocate.Pools {
+		if sums[k] != p.MunicipalYen {
+			t.Errorf("%s: workbook sums to %d yen, pool is %d", p.Grant.Short, sums[k], p.MunicipalYen)
+		}
+	}
+	// Cross-check one row against the store.
+	var total float64
+	var yen int64
+	r.Store.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&total)
+	r.Store.DB.QueryRow(`SELECT amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
+	for _, row := range tottoriRows {
+		if row[1] == "312011" && (row[6] != strconv.FormatFloat(total, 'f', -1, 64) || row[8] != strconv.FormatInt(yen, 10)) {
+			t.Errorf("鳥取市 row %v, store says total %g, 推進 %d yen", row, total, yen)
+		}
+	}
+
+	// Golden renderings: 鳥取県's rows of 「市町村」 and 「概要」 without its version lines.
+	var tsv strings.Builder
+	for _, row := range append([][]string{rows[0]}, tottoriRows...) {
+		tsv.WriteString(strings.Join(row, "\t") + "\n")
+	}
+	golden(t, "ministry_municipal_31.tsv", tsv.String())
+	sum, _ := wb.GetRows(exporters.SheetSummary, excelize.Options{RawCellValue: true})
+	tsv.Reset()
+	for _, row := range sum {
+		if len(row) > 0 && (row[0] == "プログラム版" || row[0] == "DuckDB版") {
+			row = row[:1]
+		}
+		tsv.WriteString(strings.Join(row, "\t") + "\n")
+	}
+	golden(t, "ministry_summary_31.tsv", tsv.String())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pipeline -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				t.Fatalf("%s differs at line %d:\n got: %s\nwant: %s", name, i+1, gl[i], wl[i])
+			}
+		}
+		t.Fatalf("%s differs in length: %d lines, want %d", name, len(gl), len(wl))
+	}
+}
+
+func TestIngestVersions(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	r := newRunner(t, "")
+	path := filepath.Join(fix, fixtures.SurveyFileName(2026, "312011"))
+	rep, err := r.Ingest(ctx, []string{path}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil || rep.Accepted != 1 || rep.Files[0].Version != 1 {
+		t.Fatalf("first upload: %v %+v", err, rep)
+	}
+	rep, _ = r.Ingest(ctx, []string{path}, pipeline.IngestOptions{})
+	if rep.Unchanged != 1 || rep.Accepted != 0 {
+		t.Fatalf("identical re-upload: %s", rep.Summary())
+	}
+	// A corrected file: version 2 becomes current, version 1 stays as superseded.
+	data, _ := os.ReadFile(path)
+	f, _ := excelize.OpenReader(bytes.NewReader(data))
+	f.SetCellStr(survey.SheetAnswers, "F7", "いいえ")
+	fixed := filepath.Join(t.TempDir(), "fixed.xlsx")
+	f.SaveAs(fixed)
+	f.Close()
+	rep, _ = r.Ingest(ctx, []string{fixed}, pipeline.IngestOptions{})
+	if rep.Accepted != 1 || rep.Files[0].Version != 2 {
+		t.Fatalf("corrected upload: %+v", rep.Files)
+	}
+	hist, err := r.Store.SubmissionHistory(ctx, 2026, "312011")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Version != 2 || hist[0].Status != "current" || hist[1].Status != "superseded" {
+		t.Fatalf("history %+v", hist)
+	}
+	var n int
+	r.Store.DB.QueryRow(`SELECT count(*) FROM answers WHERE submission_id = ?`, hist[1].ID).Scan(&n)
+	if n == 0 {
+		t.Error("the superseded version lost its answers")
+	}
+	// A rejected upload afterwards changes nothing.
+	f, _ = excelize.OpenReader(bytes.NewReader(data))
+	f.SetCellStr(survey.SheetAnswers, "F7", "??")
+	broken := filepath.Join(t.TempDir(), "broken.xlsx")
+	f.SaveAs(broken)
+	f.Close()
+	rep, _ = r.Ingest(ctx, []string{broken}, pipeline.IngestOptions{})
+	hist2, _ := r.Store.SubmissionHistory(ctx, 2026, "312011")
+	if rep.Rejected != 1 || len(hist2) != 2 || hist2[0].ID != hist[0].ID {
+		t.Errorf("rejected upload touched the history: %s, %+v", rep.Summary(), hist2)
+	}
+}
