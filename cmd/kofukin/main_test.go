@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/loaders"
+)
+
+func runCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, env, &out, &errb)
+	return out.String() + errb.String(), err
+}
+
+func TestDemoOnePrefecture(t *testing.T) {
+	dir := t.TempDir()
+	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "demo", "--out", dir, "--prefectures", "31")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"20 accepted, 0 rejected", "1741 municipalities (19 submitted)", "推進: municipal pool 9,595,000,000 yen, allocated 9,595,000,000 yen (difference 0)", "FY2026_交付額算定表.xlsx"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// Runs are recorded and listed.
+	out, err = runCmd(t, nil, "runs", "--db", filepath.Join(dir, "demo.duckdb"))
+	if err != nil || !strings.Contains(out, "allocate") || !strings.Contains(out, "succeeded") {
+		t.Errorf("runs: %v\n%s", err, out)
+	}
+}
+
+func TestTemplateThenIngestRejects(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "t.xlsx")
+	if out, err := runCmd(t, nil, "template", "--fy", "2026", "--level", "municipality", "--entity", "131016", "--out", f); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	data, _ := os.ReadFile(f)
+	lib, _ := indicators.Shipped()
+	sv, err := loaders.ReadSurvey(f, data, lib, loaders.Expect{FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sv.EntityCode != "131016" {
+		t.Errorf("template stamped for %s", sv.EntityCode)
+	}
+	// An empty template is accepted (every item 未回答); a text file is rejected with exit 1.
+	bad := filepath.Join(dir, "bad.xlsx")
+	os.WriteFile(bad, []byte("not a workbook"), 0o644)
+	env := map[string]string{"KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn"}
+	out, err := runCmd(t, env, "ingest", f, bad)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("ingest with a bad file: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "bad.xlsx") || !strings.Contains(out, "E001") || !strings.Contains(out, "1 accepted, 1 rejected, 0 unchanged") {
+		t.Errorf("ingest output:\n%s", out)
+	}
+}
+
+func TestUnknownCommandAndBadConfig(t *testing.T) {
+	if _, err := runCmd(t, nil, "frobnicate"); err == nil || !strings.Contains(err.Error(), "known: ") {
+		t.Errorf("unknown command: %v", err)
+	}
+	if _, err := runCmd(t, map[string]string{"KOFUKIN_WORKERS": "many"}, "runs"); err == nil || !strings.Contains(err.Error(), "KOFUKIN_WORKERS") {
+		t.Errorf("bad config: %v", err)
+	}
+}
