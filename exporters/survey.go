@@ -147,8 +147,23 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 				f.SetCellStr(s, ansCol+r, v)
 			}
 		}
-		if it.Rule.Type == indicators.RuleYesNo {
+		switch it.Rule.Type {
+		case indicators.RuleYesNo:
 			yesno = append(yesno, ansCol+r)
+		case indicators.RuleChoice:
+			opts := make([]string, len(it.Rule.Options))
+			for i, o := range it.Rule.Options {
+				opts[i] = o.Value
+			}
+			dv := excelize.NewDataValidation(true)
+			dv.Sqref = ansCol + r
+			if err := dv.SetDropList(opts); err != nil {
+				return fmt.Errorf("item %s: %w", it.ID, err)
+			}
+			dv.SetError(excelize.DataValidationErrorStyleStop, "入力エラー", "選択肢から1つ選んでください。")
+			if err := f.AddDataValidation(s, dv); err != nil {
+				return err
+			}
 		}
 	}
 	if row > survey.HeaderRow {

@@ -9,11 +9,11 @@ import (
 // Item status codes written with every item score. They keep apart what a published 0 cannot:
 // not done, requirement not met, not answered, not applicable.
 const (
-	StatusMet        = "met"        // 達成: the item scored
+	StatusMet        = "met"        // 達成: the item scored (or, for a penalty, applied)
 	StatusNotDone    = "not_done"   // 未実施: answered no
-	StatusNotMet     = "not_met"    // 要件未達: a value that falls in a 0-point band
-	StatusUnanswered = "unanswered" // 未回答: blank or no submission
-	StatusNA         = "na"         // 対象外
+	StatusNotMet     = "not_met"    // 要件未達: a value in a 0-point band, or a prerequisite not met
+	StatusUnanswered = "unanswered" // 未回答: blank, no value or no submission
+	StatusNA         = "na"         // 対象外: leaves the denominator of 得点率
 	StatusPartial    = "partial"    // 一部達成 (indicator level only)
 )
 
@@ -39,43 +39,319 @@ func StatusLabelJA(s string) string {
 // PointsType is the SQL type of every points column: exact decimals, two places.
 const PointsType = "DECIMAL(9,2)"
 
-// ItemScoresSQL compiles the rulebook to one DuckDB query that yields, for every entity in peers and
-// every item of the rulebook, the columns (entity_code, item_id, points, status, reason, rank_no,
-// rank_of).
-//
-// peers is a relation with a column entity_code (the peer set for national ranks); answers is a
-// relation with columns entity_code, item_id, value_num (DOUBLE) and value_text (VARCHAR) holding
-// the current answers. Both are inserted as written, so they must be trusted SQL (table or view
-// names); every value from the rulebook is emitted as a quoted literal.
-func (rb *Rulebook) ItemScoresSQL(peers, answers string) string {
+// Relations names what the compiled SQL reads. The store creates them (as temporary tables) for one
+// fiscal year and level before running the SQL; the names are inserted as written.
+type Relations struct {
+	// Peers: entity_code, prefecture_code, size_band — the entities of the level valid in the year.
+	Peers string
+	// Answers: entity_code, item_id, value_num, value_text — current answers of the level and the
+	// ministry for the year; PrevAnswers the same for the previous fiscal year.
+	Answers     string
+	PrevAnswers string
+	// Children: code, level, parent_code, prefecture_code — entities of the child levels valid in
+	// the year; ChildAnswers their current answers (entity_code, item_id, value_num, value_text).
+	Children     string
+	ChildAnswers string
+	// ItemScores and ScoreTotals are the store's tables; RunID selects this run's rows (children
+	// are scored before their parents in the same run).
+	ItemScores  string
+	ScoreTotals string
+	RunID       int64
+}
+
+// ValuesSQL compiles the values the items are scored on: answers as given, previous-year changes
+// and roll-ups, as rows (entity_code, item_id, value_num, value_text). A row whose value_text is
+// NULL is a blank; an item with no row has no value.
+func (rb *Rulebook) ValuesSQL(r Relations) string {
+	var parts []string
+	var change []string
+	for _, it := range rb.Items() {
+		if it.Rule.Value == "change" && it.Rule.CurrentItem == "" {
+			change = append(change, lit(it.ID))
+		}
+	}
+	plain := fmt.Sprintf("SELECT entity_code, item_id, value_num, value_text FROM %s", r.Answers)
+	if len(change) > 0 {
+		plain += " WHERE item_id NOT IN (" + strings.Join(change, ", ") + ")"
+	}
+	parts = append(parts, plain)
+	for _, it := range rb.Items() {
+		switch {
+		case it.Rule.Value == "change":
+			parts = append(parts, fmt.Sprintf(`SELECT c.entity_code, %[1]s, c.value_num - p.value_num,
+  CASE WHEN c.value_text IS NULL THEN NULL
+       WHEN p.value_num IS NULL THEN '前年度の値なし（今年度 ' || c.value_text || '）'
+       ELSE '今年度 ' || c.value_text || ' − 前年度 ' || p.value_text || ' = ' || kf_num(c.value_num - p.value_num) END
+FROM %[2]s c LEFT JOIN %[3]s p ON p.entity_code = c.entity_code AND p.item_id = %[4]s
+WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.PreviousOf(it.ID)), lit(it.Rule.CurrentOf(it.ID))))
+		case it.Source == SourceRollup:
+			parts = append(parts, rb.rollupSQL(it, r))
+		}
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}
+
+// childOf is the join condition of a child c of peer p.
+func childOf(rb *Rulebook) string {
+	if rb.Level == Prefecture {
+		return "c.prefecture_code = p.prefecture_code"
+	}
+	return "c.parent_code = p.entity_code"
+}
+
+func (rb *Rulebook) rollupSQL(it *Item, r Relations) string {
+	ru := it.Rollup
+	kids := fmt.Sprintf("(SELECT * FROM %s WHERE level = %s)", r.Children, lit(string(ru.Level)))
+	noun := "市町村"
+	if ru.Level == Centre {
+		noun = "センター"
+	}
+	switch ru.Measure {
+	case MeasureShareRate:
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s,
+  100.0 * count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) / nullif(count(c.code), 0),
+  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(100.0 * count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) / count(c.code), 1))
+    || %[9]s || '（管内%[7]s' || count(c.code) || 'のうち得点率%[2]s%%以上が' || count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) || '）' END
+FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
+LEFT JOIN %[6]s t ON t.run_id = %[8]d AND t.entity_code = c.code
+GROUP BY p.entity_code`, lit(it.ID), num(ru.RateAtLeast), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
+	case MeasureShareMet:
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s,
+  100.0 * count(c.code) FILTER (WHERE s.status = 'met') / nullif(count(c.code), 0),
+  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(100.0 * count(c.code) FILTER (WHERE s.status = 'met') / count(c.code), 1))
+    || %[10]s || '（管内%[7]s' || count(c.code) || 'のうち項目%[8]sを達成したもの' || count(c.code) FILTER (WHERE s.status = 'met') || '）' END
+FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
+LEFT JOIN %[5]s s ON s.run_id = %[6]d AND s.entity_code = c.code AND s.item_id = %[9]s
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ItemScores, r.RunID, noun, strings.ReplaceAll(ru.Item, "'", ""), lit(ru.Item), lit(it.Unit))
+	case MeasureMeanRate:
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, 100 * avg(t.rate),
+  CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(100 * avg(t.rate), 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
+FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
+LEFT JOIN %[5]s t ON t.run_id = %[7]d AND t.entity_code = c.code
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
+	case MeasureMeanValue:
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, avg(a.value_num),
+  CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(avg(a.value_num), 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
+FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
+LEFT JOIN %[5]s a ON a.entity_code = c.code AND a.item_id = %[7]s
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ChildAnswers, noun, lit(ru.Item), lit(it.Unit))
+	case MeasureCountLow:
+		k := ru.SD
+		if k == 0 {
+			k = defaultLowSDCount
+		}
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, count(c.code) FILTER (WHERE t.rate < st.m - %[2]s * st.sd),
+  count(c.code) FILTER (WHERE t.rate < st.m - %[2]s * st.sd) || %[9]s || '（得点率が全国平均' || kf_num(round(100 * st.m, 1)) || '%% − %[2]s×標準偏差'
+    || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (st.m - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
+FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
+LEFT JOIN %[7]s t ON t.run_id = %[8]d AND t.entity_code = c.code
+CROSS JOIN (SELECT avg(t2.rate) AS m, coalesce(stddev_pop(t2.rate), 0) AS sd FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
+GROUP BY p.entity_code, st.m, st.sd`, lit(it.ID), num(k), r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit))
+	}
+	return ""
+}
+
+// ItemScoresSQL compiles the items that are scored from values (every type but all_of) to one
+// DuckDB query yielding (entity_code, item_id, points, max_points, status, reason, rank_no,
+// rank_of) for every peer and item. values is a relation of ValuesSQL's shape. Rank items are the
+// second pass: they need the distribution over the peer set, which the window functions give.
+func (rb *Rulebook) ItemScoresSQL(peers, values string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "WITH p AS (SELECT DISTINCT entity_code FROM %s),\na AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", peers, answers)
-	for k, it := range rb.Items() {
-		if k > 0 {
+	fmt.Fprintf(&b, "WITH p AS (SELECT entity_code, prefecture_code, size_band FROM %s),\na AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", peers, values)
+	first := true
+	for _, it := range rb.Items() {
+		if it.Rule.Type == RuleAllOf {
+			continue
+		}
+		if !first {
 			b.WriteString("UNION ALL\n")
 		}
-		switch it.Rule.Type {
-		case RuleYesNo:
-			compileYesNo(&b, it)
-		case RuleThreshold:
-			compileThreshold(&b, it)
-		case RuleRank:
-			compileRank(&b, it)
-		}
+		first = false
+		b.WriteString(compileItem(it))
+	}
+	if first {
+		b.WriteString("SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE FALSE\n")
 	}
 	return b.String()
 }
 
-func compileYesNo(b *strings.Builder, it *Item) {
+// DerivedSQL compiles an all_of item to a query over the item scores of run runID, to be run after
+// the items it lists are scored.
+func (rb *Rulebook) DerivedSQL(it *Item, peers, itemScores string, runID int64) string {
+	ids := make([]string, len(it.Rule.Items))
+	for i, id := range it.Rule.Items {
+		ids[i] = lit(id)
+	}
+	n := len(ids)
 	pts := num(it.Points)
-	fmt.Fprintf(b, `SELECT p.entity_code, %[1]s AS item_id,
-  CAST(CASE WHEN a.value_num = 1 THEN %[2]s ELSE 0 END AS %[3]s) AS points,
-  CASE WHEN a.value_num IS NULL THEN '%[4]s' WHEN a.value_num = 1 THEN '%[5]s' ELSE '%[6]s' END AS status,
-  CASE WHEN a.value_num IS NULL THEN %[7]s WHEN a.value_num = 1 THEN %[8]s ELSE %[9]s END AS reason,
-  CAST(NULL AS BIGINT) AS rank_no, CAST(NULL AS BIGINT) AS rank_of
-FROM p LEFT JOIN a ON a.entity_code = p.entity_code AND a.item_id = %[1]s
-`, lit(it.ID), pts, PointsType, StatusUnanswered, StatusMet, StatusNotDone,
-		lit("未回答 → 0点"), lit("はい（実施）→ "+pts+"点"), lit("いいえ（未実施）→ 0点"))
+	return fmt.Sprintf(`SELECT p.entity_code, %[1]s,
+  CAST(CASE WHEN coalesce(s.met, 0) = %[2]d THEN %[3]s ELSE 0 END AS %[4]s),
+  CAST(%[3]s AS %[4]s),
+  CASE WHEN coalesce(s.met, 0) = %[2]d THEN 'met' WHEN coalesce(s.answered, 0) = 0 THEN 'unanswered' ELSE 'not_met' END,
+  CASE WHEN coalesce(s.met, 0) = %[2]d THEN %[5]s ELSE %[6]s || coalesce(s.missing, '') || '）→ 0点' END,
+  CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
+FROM %[7]s p LEFT JOIN (
+  SELECT x.entity_code, count(*) FILTER (WHERE x.status = 'met') AS met, count(*) FILTER (WHERE x.status <> 'unanswered') AS answered,
+    string_agg(x.item_id, '・' ORDER BY x.item_id) FILTER (WHERE x.status <> 'met') AS missing
+  FROM %[8]s x WHERE x.run_id = %[9]d AND x.item_id IN (%[10]s) GROUP BY x.entity_code) s ON s.entity_code = p.entity_code
+`, lit(it.ID), n, pts, PointsType, lit(fmt.Sprintf("%s の全て（%d項目）を達成 → %s点", strings.Join(it.Rule.Items, "・"), n, pts)),
+		lit("全ての項目の達成が要件（未達成："), peers, itemScores, runID, strings.Join(ids, ", "))
+}
+
+// PrerequisiteSQL compiles the prerequisites of an item to an UPDATE that cuts its points to 0
+// where a required item of the same run is not met.
+func (rb *Rulebook) PrerequisiteSQL(it *Item, itemScores string, runID int64) string {
+	ids := make([]string, len(it.Requires))
+	for i, id := range it.Requires {
+		ids[i] = lit(id)
+	}
+	return fmt.Sprintf(`UPDATE %[1]s AS s SET points = 0, status = 'not_met',
+  reason = s.reason || %[2]s
+WHERE s.run_id = %[3]d AND s.item_id = %[4]s AND s.status = 'met' AND EXISTS (
+  SELECT 1 FROM %[1]s r WHERE r.run_id = %[3]d AND r.entity_code = s.entity_code AND r.item_id IN (%[5]s) AND r.status <> 'met')`,
+		itemScores, lit("。ただし前提の"+strings.Join(it.Requires, "・")+"が未達成のため → 0点"), runID, lit(it.ID), strings.Join(ids, ", "))
+}
+
+// compileItem renders one item's scoring query. The subquery x yields, per peer, whether a value
+// row exists (present), the value (v), its text (t) and for rank items the rank and peer count.
+func compileItem(it *Item) string {
+	unit, prefix := it.Unit, "'回答 '"
+	switch {
+	case it.Source == SourceRollup:
+		unit, prefix = "", "'集計値 '" // the value text carries its unit and detail
+	case it.Rule.Value == "change":
+		unit, prefix = "", "''"
+	case it.Source == SourceMinistry:
+		prefix = "'国提供値 '"
+	}
+	pts := num(it.Points)
+	maxPts := num(max(it.Points, 0))
+	na := it.Blank == BlankNA
+	blankStatus, blankReason, blankMax := StatusUnanswered, "未回答 → 0点", maxPts
+	if na {
+		blankStatus, blankReason, blankMax = StatusNA, "対象外（得点率の分母から除く）", "0"
+	}
+	var pointsCase, statusCase, reasonCase string
+	var from string
+	var rankCols = "CAST(NULL AS BIGINT) AS rnk, CAST(NULL AS BIGINT) AS n"
+	join := fmt.Sprintf("p LEFT JOIN a ON a.entity_code = p.entity_code AND a.item_id = %s", lit(it.ID))
+	switch it.Rule.Type {
+	case RuleYesNo:
+		pointsCase = fmt.Sprintf("CASE WHEN x.v = 1 THEN %s ELSE 0 END", pts)
+		statusCase = fmt.Sprintf("CASE WHEN x.v = 1 THEN '%s' ELSE '%s' END", StatusMet, StatusNotDone)
+		reasonCase = fmt.Sprintf("CASE WHEN x.v = 1 THEN %s ELSE %s END", lit("はい（実施）→ "+pts+"点"), lit("いいえ（未実施）→ 0点"))
+	case RuleChoice:
+		var p, s, r strings.Builder
+		for _, o := range it.Rule.Options {
+			st := StatusMet
+			if o.Points <= 0 {
+				st = StatusNotMet
+			}
+			fmt.Fprintf(&p, " WHEN %s THEN %s", lit(o.Value), num(o.Points))
+			fmt.Fprintf(&s, " WHEN %s THEN '%s'", lit(o.Value), st)
+			fmt.Fprintf(&r, " WHEN %s THEN %s", lit(o.Value), lit("「"+o.Value+"」→ "+num(o.Points)+"点"))
+		}
+		pointsCase = "CASE x.t" + p.String() + " ELSE 0 END"
+		statusCase = "CASE x.t" + s.String() + " ELSE 'not_met' END"
+		reasonCase = "CASE x.t" + r.String() + " ELSE '「' || x.t || '」→ 0点' END"
+	case RuleThreshold:
+		var p, s, r strings.Builder
+		for _, bd := range it.Rule.Bands {
+			cond := bandCond("x.v", bd)
+			st := StatusMet
+			if bd.Points <= 0 {
+				st = StatusNotMet
+			}
+			fmt.Fprintf(&p, " WHEN %s THEN %s", cond, num(bd.Points))
+			fmt.Fprintf(&s, " WHEN %s THEN '%s'", cond, st)
+			fmt.Fprintf(&r, " WHEN %s THEN %s", cond, lit(unit+"（"+BandLabelJA(bd, it.Unit)+"）→ "+num(bd.Points)+"点"))
+		}
+		pointsCase = "CASE" + p.String() + " ELSE 0 END"
+		statusCase = "CASE" + s.String() + " ELSE 'not_met' END"
+		reasonCase = prefix + " || x.t || CASE" + r.String() + " ELSE '（該当する区分なし）→ 0点' END"
+	case RuleLinear:
+		lo, hi := num(*it.Rule.Lower), num(*it.Rule.Upper)
+		frac := fmt.Sprintf("(x.v - %s) / (%s - %s)", lo, hi, lo)
+		label := fmt.Sprintf("%s%sで0点、%s%sで%s点の線形配点", lo, it.Unit, hi, it.Unit, pts)
+		if it.Rule.Direction == "lower" {
+			frac = fmt.Sprintf("(%s - x.v) / (%s - %s)", hi, hi, lo)
+			label = fmt.Sprintf("%s%sで0点、%s%sで%s点の線形配点", hi, it.Unit, lo, it.Unit, pts)
+		}
+		pointsCase = fmt.Sprintf("round(%s * least(greatest(%s, 0), 1), 2)", pts, frac)
+		statusCase = fmt.Sprintf("CASE WHEN %s > 0 THEN 'met' ELSE 'not_met' END", frac)
+		reasonCase = fmt.Sprintf("%s || x.t || %s || '（%s）→ ' || kf_num(round(%s * least(greatest(%s, 0), 1), 2)) || '点'", prefix, lit(unit), label, pts, frac)
+	case RuleRank:
+		order := "DESC"
+		if it.Rule.Direction == "lower" {
+			order = "ASC"
+		}
+		part, scope := "'all'", "全国順位"
+		count := "count(a.value_num)"
+		if pr := it.Rule.Peers; pr != nil {
+			switch pr.Partition {
+			case PartitionPrefecture:
+				part, scope = "p.prefecture_code", "都道府県内順位"
+			case PartitionSizeBand:
+				part, scope = "p.size_band", "規模区分内順位"
+			}
+			if pr.Denominator == "all" {
+				count = "count(*)"
+			}
+		}
+		rankCols = fmt.Sprintf(`CASE WHEN a.value_num IS NULL THEN NULL ELSE rank() OVER (PARTITION BY %[1]s ORDER BY a.value_num %[2]s NULLS LAST) END AS rnk,
+    %[3]s OVER (PARTITION BY %[1]s) AS n`, part, order, count)
+		var p, s, r strings.Builder
+		for _, bd := range it.Rule.Bands {
+			// rank/n <= top_percent/100, kept exact: rank*100 <= top_percent*n.
+			cond := fmt.Sprintf("x.rnk * 100 <= %s * x.n", num(bd.TopPercent))
+			fmt.Fprintf(&p, " WHEN %s THEN %s", cond, num(bd.Points))
+			fmt.Fprintf(&s, " WHEN %s THEN '%s'", cond, StatusMet)
+			fmt.Fprintf(&r, " WHEN %s THEN %s", cond, lit("（上位"+num(bd.TopPercent)+"%以内）→ "+num(bd.Points)+"点"))
+		}
+		pointsCase = "CASE" + p.String() + " ELSE 0 END"
+		statusCase = "CASE" + s.String() + " ELSE 'not_met' END"
+		reasonCase = fmt.Sprintf(`%s || x.t || %s || ' %s ' || format('{:,}', x.rnk) || '/' || format('{:,}', x.n)
+    || '（上位' || CAST((x.rnk * 100 + x.n - 1) // x.n AS VARCHAR) || '%%）' || CASE%s ELSE %s END`,
+			prefix, lit(unit), scope, r.String(), lit("（上位"+num(lastTop(it.Rule.Bands))+"%圏外）→ 0点"))
+	}
+	from = fmt.Sprintf(`(
+  SELECT p.entity_code, a.item_id IS NOT NULL AS present, a.value_num AS v, a.value_text AS t,
+    %s
+  FROM %s
+) x`, rankCols, join)
+	numeric := it.Rule.Type == RuleThreshold || it.Rule.Type == RuleLinear || it.Rule.Type == RuleRank
+	noValue := ""
+	if numeric {
+		// A text without a number: a change with no previous value.
+		noValue = fmt.Sprintf(" WHEN x.v IS NULL THEN 0")
+	}
+	statusNoValue, reasonNoValue := "", ""
+	if numeric {
+		statusNoValue = fmt.Sprintf(" WHEN x.v IS NULL THEN '%s'", StatusUnanswered)
+		reasonNoValue = " WHEN x.v IS NULL THEN x.t || ' → 0点'"
+	}
+	return fmt.Sprintf(`SELECT x.entity_code, %[1]s AS item_id,
+  CAST(CASE WHEN NOT x.present OR x.t IS NULL THEN 0%[2]s ELSE %[3]s END AS %[4]s) AS points,
+  CAST(CASE WHEN x.present AND x.t IS NULL THEN %[5]s ELSE %[6]s END AS %[4]s) AS max_points,
+  CASE WHEN NOT x.present THEN '%[7]s' WHEN x.t IS NULL THEN '%[8]s'%[9]s ELSE %[10]s END AS status,
+  CASE WHEN NOT x.present THEN %[11]s WHEN x.t IS NULL THEN %[12]s%[13]s ELSE %[14]s END AS reason,
+  x.rnk AS rank_no, x.n AS rank_of
+FROM %[15]s
+`, lit(it.ID), noValue, pointsCase, PointsType, blankMax, maxPts, StatusUnanswered, blankStatus, statusNoValue, statusCase,
+		lit(notPresentReason(it)), lit(blankReason), reasonNoValue, reasonCase, from)
+}
+
+func notPresentReason(it *Item) string {
+	switch it.Source {
+	case SourceMinistry:
+		return "国提供の値なし → 0点"
+	case SourceRollup:
+		return "集計対象なし → 0点"
+	}
+	if it.Rule.Type == RuleRank {
+		return "未回答のため順位付けの対象外 → 0点"
+	}
+	return "未回答 → 0点"
 }
 
 // bandCond is the SQL condition for value v falling in band [from, to).
@@ -93,7 +369,7 @@ func bandCond(v string, bd Band) string {
 	return strings.Join(c, " AND ")
 }
 
-// BandLabelJA describes a threshold band in Japanese, e.g. 「25以上50未満」.
+// BandLabelJA describes a threshold band in Japanese, e.g. 「25%以上50%未満」.
 func BandLabelJA(bd Band, unit string) string {
 	switch {
 	case bd.From != nil && bd.To != nil:
@@ -104,59 +380,6 @@ func BandLabelJA(bd Band, unit string) string {
 		return num(*bd.To) + unit + "未満"
 	}
 	return "全ての値"
-}
-
-func compileThreshold(b *strings.Builder, it *Item) {
-	var pts, status, reason strings.Builder
-	for _, bd := range it.Rule.Bands {
-		cond := bandCond("a.value_num", bd)
-		st := StatusMet
-		if bd.Points <= 0 {
-			st = StatusNotMet
-		}
-		fmt.Fprintf(&pts, " WHEN %s THEN %s", cond, num(bd.Points))
-		fmt.Fprintf(&status, " WHEN %s THEN '%s'", cond, st)
-		fmt.Fprintf(&reason, " WHEN %s THEN '回答 ' || a.value_text || %s", cond,
-			lit(it.Unit+"（"+BandLabelJA(bd, it.Unit)+"）→ "+num(bd.Points)+"点"))
-	}
-	fmt.Fprintf(b, `SELECT p.entity_code, %[1]s AS item_id,
-  CAST(CASE WHEN a.value_num IS NULL THEN 0%[2]s ELSE 0 END AS %[3]s) AS points,
-  CASE WHEN a.value_num IS NULL THEN '%[4]s'%[5]s ELSE '%[6]s' END AS status,
-  CASE WHEN a.value_num IS NULL THEN %[7]s%[8]s ELSE %[9]s END AS reason,
-  CAST(NULL AS BIGINT) AS rank_no, CAST(NULL AS BIGINT) AS rank_of
-FROM p LEFT JOIN a ON a.entity_code = p.entity_code AND a.item_id = %[1]s
-`, lit(it.ID), pts.String(), PointsType, StatusUnanswered, status.String(), StatusNotMet,
-		lit("未回答 → 0点"), reason.String(), lit("該当する区分なし → 0点"))
-}
-
-func compileRank(b *strings.Builder, it *Item) {
-	order := "DESC"
-	if it.Rule.Direction == "lower" {
-		order = "ASC"
-	}
-	var pts, status, reason strings.Builder
-	for _, bd := range it.Rule.Bands {
-		// rank/n <= top_percent/100, kept exact: rank*100 <= top_percent*n.
-		cond := fmt.Sprintf("r.rnk * 100 <= %s * r.n", num(bd.TopPercent))
-		fmt.Fprintf(&pts, " WHEN %s THEN %s", cond, num(bd.Points))
-		fmt.Fprintf(&status, " WHEN %s THEN '%s'", cond, StatusMet)
-		fmt.Fprintf(&reason, " WHEN %s THEN %s", cond, lit("（上位"+num(bd.TopPercent)+"%以内）→ "+num(bd.Points)+"点"))
-	}
-	fmt.Fprintf(b, `SELECT r.entity_code, %[1]s AS item_id,
-  CAST(CASE WHEN r.rnk IS NULL THEN 0%[2]s ELSE 0 END AS %[3]s) AS points,
-  CASE WHEN r.rnk IS NULL THEN '%[4]s'%[5]s ELSE '%[6]s' END AS status,
-  CASE WHEN r.rnk IS NULL THEN %[7]s ELSE '回答 ' || r.t || %[10]s || ' 全国順位 ' || format('{:,}', r.rnk) || '/' || format('{:,}', r.n)
-    || '（上位' || CAST((r.rnk * 100 + r.n - 1) // r.n AS VARCHAR) || '%%）' || CASE%[8]s ELSE %[9]s END END AS reason,
-  r.rnk AS rank_no, r.n AS rank_of
-FROM (
-  SELECT p.entity_code, a.value_text AS t,
-    CASE WHEN a.value_num IS NULL THEN NULL ELSE rank() OVER (ORDER BY a.value_num %[11]s NULLS LAST) END AS rnk,
-    count(a.value_num) OVER () AS n
-  FROM p LEFT JOIN a ON a.entity_code = p.entity_code AND a.item_id = %[1]s
-) r
-`, lit(it.ID), pts.String(), PointsType, StatusUnanswered, status.String(), StatusNotMet,
-		lit("未回答のため順位付けの対象外 → 0点"), reason.String(),
-		lit("（上位"+num(lastTop(it.Rule.Bands))+"%圏外）→ 0点"), lit(it.Unit), order)
 }
 
 func lastTop(bands []Band) float64 {

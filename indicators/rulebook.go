@@ -40,15 +40,47 @@ func (l Level) LabelJA() string {
 
 // Rule types an item can declare.
 const (
-	RuleYesNo     = "yesno"     // はい/いいえ; points when yes
+	RuleYesNo     = "yesno"     // はい/いいえ; points when yes (negative points: a penalty when yes)
+	RuleChoice    = "choice"    // one option of a list, points per option (tiers 段階)
 	RuleThreshold = "threshold" // numeric value scored by bands [from, to)
-	RuleRank      = "rank"      // numeric value scored by national rank bands (competition ranking)
+	RuleLinear    = "linear"    // numeric value scored linearly between lower and upper (QOF style)
+	RuleRank      = "rank"      // numeric value scored by rank bands over a peer set (competition ranking)
+	RuleAllOf     = "all_of"    // points when every listed item of the rulebook is met; no answer of its own
 )
+
+// RuleTypes lists every rule type, for error messages.
+var RuleTypes = []string{RuleYesNo, RuleChoice, RuleThreshold, RuleLinear, RuleRank, RuleAllOf}
 
 // Sources of an item's value.
 const (
 	SourceSelf     = "self"     // answered by the reporting body in its survey workbook
 	SourceMinistry = "ministry" // supplied by the ministry (e.g. 目標Ⅳ outcomes)
+	SourceRollup   = "rollup"   // computed from the results of the entity's children (centres, municipalities)
+	SourceDerived  = "derived"  // computed from other items of the same entity (all_of)
+)
+
+// Blank semantics of an item.
+const (
+	BlankZero     = "zero"     // a blank scores 0 as 未回答 (default)
+	BlankNA       = "na"       // a blank means 対象外: the item leaves the denominator of 得点率
+	BlankRequired = "required" // a blank is invalid: the file is rejected
+)
+
+// Rollup measures.
+const (
+	MeasureShareRate  = "share_rate_at_least" // % of children whose 得点率 is at least rate_at_least %
+	MeasureShareMet   = "share_item_met"      // % of children that met item
+	MeasureMeanRate   = "mean_rate"           // mean 得点率 of the children, in %
+	MeasureMeanValue  = "mean_value"          // mean value of the children's answers to item
+	MeasureCountLow   = "count_low"           // number of children whose 得点率 is below national mean − k·SD
+	defaultLowSDCount = 2
+)
+
+// Rank peer-set partitions.
+const (
+	PartitionNation     = ""           // all entities of the level (national rank)
+	PartitionPrefecture = "prefecture" // within the same prefecture
+	PartitionSizeBand   = "size_band"  // within the same 第1号被保険者数 band (<3k, 3k–10k, 10k–50k, 50k–100k, ≥100k)
 )
 
 // Rulebook is one fiscal year's indicators for one level. It is decoded from a JSON file; see
@@ -77,7 +109,8 @@ type Rulebook struct {
 	goals map[string]*Goal
 }
 
-// Grant is one of the grants (推進, 支援) whose total the rulebook produces.
+// Grant is one of the grants (推進, 支援, or a separate evaluation total for care centres) whose
+// total the rulebook produces.
 type Grant struct {
 	ID     string  `json:"id"`
 	Name   string  `json:"name"`
@@ -85,13 +118,14 @@ type Grant struct {
 	Points float64 `json:"points"`
 }
 
-// Goal is a 目標 (or pre-2024 類型). It counts in one or more grants with the same points in each.
+// Goal is a 目標 (or pre-2024 類型). Grants gives its points in each grant it counts in: 目標Ⅳ
+// counts in both with 100 each; a 類型 of FY2023 counts 135 in 推進 and 35 in 支援.
 type Goal struct {
-	ID     string   `json:"id"`
-	Label  string   `json:"label"`
-	Name   string   `json:"name"`
-	Grants []string `json:"grants"`
-	Points float64  `json:"points"`
+	ID     string             `json:"id"`
+	Label  string             `json:"label"`
+	Name   string             `json:"name"`
+	Points float64            `json:"points"` // the sum of its indicators' points
+	Grants map[string]float64 `json:"grants"`
 }
 
 // Group is an indicator group such as (ⅰ)体制・取組指標群.
@@ -101,17 +135,27 @@ type Group struct {
 	Name  string `json:"name"`
 }
 
-// Indicator is a 大項目: its points are the sum of its items' points, capped at Points.
+// Indicator is a 大項目: its points are the sum (or, with combine "max", the best) of its items'
+// points, capped at Points.
 type Indicator struct {
-	ID       string  `json:"id"`
-	Goal     string  `json:"goal"`
-	Group    string  `json:"group"`
-	No       string  `json:"no"`
-	Name     string  `json:"name"`
-	Notes    string  `json:"notes,omitempty"`
-	Points   float64 `json:"points"`
-	Items    []Item  `json:"items"`
-	position int
+	ID     string  `json:"id"`
+	Goal   string  `json:"goal"`
+	Group  string  `json:"group"`
+	No     string  `json:"no"`
+	Name   string  `json:"name"`
+	Notes  string  `json:"notes,omitempty"`
+	Points float64 `json:"points"`
+	// Grants gives the indicator's points in each grant when they differ from Points (FY2023: the
+	// same indicator counts 10 in 推進 and 5 in 支援). Default: Points in every grant of its goal.
+	Grants  map[string]float64 `json:"grants,omitempty"`
+	Combine string             `json:"combine,omitempty"` // sum (default) or max (the better alternative counts)
+	// Capped allows the items to add up to more than Points (the excess is cut).
+	Capped bool `json:"capped,omitempty"`
+	// Predecessors names the indicator(s) of the previous fiscal year this one continues or
+	// replaces; NotComparable marks a new indicator that must not be compared across years.
+	Predecessors  []string `json:"predecessors,omitempty"`
+	NotComparable bool     `json:"not_comparable,omitempty"`
+	Items         []Item   `json:"items"`
 }
 
 // Item is a sub-item (枝番) that scores separately.
@@ -120,24 +164,56 @@ type Item struct {
 	Branch   string  `json:"branch"`
 	Question string  `json:"question"`
 	Unit     string  `json:"unit,omitempty"`
-	Source   string  `json:"source,omitempty"` // self (default) or ministry
+	Source   string  `json:"source,omitempty"` // self (default), ministry, rollup; derived is set for all_of
 	Points   float64 `json:"points"`
-	Rule     Rule    `json:"rule"`
+	Blank    string  `json:"blank,omitempty"` // zero (default), na, required
+	// Requires lists items that must be met for this one to score (イ only with ア).
+	Requires []string `json:"requires,omitempty"`
+	Rule     Rule     `json:"rule"`
+	Rollup   *Rollup  `json:"rollup,omitempty"`
 
 	Indicator string `json:"-"` // set by Parse
-	position  int
 }
 
-// Rule says how an item's answer becomes points.
+// Rule says how an item's value becomes points.
 type Rule struct {
 	Type string `json:"type"`
-	// Direction for rank and threshold rules: "higher" (default) or "lower" is better.
+	// Direction for rank, threshold and linear rules: "higher" (default) or "lower" is better.
 	Direction string `json:"direction,omitempty"`
 	// Min and Max bound a numeric answer (validation, inclusive).
 	Min *float64 `json:"min,omitempty"`
 	Max *float64 `json:"max,omitempty"`
 	// Bands: for threshold, value ranges [from, to); for rank, top_percent cut-offs.
 	Bands []Band `json:"bands,omitempty"`
+	// Options of a choice rule.
+	Options []Option `json:"options,omitempty"`
+	// Lower and Upper bound the linear rule: 0 points at Lower, full points at Upper (reversed
+	// when Direction is lower).
+	Lower *float64 `json:"lower,omitempty"`
+	Upper *float64 `json:"upper,omitempty"`
+	// Items of an all_of rule.
+	Items []string `json:"items,omitempty"`
+	// Value "change" scores this year's value of CurrentItem (default: this item, answered) minus
+	// the previous fiscal year's value of PreviousItem (default: the same id as the current one).
+	// An item with a CurrentItem is not asked: its source is derived.
+	Value        string `json:"value,omitempty"`
+	CurrentItem  string `json:"current_item,omitempty"`
+	PreviousItem string `json:"previous_item,omitempty"`
+	// Peers of a rank rule: partition (nation, prefecture, size_band) and denominator (answered
+	// entities, the default, or all entities of the peer set).
+	Peers *Peers `json:"peers,omitempty"`
+}
+
+// Peers declares the peer set of a rank rule.
+type Peers struct {
+	Partition   string `json:"partition,omitempty"`
+	Denominator string `json:"denominator,omitempty"` // answered (default) or all
+}
+
+// Option is one answer of a choice rule.
+type Option struct {
+	Value  string  `json:"value"`
+	Points float64 `json:"points"`
 }
 
 // Band is one scoring band.
@@ -148,13 +224,53 @@ type Band struct {
 	Points     float64  `json:"points"`
 }
 
+// Rollup computes an item's value from the results of the entity's children in the same run:
+// care centres of a municipality or prefecture, or municipalities of a prefecture.
+type Rollup struct {
+	Level       Level   `json:"level"`
+	Measure     string  `json:"measure"`
+	RateAtLeast float64 `json:"rate_at_least,omitempty"` // share_rate_at_least: threshold in %
+	Item        string  `json:"item,omitempty"`          // share_item_met, mean_value: the child level's item
+	SD          float64 `json:"sd,omitempty"`            // count_low: k in mean − k·SD (default 2)
+}
+
+// CurrentOf returns the item whose value this year a change rule uses.
+func (r Rule) CurrentOf(self string) string {
+	if r.CurrentItem != "" {
+		return r.CurrentItem
+	}
+	return self
+}
+
+// PreviousOf returns the item whose value last year a change rule uses.
+func (r Rule) PreviousOf(self string) string {
+	if r.PreviousItem != "" {
+		return r.PreviousItem
+	}
+	return r.CurrentOf(self)
+}
+
+// GrantPoints returns the indicator's points in each grant it counts in.
+func (rb *Rulebook) GrantPoints(ind *Indicator) map[string]float64 {
+	if len(ind.Grants) > 0 {
+		return ind.Grants
+	}
+	out := map[string]float64{}
+	if g := rb.goals[ind.Goal]; g != nil {
+		for gr := range g.Grants {
+			out[gr] = ind.Points
+		}
+	}
+	return out
+}
+
 // Parse decodes and checks a rulebook file. name is used in error messages.
 func Parse(name string, data []byte) (*Rulebook, error) {
 	var rb Rulebook
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rb); err != nil {
-		return nil, jsonError(name, data, err)
+		return nil, jsonError(name, data, err, dec.InputOffset())
 	}
 	sum := sha256.Sum256(data)
 	rb.Hash = hex.EncodeToString(sum[:])
@@ -166,11 +282,20 @@ func Parse(name string, data []byte) (*Rulebook, error) {
 	return &rb, nil
 }
 
-// jsonError turns a decoding error into one that names the file and line.
-func jsonError(name string, data []byte, err error) error {
-	var off int64 = -1
+// jsonError turns a decoding error into one that names the file and line; at is where the
+// decoder stood, used when the error itself carries no offset (unknown fields).
+func jsonError(name string, data []byte, err error, at int64) error {
+	off := at
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		// The decoder stands past the object; find the field's own line.
+		if i := strings.Index(string(data), f+":"); i >= 0 {
+			off = int64(i)
+		} else if i := strings.Index(string(data), f); i >= 0 {
+			off = int64(i)
+		}
+	}
 	switch {
 	case errors.As(err, &se):
 		off = se.Offset
@@ -195,7 +320,8 @@ func (e *CheckError) Error() string {
 }
 
 // Check validates the rulebook's structure and indexes it. It returns every problem found, each
-// naming the rule by its path (indicators[3].items[1] "P1-1-a").
+// naming the rule by its path (indicators[3].items[1] "P1-1-a"). References to other fiscal years
+// and levels (predecessors, roll-ups) are checked by Library.Check.
 func (rb *Rulebook) Check() []string {
 	var errs []string
 	add := func(where, format string, args ...any) {
@@ -209,6 +335,9 @@ func (rb *Rulebook) Check() []string {
 	default:
 		add("level", "must be municipality, prefecture or centre, found %q", rb.Level)
 	}
+	if rb.Version == "" {
+		add("version", "is empty")
+	}
 	grants := map[string]*Grant{}
 	for i := range rb.Grants {
 		g := &rb.Grants[i]
@@ -216,6 +345,9 @@ func (rb *Rulebook) Check() []string {
 			add(fmt.Sprintf("grants[%d]", i), "id %q is empty or repeated", g.ID)
 		}
 		grants[g.ID] = g
+	}
+	if len(rb.Grants) == 0 {
+		add("grants", "none declared")
 	}
 	rb.goals = map[string]*Goal{}
 	grantSum := map[string]float64{}
@@ -229,11 +361,11 @@ func (rb *Rulebook) Check() []string {
 		if len(g.Grants) == 0 {
 			add(where, "counts in no grant")
 		}
-		for _, gr := range g.Grants {
+		for _, gr := range sortedKeys(g.Grants) {
 			if grants[gr] == nil {
 				add(where, "unknown grant %q", gr)
 			}
-			grantSum[gr] += g.Points
+			grantSum[gr] += g.Grants[gr]
 		}
 	}
 	for _, g := range rb.Grants {
@@ -248,15 +380,16 @@ func (rb *Rulebook) Check() []string {
 	rb.inds = map[string]*Indicator{}
 	rb.items = map[string]*Item{}
 	goalSum := map[string]float64{}
+	goalGrantSum := map[[2]string]float64{}
 	for i := range rb.Indicators {
 		ind := &rb.Indicators[i]
-		ind.position = i
 		where := fmt.Sprintf("indicators[%d] %q", i, ind.ID)
 		if ind.ID == "" || rb.inds[ind.ID] != nil || rb.items[ind.ID] != nil {
 			add(where, "id is empty or repeated")
 		}
 		rb.inds[ind.ID] = ind
-		if rb.goals[ind.Goal] == nil {
+		goal := rb.goals[ind.Goal]
+		if goal == nil {
 			add(where, "unknown goal %q", ind.Goal)
 		}
 		if !groups[ind.Group] {
@@ -265,42 +398,204 @@ func (rb *Rulebook) Check() []string {
 		if ind.Name == "" {
 			add(where, "name is empty")
 		}
+		if ind.Combine != "" && ind.Combine != "sum" && ind.Combine != "max" {
+			add(where, "combine must be sum or max, found %q", ind.Combine)
+		}
 		goalSum[ind.Goal] += ind.Points
+		if goal != nil {
+			gp := rb.GrantPoints(ind)
+			for _, gr := range sortedKeys(gp) {
+				if _, ok := goal.Grants[gr]; !ok {
+					add(where, "counts in grant %q, which its goal %s does not count in", gr, goal.ID)
+				}
+				goalGrantSum[[2]string{ind.Goal, gr}] += gp[gr]
+			}
+		}
 		if len(ind.Items) == 0 {
 			add(where, "has no items")
 		}
-		var itemSum float64
+		var itemSum, itemMax float64
 		for j := range ind.Items {
 			it := &ind.Items[j]
 			it.Indicator = ind.ID
-			it.position = j
 			iw := fmt.Sprintf("indicators[%d].items[%d] %q", i, j, it.ID)
 			if it.ID == "" || rb.items[it.ID] != nil || rb.inds[it.ID] != nil {
 				add(iw, "id is empty or repeated")
 			}
 			rb.items[it.ID] = it
+			if it.Rule.Type == RuleAllOf || it.Rule.CurrentItem != "" {
+				if it.Source != "" && it.Source != SourceDerived {
+					add(iw, "an all_of item or a change of another item is derived; source must be empty or derived")
+				}
+				it.Source = SourceDerived
+			} else if it.Source == SourceDerived {
+				add(iw, "source derived is only for all_of items and changes of another item (rule.current_item)")
+			}
 			if it.Source == "" {
 				it.Source = SourceSelf
 			}
-			if it.Source != SourceSelf && it.Source != SourceMinistry {
-				add(iw, "source must be self or ministry, found %q", it.Source)
+			switch it.Source {
+			case SourceSelf, SourceMinistry, SourceDerived:
+				if it.Rollup != nil {
+					add(iw, "rollup is given but source is %s", it.Source)
+				}
+			case SourceRollup:
+				for _, p := range checkRollup(rb.Level, it.Rollup) {
+					add(iw, "%s", p)
+				}
+			default:
+				add(iw, "source must be self, ministry or rollup, found %q", it.Source)
+			}
+			switch it.Blank {
+			case "", BlankZero, BlankNA, BlankRequired:
+			default:
+				add(iw, "blank must be zero, na or required, found %q", it.Blank)
 			}
 			if it.Question == "" {
 				add(iw, "question is empty")
 			}
-			itemSum += it.Points
+			itemSum += max(it.Points, 0)
+			itemMax = max(itemMax, it.Points)
 			for _, p := range checkRule(it) {
 				add(iw, "%s", p)
 			}
 		}
-		if !near(itemSum, ind.Points) {
-			add(where, "items add up to %g points, indicator declares %g", itemSum, ind.Points)
+		switch {
+		case ind.Combine == "max":
+			if !near(itemMax, ind.Points) {
+				add(where, "the best alternative gives %g points, indicator declares %g", itemMax, ind.Points)
+			}
+		case ind.Capped:
+			if itemSum < ind.Points-1e-9 {
+				add(where, "items add up to %g points, less than the cap %g", itemSum, ind.Points)
+			}
+		default:
+			if !near(itemSum, ind.Points) {
+				add(where, "items add up to %g points, indicator declares %g", itemSum, ind.Points)
+			}
 		}
 	}
 	for _, g := range rb.Goals {
 		if !near(goalSum[g.ID], g.Points) {
 			add("goals "+g.ID, "indicators add up to %g points, goal declares %g", goalSum[g.ID], g.Points)
 		}
+		for _, gr := range sortedKeys(g.Grants) {
+			if s := goalGrantSum[[2]string{g.ID, gr}]; !near(s, g.Grants[gr]) {
+				add("goals "+g.ID, "indicators add up to %g points in grant %s, goal declares %g", s, gr, g.Grants[gr])
+			}
+		}
+	}
+	// References inside the rulebook: prerequisites and all_of items, without cycles.
+	for _, it := range rb.Items() {
+		where := fmt.Sprintf("item %q", it.ID)
+		for _, r := range it.deps() {
+			if rb.items[r] == nil {
+				add(where, "refers to unknown item %q", r)
+			} else if r == it.ID {
+				add(where, "refers to itself")
+			}
+		}
+	}
+	if cyc := rb.cycle(); cyc != "" {
+		add("items", "prerequisites form a cycle: %s", cyc)
+	}
+	return errs
+}
+
+// cycle finds a cycle in the requires/all_of graph and renders it, or returns "".
+func (rb *Rulebook) cycle() string {
+	state := map[string]int{} // 0 new, 1 on stack, 2 done
+	var stack []string
+	var found string
+	var visit func(id string) bool
+	visit = func(id string) bool {
+		state[id] = 1
+		stack = append(stack, id)
+		it := rb.items[id]
+		for _, d := range it.deps() {
+			if rb.items[d] == nil || d == id {
+				continue
+			}
+			if state[d] == 1 {
+				k := 0
+				for stack[k] != d {
+					k++
+				}
+				found = strings.Join(append(append([]string{}, stack[k:]...), d), " → ")
+				return true
+			}
+			if state[d] == 0 && visit(d) {
+				return true
+			}
+		}
+		stack = stack[:len(stack)-1]
+		state[id] = 2
+		return false
+	}
+	for _, it := range rb.Items() {
+		if state[it.ID] == 0 && visit(it.ID) {
+			return found
+		}
+	}
+	return ""
+}
+
+// DependencyOrder returns the derived and prerequisite-bearing items so that every item comes
+// after the items it depends on.
+func (rb *Rulebook) DependencyOrder() []*Item {
+	done := map[string]bool{}
+	var out []*Item
+	var visit func(it *Item)
+	visit = func(it *Item) {
+		if done[it.ID] {
+			return
+		}
+		done[it.ID] = true
+		for _, d := range it.deps() {
+			if dep := rb.items[d]; dep != nil {
+				visit(dep)
+			}
+		}
+		out = append(out, it)
+	}
+	for _, it := range rb.Items() {
+		visit(it)
+	}
+	return out
+}
+
+// deps lists the items of the same rulebook this item depends on.
+func (it *Item) deps() []string {
+	d := append(append([]string{}, it.Requires...), it.Rule.Items...)
+	if it.Rule.CurrentItem != "" {
+		d = append(d, it.Rule.CurrentItem)
+	}
+	return d
+}
+
+func checkRollup(level Level, r *Rollup) []string {
+	if r == nil {
+		return []string{"source rollup needs a rollup block"}
+	}
+	var errs []string
+	switch {
+	case level == Municipality && r.Level == Centre, level == Prefecture && (r.Level == Centre || r.Level == Municipality):
+	default:
+		errs = append(errs, fmt.Sprintf("a %s item cannot roll up %s results (children: centres of a municipality; centres or municipalities of a prefecture)", level, r.Level))
+	}
+	switch r.Measure {
+	case MeasureShareRate:
+		if r.RateAtLeast <= 0 || r.RateAtLeast > 100 {
+			errs = append(errs, "rollup.rate_at_least must be in (0, 100]")
+		}
+	case MeasureShareMet, MeasureMeanValue:
+		if r.Item == "" {
+			errs = append(errs, "rollup.item is required for "+r.Measure)
+		}
+	case MeasureMeanRate, MeasureCountLow:
+	default:
+		errs = append(errs, fmt.Sprintf("unknown rollup.measure %q (known: %s, %s, %s, %s, %s)", r.Measure,
+			MeasureShareRate, MeasureShareMet, MeasureMeanRate, MeasureMeanValue, MeasureCountLow))
 	}
 	return errs
 }
@@ -314,16 +609,38 @@ func checkRule(it *Item) []string {
 	if r.Min != nil && r.Max != nil && *r.Min > *r.Max {
 		errs = append(errs, "rule.min is above rule.max")
 	}
-	maxBand := 0.0
-	for _, b := range r.Bands {
-		maxBand = max(maxBand, b.Points)
+	if r.Value != "" && r.Value != "change" {
+		errs = append(errs, fmt.Sprintf("rule.value must be empty or change, found %q", r.Value))
 	}
+	if r.Value == "" && (r.PreviousItem != "" || r.CurrentItem != "") {
+		errs = append(errs, "rule.previous_item and rule.current_item are only for value change")
+	}
+	best := 0.0
+	for _, b := range r.Bands {
+		best = max(best, b.Points)
+	}
+	numeric := false
 	switch r.Type {
 	case RuleYesNo:
-		if len(r.Bands) > 0 {
-			errs = append(errs, "a yesno rule takes no bands")
+		if len(r.Bands)+len(r.Options) > 0 {
+			errs = append(errs, "a yesno rule takes no bands or options")
+		}
+		best = it.Points
+	case RuleChoice:
+		if len(r.Options) < 2 {
+			errs = append(errs, "a choice rule needs at least two options")
+		}
+		seen := map[string]bool{}
+		best = 0
+		for k, o := range r.Options {
+			if o.Value == "" || seen[o.Value] {
+				errs = append(errs, fmt.Sprintf("rule.options[%d] value %q is empty or repeated", k, o.Value))
+			}
+			seen[o.Value] = true
+			best = max(best, o.Points)
 		}
 	case RuleThreshold:
+		numeric = true
 		if len(r.Bands) == 0 {
 			errs = append(errs, "a threshold rule needs bands")
 			break
@@ -345,7 +662,14 @@ func checkRule(it *Item) []string {
 		if first := r.Bands[0]; first.From != nil && (r.Min == nil || *first.From > *r.Min) {
 			errs = append(errs, "rule.bands: the first band must be open (no from) or start at or below rule.min")
 		}
+	case RuleLinear:
+		numeric = true
+		if r.Lower == nil || r.Upper == nil || *r.Lower >= *r.Upper {
+			errs = append(errs, "a linear rule needs lower < upper")
+		}
+		best = it.Points
 	case RuleRank:
+		numeric = true
 		if len(r.Bands) == 0 {
 			errs = append(errs, "a rank rule needs bands")
 		}
@@ -354,19 +678,50 @@ func checkRule(it *Item) []string {
 				errs = append(errs, fmt.Sprintf("rule.bands[%d].top_percent must be in (0, 100], found %g", k, b.TopPercent))
 			}
 			if k > 0 && b.TopPercent <= r.Bands[k-1].TopPercent {
-				errs = append(errs, fmt.Sprintf("rule.bands[%d].top_percent must grow from band to band", k))
+				errs = append(errs, fmt.Sprintf("rule.bands[%d].top_percent must grow from band to band (gap or overlap)", k))
 			}
 			if k > 0 && b.Points > r.Bands[k-1].Points {
 				errs = append(errs, fmt.Sprintf("rule.bands[%d] gives more points than the better band before it", k))
 			}
 		}
+		if p := r.Peers; p != nil {
+			if p.Partition != PartitionNation && p.Partition != PartitionPrefecture && p.Partition != PartitionSizeBand {
+				errs = append(errs, fmt.Sprintf("rule.peers.partition must be empty, prefecture or size_band, found %q", p.Partition))
+			}
+			if p.Denominator != "" && p.Denominator != "answered" && p.Denominator != "all" {
+				errs = append(errs, fmt.Sprintf("rule.peers.denominator must be answered or all, found %q", p.Denominator))
+			}
+		}
+	case RuleAllOf:
+		if len(r.Items) < 2 {
+			errs = append(errs, "an all_of rule needs at least two items")
+		}
+		best = it.Points
 	default:
-		errs = append(errs, fmt.Sprintf("unknown rule type %q (known: %s, %s, %s)", r.Type, RuleYesNo, RuleThreshold, RuleRank))
+		errs = append(errs, fmt.Sprintf("unknown rule type %q (known: %s)", r.Type, strings.Join(RuleTypes, ", ")))
 	}
-	if (r.Type == RuleThreshold || r.Type == RuleRank) && !near(maxBand, it.Points) {
-		errs = append(errs, fmt.Sprintf("the best band gives %g points, the item declares %g", maxBand, it.Points))
+	if r.Value == "change" && !numeric {
+		errs = append(errs, "value change needs a numeric rule (threshold, linear or rank)")
+	}
+	if r.Type != "" && !near(best, it.Points) && it.Points >= 0 {
+		errs = append(errs, fmt.Sprintf("the best outcome gives %g points, the item declares %g", best, it.Points))
+	}
+	if it.Points < 0 && r.Type != RuleYesNo {
+		errs = append(errs, "negative points are only for yesno items (a penalty when yes)")
+	}
+	if it.Source == SourceRollup && !numeric {
+		errs = append(errs, "a rollup item needs a numeric rule (threshold, linear or rank)")
 	}
 	return errs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func near(a, b float64) bool { d := a - b; return d < 1e-9 && d > -1e-9 }
@@ -397,6 +752,18 @@ func (rb *Rulebook) SelfItems() []*Item {
 	for _, it := range rb.Items() {
 		if it.Source == SourceSelf {
 			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// Levels lists the levels of a fiscal year that have a rulebook, children first (centre,
+// municipality, prefecture): the order in which they are scored.
+func (l *Library) Levels(fy int) []Level {
+	var out []Level
+	for _, lv := range []Level{Centre, Municipality, Prefecture} {
+		if l.books[key{fy, lv}] != nil {
+			out = append(out, lv)
 		}
 	}
 	return out
@@ -455,7 +822,49 @@ func Load(fsys fs.FS, dir string) (*Library, error) {
 	if len(lib.books) == 0 {
 		return nil, fmt.Errorf("no rulebook (*.json) found in %s", dir)
 	}
+	if errs := lib.Check(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	return lib, nil
+}
+
+// Check verifies what crosses files: predecessors name indicators of the previous fiscal year's
+// rulebook of the same level, and roll-ups name items of the child level's rulebook of the same
+// year.
+func (l *Library) Check() []error {
+	var errs []error
+	for _, rb := range l.All() {
+		prev := l.books[key{rb.FiscalYear - 1, rb.Level}]
+		for i, ind := range rb.Indicators {
+			for _, p := range ind.Predecessors {
+				if prev == nil {
+					errs = append(errs, fmt.Errorf("%s: indicators[%d] %q: predecessor %q, but there is no FY%d %s rulebook", rb.File, i, ind.ID, p, rb.FiscalYear-1, rb.Level))
+				} else if _, ok := prev.inds[p]; !ok {
+					errs = append(errs, fmt.Errorf("%s: indicators[%d] %q: predecessor %q is not an indicator of %s", rb.File, i, ind.ID, p, prev.File))
+				}
+			}
+		}
+		for _, it := range rb.Items() {
+			if it.Rollup == nil || it.Rollup.Item == "" {
+				continue
+			}
+			child := l.books[key{rb.FiscalYear, it.Rollup.Level}]
+			if child == nil {
+				errs = append(errs, fmt.Errorf("%s: item %q rolls up %s item %q, but there is no FY%d %s rulebook", rb.File, it.ID, it.Rollup.Level, it.Rollup.Item, rb.FiscalYear, it.Rollup.Level))
+			} else if _, ok := child.items[it.Rollup.Item]; !ok {
+				errs = append(errs, fmt.Errorf("%s: item %q rolls up unknown item %q of %s", rb.File, it.ID, it.Rollup.Item, child.File))
+			}
+		}
+		for _, it := range rb.Items() {
+			if it.Rule.Value == "change" && prev != nil {
+				id := it.Rule.PreviousOf(it.ID)
+				if _, ok := prev.items[id]; !ok {
+					errs = append(errs, fmt.Errorf("%s: item %q compares with previous item %q, which %s does not have", rb.File, it.ID, id, prev.File))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 // Get returns the rulebook for a fiscal year and level, or an error listing what exists.

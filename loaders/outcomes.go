@@ -131,9 +131,9 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 	return out, nil
 }
 
-// OutcomesYear reads the fiscal year of the first data row of an outcome CSV, so that the right
-// rulebook can be chosen before the file is validated.
-func OutcomesYear(data []byte) (int, bool) {
+// CSVYear reads the fiscal year (年度 column) of the first data row of a CSV, so that the right
+// rulebook or validity year can be chosen before the file is validated.
+func CSVYear(data []byte) (int, bool) {
 	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
 	header, err := cr.Read()
 	if err != nil {
@@ -151,6 +151,19 @@ func OutcomesYear(data []byte) (int, bool) {
 	}
 	fy, err := strconv.Atoi(NormalizeText(rec[col]))
 	return fy, err == nil
+}
+
+// CSVHeader returns the normalised header cells of a CSV.
+func CSVHeader(data []byte) []string {
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	h, err := cr.Read()
+	if err != nil {
+		return nil
+	}
+	for i := range h {
+		h[i] = NormalizeText(h[i])
+	}
+	return h
 }
 
 // WriteOutcomesHeader is the header line of an outcome CSV.

@@ -27,6 +27,7 @@ const (
 	ErrCSV             = "E014" // a CSV row is malformed
 	ErrFileTooLarge    = "E015" // the upload is larger than allowed
 	ErrTemplateChanged = "E016" // the template was edited outside the answer column
+	ErrAnswerRequired  = "E017" // a required answer is blank
 )
 
 // Problem is one thing wrong with a submitted file, with its place.

@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -13,7 +14,8 @@ import (
 // Entity is one reporting body of the reference data.
 type Entity struct {
 	Code           string
-	Level          string // municipality | prefecture
+	Level          string // municipality | prefecture | centre
+	ParentCode     string // the municipality of a care centre
 	PrefectureCode string
 	PrefectureName string
 	NameJA         string
@@ -36,6 +38,113 @@ type Population struct {
 type Reference struct {
 	Entities    []Entity
 	Populations []Population
+}
+
+// ValidCode reports whether code is well formed for its level: a 6-digit 全国地方公共団体コード
+// with its check digit for municipalities and prefectures; for care centres, their
+// municipality's code followed by a 3-digit number.
+func ValidCode(level, code string) bool {
+	if level == "centre" {
+		if len(code) != 9 {
+			return false
+		}
+		for i := 6; i < 9; i++ {
+			if code[i] < '0' || code[i] > '9' {
+				return false
+			}
+		}
+		return CheckDigitOK(code[:6])
+	}
+	return CheckDigitOK(code)
+}
+
+// RestoreCode puts back the leading zero Excel drops from a code stored as a number, but only when
+// the check digit proves the restored code (a wrong code is never made to look right).
+func RestoreCode(level, code string) string {
+	want := 6
+	if level == "centre" {
+		want = 9
+	}
+	if len(code) == want-1 && ValidCode(level, "0"+code) {
+		return "0" + code
+	}
+	return code
+}
+
+// Centre reference CSV headers.
+const (
+	CentreColCode         = "センターコード"
+	CentreColMunicipality = "市町村コード"
+	CentreColName         = "センター名"
+	CentreColOperation    = "運営形態"
+)
+
+// ReadCentres parses a care-centre list (UTF-8 CSV: センターコード, 市町村コード, センター名, 運営形態).
+// known reports whether a municipality code exists. Every bad row is a problem with its line.
+func ReadCentres(name string, data []byte, known func(code string) bool) ([]Entity, error) {
+	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	header, err := cr.Read()
+	if err != nil {
+		return nil, &Rejection{File: name, Problems: []Problem{{Code: ErrCSV, File: name, MessageJA: "CSVの見出し行を読み込めません。", MessageEN: err.Error()}}}
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[NormalizeText(h)] = i
+	}
+	var probs []Problem
+	for _, c := range []string{CentreColCode, CentreColMunicipality, CentreColName} {
+		if _, ok := col[c]; !ok {
+			probs = append(probs, Problem{Code: ErrHeader, File: name, Cell: "1行目", Expected: c, MessageJA: "列「" + c + "」がありません。", MessageEN: "column " + c + " is missing"})
+		}
+	}
+	if len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	get := func(rec []string, c string) string {
+		if i, ok := col[c]; ok && i < len(rec) {
+			return NormalizeText(rec[i])
+		}
+		return ""
+	}
+	var out []Entity
+	seen := map[string]int{}
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		bad := func(c, ja, en string) {
+			probs = append(probs, Problem{Code: ErrCSV, File: name, Cell: fmt.Sprintf("%d行目 %s列", line, c), MessageJA: ja, MessageEN: en})
+		}
+		if err != nil {
+			bad("", "CSVの行を読み込めません。", err.Error())
+			continue
+		}
+		code := RestoreCode("centre", get(rec, CentreColCode))
+		muni := RestoreCode("municipality", get(rec, CentreColMunicipality))
+		switch {
+		case !ValidCode("centre", code):
+			bad(CentreColCode, "センターコード「"+code+"」は市町村コード6桁＋連番3桁ではありません。", "centre code "+code+" is not a municipality code followed by 3 digits")
+			continue
+		case muni != code[:6] || (known != nil && !known(muni)):
+			bad(CentreColMunicipality, "市町村コード「"+muni+"」が登録されていないか、センターコードと一致しません。", "municipality code "+muni+" is unknown or does not match the centre code")
+			continue
+		case get(rec, CentreColName) == "":
+			bad(CentreColName, "センター名が空欄です。", "centre name is empty")
+			continue
+		}
+		if prev, dup := seen[code]; dup {
+			bad(CentreColCode, fmt.Sprintf("センターコード%sが重複しています（%d行目と同じ）。", code, prev), fmt.Sprintf("centre %s repeats line %d", code, prev))
+			continue
+		}
+		seen[code] = line
+		out = append(out, Entity{Code: code, Level: "centre", ParentCode: muni, PrefectureCode: code[:2], NameJA: get(rec, CentreColName), TypeJA: get(rec, CentreColOperation)})
+	}
+	if len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	return out, nil
 }
 
 // CheckDigitOK reports whether a 6-digit 全国地方公共団体コード carries the right check digit

@@ -211,6 +211,27 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	return sv, nil
 }
 
+// MatchOption finds the option a person meant: the exact text, or the part before "：" (段階3).
+func MatchOption(opts []indicators.Option, text string) (int, bool) {
+	t := NormalizeText(text)
+	for k, o := range opts {
+		if NormalizeText(o.Value) == t {
+			return k, true
+		}
+	}
+	found := -1
+	for k, o := range opts {
+		head, _, ok := strings.Cut(NormalizeText(o.Value), ":")
+		if ok && head == t {
+			if found >= 0 {
+				return 0, false
+			}
+			found = k
+		}
+	}
+	return found, found >= 0
+}
+
 func readStamp(f *excelize.File) (map[string]string, error) {
 	rows, err := f.GetRows(survey.SheetStamp, excelize.Options{RawCellValue: true})
 	if err != nil {
@@ -229,16 +250,13 @@ func readStamp(f *excelize.File) (map[string]string, error) {
 // entity list. A code that lost its leading zero (Excel stored it as a number) is restored only when
 // the check digit proves it.
 func readEntityCode(raw, stampCode string, sv *Survey, want Expect) (string, *Problem) {
-	code := NormalizeText(raw)
-	if len(code) == 5 && CheckDigitOK("0"+code) {
-		code = "0" + code
-	}
+	code := RestoreCode(string(sv.Level), NormalizeText(raw))
 	if code != stampCode {
 		return code, &Problem{Code: ErrEntity, Expected: stampCode, Found: code,
 			MessageJA: "団体コード「" + code + "」が様式に記録された団体コード「" + stampCode + "」と一致しません。自団体用の様式を使用してください。",
 			MessageEN: "entity code " + code + " does not match the template's stamped code " + stampCode}
 	}
-	if !CheckDigitOK(code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
+	if !ValidCode(string(sv.Level), code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
 		return code, &Problem{Code: ErrEntity, Found: code,
 			MessageJA: "団体コード「" + code + "」は登録されていない団体です。",
 			MessageEN: "entity code " + code + " is not a known " + string(sv.Level)}
@@ -273,7 +291,20 @@ func missingColumns(h map[string]int) []string {
 func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 	t := NormalizeText(raw)
 	if t == "" {
+		if it.Blank == indicators.BlankRequired {
+			return Answer{}, &Problem{Code: ErrAnswerRequired, Expected: survey.HowToAnswer(it),
+				MessageJA: "この設問は回答が必須です（空欄は認められません）。",
+				MessageEN: "this answer is required; the cell is blank"}
+		}
 		return Answer{Blank: true}, nil
+	}
+	if it.Rule.Type == indicators.RuleChoice {
+		if k, ok := MatchOption(it.Rule.Options, t); ok {
+			return Answer{Text: it.Rule.Options[k].Value, Num: float64(k + 1)}, nil
+		}
+		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: raw,
+			MessageJA: "選択肢の中から1つ選んでください（入力値：「" + raw + "」）。",
+			MessageEN: "choose one of the listed options; found " + strconv.Quote(raw)}
 	}
 	if it.Rule.Type == indicators.RuleYesNo {
 		yes, ok := ParseYesNo(t)

@@ -33,9 +33,12 @@ func filled(t *testing.T, rb *indicators.Rulebook, answers map[string]string) []
 	t.Helper()
 	all := map[string]string{}
 	for _, it := range rb.SelfItems() {
-		if it.Rule.Type == indicators.RuleYesNo {
+		switch it.Rule.Type {
+		case indicators.RuleYesNo:
 			all[it.ID] = "はい"
-		} else {
+		case indicators.RuleChoice:
+			all[it.ID] = it.Rule.Options[0].Value
+		default:
 			all[it.ID] = "50"
 		}
 	}

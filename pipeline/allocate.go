@@ -50,7 +50,7 @@ func (r *Runner) Allocate(ctx context.Context, fy int) (*AllocateResult, error) 
 	if err != nil {
 		return nil, err
 	}
-	gs, err := r.Store.GrantScores(ctx, scoreRun.ID, fy)
+	gs, err := r.Store.GrantScores(ctx, scoreRun.ID, fy, "municipality")
 	if err != nil {
 		return nil, err
 	}

@@ -10,17 +10,16 @@ import (
 	"github.com/kofukin/kofukin/indicators"
 )
 
-// BenchmarkNationalCycle runs the whole national cycle (1,741 municipal workbooks + the outcome
-// CSV) on a fresh database per iteration and reports ingest workbooks/s and seconds per stage.
+// BenchmarkNationalCycle runs the whole national cycle (1,741 municipal, 47 prefectural and about
+// 5,300 care-centre workbooks, the centre list and the outcome CSV) on a fresh database per iteration and reports ingest workbooks/s and seconds per stage.
 //
 //	go test ./pipeline -run '^$' -bench NationalCycle -benchtime 3x
 func BenchmarkNationalCycle(b *testing.B) {
 	ctx := context.Background()
 	lib, _ := indicators.Shipped()
-	rb, _ := lib.Get(2026, indicators.Municipality)
 	fix := b.TempDir()
 	start := time.Now()
-	nation, err := fixtures.WriteNation(ctx, fix, rb, fixtures.NationOptions{Seed: 1})
+	nation, err := fixtures.WriteNation(ctx, fix, lib, 2026, fixtures.NationOptions{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +33,7 @@ func BenchmarkNationalCycle(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if res.Ingest.Accepted != nation.Workbooks+1 {
+		if res.Ingest.Accepted != nation.Total()+2 {
 			b.Fatalf("ingest: %s", res.Ingest.Summary())
 		}
 		ingestFiles += len(res.Ingest.Files)

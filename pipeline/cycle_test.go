@@ -42,11 +42,11 @@ func tottori(t testing.TB) (string, *indicators.Rulebook) {
 	lib, _ := indicators.Shipped()
 	rb, _ := lib.Get(2026, indicators.Municipality)
 	dir := t.TempDir()
-	sum, err := fixtures.WriteNation(context.Background(), dir, rb, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
+	sum, err := fixtures.WriteNation(context.Background(), dir, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Workbooks != 19 || sum.OutcomeRows != 19*5 {
+	if sum.Workbooks[indicators.Municipality] != 19 || sum.Workbooks[indicators.Prefecture] != 1 || sum.Centres < 19 || sum.OutcomeRows != 19*6 {
 		t.Fatalf("nation of 鳥取県: %+v", sum)
 	}
 	return dir, rb
@@ -57,7 +57,7 @@ func TestCycleOnePrefecture(t *testing.T) {
 	fix, rb := tottori(t)
 	// A tampered copy of 鳥取市's workbook in its own folder: rejected, the rest goes on.
 	bad := filepath.Join(t.TempDir(), "tampered.xlsx")
-	orig, _ := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, "312011")))
+	orig, _ := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011")))
 	f, _ := excelize.OpenReader(bytes.NewReader(orig))
 	f.SetCellStr(survey.SheetAnswers, "F7", "わからない")
 	var buf bytes.Buffer
@@ -71,7 +71,8 @@ func TestCycleOnePrefecture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Ingest.Accepted != 20 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
+	// 19 municipal, 1 prefectural and 32 centre workbooks, the centre list and the outcome CSV.
+	if res.Ingest.Accepted != 54 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
 		t.Fatalf("ingest: %s", res.Ingest.Summary())
 	}
 	var rejected pipeline.FileReport
@@ -83,7 +84,7 @@ func TestCycleOnePrefecture(t *testing.T) {
 	if len(rejected.Problems) != 1 || rejected.Problems[0].Cell != "F7" || rejected.Problems[0].Sheet != "回答" || rejected.Problems[0].Item != rb.SelfItems()[0].ID {
 		t.Errorf("rejection: %+v", rejected.Problems)
 	}
-	if res.Score.Entities != 1741 || res.Score.Submitted != 19 {
+	if m := res.Score.Municipal(); m.Entities != 1741 || m.Submitted != 19 {
 		t.Errorf("score: %+v", res.Score.ScoreSummary)
 	}
 
@@ -182,7 +183,7 @@ func TestIngestVersions(t *testing.T) {
 	ctx := context.Background()
 	fix, _ := tottori(t)
 	r := newRunner(t, "")
-	path := filepath.Join(fix, fixtures.SurveyFileName(2026, "312011"))
+	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
 	rep, err := r.Ingest(ctx, []string{path}, pipeline.IngestOptions{FiscalYear: 2026})
 	if err != nil || rep.Accepted != 1 || rep.Files[0].Version != 1 {
 		t.Fatalf("first upload: %v %+v", err, rep)

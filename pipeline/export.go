@@ -92,7 +92,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	m.Summary = [][2]string{
 		{"算定実行ID（allocation run）", fmt.Sprint(alloc.ID)},
 		{"採点実行ID（score run）", fmt.Sprint(man.ScoreRunID)},
-		{"評価指標", fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.RulebookVersion, sman.RulebookHash)},
+		{"評価指標", fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.Ref("municipality").Version, sman.Ref("municipality").Hash)},
 		{"対象市町村数", fmt.Sprint(len(rows))},
 		{"調査票提出市町村数", fmt.Sprint(submitted)},
 		{"平均総合計（点）", fmt.Sprintf("%.2f / %g", mean, rb.MaxPoints())},

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,6 +27,7 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 const (
 	KindSurvey   = "survey"
 	KindOutcomes = "outcomes"
+	KindCentres  = "centres" // reference list of care centres
 	Rejected     = "rejected"
 )
 
@@ -128,6 +131,33 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 	if err != nil {
 		return nil, err
 	}
+	rep := &IngestReport{}
+	count := func(fr FileReport) {
+		switch fr.Status {
+		case store.Accepted:
+			rep.Accepted++
+		case store.Unchanged:
+			rep.Unchanged++
+		default:
+			rep.Rejected++
+		}
+		rep.Bytes += fr.Bytes
+		rep.Files = append(rep.Files, fr)
+	}
+	// Reference lists first, so that the entities they add are known when workbooks are checked.
+	var rest []string
+	for _, f := range files {
+		if isCentreList(f) {
+			fr, err := r.ingestCentres(ctx, f, opts)
+			if err != nil {
+				return rep, err
+			}
+			count(fr)
+			continue
+		}
+		rest = append(rest, f)
+	}
+	files = rest
 	ents := &entityCache{r: r, sets: map[int]map[string]bool{}}
 	results := make([]chan parsed, len(files))
 	for i := range results {
@@ -155,7 +185,6 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 		}
 	}()
 	defer wg.Wait()
-	rep := &IngestReport{}
 	for i := range files {
 		var p parsed
 		select {
@@ -170,16 +199,7 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 			}
 			p.report.Status, p.report.SubmissionID, p.report.Version = res.Status, res.SubmissionID, res.Version
 		}
-		switch p.report.Status {
-		case store.Accepted:
-			rep.Accepted++
-		case store.Unchanged:
-			rep.Unchanged++
-		default:
-			rep.Rejected++
-		}
-		rep.Bytes += p.report.Bytes
-		rep.Files = append(rep.Files, p.report)
+		count(p.report)
 		r.logger().Debug("ingest file", "path", p.report.Path, "status", p.report.Status, "entity", p.report.EntityCode, "problems", len(p.report.Problems))
 	}
 	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)
@@ -232,7 +252,7 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 		}}
 	case ".csv":
 		rep.Kind = KindOutcomes
-		fy, ok := loaders.OutcomesYear(data)
+		fy, ok := loaders.CSVYear(data)
 		if !ok {
 			fy = opts.FiscalYear
 		}
@@ -265,6 +285,81 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 		MessageJA: "対応していないファイル形式です（.xlsx 又は .csv）。", MessageEN: "unsupported file type (use .xlsx or .csv)"}}})
 }
 
+// isCentreList reports whether a file is a care-centre reference list (a CSV whose header has
+// センターコード).
+func isCentreList(path string) bool {
+	if strings.ToLower(filepath.Ext(path)) != ".csv" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	for _, h := range loaders.CSVHeader(head[:n]) {
+		if h == loaders.CentreColCode {
+			return true
+		}
+	}
+	return false
+}
+
+// ingestCentres loads a care-centre list: new centres become entities valid from the file's
+// fiscal year (its 年度 column, or --fy).
+func (r *Runner) ingestCentres(ctx context.Context, path string, opts IngestOptions) (FileReport, error) {
+	rep := FileReport{Path: path, Kind: KindCentres, EntityCode: store.MinistryCode}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return rep, err
+	}
+	rep.Bytes = int64(len(data))
+	fy, ok := loaders.CSVYear(data)
+	if !ok {
+		fy = opts.FiscalYear
+	}
+	reject := func(ps ...loaders.Problem) (FileReport, error) {
+		rep.Status, rep.Problems = Rejected, ps
+		return rep, nil
+	}
+	if fy == 0 || (opts.FiscalYear != 0 && fy != opts.FiscalYear) {
+		return reject(loaders.Problem{Code: loaders.ErrFiscalYear, File: path, Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
+			MessageJA: "年度列の値が指定の年度と異なるか、読み取れません。", MessageEN: "the 年度 column is missing or not the requested fiscal year"})
+	}
+	if err := r.EnsureReference(ctx, fy); err != nil {
+		return rep, err
+	}
+	munis, err := r.Store.Entities(ctx, fy, "municipality")
+	if err != nil {
+		return rep, err
+	}
+	known := map[string]bool{}
+	for _, m := range munis {
+		known[m.Code] = true
+	}
+	ents, err := loaders.ReadCentres(path, data, func(c string) bool { return known[c] })
+	if err != nil {
+		var rj *loaders.Rejection
+		if errors.As(err, &rj) {
+			return reject(rj.Problems...)
+		}
+		return rep, err
+	}
+	sum := sha256.Sum256(data)
+	rep.SHA256, rep.FiscalYear, rep.Answers = hex.EncodeToString(sum[:]), fy, len(ents)
+	added, unchanged, err := r.Store.AddEntities(ctx, fy, store.ReferenceFile{Name: filepath.Base(path), SHA256: rep.SHA256}, ents)
+	if err != nil {
+		return rep, err
+	}
+	rep.Status = store.Accepted
+	if unchanged {
+		rep.Status = store.Unchanged
+	}
+	r.logger().Info("centres", "path", path, "fiscal_year", fy, "listed", len(ents), "added", added)
+	return rep, nil
+}
+
 // entityCache answers "is this code a known entity in fy" from the store, loading the reference
 // data of fy on first use.
 type entityCache struct {
@@ -280,7 +375,7 @@ func (c *entityCache) has(ctx context.Context, fy int, level indicators.Level, c
 	if !ok {
 		set = map[string]bool{}
 		if err := c.r.EnsureReference(ctx, fy); err == nil {
-			for _, lv := range []string{"municipality", "prefecture"} {
+			for _, lv := range []string{"municipality", "prefecture", "centre"} {
 				es, _ := c.r.Store.Entities(ctx, fy, lv)
 				for _, e := range es {
 					set[e.Level+"/"+e.Code] = true

@@ -13,18 +13,20 @@ import (
 
 // ScoreResult is what a score run produced.
 type ScoreResult struct {
-	RunID    int64
-	Rulebook *indicators.Rulebook
+	RunID     int64
+	Rulebooks []*indicators.Rulebook
 	store.ScoreSummary
 	Elapsed time.Duration
 }
 
+// Municipal is the summary of the municipal level.
+func (r *ScoreResult) Municipal() store.LevelSummary { return r.Level(indicators.Municipality) }
+
 // ScoreManifest records what went into a score run.
 type ScoreManifest struct {
-	RulebookHash    string `json:"rulebook_hash"`
-	RulebookFile    string `json:"rulebook_file"`
-	RulebookVersion string `json:"rulebook_version"`
-	Inputs          int    `json:"inputs"`
+	// Rulebooks lists the rulebooks scored, children first.
+	Rulebooks []RulebookRef `json:"rulebooks"`
+	Inputs    int           `json:"inputs"`
 	// InputsDigest is the SHA-256 of the lines "id sha256" of every input submission, by id; the
 	// inputs themselves are in the run_inputs table.
 	InputsDigest  string `json:"inputs_digest"`
@@ -32,21 +34,51 @@ type ScoreManifest struct {
 	DuckDBVersion string `json:"duckdb_version"`
 }
 
-// Score computes the scores of fiscal year fy's municipalities as a recorded run.
+// RulebookRef identifies a rulebook in a manifest.
+type RulebookRef struct {
+	Level   indicators.Level `json:"level"`
+	Hash    string           `json:"hash"`
+	File    string           `json:"file"`
+	Version string           `json:"version"`
+}
+
+// Ref returns the manifest reference of the rulebook of a level, if the run scored it.
+func (m ScoreManifest) Ref(l indicators.Level) RulebookRef {
+	for _, r := range m.Rulebooks {
+		if r.Level == l {
+			return r
+		}
+	}
+	return RulebookRef{Level: l}
+}
+
+// Score computes the scores of fiscal year fy as a recorded run: every level with a rulebook,
+// children first (care centres, municipalities, prefectures), so that roll-ups see their
+// children's results.
 func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 	start := time.Now()
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return nil, err
 	}
-	rb, err := r.rulebook(ctx, fy, indicators.Municipality)
+	var books []*indicators.Rulebook
+	var refs []RulebookRef
+	for _, lv := range r.Rulebooks.Levels(fy) {
+		rb, err := r.rulebook(ctx, fy, lv)
+		if err != nil {
+			return nil, err
+		}
+		books = append(books, rb)
+		refs = append(refs, RulebookRef{Level: lv, Hash: rb.Hash, File: rb.File, Version: rb.Version})
+	}
+	if len(books) == 0 {
+		_, err := r.Rulebooks.Get(fy, indicators.Municipality)
+		return nil, err
+	}
+	runID, err := r.Store.StartRun(ctx, store.KindScore, fy, map[string]any{"fiscal_year": fy, "rulebooks": refs})
 	if err != nil {
 		return nil, err
 	}
-	runID, err := r.Store.StartRun(ctx, store.KindScore, fy, map[string]any{"fiscal_year": fy, "level": rb.Level, "rulebook_hash": rb.Hash})
-	if err != nil {
-		return nil, err
-	}
-	sum, err := r.Store.Score(ctx, runID, rb)
+	sum, err := r.Store.Score(ctx, runID, fy, books)
 	if err != nil {
 		r.Store.FinishRun(ctx, runID, nil, "", err)
 		return nil, err
@@ -56,12 +88,15 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		fmt.Fprintf(h, "%d %s\n", in.SubmissionID, in.SHA256)
 	}
 	ddb, _ := r.Store.DuckDBVersion(ctx)
-	man := ScoreManifest{RulebookHash: rb.Hash, RulebookFile: rb.File, RulebookVersion: rb.Version, Inputs: len(sum.Inputs),
+	man := ScoreManifest{Rulebooks: refs, Inputs: len(sum.Inputs),
 		InputsDigest: hex.EncodeToString(h.Sum(nil)), CodeVersion: CodeVersion(), DuckDBVersion: ddb}
-	summary := fmt.Sprintf("%d entities (%d submitted), mean total %.2f / %g (%.1f%%)", sum.Entities, sum.Submitted, sum.MeanTotal, sum.MaxTotal, 100*sum.MeanRate)
+	summary := ""
+	for _, l := range sum.Levels {
+		summary += fmt.Sprintf("%s: %d entities (%d submitted), mean %.2f / %g (%.1f%%); ", l.Level, l.Entities, l.Submitted, l.MeanTotal, l.MaxTotal, 100*l.MeanRate)
+	}
 	if err := r.Store.FinishRun(ctx, runID, man, summary, nil); err != nil {
 		return nil, err
 	}
 	r.logger().Info("score", "run", runID, "fiscal_year", fy, "summary", summary)
-	return &ScoreResult{RunID: runID, Rulebook: rb, ScoreSummary: sum, Elapsed: time.Since(start)}, nil
+	return &ScoreResult{RunID: runID, Rulebooks: books, ScoreSummary: sum, Elapsed: time.Since(start)}, nil
 }

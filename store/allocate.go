@@ -16,15 +16,17 @@ type GrantScore struct {
 	ReferenceDate time.Time
 }
 
-// GrantScores lists the grant totals of a score run with each entity's weight (65+ population for
+// GrantScores lists the grant totals of a level of a score run with each entity's weight (65+ population for
 // fiscal year fy), ordered by grant and code. An entity without population for fy is an error: a
 // missing weight must never silently drop a municipality from the pool.
-func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int) ([]GrantScore, error) {
+func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int, level string) ([]GrantScore, error) {
 	rows, err := s.DB.QueryContext(ctx, `
 		SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
-		FROM grant_scores g LEFT JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
+		FROM grant_scores g
+		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
+		LEFT JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
 		WHERE g.run_id = ?
-		ORDER BY g.grant_id, g.entity_code`, fy, scoreRun)
+		ORDER BY g.grant_id, g.entity_code`, level, fy, scoreRun)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +86,7 @@ type MinistryRow struct {
 	Population     int64
 	Age65Plus      int64
 	Grants         map[string]float64 // grant id → points
-	Goals          map[string]float64 // goal id → points
+	Goals          map[string]float64 // goal id + "/" + grant id → points
 	Total          float64
 	Rate           float64
 	Rank           int64
@@ -146,7 +148,7 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Grants[k] = v }); err != nil {
 		return nil, err
 	}
-	if err := fill(`SELECT entity_code, goal_id, CAST(points AS DOUBLE), 0 FROM goal_scores WHERE run_id = ? ORDER BY entity_code, goal_id`,
+	if err := fill(`SELECT entity_code, goal_id || '/' || grant_id, CAST(points AS DOUBLE), 0 FROM goal_scores WHERE run_id = ? ORDER BY entity_code, goal_id, grant_id`,
 		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Goals[k] = v }); err != nil {
 		return nil, err
 	}

@@ -49,7 +49,11 @@ func (s *Store) LoadReference(ctx context.Context, fy, validFrom int, file Refer
 			if known[e.Code] {
 				continue
 			}
-			ents = append(ents, []driver.Value{e.Code, e.Level, e.PrefectureCode, nil, e.NameJA, e.NameKana, e.NameEN, e.TypeJA, int32(validFrom), nil, file.Name})
+			var parent driver.Value
+			if e.ParentCode != "" {
+				parent = e.ParentCode
+			}
+			ents = append(ents, []driver.Value{e.Code, e.Level, e.PrefectureCode, parent, e.NameJA, e.NameKana, e.NameEN, e.TypeJA, int32(validFrom), nil, file.Name})
 		}
 		if err := c.appendRows("entities", ents); err != nil {
 			return err
@@ -88,10 +92,58 @@ func levelOf(ref *loaders.Reference) string {
 	return ref.Entities[0].Level
 }
 
+// AddEntities records a list of entities of one level (care centres) from a reference file: the
+// codes not yet known are added, valid from fiscal year fy. A file already loaded (same name and
+// hash for fy) is reported unchanged and writes nothing.
+func (s *Store) AddEntities(ctx context.Context, fy int, file ReferenceFile, ents []loaders.Entity) (added int, unchanged bool, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		var n int
+		if err := c.queryRow(`SELECT count(*) FROM reference_files WHERE name = ? AND fiscal_year = ? AND sha256 = ?`, file.Name, fy, file.SHA256).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			unchanged = true
+			return nil
+		}
+		known := map[string]bool{}
+		rows, err := c.conn.QueryContext(ctx, `SELECT DISTINCT code FROM entities`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var code string
+			if err := rows.Scan(&code); err != nil {
+				rows.Close()
+				return err
+			}
+			known[code] = true
+		}
+		rows.Close()
+		var vals [][]driver.Value
+		for _, e := range ents {
+			if known[e.Code] {
+				continue
+			}
+			vals = append(vals, []driver.Value{e.Code, e.Level, e.PrefectureCode, e.ParentCode, e.NameJA, e.NameKana, e.NameEN, e.TypeJA, int32(fy), nil, file.Name})
+		}
+		if err := c.appendRows("entities", vals); err != nil {
+			return err
+		}
+		added = len(vals)
+		_, err = c.exec(`INSERT OR REPLACE INTO reference_files VALUES (?, ?, ?, ?, ?)`, file.Name, file.SHA256, fy, s.Now().UTC(), len(ents))
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("add entities from %s: %w", file.Name, err)
+	}
+	return added, unchanged, nil
+}
+
 // EntityInfo is what the pipeline needs to know of one entity for a fiscal year.
 type EntityInfo struct {
 	Code           string
 	Level          string
+	ParentCode     string
 	PrefectureCode string
 	PrefectureName string
 	NameJA         string
@@ -104,7 +156,7 @@ type EntityInfo struct {
 // code.
 func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
 	rows, err := s.DB.QueryContext(ctx, `
-		SELECT e.code, e.level, e.prefecture_code, coalesce(pr.name_ja, ''), e.name_ja, coalesce(e.type_ja, ''),
+		SELECT e.code, e.level, coalesce(e.parent_code, ''), e.prefecture_code, coalesce(pr.name_ja, ''), e.name_ja, coalesce(e.type_ja, ''),
 		       coalesce(p.population_total, 0), coalesce(p.population_65plus, 0)
 		FROM entities e
 		LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ?
@@ -119,7 +171,7 @@ func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInf
 	var out []EntityInfo
 	for rows.Next() {
 		var e EntityInfo
-		if err := rows.Scan(&e.Code, &e.Level, &e.PrefectureCode, &e.PrefectureName, &e.NameJA, &e.TypeJA, &e.Population, &e.Age65Plus); err != nil {
+		if err := rows.Scan(&e.Code, &e.Level, &e.ParentCode, &e.PrefectureCode, &e.PrefectureName, &e.NameJA, &e.TypeJA, &e.Population, &e.Age65Plus); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

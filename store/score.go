@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"strings"
 
 	"github.com/marcboeker/go-duckdb"
 
@@ -21,16 +22,34 @@ type ScoreInput struct {
 	SHA256       string `json:"sha256"`
 }
 
+// LevelSummary is what a score run produced for one level.
+type LevelSummary struct {
+	Level        indicators.Level `json:"level"`
+	RulebookHash string           `json:"rulebook_hash"`
+	Entities     int              `json:"entities"`
+	Submitted    int              `json:"submitted"`
+	ItemScores   int              `json:"item_scores"`
+	MeanTotal    float64          `json:"mean_total"`
+	MeanRate     float64          `json:"mean_rate"`
+	MaxTotal     float64          `json:"max_total"`
+}
+
 // ScoreSummary is what a score run produced.
 type ScoreSummary struct {
-	Entities   int     `json:"entities"`
-	Submitted  int     `json:"submitted"`
-	ItemScores int     `json:"item_scores"`
-	MeanTotal  float64 `json:"mean_total"`
-	MeanRate   float64 `json:"mean_rate"`
-	MaxTotal   float64 `json:"max_total"`
-	// Inputs lists every submission version the run read, ordered by id.
+	Levels []LevelSummary `json:"levels"`
+	// Inputs lists every submission version the run read (this year and the previous one, for
+	// changes), ordered by id.
 	Inputs []ScoreInput `json:"-"`
+}
+
+// Level returns the summary of one level (zero when the run did not score it).
+func (s ScoreSummary) Level(l indicators.Level) LevelSummary {
+	for _, x := range s.Levels {
+		if x.Level == l {
+			return x
+		}
+	}
+	return LevelSummary{Level: l}
 }
 
 // RegisterRulebook stores a rulebook's text and structure under its hash, once.
@@ -47,14 +66,27 @@ func (s *Store) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, c
 			rb.Version, rb.Title, rb.File, string(content), s.Now().UTC()); err != nil {
 			return err
 		}
-		var goals, inds, items [][]driver.Value
+		var goals, inds, igs, items [][]driver.Value
 		for i, g := range rb.Goals {
-			for _, gr := range g.Grants {
-				goals = append(goals, []driver.Value{rb.Hash, g.ID, gr, int32(i), g.Label, g.Name, pointsValue(g.Points)})
+			for _, gr := range rb.Grants {
+				if p, ok := g.Grants[gr.ID]; ok {
+					goals = append(goals, []driver.Value{rb.Hash, g.ID, gr.ID, int32(i), g.Label, g.Name, pointsValue(p)})
+				}
 			}
 		}
-		for i, ind := range rb.Indicators {
-			inds = append(inds, []driver.Value{rb.Hash, ind.ID, ind.Goal, ind.Group, int32(i), ind.No, ind.Name, pointsValue(ind.Points)})
+		for i := range rb.Indicators {
+			ind := &rb.Indicators[i]
+			combine := ind.Combine
+			if combine == "" {
+				combine = "sum"
+			}
+			inds = append(inds, []driver.Value{rb.Hash, ind.ID, ind.Goal, ind.Group, int32(i), ind.No, ind.Name, pointsValue(ind.Points), combine})
+			gp := rb.GrantPoints(ind)
+			for _, gr := range rb.Grants {
+				if p, ok := gp[gr.ID]; ok {
+					igs = append(igs, []driver.Value{rb.Hash, ind.ID, gr.ID, pointsValue(p)})
+				}
+			}
 			for j, it := range ind.Items {
 				items = append(items, []driver.Value{rb.Hash, it.ID, ind.ID, int32(j), it.Branch, it.Question, it.Rule.Type, it.Source, pointsValue(it.Points)})
 			}
@@ -62,7 +94,7 @@ func (s *Store) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, c
 		for _, t := range []struct {
 			name string
 			rows [][]driver.Value
-		}{{"rulebook_goals", goals}, {"rulebook_indicators", inds}, {"rulebook_items", items}} {
+		}{{"rulebook_goals", goals}, {"rulebook_indicators", inds}, {"rulebook_indicator_grants", igs}, {"rulebook_items", items}} {
 			if err := c.appendRows(t.name, t.rows); err != nil {
 				return err
 			}
@@ -80,54 +112,42 @@ func centiValue(c int64) driver.Value {
 	return duckdb.Decimal{Width: 9, Scale: 2, Value: big.NewInt(c)}
 }
 
-// Score computes run runID for rulebook rb (registered beforehand) over the current submissions
-// of the rulebook's fiscal year and level, in one transaction: item points by the SQL the rulebook
-// compiles to (pass 1: per entity; pass 2: national ranks by window functions), then indicator
-// points, goal subtotals, grant totals, 総合計, 得点率 and national rank.
-func (s *Store) Score(ctx context.Context, runID int64, rb *indicators.Rulebook) (ScoreSummary, error) {
+// Score computes score run runID of fiscal year fy for the given rulebooks (registered
+// beforehand), children first (centre, municipality, prefecture), in one transaction. For each
+// level: the values (answers, previous-year changes, roll-ups of the children scored before),
+// item points by the SQL the rulebook compiles to (pass 1 per entity; pass 2 the rank items with
+// window functions over the peer set), derived items and prerequisites, then indicator points,
+// goal subtotals, grant totals, 総合計, 得点率 and rank within the level.
+func (s *Store) Score(ctx context.Context, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
 	var sum ScoreSummary
 	err := s.withTx(ctx, func(c *txConn) error {
-		fy := rb.FiscalYear
-		if _, err := c.exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_peers AS
-			SELECT code AS entity_code FROM entities
-			WHERE level = '%s' AND valid_from_fy <= %d AND (valid_to_fy IS NULL OR valid_to_fy >= %d)`, rb.Level, fy, fy)); err != nil {
-			return fmt.Errorf("peers: %w", err)
+		setup := []string{
+			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_inputs AS
+				SELECT id, fiscal_year, entity_code, level, kind, version, sha256 FROM submissions
+				WHERE fiscal_year IN (%d, %d) AND status = 'current'`, fy, fy-1),
+			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_all_answers AS
+				SELECT a.entity_code, a.item_id, a.value_num, a.value_text, i.fiscal_year
+				FROM answers a JOIN kf_inputs i ON i.id = a.submission_id`),
+			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_children AS
+				SELECT code, level, parent_code, prefecture_code FROM entities
+				WHERE level IN ('centre', 'municipality') AND valid_from_fy <= %d AND (valid_to_fy IS NULL OR valid_to_fy >= %d)`, fy, fy),
+			fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW kf_child_answers AS
+				SELECT entity_code, item_id, value_num, value_text FROM kf_all_answers WHERE fiscal_year = %d`, fy),
 		}
-		if _, err := c.exec(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_inputs AS
-			SELECT id, entity_code, kind, version, sha256 FROM submissions
-			WHERE fiscal_year = %d AND status = 'current' AND level IN ('%s', 'ministry')`, fy, rb.Level)); err != nil {
-			return fmt.Errorf("inputs: %w", err)
+		for _, q := range setup {
+			if _, err := c.exec(q); err != nil {
+				return fmt.Errorf("prepare: %w", err)
+			}
 		}
-		if _, err := c.exec(`CREATE OR REPLACE TEMP TABLE kf_answers AS
-			SELECT a.entity_code, a.item_id, a.value_num, a.value_text
-			FROM answers a JOIN kf_inputs i ON i.id = a.submission_id
-			WHERE a.entity_code IN (SELECT entity_code FROM kf_peers)`); err != nil {
-			return fmt.Errorf("answers: %w", err)
-		}
-		defer c.exec(`DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_answers`)
-
-		if _, err := c.exec(fmt.Sprintf(`INSERT INTO item_scores SELECT %d, * FROM (%s)`, runID,
-			rb.ItemScoresSQL("kf_peers", "kf_answers"))); err != nil {
-			return fmt.Errorf("item scores: %w", err)
-		}
-		if _, err := c.exec(scoreIndicatorsSQL, runID, rb.Hash, rb.Hash, runID); err != nil {
-			return fmt.Errorf("indicator scores: %w", err)
-		}
-		if _, err := c.exec(goalScoresSQL, runID, rb.Hash, runID); err != nil {
-			return fmt.Errorf("goal scores: %w", err)
-		}
-		if _, err := c.exec(grantScoresSQL, runID, rb.Hash, runID); err != nil {
-			return fmt.Errorf("grant scores: %w", err)
-		}
-		if _, err := c.exec(scoreTotalsSQL, runID); err != nil {
-			return fmt.Errorf("totals: %w", err)
-		}
-		if err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(avg(CAST(total AS DOUBLE)), 0), coalesce(avg(rate), 0), coalesce(max(CAST(max_total AS DOUBLE)), 0)
-			FROM score_totals WHERE run_id = ?`, runID).Scan(&sum.Entities, &sum.Submitted, &sum.MeanTotal, &sum.MeanRate, &sum.MaxTotal); err != nil {
-			return err
-		}
-		if err := c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ?`, runID).Scan(&sum.ItemScores); err != nil {
-			return err
+		defer c.exec(`DROP VIEW IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
+			DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
+			DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values`)
+		for _, rb := range books {
+			ls, err := s.scoreLevel(c, runID, fy, rb)
+			if err != nil {
+				return fmt.Errorf("%s: %w", rb.Level, err)
+			}
+			sum.Levels = append(sum.Levels, ls)
 		}
 		if _, err := c.exec(`INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, runID); err != nil {
 			return fmt.Errorf("inputs: %w", err)
@@ -152,52 +172,134 @@ func (s *Store) Score(ctx context.Context, runID int64, rb *indicators.Rulebook)
 	return sum, nil
 }
 
-// scoreIndicatorsSQL sums item points per indicator, capped at the indicator's points.
+func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook) (LevelSummary, error) {
+	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
+	lv := string(rb.Level)
+	steps := []struct{ name, sql string }{
+		{"peers", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_peers AS
+			SELECT e.code AS entity_code, e.prefecture_code,
+			  CASE WHEN p.population_65plus IS NULL THEN 'unknown' WHEN p.population_65plus < 3000 THEN 'lt3k'
+			       WHEN p.population_65plus < 10000 THEN '3k-10k' WHEN p.population_65plus < 50000 THEN '10k-50k'
+			       WHEN p.population_65plus < 100000 THEN '50k-100k' ELSE 'ge100k' END AS size_band
+			FROM entities e LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = %d
+			WHERE e.level = %s AND e.valid_from_fy <= %d AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= %d)`, fy, lit(lv), fy, fy)},
+		{"answers", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_answers AS
+			SELECT a.entity_code, a.item_id, a.value_num, a.value_text FROM answers a JOIN kf_inputs i ON i.id = a.submission_id
+			WHERE i.fiscal_year = %d AND i.level IN (%s, 'ministry') AND a.entity_code IN (SELECT entity_code FROM kf_peers)`, fy, lit(lv))},
+		{"previous answers", fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_prev_answers AS
+			SELECT a.entity_code, a.item_id, a.value_num, a.value_text FROM answers a JOIN kf_inputs i ON i.id = a.submission_id
+			WHERE i.fiscal_year = %d AND i.level IN (%s, 'ministry') AND a.entity_code IN (SELECT entity_code FROM kf_peers)`, fy-1, lit(lv))},
+		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(indicators.Relations{
+			Peers: "kf_peers", Answers: "kf_answers", PrevAnswers: "kf_prev_answers", Children: "kf_children",
+			ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID})},
+		{"item scores", fmt.Sprintf(`INSERT INTO item_scores SELECT %d, * FROM (%s)`, runID, rb.ItemScoresSQL("kf_peers", "kf_values"))},
+	}
+	for _, st := range steps {
+		if _, err := c.exec(st.sql); err != nil {
+			return ls, fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	for _, it := range rb.DependencyOrder() {
+		if it.Rule.Type == indicators.RuleAllOf {
+			if _, err := c.exec(fmt.Sprintf(`INSERT INTO item_scores SELECT %d, * FROM (%s)`, runID, rb.DerivedSQL(it, "kf_peers", "item_scores", runID))); err != nil {
+				return ls, fmt.Errorf("derived item %s: %w", it.ID, err)
+			}
+		}
+		if len(it.Requires) > 0 {
+			if _, err := c.exec(rb.PrerequisiteSQL(it, "item_scores", runID)); err != nil {
+				return ls, fmt.Errorf("prerequisites of %s: %w", it.ID, err)
+			}
+		}
+	}
+	args := []any{runID, rb.Hash, rb.Hash, runID}
+	if _, err := c.exec(scoreIndicatorsSQL, args...); err != nil {
+		return ls, fmt.Errorf("indicator scores: %w", err)
+	}
+	if _, err := c.exec(goalScoresSQL, runID, rb.Hash, rb.Hash, runID); err != nil {
+		return ls, fmt.Errorf("goal scores: %w", err)
+	}
+	if _, err := c.exec(grantScoresSQL, runID, runID); err != nil {
+		return ls, fmt.Errorf("grant scores: %w", err)
+	}
+	if _, err := c.exec(scoreTotalsSQL, lv, fy, runID); err != nil {
+		return ls, fmt.Errorf("totals: %w", err)
+	}
+	err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(avg(CAST(total AS DOUBLE)), 0), coalesce(avg(rate), 0),
+			coalesce(max(CAST(max_total AS DOUBLE)), 0)
+		FROM score_totals WHERE run_id = ? AND level = ?`, runID, lv).Scan(&ls.Entities, &ls.Submitted, &ls.MeanTotal, &ls.MeanRate, &ls.MaxTotal)
+	if err != nil {
+		return ls, err
+	}
+	err = c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
+	return ls, err
+}
+
+// lit quotes s as a SQL string literal.
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// scoreIndicatorsSQL sums item points per indicator (or takes the best alternative), capped at the
+// indicator's points; the maximum leaves out the items 対象外 for the entity.
 // Args: run id, rulebook hash (items), rulebook hash (indicators), run id.
 const scoreIndicatorsSQL = `
 INSERT INTO scores
-SELECT ?, s.entity_code, ri.indicator_id, ind.goal_id,
-  LEAST(sum(s.points), ind.points) AS points, ind.points,
-  CASE WHEN bool_and(s.status = 'unanswered') THEN 'unanswered'
-       WHEN sum(s.points) >= ind.points THEN 'met'
-       WHEN sum(s.points) > 0 THEN 'partial'
-       WHEN bool_or(s.status = 'not_met') THEN 'not_met'
+SELECT run_id, entity_code, indicator_id, goal_id, pts, mx,
+  CASE WHEN all_na THEN 'na'
+       WHEN all_blank THEN 'unanswered'
+       WHEN pts >= mx AND mx > 0 THEN 'met'
+       WHEN pts > 0 THEN 'partial'
+       WHEN any_not_met THEN 'not_met'
        ELSE 'not_done' END,
-  CASE WHEN count(*) = 1 THEN first(ri.branch || ' ' || s.reason)
-       ELSE string_agg(ri.branch || kf_pts(s.points) || '点', '・' ORDER BY ri.ord)
-            || ' → ' || kf_pts(LEAST(sum(s.points), ind.points)) || '点／' || kf_pts(ind.points) || '点'
-            || CASE WHEN sum(s.points) > ind.points THEN '（上限' || kf_pts(ind.points) || '点）' ELSE '' END
+  CASE WHEN n_items = 1 THEN single_reason
+       ELSE parts || ' → ' || kf_pts(pts) || '点／' || kf_pts(mx) || '点'
+            || CASE WHEN combine = 'max' THEN '（最も高いものを採用）' WHEN raw_sum > ind_points THEN '（上限' || kf_pts(ind_points) || '点）' ELSE '' END
   END
-FROM item_scores s
-JOIN rulebook_items ri ON ri.rulebook_hash = ? AND ri.item_id = s.item_id
-JOIN rulebook_indicators ind ON ind.rulebook_hash = ? AND ind.indicator_id = ri.indicator_id
-WHERE s.run_id = ?
-GROUP BY s.entity_code, ri.indicator_id, ind.goal_id, ind.points`
+FROM (
+  SELECT ? AS run_id, s.entity_code, ri.indicator_id, ind.goal_id, ind.combine, ind.points AS ind_points,
+    CAST(CASE WHEN ind.combine = 'max' THEN max(s.points) ELSE LEAST(sum(s.points), ind.points) END AS DECIMAL(9,2)) AS pts,
+    CAST(CASE WHEN ind.combine = 'max' THEN max(s.max_points) ELSE LEAST(sum(s.max_points), ind.points) END AS DECIMAL(9,2)) AS mx,
+    sum(s.points) AS raw_sum,
+    bool_and(s.status = 'na') AS all_na,
+    bool_and(s.status IN ('unanswered', 'na')) AS all_blank,
+    bool_or(s.status = 'not_met') AS any_not_met,
+    count(*) AS n_items,
+    first(ri.branch || ' ' || s.reason) AS single_reason,
+    string_agg(ri.branch || CASE WHEN s.status = 'na' THEN '対象外' ELSE kf_pts(s.points) || '点' END, '・' ORDER BY ri.ord) AS parts
+  FROM item_scores s
+  JOIN rulebook_items ri ON ri.rulebook_hash = ? AND ri.item_id = s.item_id
+  JOIN rulebook_indicators ind ON ind.rulebook_hash = ? AND ind.indicator_id = ri.indicator_id
+  WHERE s.run_id = ? AND s.entity_code IN (SELECT entity_code FROM kf_peers)
+  GROUP BY s.entity_code, ri.indicator_id, ind.goal_id, ind.points, ind.combine
+)`
 
-// goalScoresSQL: goal subtotals. Args: run id, rulebook hash, run id.
+// goalScoresSQL: goal subtotals in each grant's points (an indicator counting 10 in 推進 and 5 in
+// 支援 adds its points × 10/10 and × 5/10). Args: run id, hash, hash, run id.
 const goalScoresSQL = `
 INSERT INTO goal_scores
-SELECT ?, sc.entity_code, sc.goal_id, sum(sc.points), g.points
+SELECT ?, sc.entity_code, sc.goal_id, ig.grant_id,
+  CAST(round(sum(CASE WHEN ind.points = 0 THEN sc.points ELSE sc.points * ig.points / ind.points END), 2) AS DECIMAL(9,2)),
+  CAST(round(sum(CASE WHEN ind.points = 0 THEN ig.points ELSE sc.max_points * ig.points / ind.points END), 2) AS DECIMAL(9,2))
 FROM scores sc
-JOIN (SELECT DISTINCT goal_id, points FROM rulebook_goals WHERE rulebook_hash = ?) g ON g.goal_id = sc.goal_id
-WHERE sc.run_id = ?
-GROUP BY sc.entity_code, sc.goal_id, g.points`
+JOIN rulebook_indicators ind ON ind.rulebook_hash = ? AND ind.indicator_id = sc.indicator_id
+JOIN rulebook_indicator_grants ig ON ig.rulebook_hash = ? AND ig.indicator_id = sc.indicator_id
+WHERE sc.run_id = ? AND sc.entity_code IN (SELECT entity_code FROM kf_peers)
+GROUP BY sc.entity_code, sc.goal_id, ig.grant_id`
 
-// grantScoresSQL: grant totals; a goal that counts in two grants counts in both.
-// Args: run id, rulebook hash, run id.
+// grantScoresSQL: grant totals; a goal that counts in two grants counts in both. Args: run id,
+// run id.
 const grantScoresSQL = `
 INSERT INTO grant_scores
-SELECT ?, gs.entity_code, g.grant_id, sum(gs.points), sum(gs.max_points)
-FROM goal_scores gs
-JOIN rulebook_goals g ON g.rulebook_hash = ? AND g.goal_id = gs.goal_id
-WHERE gs.run_id = ?
-GROUP BY gs.entity_code, g.grant_id`
+SELECT ?, entity_code, grant_id, sum(points), sum(max_points)
+FROM goal_scores
+WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
+GROUP BY entity_code, grant_id`
 
-// scoreTotalsSQL: 総合計, 得点率 and the national competition rank. Args: run id.
+// scoreTotalsSQL: 総合計, 得点率 and the competition rank within the level. Args: level, fiscal
+// year, run id.
 const scoreTotalsSQL = `
 INSERT INTO score_totals
-SELECT t.run_id, t.entity_code, t.total, t.max_total, coalesce(CAST(t.total AS DOUBLE) / nullif(CAST(t.max_total AS DOUBLE), 0), 0),
+SELECT t.run_id, t.entity_code, ?, t.total, t.max_total,
+  coalesce(CAST(t.total AS DOUBLE) / nullif(CAST(t.max_total AS DOUBLE), 0), 0),
   rank() OVER (ORDER BY t.total DESC),
-  EXISTS (SELECT 1 FROM kf_inputs i WHERE i.entity_code = t.entity_code AND i.kind = 'survey')
+  EXISTS (SELECT 1 FROM kf_inputs i WHERE i.entity_code = t.entity_code AND i.kind = 'survey' AND i.fiscal_year = ?)
 FROM (SELECT run_id, entity_code, sum(points) AS total, sum(max_points) AS max_total
-      FROM grant_scores WHERE run_id = ? GROUP BY run_id, entity_code) t`
+      FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers) GROUP BY run_id, entity_code) t`

@@ -17,9 +17,9 @@ const tinyRulebook = `{
  "title": "テスト", "provenance": "test",
  "grants": [{"id": "suishin", "name": "推進", "short": "推進", "points": 24}, {"id": "shien", "name": "支援", "short": "支援", "points": 12}],
  "goals": [
-  {"id": "A", "label": "推進 目標Ⅰ", "name": "a", "grants": ["suishin"], "points": 16},
-  {"id": "B", "label": "支援 目標Ⅰ", "name": "b", "grants": ["shien"], "points": 4},
-  {"id": "O", "label": "目標Ⅳ", "name": "o", "grants": ["suishin", "shien"], "points": 8}],
+  {"id": "A", "label": "推進 目標Ⅰ", "name": "a", "points": 16, "grants": {"suishin": 16}},
+  {"id": "B", "label": "支援 目標Ⅰ", "name": "b", "points": 4, "grants": {"shien": 4}},
+  {"id": "O", "label": "目標Ⅳ", "name": "o", "points": 8, "grants": {"suishin": 8, "shien": 8}}],
  "groups": [{"id": "i", "label": "(ⅰ)", "name": "x"}, {"id": "ii", "label": "(ⅱ)", "name": "y"}],
  "indicators": [
   {"id": "C", "goal": "A", "group": "i", "no": "1", "name": "checklist", "points": 8, "items": [
@@ -105,11 +105,11 @@ func TestScorePrimitives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := st.Score(ctx, run, rb)
+	sum, err := st.Score(ctx, run, 2026, []*indicators.Rulebook{rb})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Entities != 5 || sum.Submitted != 5 || len(sum.Inputs) != 6 {
+	if l := sum.Level(indicators.Municipality); l.Entities != 5 || l.Submitted != 5 || len(sum.Inputs) != 6 {
 		t.Errorf("summary %+v", sum)
 	}
 
@@ -204,7 +204,7 @@ func TestRankTiesShareRank(t *testing.T) {
 	}
 	st.RegisterRulebook(ctx, rb, rb.Content)
 	run, _ := st.StartRun(ctx, store.KindScore, 2026, nil)
-	if _, err := st.Score(ctx, run, rb); err != nil {
+	if _, err := st.Score(ctx, run, 2026, []*indicators.Rulebook{rb}); err != nil {
 		t.Fatal(err)
 	}
 	for c, want := range map[string]int64{"000001": 1, "000003": 2, "000005": 2, "000002": 4} {

@@ -5,6 +5,7 @@ package survey
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/kofukin/kofukin/indicators"
 )
@@ -61,8 +62,19 @@ const (
 
 // HowToAnswer describes in Japanese the allowed answers of an item.
 func HowToAnswer(it *indicators.Item) string {
-	if it.Rule.Type == indicators.RuleYesNo {
-		return "「はい」又は「いいえ」を選択"
+	switch it.Rule.Type {
+	case indicators.RuleYesNo:
+		s := "「はい」又は「いいえ」を選択"
+		if it.Blank == indicators.BlankNA {
+			s += "（該当しない場合は空欄）"
+		}
+		return s
+	case indicators.RuleChoice:
+		opts := make([]string, len(it.Rule.Options))
+		for i, o := range it.Rule.Options {
+			opts[i] = "「" + o.Value + "」"
+		}
+		return "次から1つ選択：" + strings.Join(opts, "／")
 	}
 	s := "数値"
 	if it.Unit != "" {

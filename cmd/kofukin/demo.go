@@ -32,7 +32,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	}
 	start := time.Now()
 	fixDir := filepath.Join(*out, "fixtures")
-	nation, err := fixtures.WriteNation(ctx, fixDir, rb, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
+	nation, err := fixtures.WriteNation(ctx, fixDir, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
 	if err != nil {
 		return fmt.Errorf("fixtures: %w", err)
 	}
@@ -51,10 +51,9 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		printIngest(a, res.Ingest)
 	}
 	fmt.Fprintf(w, "kofukin demo — FY%d (%s), synthetic nation (seed %d)\n", *fy, rb.EraLabel, *seed)
-	fmt.Fprintf(w, "  fixtures:  %d municipal workbooks + outcome CSV (%d values) in %s (%.1fs)\n", nation.Workbooks, nation.OutcomeRows, fixDir, fixTime.Seconds())
+	fmt.Fprintf(w, "  fixtures:  %s in %s (%.1fs)\n", describeNation(nation), fixDir, fixTime.Seconds())
 	fmt.Fprintf(w, "  ingest:    %s\n", res.Ingest.Summary())
-	fmt.Fprintf(w, "  score:     run %d: %d municipalities (%d submitted), mean %.2f / %g points (%.1f%%)\n",
-		res.Score.RunID, res.Score.Entities, res.Score.Submitted, res.Score.MeanTotal, res.Score.MaxTotal, 100*res.Score.MeanRate)
+	printScore(w, "  score:    ", res.Score)
 	fmt.Fprintf(w, "  allocate:  run %d\n", res.Allocate.RunID)
 	for _, p := range res.Allocate.Pools {
 		fmt.Fprintf(w, "    %s: municipal pool %s yen, allocated %s yen (difference %d)\n", p.Grant.Short, yen(p.MunicipalYen), yen(res.Allocate.Allocated[p.Grant.ID]), p.MunicipalYen-res.Allocate.Allocated[p.Grant.ID])

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/indicators"
 )
 
 func cmdFixtures(ctx context.Context, a *app, args []string) error {
@@ -25,18 +26,25 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	rb, err := lib.Get(*fy, "municipality")
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	sum, err := fixtures.WriteNation(ctx, *out, rb, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
+	sum, err := fixtures.WriteNation(ctx, *out, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "fixtures: %d municipal workbooks and %d outcome values (%s) in %s, %.1f MB, %.1fs\n",
-		sum.Workbooks, sum.OutcomeRows, sum.OutcomesFile, *out, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
+	fmt.Fprintf(a.stdout, "fixtures: %s in %s, %.1f MB, %.1fs\n", describeNation(sum), *out, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
 	return nil
+}
+
+// describeNation says what a synthetic nation holds.
+func describeNation(s fixtures.NationSummary) string {
+	out := fmt.Sprintf("%d municipal workbooks", s.Workbooks[indicators.Municipality])
+	if n := s.Workbooks[indicators.Prefecture]; n > 0 {
+		out += fmt.Sprintf(", %d prefectural", n)
+	}
+	if n := s.Workbooks[indicators.Centre]; n > 0 {
+		out += fmt.Sprintf(", %d care-centre (list of %d centres)", n, s.Centres)
+	}
+	return out + fmt.Sprintf(", outcome CSV (%d values)", s.OutcomeRows)
 }
 
 func splitList(s string) []string {

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+
+	"github.com/kofukin/kofukin/pipeline"
 )
 
 func cmdScore(ctx context.Context, a *app, args []string) error {
@@ -24,9 +27,16 @@ func cmdScore(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "score: run %d, FY%d, %d municipalities (%d submitted), mean %.2f / %g points (%.1f%%), rulebook %s\n",
-		res.RunID, *fy, res.Entities, res.Submitted, res.MeanTotal, res.MaxTotal, 100*res.MeanRate, res.Rulebook.Hash[:12])
+	printScore(a.stdout, "score:", res)
 	return nil
+}
+
+// printScore prints one line per level of a score run.
+func printScore(w io.Writer, prefix string, res *pipeline.ScoreResult) {
+	for _, l := range res.Levels {
+		fmt.Fprintf(w, "%s run %d: %s %d (%d submitted), mean %.2f / %g points (%.1f%%), rulebook %s\n",
+			prefix, res.RunID, l.Level.LabelJA(), l.Entities, l.Submitted, l.MeanTotal, l.MaxTotal, 100*l.MeanRate, l.RulebookHash[:12])
+	}
 }
 
 func cmdAllocate(ctx context.Context, a *app, args []string) error {

@@ -57,7 +57,7 @@ CREATE TABLE rulebook_goals (
     ord           INTEGER NOT NULL,
     label         VARCHAR NOT NULL,
     name          VARCHAR NOT NULL,
-    points        DECIMAL(9,2) NOT NULL
+    points        DECIMAL(9,2) NOT NULL  -- the goal's points in this grant
 );
 CREATE TABLE rulebook_indicators (
     rulebook_hash VARCHAR NOT NULL,
@@ -67,6 +67,14 @@ CREATE TABLE rulebook_indicators (
     ord           INTEGER NOT NULL,
     no            VARCHAR NOT NULL,
     name          VARCHAR NOT NULL,
+    points        DECIMAL(9,2) NOT NULL,
+    combine       VARCHAR NOT NULL     -- sum | max
+);
+-- The points of each indicator in each grant it counts in.
+CREATE TABLE rulebook_indicator_grants (
+    rulebook_hash VARCHAR NOT NULL,
+    indicator_id  VARCHAR NOT NULL,
+    grant_id      VARCHAR NOT NULL,
     points        DECIMAL(9,2) NOT NULL
 );
 CREATE TABLE rulebook_items (
@@ -142,6 +150,7 @@ CREATE TABLE item_scores (
     entity_code VARCHAR NOT NULL,
     item_id     VARCHAR NOT NULL,
     points      DECIMAL(9,2) NOT NULL,
+    max_points  DECIMAL(9,2) NOT NULL,   -- 0 when 対象外
     status      VARCHAR NOT NULL,
     reason      VARCHAR NOT NULL,
     rank_no     BIGINT,
@@ -165,9 +174,10 @@ CREATE TABLE goal_scores (
     run_id      BIGINT NOT NULL,
     entity_code VARCHAR NOT NULL,
     goal_id     VARCHAR NOT NULL,
-    points      DECIMAL(9,2) NOT NULL,
+    grant_id    VARCHAR NOT NULL,
+    points      DECIMAL(9,2) NOT NULL,   -- in the grant's points
     max_points  DECIMAL(9,2) NOT NULL,
-    PRIMARY KEY (run_id, entity_code, goal_id)
+    PRIMARY KEY (run_id, entity_code, goal_id, grant_id)
 );
 
 -- Grant totals (推進合計, 支援合計 …) of a score run; a goal counted in two grants counts in both.
@@ -184,16 +194,19 @@ CREATE TABLE grant_scores (
 CREATE TABLE score_totals (
     run_id        BIGINT NOT NULL,
     entity_code   VARCHAR NOT NULL,
+    level         VARCHAR NOT NULL,
     total         DECIMAL(9,2) NOT NULL,  -- 総合計 = sum of the grant totals
-    max_total     DECIMAL(9,2) NOT NULL,
+    max_total     DECIMAL(9,2) NOT NULL,  -- full score less the items 対象外 for this entity
     rate          DOUBLE NOT NULL,        -- 得点率 = total / max_total
-    national_rank BIGINT NOT NULL,        -- competition ranking on total (ties share a rank)
+    national_rank BIGINT NOT NULL,        -- competition ranking on total within the level (ties share a rank)
     submitted     BOOLEAN NOT NULL,       -- a current survey submission exists
     PRIMARY KEY (run_id, entity_code)
 );
 
--- Points rendered for people: 4.00 -> 4, 4.50 -> 4.5.
-CREATE MACRO kf_pts(x) AS regexp_replace(CAST(x AS VARCHAR), '\.?0+$', '');
+-- Numbers rendered for people: 4.00 -> 4, 4.50 -> 4.5, 12.0 -> 12.
+CREATE MACRO kf_num(x) AS CASE WHEN contains(CAST(x AS VARCHAR), '.')
+    THEN regexp_replace(CAST(x AS VARCHAR), '\.?0+$', '') ELSE CAST(x AS VARCHAR) END;
+CREATE MACRO kf_pts(x) AS kf_num(x);
 
 -- Amounts per entity × grant × allocation run.
 CREATE TABLE allocations (
