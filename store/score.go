@@ -120,6 +120,13 @@ func centiValue(c int64) driver.Value {
 // goal subtotals, grant totals, 総合計, 得点率 and rank within the level.
 func (s *Store) Score(ctx context.Context, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
 	var sum ScoreSummary
+	seen := map[indicators.Level]bool{}
+	for _, rb := range books {
+		if rb.FiscalYear != fy || seen[rb.Level] {
+			return sum, fmt.Errorf("score run %d: rulebook %s is not the only FY%d %s rulebook of the run", runID, rb.File, fy, rb.Level)
+		}
+		seen[rb.Level] = true
+	}
 	err := s.withTx(ctx, func(c *txConn) error {
 		setup := []string{
 			fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE kf_inputs AS
