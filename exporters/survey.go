@@ -182,7 +182,8 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 			return err
 		}
 	}
-	for col, w := range map[string]float64{"A": 12, "B": 14, "C": 36, "D": 6, "E": 60, "F": 14, "G": 26, "H": 6, "I": 40} {
+	for i, w := range []float64{12, 14, 36, 6, 60, 14, 26, 6, 40} {
+		col, _ := excelize.ColumnNumberToName(i + 1)
 		f.SetColWidth(s, col, col, w)
 	}
 	if err := f.SetPanes(s, &excelize.Panes{Freeze: true, YSplit: survey.HeaderRow, TopLeftCell: "A7", ActivePane: "bottomLeft"}); err != nil {

@@ -867,6 +867,17 @@ func (l *Library) Check() []error {
 	return errs
 }
 
+// With returns a copy of the library in which rb takes the place of the rulebook of its year and
+// level, for checking a draft against the rulebooks around it.
+func (l *Library) With(rb *Rulebook) *Library {
+	out := &Library{books: map[key]*Rulebook{}}
+	for k, v := range l.books {
+		out.books[k] = v
+	}
+	out.books[key{rb.FiscalYear, rb.Level}] = rb
+	return out
+}
+
 // Get returns the rulebook for a fiscal year and level, or an error listing what exists.
 func (l *Library) Get(fy int, level Level) (*Rulebook, error) {
 	if rb := l.books[key{fy, level}]; rb != nil {

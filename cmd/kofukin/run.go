@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"export":    {"write the ministry workbook of the latest allocation", cmdExport},
 		"runs":      {"list recorded runs", cmdRuns},
 		"rulebooks": {"list the rulebooks available", cmdRulebooks},
+		"rulebook":  {"check [PATH] | diff --from Y --to Y --out F.xlsx | list | sql --fy Y --level L", cmdRulebook},
 		"sql":       {"run one read-only SQL query on the store and print TSV", cmdSQL},
 	}
 }
