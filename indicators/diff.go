@@ -8,10 +8,10 @@ import (
 
 // Kinds of change between two years' indicators (新旧対照表).
 const (
-	ChangeAdded     = "追加"   // new, with no predecessor
-	ChangeRetired   = "廃止"   // not continued by any indicator of the new year
-	ChangeReplaced  = "置換"   // a new indicator that replaces other indicator(s)
-	ChangeRepointed = "配点変更" // continued, with other points
+	ChangeAdded     = "追加"     // new, with no predecessor
+	ChangeRetired   = "廃止"     // not continued by any indicator of the new year
+	ChangeReplaced  = "置換"     // a new indicator that replaces other indicator(s)
+	ChangeRepointed = "配点変更"   // continued, with other points
 	ChangeRescored  = "採点方法変更" // continued, same points, another scoring rule for a sub-item
 	ChangeReworded  = "文言変更"   // continued, same points and rules, other wording or sub-items
 	ChangeSame      = "変更なし"
