@@ -121,7 +121,7 @@ func TestLibraryChecksCrossFileReferences(t *testing.T) {
 		"rb/municipality_2025.json": {Data: []byte(prev)},
 		"rb/municipality_2026.json": {Data: []byte(next)},
 	}
-	_, err := Load(fsys, "rb")
+	_, err := checked(Load(fsys, "rb"))
 	if err == nil || !strings.Contains(err.Error(), `predecessor "GONE" is not an indicator of rb/municipality_2025.json`) {
 		t.Fatalf("want the unresolved predecessor named, got %v", err)
 	}
@@ -129,7 +129,7 @@ func TestLibraryChecksCrossFileReferences(t *testing.T) {
 		t.Errorf("a resolving predecessor was reported: %v", err)
 	}
 	roll := strings.Replace(base, `{"id": "Y-a", "question": "q",`, `{"id": "Y-a", "source": "rollup", "rollup": {"level": "centre", "measure": "share_item_met", "item": "C-1-a"}, "question": "q",`, 1)
-	_, err = Load(fstest.MapFS{"rb/m.json": {Data: []byte(roll)}}, "rb")
+	_, err = checked(Load(fstest.MapFS{"rb/m.json": {Data: []byte(roll)}}, "rb"))
 	if err == nil || !strings.Contains(err.Error(), `rolls up centre item "C-1-a", but there is no FY2026 centre rulebook`) {
 		t.Errorf("want the missing roll-up target named, got %v", err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -73,5 +74,54 @@ func TestUnknownCommandAndBadConfig(t *testing.T) {
 	}
 	if _, err := runCmd(t, map[string]string{"KOFUKIN_WORKERS": "many"}, "runs"); err == nil || !strings.Contains(err.Error(), "KOFUKIN_WORKERS") {
 		t.Errorf("bad config: %v", err)
+	}
+}
+
+// TestAnalystAddsFY2027 is the analyst's path: a new year's rulebook file in KOFUKIN_RULEBOOK_DIR,
+// checked, then fixtures, ingest and score for that year, with no Go change.
+func TestAnalystAddsFY2027(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../indicators/rulebooks/municipality_2026.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rb map[string]any
+	if err := json.Unmarshal(data, &rb); err != nil {
+		t.Fatal(err)
+	}
+	rb["fiscal_year"], rb["action_year"], rb["version"], rb["era_label"] = 2027, 2026, "2027.1", "令和9年度"
+	for _, x := range rb["indicators"].([]any) {
+		ind := x.(map[string]any)
+		ind["predecessors"] = []string{ind["id"].(string)}
+		delete(ind, "not_comparable")
+	}
+	out, _ := json.MarshalIndent(rb, "", "  ")
+	books := filepath.Join(dir, "rulebooks")
+	os.MkdirAll(books, 0o755)
+	draft := filepath.Join(books, "municipality_2027.json")
+	os.WriteFile(draft, out, 0o644)
+
+	if out, err := runCmd(t, nil, "rulebook", "check", draft); err != nil || !strings.Contains(out, "ok: "+draft+" — FY2027 municipality") {
+		t.Fatalf("check the draft: %v\n%s", err, out)
+	}
+	env := map[string]string{"KOFUKIN_RULEBOOK_DIR": books, "KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn"}
+	if out, err := runCmd(t, env, "fixtures", "--fy", "2027", "--out", filepath.Join(dir, "fx"), "--prefectures", "31"); err != nil {
+		t.Fatalf("fixtures: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, env, "ingest", "--fy", "2027", filepath.Join(dir, "fx")); err != nil {
+		t.Fatalf("ingest: %v\n%s", err, out)
+	}
+	out2, err := runCmd(t, env, "score", "--fy", "2027")
+	if err != nil || !strings.Contains(out2, "市町村 1741 (19 submitted)") {
+		t.Fatalf("score: %v\n%s", err, out2)
+	}
+	if out, err := runCmd(t, env, "rulebook", "diff", "--from", "2026", "--to", "2027", "--out", filepath.Join(dir, "d.xlsx")); err != nil || !strings.Contains(out, "変更なし 48") {
+		t.Errorf("diff 2026 → 2027: %v\n%s", err, out)
+	}
+	// A broken draft names the file and the rule.
+	os.WriteFile(draft, bytes.Replace(out, []byte(`"points": 16`), []byte(`"points": 17`), 1), 0o644)
+	out3, err := runCmd(t, nil, "rulebook", "check", draft)
+	if err == nil || !strings.Contains(out3, draft) || !strings.Contains(out3, `indicators[0] "P1-1": items add up to 16 points, indicator declares 17`) {
+		t.Errorf("broken draft: %v\n%s", err, out3)
 	}
 }

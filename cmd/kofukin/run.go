@@ -107,11 +107,11 @@ func (a *app) flags(name string) *flag.FlagSet {
 	return fs
 }
 
-// library loads the rulebooks: the analyst's folder when KOFUKIN_RULEBOOK_DIR is set, else the
-// shipped ones.
+// library loads the rulebooks: the shipped ones, with the analyst's folder laid over them when
+// KOFUKIN_RULEBOOK_DIR is set.
 func (a *app) library() (*indicators.Library, error) {
 	if a.cfg.RulebookDir != "" {
-		return indicators.LoadDir(a.cfg.RulebookDir)
+		return indicators.Overlay(a.cfg.RulebookDir)
 	}
 	return indicators.Shipped()
 }
