@@ -1,8 +1,10 @@
 package loaders
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -10,7 +12,16 @@ import (
 // NormalizeText applies NFKC (full-width digits and letters to half-width) and trims spaces,
 // including the ideographic space.
 func NormalizeText(s string) string {
-	s = norm.NFKC.String(s)
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if !ascii {
+		s = norm.NFKC.String(s)
+	}
 	return strings.TrimSpace(s)
 }
 
@@ -49,4 +60,69 @@ func ParseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// era is a Japanese era (元号): its first day; year 1 is the year of that day.
+type era struct {
+	names []string
+	start time.Time
+	end   time.Time // first day of the next era (zero: open)
+}
+
+var eras = []era{
+	{[]string{"令和", "R"}, time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC), time.Time{}},
+	{[]string{"平成", "H"}, time.Date(1989, 1, 8, 0, 0, 0, 0, time.UTC), time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC)},
+	{[]string{"昭和", "S"}, time.Date(1926, 12, 25, 0, 0, 0, 0, time.UTC), time.Date(1989, 1, 8, 0, 0, 0, 0, time.UTC)},
+}
+
+var dateRe = regexp.MustCompile(`^(令和|平成|昭和|[RHS])?\s*(\d{1,4}|元)\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*日?$`)
+
+// ParseDate reads a date as people type it: Western (2025/4/1, 2025-04-01, 2025年4月1日), 和暦
+// (令和7年4月1日, 令和元年5月1日, R7.4.1, H31/4/30), full-width or not, or an Excel serial day number
+// (45748). A day that does not exist, or an era date outside its era, is not a date.
+func ParseDate(s string) (time.Time, bool) {
+	t := strings.ToUpper(NormalizeText(s))
+	if t == "" {
+		return time.Time{}, false
+	}
+	if n, err := strconv.Atoi(t); err == nil {
+		// Excel's day numbers count from 1899-12-30 (past its fictitious 1900-02-29).
+		if n >= 61 && n < 2958466 {
+			return time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n), true
+		}
+		return time.Time{}, false
+	}
+	m := dateRe.FindStringSubmatch(t)
+	if m == nil {
+		return time.Time{}, false
+	}
+	year := 1
+	if m[2] != "元" {
+		year, _ = strconv.Atoi(m[2])
+	} else if m[1] == "" {
+		return time.Time{}, false
+	}
+	month, _ := strconv.Atoi(m[3])
+	day, _ := strconv.Atoi(m[4])
+	var e *era
+	if m[1] != "" {
+		for i := range eras {
+			for _, n := range eras[i].names {
+				if n == m[1] {
+					e = &eras[i]
+				}
+			}
+		}
+		year += e.start.Year() - 1
+	} else if year < 1000 {
+		return time.Time{}, false
+	}
+	d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC)
+	if d.Year() != year || int(d.Month()) != month || d.Day() != day {
+		return time.Time{}, false
+	}
+	if e != nil && (d.Before(e.start) || (!e.end.IsZero() && !d.Before(e.end))) {
+		return time.Time{}, false
+	}
+	return d, true
 }

@@ -28,6 +28,10 @@ const (
 	ErrFileTooLarge    = "E015" // the upload is larger than allowed
 	ErrTemplateChanged = "E016" // the template was edited outside the answer column
 	ErrAnswerRequired  = "E017" // a required answer is blank
+	ErrCodeAsDate      = "E018" // a code Excel turned into a date
+	ErrDate            = "E019" // a date that cannot be read
+	ErrTotal           = "E020" // counts that must add up do not
+	WarnPrerequisite   = "W001" // a sub-item answered yes while its prerequisite is not (it will score 0)
 )
 
 // Problem is one thing wrong with a submitted file, with its place.

@@ -1,14 +1,12 @@
 package loaders
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
+	"time"
 
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/survey"
@@ -24,6 +22,7 @@ type Survey struct {
 	EntityCode   string
 	RulebookHash string // the rulebook the answers were validated against
 	StampedHash  string // the rulebook hash stamped in the template
+	FilledOn     time.Time // 記入日, when given (zero otherwise)
 	Answers      []Answer
 }
 
@@ -45,10 +44,10 @@ type Expect struct {
 	Entity func(fy int, level indicators.Level, code string) bool
 }
 
-// Limits that bound what an upload can make the reader inflate.
+// Limits that bound what an upload can make the reader take in and inflate.
 const (
-	MaxUnzipSize    = 64 << 20
-	MaxUnzipXMLSize = 16 << 20
+	MaxFileSize     = 16 << 20 // the workbook file itself
+	MaxUnzipXMLSize = 16 << 20 // any one part once inflated
 )
 
 // ReadSurvey reads and validates a survey workbook. A bad workbook yields a *Rejection listing
@@ -60,14 +59,17 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	add := func(p Problem) { p.File = name; probs = append(probs, p) }
 	reject := func() error { return &Rejection{File: name, Problems: probs} }
 
-	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
-		RawCellValue: true, UnzipSizeLimit: MaxUnzipSize, UnzipXMLSizeLimit: MaxUnzipXMLSize,
-	})
+	if int64(len(data)) > MaxFileSize {
+		add(Problem{Code: ErrFileTooLarge, Expected: fmt.Sprintf("%d bytes or less", MaxFileSize), Found: fmt.Sprintf("%d bytes", len(data)),
+			MessageJA: fmt.Sprintf("ファイルが大きすぎます（%dバイト、上限%dバイト）。", len(data), MaxFileSize),
+			MessageEN: fmt.Sprintf("the file is %d bytes, more than the limit of %d", len(data), MaxFileSize)})
+		return nil, reject()
+	}
+	f, err := openXLSX(data, MaxUnzipXMLSize)
 	if err != nil {
 		add(Problem{Code: ErrNotWorkbook, MessageJA: "Excelブック（.xlsx）として読み込めません。", MessageEN: "not a readable .xlsx workbook: " + err.Error()})
 		return nil, reject()
 	}
-	defer f.Close()
 
 	stamp, err := readStamp(f)
 	if err != nil || stamp[survey.StampForm] != survey.FormName {
@@ -102,38 +104,50 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	}
 	sv.RulebookHash = rb.Hash
 
-	if idx, _ := f.GetSheetIndex(survey.SheetAnswers); idx < 0 {
+	if !f.hasSheet(survey.SheetAnswers) {
 		add(Problem{Code: ErrSheetMissing, Sheet: survey.SheetAnswers, Expected: survey.SheetAnswers,
 			MessageJA: "「" + survey.SheetAnswers + "」シートがありません。シート名を変更しないでください。",
 			MessageEN: "the answer sheet " + survey.SheetAnswers + " is missing"})
 		return nil, reject()
 	}
-	rows, err := f.Rows(survey.SheetAnswers)
+	rows, err := sheetRows(f, survey.SheetAnswers)
 	if err != nil {
 		add(Problem{Code: ErrNotWorkbook, Sheet: survey.SheetAnswers, MessageJA: "「回答」シートを読み込めません。", MessageEN: err.Error()})
 		return nil, reject()
 	}
-	defer rows.Close()
 
 	stampCode := stamp[survey.StampEntityCode]
 	var header map[string]int
 	seen := map[string]string{}
-	rowNo := 0
-	for rows.Next() {
-		rowNo++
-		cols, err := rows.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			add(Problem{Code: ErrNotWorkbook, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("A%d", rowNo), MessageJA: "行を読み込めません。", MessageEN: err.Error()})
-			break
-		}
+	for _, r := range rows {
+		rowNo, cols := r.row, r.cols
 		if header == nil {
-			if len(cols) >= 2 && NormalizeText(cols[0]) == survey.LabelEntityCode {
+			label := ""
+			if len(cols) >= 1 {
+				label = NormalizeText(cols[0])
+			}
+			switch {
+			case label == survey.LabelEntityCode && len(cols) >= 2:
 				code, p := readEntityCode(cols[1], stampCode, sv, want)
+				if p == nil && r.numeric[1] && f.isDate(r.styles[1]) {
+					p = &Problem{Code: ErrCodeAsDate, Found: cols[1], Expected: stampCode,
+						MessageJA: "団体コードが日付に変換されています（Excelの自動変換）。セルの書式を「文字列」にして、団体コードを入力し直してください。",
+						MessageEN: "the entity code was turned into a date by Excel; format the cell as text and type the code again"}
+				}
 				if p != nil {
 					p.Sheet, p.Cell = survey.SheetAnswers, fmt.Sprintf("B%d", rowNo)
 					add(*p)
 				}
 				sv.EntityCode = code
+			case label == survey.LabelFilledOn && len(cols) >= 2 && NormalizeText(cols[1]) != "":
+				d, ok := ParseDate(cols[1])
+				if !ok {
+					add(Problem{Code: ErrDate, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("B%d", rowNo), Found: cols[1], Expected: "2025/4/1, 令和7年4月1日, R7.4.1",
+						MessageJA: "記入日を日付として読み取れません（入力値：「" + cols[1] + "」）。例：2025/4/1、令和7年4月1日。",
+						MessageEN: "the date filled in cannot be read as a date; found " + strconv.Quote(cols[1])})
+				} else {
+					sv.FilledOn = d
+				}
 			}
 			if h := findHeader(cols); h != nil {
 				header = h
@@ -149,7 +163,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		}
 		cell := func(h string) (string, string) {
 			i := header[h]
-			ref, _ := excelize.CoordinatesToCellName(i+1, rowNo)
+			ref := colName(i+1) + strconv.Itoa(rowNo)
 			if i < len(cols) {
 				return cols[i], ref
 			}
@@ -174,7 +188,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			continue
 		}
 		seen[id] = idRef
-		if q, qRef := cell(survey.ColQuestion); NormalizeText(q) != NormalizeText(it.Question) {
+		if q, qRef := cell(survey.ColQuestion); q != it.Question && NormalizeText(q) != NormalizeText(it.Question) {
 			add(Problem{Code: ErrTemplateChanged, Sheet: survey.SheetAnswers, Cell: qRef, Item: id, Expected: it.Question, Found: q,
 				MessageJA: "設問の文言が様式と異なります。「回答」列以外は変更しないでください。",
 				MessageEN: "the question text differs from the template; only the answer column may be edited"})
@@ -232,18 +246,46 @@ func MatchOption(opts []indicators.Option, text string) (int, bool) {
 	return found, found >= 0
 }
 
-func readStamp(f *excelize.File) (map[string]string, error) {
-	rows, err := f.GetRows(survey.SheetStamp, excelize.Options{RawCellValue: true})
+func readStamp(f *xlsxBook) (map[string]string, error) {
+	rows, err := sheetRows(f, survey.SheetStamp)
 	if err != nil {
 		return nil, err
 	}
 	m := map[string]string{}
 	for _, r := range rows {
-		if len(r) >= 2 {
-			m[strings.TrimSpace(r[0])] = strings.TrimSpace(r[1])
+		if len(r.cols) >= 2 {
+			m[strings.TrimSpace(r.cols[0])] = strings.TrimSpace(r.cols[1])
 		}
 	}
 	return m, nil
+}
+
+// sheetRow is one row of a sheet: the texts of its cells by column (0 = A), with whether each
+// held a number and its style.
+type sheetRow struct {
+	row     int
+	cols    []string
+	numeric []bool
+	styles  []int
+}
+
+// sheetRows reads the non-empty rows of a sheet in order.
+func sheetRows(f *xlsxBook, sheet string) ([]sheetRow, error) {
+	var rows []sheetRow
+	err := f.cells(sheet, func(c xlsxCell) error {
+		if len(rows) == 0 || rows[len(rows)-1].row != c.Row {
+			rows = append(rows, sheetRow{row: c.Row})
+		}
+		r := &rows[len(rows)-1]
+		for len(r.cols) < c.Col {
+			r.cols = append(r.cols, "")
+			r.numeric = append(r.numeric, false)
+			r.styles = append(r.styles, 0)
+		}
+		r.cols[c.Col-1], r.numeric[c.Col-1], r.styles[c.Col-1] = c.Text, c.Number, c.Style
+		return nil
+	})
+	return rows, err
 }
 
 // readEntityCode normalises the visible entity code and checks it against the stamp and the

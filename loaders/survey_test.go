@@ -217,3 +217,8 @@ func TestNormalisation(t *testing.T) {
 		t.Error("check digit")
 	}
 }
+
+func filledB(b *testing.B, rb *indicators.Rulebook) []byte {
+	t := &testing.T{}
+	return filled(t, rb, nil)
+}

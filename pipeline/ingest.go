@@ -114,6 +114,9 @@ func ExpandPaths(paths []string) ([]string, error) {
 	return out, nil
 }
 
+// ingestGroup is how many accepted files are written per transaction.
+const ingestGroup = 256
+
 // parsed is one file after reading and validation.
 type parsed struct {
 	report  FileReport
@@ -185,6 +188,20 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 		}
 	}()
 	defer wg.Wait()
+	// Files are stored in groups, one transaction each; a file's report joins the final report only
+	// once its group is committed.
+	w := r.Store.NewSubmissionWriter()
+	var group []FileReport
+	flush := func() error {
+		if err := w.Flush(ctx); err != nil {
+			return err
+		}
+		for _, fr := range group {
+			count(fr)
+		}
+		group = group[:0]
+		return nil
+	}
 	for i := range files {
 		var p parsed
 		select {
@@ -193,14 +210,22 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 			return rep, ctx.Err()
 		}
 		if p.report.Status != Rejected {
-			res, err := r.Store.AddSubmission(ctx, p.meta, p.answers)
+			res, err := w.Add(ctx, p.meta, p.answers)
 			if err != nil {
 				return rep, err
 			}
 			p.report.Status, p.report.SubmissionID, p.report.Version = res.Status, res.SubmissionID, res.Version
 		}
-		count(p.report)
+		group = append(group, p.report)
 		r.logger().Debug("ingest file", "path", p.report.Path, "status", p.report.Status, "entity", p.report.EntityCode, "problems", len(p.report.Problems))
+		if w.Pending() >= ingestGroup {
+			if err := flush(); err != nil {
+				return rep, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return rep, err
 	}
 	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)
 	return rep, nil
@@ -248,7 +273,7 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 		}
 		return parsed{report: rep, answers: rows, meta: store.SubmissionMeta{
 			FiscalYear: sv.FiscalYear, EntityCode: sv.EntityCode, Level: string(sv.Level), Kind: KindSurvey,
-			FileName: name, SHA256: sv.SHA256, Size: sv.Size, RulebookHash: sv.RulebookHash,
+			FileName: name, SHA256: sv.SHA256, Size: sv.Size, RulebookHash: sv.RulebookHash, FilledOn: sv.FilledOn,
 		}}
 	case ".csv":
 		rep.Kind = KindOutcomes

@@ -38,6 +38,7 @@ const (
 	LabelEntityCode = "団体コード"
 	LabelEntityName = "団体名"
 	LabelFiscalYear = "年度"
+	LabelFilledOn   = "記入日"
 )
 
 // HeaderRow is the row of the answer table's header in templates (readers search for it).

@@ -105,7 +105,8 @@ CREATE TABLE submissions (
     version       INTEGER NOT NULL,
     status        VARCHAR NOT NULL,   -- current | superseded
     rulebook_hash VARCHAR,
-    answer_count  INTEGER NOT NULL
+    answer_count  INTEGER NOT NULL,
+    filled_on     DATE                -- 記入日 written in the workbook, if any
 );
 
 -- One row per answered (or blank) sub-item of a submission.
