@@ -20,8 +20,8 @@ type Survey struct {
 	FiscalYear   int
 	Level        indicators.Level
 	EntityCode   string
-	RulebookHash string // the rulebook the answers were validated against
-	StampedHash  string // the rulebook hash stamped in the template
+	RulebookHash string    // the rulebook the answers were validated against
+	StampedHash  string    // the rulebook hash stamped in the template
 	FilledOn     time.Time // 記入日, when given (zero otherwise)
 	Answers      []Answer
 }

@@ -20,13 +20,13 @@ import (
 
 // xlsxBook is an opened workbook.
 type xlsxBook struct {
-	files  map[string]*zip.File
-	sheets map[string]string // sheet name → part path
-	shared []string
-	styles []int // cellXfs index → numFmtId
-	fmts   map[int]string
+	files        map[string]*zip.File
+	sheets       map[string]string // sheet name → part path
+	shared       []string
+	styles       []int // cellXfs index → numFmtId
+	fmts         map[int]string
 	parsedStyles bool
-	limit  int64
+	limit        int64
 }
 
 // xlsxCell is one cell: its row and column (1-based), its text (shared strings resolved, numbers
