@@ -118,6 +118,8 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 	f.SetCellStr(s, "B3", e.PrefectureName+e.Name)
 	f.SetCellStr(s, "A4", survey.LabelFiscalYear)
 	f.SetCellStr(s, "B4", fmt.Sprintf("%d（%s）", rb.FiscalYear, rb.EraLabel))
+	f.SetCellStr(s, "A5", survey.LabelFilledOn)
+	f.SetCellStr(s, "C5", "（記入した日：例 2025/5/10 又は 令和7年5月10日）")
 	for i, h := range survey.Columns {
 		cell, _ := excelize.CoordinatesToCellName(i+1, survey.HeaderRow)
 		f.SetCellStr(s, cell, h)
@@ -166,6 +168,7 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 			}
 		}
 	}
+	f.SetCellStyle(s, "B5", "B5", answer)
 	if row > survey.HeaderRow {
 		f.SetCellStyle(s, "C7", "E"+strconv.Itoa(row), wrap)
 		f.SetCellStyle(s, "I7", "I"+strconv.Itoa(row), wrap)

@@ -250,6 +250,7 @@ func (b *xlsxBook) isDate(style int) bool {
 // isDateFormat reports whether a number format code shows dates: it has y, m, d, e or g outside
 // quotes and brackets (and is not a pure elapsed-time or number format).
 func isDateFormat(code string) bool {
+	code = strings.ReplaceAll(strings.ToLower(code), "general", "")
 	inQuote, inBracket := false, false
 	for i := 0; i < len(code); i++ {
 		ch := code[i]
