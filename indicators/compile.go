@@ -280,6 +280,9 @@ func compileItem(it *Item) string {
 		pointsCase = fmt.Sprintf("round(%s * least(greatest(%s, 0), 1), 2)", pts, frac)
 		statusCase = fmt.Sprintf("CASE WHEN %s > 0 THEN 'met' ELSE 'not_met' END", frac)
 		reasonCase = fmt.Sprintf("%s || x.t || %s || '（%s）→ ' || kf_num(round(%s * least(greatest(%s, 0), 1), 2)) || '点'", prefix, lit(unit), label, pts, frac)
+	case RuleValue:
+		pointsCase, statusCase = "0", "'na'"
+		reasonCase = fmt.Sprintf("%s || x.t || %s || '（記録のみ・配点なし）'", prefix, lit(unit))
 	case RuleRank:
 		order := "DESC"
 		if it.Rule.Direction == "lower" {
@@ -319,7 +322,7 @@ func compileItem(it *Item) string {
     %s
   FROM %s
 ) x`, rankCols, join)
-	numeric := it.Rule.Type == RuleThreshold || it.Rule.Type == RuleLinear || it.Rule.Type == RuleRank
+	numeric := it.Rule.Type == RuleThreshold || it.Rule.Type == RuleLinear || it.Rule.Type == RuleRank || it.Rule.Type == RuleValue
 	noValue := ""
 	if numeric {
 		// A text without a number: a change with no previous value.

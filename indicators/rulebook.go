@@ -46,10 +46,11 @@ const (
 	RuleLinear    = "linear"    // numeric value scored linearly between lower and upper (QOF style)
 	RuleRank      = "rank"      // numeric value scored by rank bands over a peer set (competition ranking)
 	RuleAllOf     = "all_of"    // points when every listed item of the rulebook is met; no answer of its own
+	RuleValue     = "value"     // a number recorded without points (counts, totals that must add up)
 )
 
 // RuleTypes lists every rule type, for error messages.
-var RuleTypes = []string{RuleYesNo, RuleChoice, RuleThreshold, RuleLinear, RuleRank, RuleAllOf}
+var RuleTypes = []string{RuleYesNo, RuleChoice, RuleThreshold, RuleLinear, RuleRank, RuleAllOf, RuleValue}
 
 // Sources of an item's value.
 const (
@@ -193,6 +194,9 @@ type Rule struct {
 	Upper *float64 `json:"upper,omitempty"`
 	// Items of an all_of rule.
 	Items []string `json:"items,omitempty"`
+	// TotalOf lists answered numeric items whose sum this item's answer must equal (a check at
+	// submission: counts that must add up).
+	TotalOf []string `json:"total_of,omitempty"`
 	// Value "change" scores this year's value of CurrentItem (default: this item, answered) minus
 	// the previous fiscal year's value of PreviousItem (default: the same id as the current one).
 	// An item with a CurrentItem is not asked: its source is derived.
@@ -566,7 +570,7 @@ func (rb *Rulebook) DependencyOrder() []*Item {
 
 // deps lists the items of the same rulebook this item depends on.
 func (it *Item) deps() []string {
-	d := append(append([]string{}, it.Requires...), it.Rule.Items...)
+	d := append(append(append([]string{}, it.Requires...), it.Rule.Items...), it.Rule.TotalOf...)
 	if it.Rule.CurrentItem != "" {
 		d = append(d, it.Rule.CurrentItem)
 	}
@@ -697,6 +701,11 @@ func checkRule(it *Item) []string {
 			errs = append(errs, "an all_of rule needs at least two items")
 		}
 		best = it.Points
+	case RuleValue:
+		numeric = true
+		if it.Points != 0 {
+			errs = append(errs, "a value rule records a number without points: points must be 0")
+		}
 	default:
 		errs = append(errs, fmt.Sprintf("unknown rule type %q (known: %s)", r.Type, strings.Join(RuleTypes, ", ")))
 	}

@@ -24,6 +24,9 @@ type Survey struct {
 	StampedHash  string    // the rulebook hash stamped in the template
 	FilledOn     time.Time // 記入日, when given (zero otherwise)
 	Answers      []Answer
+	// Warnings are problems that do not reject the file (codes W…), e.g. an item answered yes whose
+	// prerequisite is not: it is stored and will score 0.
+	Warnings []Problem
 }
 
 // Answer is one answered (or blank) sub-item.
@@ -212,6 +215,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		add(Problem{Code: ErrEntity, Sheet: survey.SheetAnswers, Cell: "B2",
 			MessageJA: "団体コードが見つかりません。", MessageEN: "entity code not found"})
 	}
+	probs = append(probs, crossChecks(name, rb, sv.Answers)...)
 	for _, it := range rb.SelfItems() {
 		if _, ok := seen[it.ID]; !ok && header != nil {
 			add(Problem{Code: ErrItemMissing, Sheet: survey.SheetAnswers, Item: it.ID, Expected: it.ID,
@@ -219,9 +223,10 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 				MessageEN: "the row of item " + it.ID + " is missing"})
 		}
 	}
-	if len(probs) > 0 {
+	if hasErrors(probs) {
 		return nil, reject()
 	}
+	sv.Warnings = warnings(probs)
 	return sv, nil
 }
 
