@@ -25,10 +25,12 @@ func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // File kinds and statuses of an ingest report.
 const (
-	KindSurvey   = "survey"
-	KindOutcomes = "outcomes"
-	KindCentres  = "centres" // reference list of care centres
-	Rejected     = "rejected"
+	KindSurvey     = "survey"
+	KindOutcomes   = "outcomes"
+	KindCentres    = "centres"    // reference list of care centres
+	KindPopulation = "population" // reference update of 第1号被保険者数
+	KindUnions     = "unions"     // reference list of unions and their members
+	Rejected       = "rejected"
 )
 
 // FileReport says what became of one file.
@@ -44,6 +46,7 @@ type FileReport struct {
 	SHA256       string            `json:"sha256,omitempty"`
 	Bytes        int64             `json:"bytes"`
 	Problems     []loaders.Problem `json:"problems,omitempty"`
+	Warnings     []loaders.Problem `json:"warnings,omitempty"`
 }
 
 // IngestReport is the outcome of one ingest.
@@ -150,8 +153,8 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 	// Reference lists first, so that the entities they add are known when workbooks are checked.
 	var rest []string
 	for _, f := range files {
-		if isCentreList(f) {
-			fr, err := r.ingestCentres(ctx, f, opts)
+		if kind := referenceKind(f); kind != "" {
+			fr, err := r.ingestReference(ctx, f, kind, opts)
 			if err != nil {
 				return rep, err
 			}
@@ -263,20 +266,27 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 		if err != nil {
 			return reject(err)
 		}
-		rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256 = sv.FiscalYear, sv.EntityCode, len(sv.Answers), sv.SHA256
-		if _, err := r.rulebook(ctx, sv.FiscalYear, sv.Level); err != nil {
+		return r.surveyParsed(ctx, rep, sv, name)
+	case ".csv":
+		if loaders.CSVKind(data) == loaders.CSVSurvey {
+			rep.Kind = KindSurvey
+			sv, err := loaders.ReadSurveyCSV(path, data, r.Rulebooks, loaders.Expect{
+				FiscalYear: opts.FiscalYear,
+				Entity: func(fy int, level indicators.Level, code string) bool {
+					return ents.has(ctx, fy, level, code)
+				},
+			})
+			if err != nil {
+				return reject(err)
+			}
+			return r.surveyParsed(ctx, rep, sv, name)
+		}
+		rep.Kind = KindOutcomes
+		text, _, err := loaders.DecodeText(data)
+		if err != nil {
 			return reject(err)
 		}
-		rows := make([]store.AnswerRow, len(sv.Answers))
-		for i, a := range sv.Answers {
-			rows[i] = store.AnswerRow{EntityCode: sv.EntityCode, Answer: a}
-		}
-		return parsed{report: rep, answers: rows, meta: store.SubmissionMeta{
-			FiscalYear: sv.FiscalYear, EntityCode: sv.EntityCode, Level: string(sv.Level), Kind: KindSurvey,
-			FileName: name, SHA256: sv.SHA256, Size: sv.Size, RulebookHash: sv.RulebookHash, FilledOn: sv.FilledOn,
-		}}
-	case ".csv":
-		rep.Kind = KindOutcomes
+		data = text
 		fy, ok := loaders.CSVYear(data)
 		if !ok {
 			fy = opts.FiscalYear
@@ -310,79 +320,133 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 		MessageJA: "対応していないファイル形式です（.xlsx 又は .csv）。", MessageEN: "unsupported file type (use .xlsx or .csv)"}}})
 }
 
-// isCentreList reports whether a file is a care-centre reference list (a CSV whose header has
-// センターコード).
-func isCentreList(path string) bool {
+// referenceKind tells whether a file is a reference list (care centres, population, unions) and
+// which; "" for anything else.
+func referenceKind(path string) string {
 	if strings.ToLower(filepath.Ext(path)) != ".csv" {
-		return false
+		return ""
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return false
+		return ""
 	}
 	defer f.Close()
-	head := make([]byte, 512)
+	head := make([]byte, 4096)
 	n, _ := io.ReadFull(f, head)
-	for _, h := range loaders.CSVHeader(head[:n]) {
-		if h == loaders.CentreColCode {
-			return true
-		}
+	switch loaders.CSVKind(head[:n]) {
+	case loaders.CSVCentres:
+		return KindCentres
+	case loaders.CSVPopulation:
+		return KindPopulation
+	case loaders.CSVUnions:
+		return KindUnions
 	}
-	return false
+	return ""
 }
 
-// ingestCentres loads a care-centre list: new centres become entities valid from the file's
-// fiscal year (its 年度 column, or --fy).
-func (r *Runner) ingestCentres(ctx context.Context, path string, opts IngestOptions) (FileReport, error) {
-	rep := FileReport{Path: path, Kind: KindCentres, EntityCode: store.MinistryCode}
-	data, err := os.ReadFile(path)
+// ingestReference loads a reference list in one transaction: care centres become entities valid
+// from the file's fiscal year (its 年度 column, or --fy); population figures replace those of their
+// year (the old ones kept in population_history); unions and their members are recorded.
+func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts IngestOptions) (FileReport, error) {
+	rep := FileReport{Path: path, Kind: kind, EntityCode: store.MinistryCode}
+	raw, err := os.ReadFile(path)
 	if err != nil {
 		return rep, err
 	}
-	rep.Bytes = int64(len(data))
+	rep.Bytes = int64(len(raw))
+	sum := sha256.Sum256(raw)
+	rep.SHA256 = hex.EncodeToString(sum[:])
+	file := store.ReferenceFile{Name: filepath.Base(path), SHA256: rep.SHA256}
+	reject := func(err error) (FileReport, error) {
+		var rj *loaders.Rejection
+		if !errors.As(err, &rj) {
+			return rep, err
+		}
+		rep.Status, rep.Problems = Rejected, rj.Problems
+		return rep, nil
+	}
+	data, _, err := loaders.DecodeText(raw)
+	if err != nil {
+		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrCSV, File: path, MessageJA: "文字コードを判別できません。", MessageEN: err.Error()}}})
+	}
 	fy, ok := loaders.CSVYear(data)
 	if !ok {
 		fy = opts.FiscalYear
 	}
-	reject := func(ps ...loaders.Problem) (FileReport, error) {
-		rep.Status, rep.Problems = Rejected, ps
-		return rep, nil
-	}
 	if fy == 0 || (opts.FiscalYear != 0 && fy != opts.FiscalYear) {
-		return reject(loaders.Problem{Code: loaders.ErrFiscalYear, File: path, Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
-			MessageJA: "年度列の値が指定の年度と異なるか、読み取れません。", MessageEN: "the 年度 column is missing or not the requested fiscal year"})
+		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: path, Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
+			MessageJA: "年度列の値が指定の年度と異なるか、読み取れません。", MessageEN: "the 年度 column is missing or not the requested fiscal year"}}})
 	}
+	rep.FiscalYear = fy
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return rep, err
 	}
-	munis, err := r.Store.Entities(ctx, fy, "municipality")
-	if err != nil {
-		return rep, err
-	}
 	known := map[string]bool{}
-	for _, m := range munis {
-		known[m.Code] = true
-	}
-	ents, err := loaders.ReadCentres(path, data, func(c string) bool { return known[c] })
-	if err != nil {
-		var rj *loaders.Rejection
-		if errors.As(err, &rj) {
-			return reject(rj.Problems...)
+	for _, lv := range []string{"municipality", "prefecture"} {
+		es, err := r.Store.Entities(ctx, fy, lv)
+		if err != nil {
+			return rep, err
 		}
-		return rep, err
+		for _, e := range es {
+			known[e.Code] = true
+		}
 	}
-	sum := sha256.Sum256(data)
-	rep.SHA256, rep.FiscalYear, rep.Answers = hex.EncodeToString(sum[:]), fy, len(ents)
-	added, unchanged, err := r.Store.AddEntities(ctx, fy, store.ReferenceFile{Name: filepath.Base(path), SHA256: rep.SHA256}, ents)
-	if err != nil {
-		return rep, err
+	isKnown := func(c string) bool { return known[c] }
+	var unchanged bool
+	switch kind {
+	case KindCentres:
+		ents, err := loaders.ReadCentres(path, data, isKnown)
+		if err != nil {
+			return reject(err)
+		}
+		rep.Answers = len(ents)
+		_, unchanged, err = r.Store.AddEntities(ctx, fy, file, ents)
+		if err != nil {
+			return rep, err
+		}
+	case KindPopulation:
+		rows, err := loaders.ReadPopulation(path, data, isKnown)
+		if err != nil {
+			return reject(err)
+		}
+		rep.Answers = len(rows)
+		if _, unchanged, err = r.Store.UpdatePopulation(ctx, file, rows); err != nil {
+			return rep, err
+		}
+	case KindUnions:
+		unions, err := loaders.ReadUnions(path, data, isKnown)
+		if err != nil {
+			return reject(err)
+		}
+		rep.Answers = len(unions)
+		if unchanged, err = r.Store.AddUnions(ctx, file, unions); err != nil {
+			return rep, err
+		}
 	}
 	rep.Status = store.Accepted
 	if unchanged {
 		rep.Status = store.Unchanged
 	}
-	r.logger().Info("centres", "path", path, "fiscal_year", fy, "listed", len(ents), "added", added)
+	r.logger().Info("reference", "path", path, "kind", kind, "fiscal_year", fy, "rows", rep.Answers, "status", rep.Status)
 	return rep, nil
+}
+
+// surveyParsed turns a validated survey (workbook or CSV) into what the store takes.
+func (r *Runner) surveyParsed(ctx context.Context, rep FileReport, sv *loaders.Survey, name string) parsed {
+	rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256, rep.Warnings = sv.FiscalYear, sv.EntityCode, len(sv.Answers), sv.SHA256, sv.Warnings
+	if _, err := r.rulebook(ctx, sv.FiscalYear, sv.Level); err != nil {
+		rep.Status = Rejected
+		rep.Problems = []loaders.Problem{{Code: loaders.ErrRulebook, File: rep.Path, MessageJA: "評価指標を登録できません。", MessageEN: err.Error()}}
+		return parsed{report: rep}
+	}
+	rows := make([]store.AnswerRow, len(sv.Answers))
+	for i, a := range sv.Answers {
+		rows[i] = store.AnswerRow{EntityCode: sv.EntityCode, Answer: a}
+	}
+	return parsed{report: rep, answers: rows, meta: store.SubmissionMeta{
+		FiscalYear: sv.FiscalYear, EntityCode: sv.EntityCode, Level: string(sv.Level), Kind: KindSurvey,
+		FileName: name, SHA256: sv.SHA256, Size: sv.Size, RulebookHash: sv.RulebookHash, FilledOn: sv.FilledOn,
+	}}
 }
 
 // entityCache answers "is this code a known entity in fy" from the store, loading the reference

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"time"
 
 	"github.com/kofukin/kofukin/loaders"
 )
@@ -177,4 +178,88 @@ func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInf
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// UpdatePopulation records a population update in one transaction: each row sets the 第1号被保険者数
+// (and total, when given) of an entity for a fiscal year; replaced figures move to
+// population_history. A file already loaded (same name and hash) writes nothing.
+func (s *Store) UpdatePopulation(ctx context.Context, file ReferenceFile, rows []loaders.PopulationRow) (changed int, unchanged bool, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		if seen, err := c.fileSeen(file); err != nil || seen {
+			unchanged = seen
+			return err
+		}
+		now := s.Now().UTC()
+		for _, r := range rows {
+			src := r.Source
+			if src == "" {
+				src = file.Name
+			}
+			if _, err := c.exec(`INSERT INTO population_history
+				SELECT code, fiscal_year, population_total, population_65plus, reference_date, source, ?, ?
+				FROM populations WHERE code = ? AND fiscal_year = ?`, now, file.Name, r.Code, r.FiscalYear); err != nil {
+				return err
+			}
+			var total any
+			if r.Total > 0 {
+				total = r.Total
+			}
+			if _, err := c.exec(`INSERT INTO populations (code, fiscal_year, population_total, population_65plus, reference_date, source)
+				VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (code, fiscal_year) DO UPDATE SET population_65plus = excluded.population_65plus,
+				  population_total = coalesce(excluded.population_total, populations.population_total),
+				  reference_date = excluded.reference_date, source = excluded.source`,
+				r.Code, r.FiscalYear, total, r.Insured65, r.ReferenceDate, src); err != nil {
+				return err
+			}
+			changed++
+		}
+		return c.recordFile(file, rows[0].FiscalYear, len(rows), now)
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("update population from %s: %w", file.Name, err)
+	}
+	return changed, unchanged, nil
+}
+
+// AddUnions records unions (entities of level union) and their members for the unions' fiscal
+// year, in one transaction; the membership given replaces that recorded for the same year.
+func (s *Store) AddUnions(ctx context.Context, file ReferenceFile, unions []loaders.Union) (unchanged bool, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		if seen, err := c.fileSeen(file); err != nil || seen {
+			unchanged = seen
+			return err
+		}
+		for _, u := range unions {
+			if _, err := c.exec(`INSERT INTO entities (code, level, prefecture_code, name_ja, type_ja, valid_from_fy, source)
+				SELECT ?, 'union', ?, ?, '広域連合', ?, ? WHERE NOT EXISTS (SELECT 1 FROM entities WHERE code = ?)`,
+				u.Code, u.Members[0][:2], u.Name, u.FiscalYear, file.Name, u.Code); err != nil {
+				return err
+			}
+			if _, err := c.exec(`DELETE FROM union_members WHERE union_code = ? AND valid_from_fy = ?`, u.Code, u.FiscalYear); err != nil {
+				return err
+			}
+			for _, m := range u.Members {
+				if _, err := c.exec(`INSERT INTO union_members VALUES (?, ?, ?, ?)`, u.Code, m, u.FiscalYear, file.Name); err != nil {
+					return err
+				}
+			}
+		}
+		return c.recordFile(file, unions[0].FiscalYear, len(unions), s.Now().UTC())
+	})
+	if err != nil {
+		return false, fmt.Errorf("add unions from %s: %w", file.Name, err)
+	}
+	return unchanged, nil
+}
+
+func (c *txConn) fileSeen(file ReferenceFile) (bool, error) {
+	var n int
+	err := c.queryRow(`SELECT count(*) FROM reference_files WHERE name = ? AND sha256 = ?`, file.Name, file.SHA256).Scan(&n)
+	return n > 0, err
+}
+
+func (c *txConn) recordFile(file ReferenceFile, fy, rows int, now time.Time) error {
+	_, err := c.exec(`INSERT OR REPLACE INTO reference_files VALUES (?, ?, ?, ?, ?)`, file.Name, file.SHA256, fy, now, rows)
+	return err
 }

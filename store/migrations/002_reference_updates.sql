@@ -1,0 +1,22 @@
+-- 002: reference data updates: union membership and the history of replaced population figures.
+
+-- Members of a 広域連合 / 一部事務組合 (an entity of level 'union'), per fiscal year.
+CREATE TABLE union_members (
+    union_code    VARCHAR NOT NULL,
+    member_code   VARCHAR NOT NULL,
+    valid_from_fy INTEGER NOT NULL,
+    source        VARCHAR NOT NULL,
+    PRIMARY KEY (union_code, member_code, valid_from_fy)
+);
+
+-- Population figures replaced by an update keep their old values here.
+CREATE TABLE population_history (
+    code              VARCHAR NOT NULL,
+    fiscal_year       INTEGER NOT NULL,
+    population_total  BIGINT,
+    population_65plus BIGINT NOT NULL,
+    reference_date    DATE NOT NULL,
+    source            VARCHAR NOT NULL,
+    replaced_at       TIMESTAMP NOT NULL,
+    replaced_by       VARCHAR NOT NULL    -- the file that replaced them
+);
