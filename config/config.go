@@ -28,6 +28,8 @@ type Config struct {
 	LogLevel string `env:"LOG_LEVEL" envDefault:"info"`
 	// Workers is how many files are parsed at once (0: one per CPU).
 	Workers int `env:"WORKERS" envDefault:"0"`
+	// Quarantine is the folder rejected files are moved to by ingest (empty: leave them).
+	Quarantine string `env:"QUARANTINE" envDefault:"quarantine"`
 }
 
 // Load parses the configuration from environ (a map of variable → value, e.g. from Environ).

@@ -60,6 +60,9 @@ const (
 
 // CSVKind tells what a CSV holds from its header.
 func CSVKind(data []byte) string {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		data = data[:i+1] // the header line only: a cut-off multibyte character further on must not matter
+	}
 	text, _, err := DecodeText(data)
 	if err != nil {
 		return CSVUnknown
@@ -268,8 +271,7 @@ func ReadPopulation(name string, data []byte, known func(code string) bool) ([]P
 			bad(PopColFiscalYear, "年度を読み取れません。", "cannot read the fiscal year")
 			continue
 		}
-		code := NormalizeText(t.get(i, PopColCode))
-		code = RestoreCode(string(LevelOfCode(code)), code)
+		code := ResolveCode("municipality", NormalizeText(t.get(i, PopColCode)), known)
 		if !ValidCode("municipality", code) || (known != nil && !known(code)) {
 			bad(PopColCode, "団体コード「"+code+"」は登録されていない団体です。", "unknown entity code "+code)
 			continue
@@ -327,7 +329,7 @@ func ReadUnions(name string, data []byte, known func(code string) bool) ([]Union
 			continue
 		}
 		code, uname := NormalizeText(t.get(i, UnionColCode)), NormalizeText(t.get(i, UnionColName))
-		m := RestoreCode("municipality", NormalizeText(t.get(i, UnionColMember)))
+		m := ResolveCode("municipality", NormalizeText(t.get(i, UnionColMember)), known)
 		if code == "" || uname == "" {
 			bad(UnionColCode, "広域連合コード・名称が空欄です。", "union code or name is empty")
 			continue

@@ -71,6 +71,48 @@ func RestoreCode(level, code string) string {
 	return code
 }
 
+// CheckDigit computes the check digit of a 5-digit JIS X 0402 code.
+func CheckDigit(code5 string) byte {
+	sum := 0
+	for i, w := range []int{6, 5, 4, 3, 2} {
+		sum += int(code5[i]-'0') * w
+	}
+	return byte('0' + (11-sum%11)%10)
+}
+
+// ResolveCode turns what was typed into an entity code: the code as it is, the code with the
+// leading zero Excel dropped, or a 5-digit JIS code completed with its check digit — whichever
+// of these is a known entity, when exactly one is (known nil: well-formed is enough). Anything
+// else is returned unchanged, to be reported as unknown.
+func ResolveCode(level, code string, known func(string) bool) string {
+	ok := func(c string) bool { return ValidCode(level, c) && (known == nil || known(c)) }
+	if ok(code) {
+		return code
+	}
+	var cands []string
+	if c := "0" + code; ok(c) {
+		cands = append(cands, c)
+	}
+	if level != "centre" && len(code) == 5 && isDigits(code) {
+		if c := code + string(CheckDigit(code)); ok(c) {
+			cands = append(cands, c)
+		}
+	}
+	if len(cands) == 1 {
+		return cands[0]
+	}
+	return code
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // Centre reference CSV headers.
 const (
 	CentreColCode         = "センターコード"

@@ -47,10 +47,15 @@ type FileReport struct {
 	Bytes        int64             `json:"bytes"`
 	Problems     []loaders.Problem `json:"problems,omitempty"`
 	Warnings     []loaders.Problem `json:"warnings,omitempty"`
+	// Quarantined is where a rejected file was moved, with its report and annotated copy.
+	Quarantined string `json:"quarantined,omitempty"`
+	// Preview is the entity's result had the file been stored (dry runs only).
+	Preview *store.Preview `json:"preview,omitempty"`
 }
 
 // IngestReport is the outcome of one ingest.
 type IngestReport struct {
+	DryRun    bool         `json:"dry_run,omitempty"`
 	Files     []FileReport `json:"files"`
 	Accepted  int          `json:"accepted"`
 	Unchanged int          `json:"unchanged"`
@@ -74,6 +79,9 @@ func (r *IngestReport) WriteJSON(w io.Writer) error {
 type IngestOptions struct {
 	// FiscalYear, when not 0, is the only fiscal year accepted; 0 takes each file's own.
 	FiscalYear int
+	// Quarantine, when set, is the folder rejected files are moved to, each with its report and,
+	// for a workbook, an annotated copy.
+	Quarantine string
 }
 
 // ExpandPaths turns files and folders into the sorted list of files to ingest: *.xlsx and *.csv,
@@ -229,6 +237,18 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 	}
 	if err := flush(); err != nil {
 		return rep, err
+	}
+	if opts.Quarantine != "" {
+		for i := range rep.Files {
+			if rep.Files[i].Status != Rejected {
+				continue
+			}
+			dst, err := quarantine(opts.Quarantine, rep.Files[i])
+			if err != nil {
+				return rep, fmt.Errorf("quarantine %s: %w", rep.Files[i].Path, err)
+			}
+			rep.Files[i].Quarantined = dst
+		}
 	}
 	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)
 	return rep, nil
@@ -410,7 +430,7 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 			return reject(err)
 		}
 		rep.Answers = len(rows)
-		if _, unchanged, err = r.Store.UpdatePopulation(ctx, file, rows); err != nil {
+		if _, unchanged, err = r.Store.UpdatePopulation(ctx, fy, file, rows); err != nil {
 			return rep, err
 		}
 	case KindUnions:
@@ -419,7 +439,7 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 			return reject(err)
 		}
 		rep.Answers = len(unions)
-		if unchanged, err = r.Store.AddUnions(ctx, file, unions); err != nil {
+		if unchanged, err = r.Store.AddUnions(ctx, fy, file, unions); err != nil {
 			return rep, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -159,4 +160,63 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 		}
 	}
 	return out, nil
+}
+
+// Preview is one entity's result in a score run, for a dry-run report.
+type Preview struct {
+	Level    string             `json:"level"`
+	Total    float64            `json:"total"`
+	MaxTotal float64            `json:"max_total"`
+	Rate     float64            `json:"rate"`
+	Rank     int64              `json:"rank"`
+	Of       int64              `json:"of"`
+	Grants   map[string]float64 `json:"grants"`
+}
+
+// Previews returns the results of the given entities in a score run.
+func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[string]Preview, error) {
+	out := map[string]Preview{}
+	if len(codes) == 0 {
+		return out, nil
+	}
+	in := make([]string, len(codes))
+	args := []any{run}
+	for i, c := range codes {
+		in[i] = "?"
+		args = append(args, c)
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.entity_code, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), t.rate, t.national_rank,
+			(SELECT count(*) FROM score_totals x WHERE x.run_id = t.run_id AND x.level = t.level)
+		FROM score_totals t WHERE t.run_id = ? AND t.entity_code IN (`+strings.Join(in, ",")+`) ORDER BY t.entity_code`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code string
+		p := Preview{Grants: map[string]float64{}}
+		if err := rows.Scan(&code, &p.Level, &p.Total, &p.MaxTotal, &p.Rate, &p.Rank, &p.Of); err != nil {
+			return nil, err
+		}
+		out[code] = p
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	g, err := s.DB.QueryContext(ctx, `SELECT entity_code, grant_id, CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code IN (`+strings.Join(in, ",")+`) ORDER BY 1, 2`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer g.Close()
+	for g.Next() {
+		var code, grant string
+		var v float64
+		if err := g.Scan(&code, &grant, &v); err != nil {
+			return nil, err
+		}
+		if p, ok := out[code]; ok {
+			p.Grants[grant] = v
+		}
+	}
+	return out, g.Err()
 }

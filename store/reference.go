@@ -183,7 +183,7 @@ func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInf
 // UpdatePopulation records a population update in one transaction: each row sets the 第1号被保険者数
 // (and total, when given) of an entity for a fiscal year; replaced figures move to
 // population_history. A file already loaded (same name and hash) writes nothing.
-func (s *Store) UpdatePopulation(ctx context.Context, file ReferenceFile, rows []loaders.PopulationRow) (changed int, unchanged bool, err error) {
+func (s *Store) UpdatePopulation(ctx context.Context, fy int, file ReferenceFile, rows []loaders.PopulationRow) (changed int, unchanged bool, err error) {
 	err = s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
@@ -214,7 +214,7 @@ func (s *Store) UpdatePopulation(ctx context.Context, file ReferenceFile, rows [
 			}
 			changed++
 		}
-		return c.recordFile(file, rows[0].FiscalYear, len(rows), now)
+		return c.recordFile(file, fy, len(rows), now)
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("update population from %s: %w", file.Name, err)
@@ -224,7 +224,7 @@ func (s *Store) UpdatePopulation(ctx context.Context, file ReferenceFile, rows [
 
 // AddUnions records unions (entities of level union) and their members for the unions' fiscal
 // year, in one transaction; the membership given replaces that recorded for the same year.
-func (s *Store) AddUnions(ctx context.Context, file ReferenceFile, unions []loaders.Union) (unchanged bool, err error) {
+func (s *Store) AddUnions(ctx context.Context, fy int, file ReferenceFile, unions []loaders.Union) (unchanged bool, err error) {
 	err = s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
@@ -245,7 +245,7 @@ func (s *Store) AddUnions(ctx context.Context, file ReferenceFile, unions []load
 				}
 			}
 		}
-		return c.recordFile(file, unions[0].FiscalYear, len(unions), s.Now().UTC())
+		return c.recordFile(file, fy, len(unions), s.Now().UTC())
 	})
 	if err != nil {
 		return false, fmt.Errorf("add unions from %s: %w", file.Name, err)

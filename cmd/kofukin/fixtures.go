@@ -16,6 +16,7 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 	out := fs.String("out", "", "output folder (required)")
 	seed := fs.Uint64("seed", 1, "random seed: the same seed writes the same files")
 	prefs := fs.String("prefectures", "", "comma-separated prefecture codes to limit the nation to (e.g. 31,32)")
+	broken := fs.Bool("broken", true, "also write deliberately broken files into OUT/broken")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -27,11 +28,14 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	start := time.Now()
-	sum, err := fixtures.WriteNation(ctx, *out, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
+	sum, err := fixtures.WriteNation(ctx, *out, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers, Broken: *broken})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "fixtures: %s in %s, %.1f MB, %.1fs\n", describeNation(sum), *out, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
+	for _, b := range sum.Broken {
+		fmt.Fprintf(a.stdout, "  broken/%s: %s (%s)\n", b.File, b.What, strings.Join(b.Codes, ", "))
+	}
 	return nil
 }
 
@@ -43,6 +47,9 @@ func describeNation(s fixtures.NationSummary) string {
 	}
 	if n := s.Workbooks[indicators.Centre]; n > 0 {
 		out += fmt.Sprintf(", %d care-centre (list of %d centres)", n, s.Centres)
+	}
+	if s.Unions > 0 {
+		out += fmt.Sprintf(", %d unions", s.Unions)
 	}
 	return out + fmt.Sprintf(", outcome CSV (%d values)", s.OutcomeRows)
 }

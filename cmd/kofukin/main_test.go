@@ -57,7 +57,8 @@ func TestTemplateThenIngestRejects(t *testing.T) {
 	// An empty template is accepted (every item 未回答); a text file is rejected with exit 1.
 	bad := filepath.Join(dir, "bad.xlsx")
 	os.WriteFile(bad, []byte("not a workbook"), 0o644)
-	env := map[string]string{"KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn"}
+	env := map[string]string{"KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn",
+		"KOFUKIN_OUT": filepath.Join(dir, "out"), "KOFUKIN_QUARANTINE": filepath.Join(dir, "q")}
 	out, err := runCmd(t, env, "ingest", f, bad)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 1 {
@@ -65,6 +66,18 @@ func TestTemplateThenIngestRejects(t *testing.T) {
 	}
 	if !strings.Contains(out, "bad.xlsx") || !strings.Contains(out, "E001") || !strings.Contains(out, "1 accepted, 1 rejected, 0 unchanged") {
 		t.Errorf("ingest output:\n%s", out)
+	}
+	// The bad file went to the quarantine folder with its report; the JSON report was written.
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Errorf("the rejected file is still in place: %v", err)
+	}
+	for _, want := range []string{"bad.xlsx", "bad.xlsx.report.txt", "bad.xlsx.report.json"} {
+		if _, err := os.Stat(filepath.Join(dir, "q", want)); err != nil {
+			t.Errorf("quarantine lacks %s: %v", want, err)
+		}
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, "out", "ingest_*.json")); len(m) != 1 {
+		t.Errorf("JSON reports written: %v", m)
 	}
 }
 
@@ -104,7 +117,8 @@ func TestAnalystAddsFY2027(t *testing.T) {
 	if out, err := runCmd(t, nil, "rulebook", "check", draft); err != nil || !strings.Contains(out, "ok: "+draft+" — FY2027 municipality") {
 		t.Fatalf("check the draft: %v\n%s", err, out)
 	}
-	env := map[string]string{"KOFUKIN_RULEBOOK_DIR": books, "KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn"}
+	env := map[string]string{"KOFUKIN_RULEBOOK_DIR": books, "KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn",
+		"KOFUKIN_OUT": filepath.Join(dir, "out"), "KOFUKIN_QUARANTINE": filepath.Join(dir, "q")}
 	if out, err := runCmd(t, env, "fixtures", "--fy", "2027", "--out", filepath.Join(dir, "fx"), "--prefectures", "31"); err != nil {
 		t.Fatalf("fixtures: %v\n%s", err, out)
 	}

@@ -1,0 +1,235 @@
+package pipeline_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/japanese"
+
+	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/pipeline"
+)
+
+func count(t *testing.T, r *pipeline.Runner, q string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := r.Store.DB.QueryRow(q, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestBrokenFilesRejectedQuarantinedAnnotated(t *testing.T) {
+	ctx := context.Background()
+	lib, _ := indicators.Shipped()
+	dir := t.TempDir()
+	sum, err := fixtures.WriteNation(ctx, dir, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}, Broken: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, "")
+	// The good nation first (its centre list makes the centres known).
+	goodFiles, _ := pipeline.ExpandPaths([]string{dir})
+	var good []string
+	for _, f := range goodFiles {
+		if !strings.Contains(f, "/"+fixtures.BrokenDir+"/") {
+			good = append(good, f)
+		}
+	}
+	if rep, err := r.Ingest(ctx, good, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Rejected > 0 {
+		t.Fatalf("good files: %v %s", err, rep.Summary())
+	}
+	before := count(t, r, `SELECT count(*) FROM submissions`)
+	q := filepath.Join(t.TempDir(), "quarantine")
+	rep, err := r.Ingest(ctx, []string{filepath.Join(dir, fixtures.BrokenDir)}, pipeline.IngestOptions{FiscalYear: 2026, Quarantine: q})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rejected != len(sum.Broken) || rep.Accepted != 0 {
+		t.Fatalf("broken files: %s", rep.Summary())
+	}
+	if after := count(t, r, `SELECT count(*) FROM submissions`); after != before {
+		t.Errorf("broken files wrote %d submissions", after-before)
+	}
+	byName := map[string]pipeline.FileReport{}
+	for _, f := range rep.Files {
+		byName[filepath.Base(f.Path)] = f
+	}
+	for _, b := range sum.Broken {
+		f := byName[b.File]
+		got := map[string]bool{}
+		for _, p := range f.Problems {
+			got[p.Code] = true
+			if p.MessageJA == "" || p.MessageEN == "" || p.File == "" {
+				t.Errorf("%s: problem without a message or file: %+v", b.File, p)
+			}
+		}
+		for _, c := range b.Codes {
+			if !got[c] {
+				t.Errorf("%s: no %s among %v", b.File, c, f.Problems)
+			}
+		}
+		if f.Quarantined != filepath.Join(q, b.File) {
+			t.Errorf("%s quarantined at %q", b.File, f.Quarantined)
+		}
+		if _, err := os.Stat(filepath.Join(dir, fixtures.BrokenDir, b.File)); !os.IsNotExist(err) {
+			t.Errorf("%s was not moved", b.File)
+		}
+		for _, ext := range []string{".report.txt", ".report.json"} {
+			if _, err := os.Stat(filepath.Join(q, b.File+ext)); err != nil {
+				t.Errorf("%s: %v", b.File+ext, err)
+			}
+		}
+	}
+	// The annotated copy marks each bad cell with its message.
+	f, err := excelize.OpenFile(filepath.Join(q, "municipality_errors_エラー箇所.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	comments, _ := f.GetComments("回答")
+	marked := map[string]string{}
+	for _, c := range comments {
+		var text string
+		for _, p := range c.Paragraph {
+			text += p.Text
+		}
+		marked[c.Cell] = text
+	}
+	for cell, code := range map[string]string{"F7": "E011", "F25": "E012", "A9": "E008"} {
+		if !strings.Contains(marked[cell], "["+code+"]") {
+			t.Errorf("annotated copy: %s has comment %q, want %s", cell, marked[cell], code)
+		}
+	}
+	rows, _ := f.GetRows("エラー一覧")
+	if len(rows) != 1+len(byName["municipality_errors.xlsx"].Problems) {
+		t.Errorf("エラー一覧 has %d rows for %d problems", len(rows)-1, len(byName["municipality_errors.xlsx"].Problems))
+	}
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
+	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	subs, runs := count(t, r, `SELECT count(*) FROM submissions`), count(t, r, `SELECT count(*) FROM runs`)
+	// 鳥取市 answers yes to everything it can: a dry run shows the points it would get.
+	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
+	f, _ := excelize.OpenFile(path)
+	rows, _ := f.GetRows("回答")
+	for i, row := range rows {
+		if len(row) > 6 && strings.HasPrefix(row[6], "「はい」") {
+			f.SetCellStr("回答", "F"+itoa(i+1), "はい")
+		}
+	}
+	better := filepath.Join(t.TempDir(), "better.xlsx")
+	f.SaveAs(better)
+	f.Close()
+	rep, err := r.DryRun(ctx, []string{better}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.DryRun || rep.Accepted != 1 || rep.Files[0].Preview == nil {
+		t.Fatalf("dry run: %+v", rep)
+	}
+	var now float64
+	r.Store.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals t JOIN runs r ON r.id = t.run_id WHERE r.kind = 'score' AND t.entity_code = '312011' ORDER BY r.id DESC LIMIT 1`).Scan(&now)
+	if p := rep.Files[0].Preview; p.Total <= now || p.Of != 1741 {
+		t.Errorf("preview %+v, stored total %g: more yes should preview more points", p, now)
+	}
+	if s, n := count(t, r, `SELECT count(*) FROM submissions`), count(t, r, `SELECT count(*) FROM runs`); s != subs || n != runs {
+		t.Errorf("dry run wrote: submissions %d → %d, runs %d → %d", subs, s, runs, n)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestCSVSurveyShiftJIS(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	lib, _ := indicators.Shipped()
+	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312029"))
+	data, _ := os.ReadFile(path)
+	sv, err := loaders.ReadSurvey(path, data, lib, loaders.Expect{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	csv.WriteString("年度,団体コード,項目ID,設問,回答\r\n")
+	for _, a := range sv.Answers {
+		it, _ := mustRulebook(lib).Item(a.ItemID)
+		csv.WriteString("2026,312029," + a.ItemID + ",\"" + it.Question + "\"," + a.Text + "\r\n")
+	}
+	sjis, err := japanese.ShiftJIS.NewEncoder().String(csv.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "米子市.csv")
+	os.WriteFile(file, []byte(sjis), 0o644)
+	r := newRunner(t, "")
+	rep, err := r.Ingest(ctx, []string{file}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil || rep.Accepted != 1 {
+		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
+	}
+	var got []string
+	rows, _ := r.Store.DB.Query(`SELECT item_id || '=' || coalesce(value_text, '') FROM answers ORDER BY item_id`)
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got = append(got, s)
+	}
+	rows.Close()
+	var want []string
+	for _, a := range sv.Answers {
+		want = append(want, a.ItemID+"="+a.Text)
+	}
+	sort.Strings(want)
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("CSV answers differ from the workbook's:\n got %v\nwant %v", got, want)
+	}
+}
+
+func mustRulebook(lib *indicators.Library) *indicators.Rulebook {
+	rb, _ := lib.Get(2026, indicators.Municipality)
+	return rb
+}
+
+func TestPopulationUpdateAndUnions(t *testing.T) {
+	ctx := context.Background()
+	r := newRunner(t, "")
+	dir := t.TempDir()
+	pop := "年度,団体コード,基準日,第1号被保険者数,出典\n2026,312011,令和7年3月31日,\"56,000\",介護保険事業状況報告\n2026,31202,2025/3/31,43000,介護保険事業状況報告\n"
+	os.WriteFile(filepath.Join(dir, "pop.csv"), []byte(pop), 0o644)
+	uni := "年度,広域連合コード,広域連合名,構成市町村コード\n2026,U31001,テスト広域連合,313025\n2026,U31001,テスト広域連合,313254\n"
+	os.WriteFile(filepath.Join(dir, "unions.csv"), []byte(uni), 0o644)
+	rep, err := r.Ingest(ctx, []string{dir}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil || rep.Accepted != 2 {
+		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
+	}
+	var n65 int64
+	r.Store.DB.QueryRow(`SELECT population_65plus FROM populations WHERE code = '312029' AND fiscal_year = 2026`).Scan(&n65)
+	if n65 != 43000 {
+		t.Errorf("米子市 given as 31202 (Excel dropped the check digit? no: a 5-digit JIS code) 65+ = %d", n65)
+	}
+	if h := count(t, r, `SELECT count(*) FROM population_history WHERE fiscal_year = 2026 AND code IN ('312011', '312029')`); h != 2 {
+		t.Errorf("%d replaced figures kept, want 2", h)
+	}
+	if m := count(t, r, `SELECT count(*) FROM union_members WHERE union_code = 'U31001'`); m != 2 {
+		t.Errorf("%d union members, want 2", m)
+	}
+	// The same file again changes nothing.
+	rep, _ = r.Ingest(ctx, []string{dir}, pipeline.IngestOptions{FiscalYear: 2026})
+	if rep.Unchanged != 2 {
+		t.Errorf("re-sent reference files: %s", rep.Summary())
+	}
+}

@@ -1,0 +1,150 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/store"
+)
+
+// quarantine moves a rejected file into dir with its report (text and JSON) and, for a workbook,
+// an annotated copy with each bad cell marked. It returns where the file went.
+func quarantine(dir string, fr FileReport) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	base := filepath.Base(fr.Path)
+	ext := filepath.Ext(base)
+	stem := strings.TrimSuffix(base, ext)
+	dst := filepath.Join(dir, base)
+	if _, err := os.Stat(dst); err == nil {
+		// Another file of that name is already held: keep both.
+		tag := fr.SHA256
+		if len(tag) < 8 {
+			data, _ := os.ReadFile(fr.Path)
+			tag = fmt.Sprintf("%x", fnv32(data))
+		}
+		stem = stem + "_" + tag[:8]
+		dst = filepath.Join(dir, stem+ext)
+	}
+	original, err := os.ReadFile(fr.Path)
+	if err != nil {
+		return "", err
+	}
+	var text bytes.Buffer
+	fmt.Fprintf(&text, "却下されたファイル / rejected file: %s\n問題 %d 件 / %d problem(s)\n\n", base, len(fr.Problems), len(fr.Problems))
+	for _, p := range fr.Problems {
+		fmt.Fprintln(&text, p.String())
+	}
+	js, _ := json.MarshalIndent(fr, "", "  ")
+	outputs := map[string][]byte{
+		filepath.Join(dir, stem+ext+".report.txt"):  text.Bytes(),
+		filepath.Join(dir, stem+ext+".report.json"): append(js, '\n'),
+	}
+	if strings.EqualFold(ext, ".xlsx") {
+		var ann bytes.Buffer
+		if err := exporters.Annotate(&ann, original, fr.Problems); err == nil {
+			outputs[filepath.Join(dir, stem+"_エラー箇所.xlsx")] = ann.Bytes()
+		}
+	}
+	names := make([]string, 0, len(outputs))
+	for n := range outputs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if err := WriteFileAtomic(n, outputs[n]); err != nil {
+			return "", err
+		}
+	}
+	if err := moveFile(fr.Path, dst); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+// moveFile renames src to dst, copying across file systems.
+func moveFile(src, dst string) error {
+	if err := os.Rename(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(filepath.Dir(dst), ".move-*")
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(out.Name())
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(out.Name(), dst); err != nil {
+		return err
+	}
+	return os.Remove(src)
+}
+
+func fnv32(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+// DryRun validates the files and previews their points without writing anything: it ingests and
+// scores in a scratch copy of the database (so ranks are among everyone's current answers), then
+// throws the copy away.
+func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions) (*IngestReport, error) {
+	sc, done, err := r.Store.Scratch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	opts.Quarantine = ""
+	rep, err := tmp.Ingest(ctx, paths, opts)
+	if err != nil {
+		return rep, err
+	}
+	rep.DryRun = true
+	codes := map[int][]string{}
+	for _, f := range rep.Files {
+		if f.Status == store.Accepted && f.Kind == KindSurvey {
+			codes[f.FiscalYear] = append(codes[f.FiscalYear], f.EntityCode)
+		}
+	}
+	for fy, list := range codes {
+		res, err := tmp.Score(ctx, fy)
+		if err != nil {
+			return rep, fmt.Errorf("dry-run score FY%d: %w", fy, err)
+		}
+		prev, err := sc.Previews(ctx, res.RunID, list)
+		if err != nil {
+			return rep, err
+		}
+		for i := range rep.Files {
+			if p, ok := prev[rep.Files[i].EntityCode]; ok && rep.Files[i].FiscalYear == fy && rep.Files[i].Kind == KindSurvey {
+				p := p
+				rep.Files[i].Preview = &p
+			}
+		}
+	}
+	return rep, nil
+}

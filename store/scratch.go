@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Scratch copies the whole database (schema, sequences, macros, data) into a new file in a temporary
+// folder and opens it: dry runs and what-if runs write there, and the real database is never
+// touched. Close the scratch store with the returned function, which also removes its folder.
+func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
+	dir, err := os.MkdirTemp("", "kofukin-scratch-")
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, "scratch.duckdb")
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	var name string
+	err = conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name)
+	if err == nil {
+		_, err = conn.ExecContext(ctx, fmt.Sprintf(`ATTACH '%s' AS kf_scratch; COPY FROM DATABASE "%s" TO kf_scratch; DETACH kf_scratch`,
+			strings.ReplaceAll(path, "'", "''"), strings.ReplaceAll(name, `"`, `""`)))
+	}
+	conn.Close()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("copy the database to a scratch copy: %w", err)
+	}
+	sc, err := Open(ctx, path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	sc.Logger, sc.Now = s.Logger, s.Now
+	return sc, func() { sc.Close(); os.RemoveAll(dir) }, nil
+}
