@@ -72,8 +72,8 @@ func TestCycleOnePrefecture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 19 municipal, 1 prefectural and 32 centre workbooks, the centre list and the outcome CSV.
-	if res.Ingest.Accepted != 54 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
+	// 19 municipal, 1 prefectural and 32 centre workbooks, the centre and union lists and the outcome CSV.
+	if res.Ingest.Accepted != 55 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
 		t.Fatalf("ingest: %s", res.Ingest.Summary())
 	}
 	var rejected pipeline.FileReport
