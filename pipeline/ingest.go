@@ -49,6 +49,8 @@ type FileReport struct {
 	Warnings     []loaders.Problem `json:"warnings,omitempty"`
 	// Quarantined is where a rejected file was moved, with its report and annotated copy.
 	Quarantined string `json:"quarantined,omitempty"`
+	// Annotated is the copy of a rejected workbook with each bad cell marked, for its submitter.
+	Annotated string `json:"annotated,omitempty"`
 	// Preview is the entity's result had the file been stored (dry runs only).
 	Preview *store.Preview `json:"preview,omitempty"`
 }
@@ -243,11 +245,11 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 			if rep.Files[i].Status != Rejected {
 				continue
 			}
-			dst, err := quarantine(opts.Quarantine, rep.Files[i])
+			dst, ann, err := quarantine(opts.Quarantine, rep.Files[i])
 			if err != nil {
 				return rep, fmt.Errorf("quarantine %s: %w", rep.Files[i].Path, err)
 			}
-			rep.Files[i].Quarantined = dst
+			rep.Files[i].Quarantined, rep.Files[i].Annotated = dst, ann
 		}
 	}
 	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)

@@ -15,11 +15,12 @@ import (
 	"github.com/kofukin/kofukin/store"
 )
 
-// quarantine moves a rejected file into dir with its report (text and JSON) and, for a workbook,
-// an annotated copy with each bad cell marked. It returns where the file went.
-func quarantine(dir string, fr FileReport) (string, error) {
+// quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
+// workbook, an annotated copy with each bad cell marked. It returns where the file and the
+// annotated copy went ("" when none could be made).
+func quarantine(dir string, fr FileReport) (string, string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
+		return "", "", err
 	}
 	base := filepath.Base(fr.Path)
 	ext := filepath.Ext(base)
@@ -37,7 +38,7 @@ func quarantine(dir string, fr FileReport) (string, error) {
 	}
 	original, err := os.ReadFile(fr.Path)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var text bytes.Buffer
 	fmt.Fprintf(&text, "却下されたファイル / rejected file: %s\n問題 %d 件 / %d problem(s)\n\n", base, len(fr.Problems), len(fr.Problems))
@@ -49,10 +50,12 @@ func quarantine(dir string, fr FileReport) (string, error) {
 		filepath.Join(dir, stem+ext+".report.txt"):  text.Bytes(),
 		filepath.Join(dir, stem+ext+".report.json"): append(js, '\n'),
 	}
+	annotated := ""
 	if strings.EqualFold(ext, ".xlsx") {
 		var ann bytes.Buffer
 		if err := exporters.Annotate(&ann, original, fr.Problems); err == nil {
-			outputs[filepath.Join(dir, stem+"_エラー箇所.xlsx")] = ann.Bytes()
+			annotated = filepath.Join(dir, stem+"_エラー箇所.xlsx")
+			outputs[annotated] = ann.Bytes()
 		}
 	}
 	names := make([]string, 0, len(outputs))
@@ -62,13 +65,13 @@ func quarantine(dir string, fr FileReport) (string, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		if err := WriteFileAtomic(n, outputs[n]); err != nil {
-			return "", err
+			return "", "", err
 		}
 	}
 	if err := moveFile(fr.Path, dst); err != nil {
-		return "", err
+		return "", "", err
 	}
-	return dst, nil
+	return dst, annotated, nil
 }
 
 // moveFile renames src to dst, copying across file systems.

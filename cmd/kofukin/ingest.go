@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/kofukin/kofukin/pipeline"
@@ -76,8 +75,8 @@ func printIngest(a *app, rep *pipeline.IngestReport) {
 			}
 			if f.Quarantined != "" {
 				note := "報告書（.report.txt/.json）を同じフォルダに保存"
-				if strings.EqualFold(filepath.Ext(f.Path), ".xlsx") {
-					note = "報告書とエラー箇所に印を付けた写し（_エラー箇所.xlsx）を同じフォルダに保存"
+				if f.Annotated != "" {
+					note = "報告書とエラー箇所に印を付けた写し " + filepath.Base(f.Annotated) + " を同じフォルダに保存"
 				}
 				fmt.Fprintf(a.stdout, "  → 隔離 quarantined: %s（%s）\n", f.Quarantined, note)
 			}

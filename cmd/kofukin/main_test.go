@@ -119,7 +119,7 @@ func TestAnalystAddsFY2027(t *testing.T) {
 	}
 	env := map[string]string{"KOFUKIN_RULEBOOK_DIR": books, "KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn",
 		"KOFUKIN_OUT": filepath.Join(dir, "out"), "KOFUKIN_QUARANTINE": filepath.Join(dir, "q")}
-	if out, err := runCmd(t, env, "fixtures", "--fy", "2027", "--out", filepath.Join(dir, "fx"), "--prefectures", "31"); err != nil {
+	if out, err := runCmd(t, env, "fixtures", "--fy", "2027", "--out", filepath.Join(dir, "fx"), "--prefectures", "31", "--broken=false"); err != nil {
 		t.Fatalf("fixtures: %v\n%s", err, out)
 	}
 	if out, err := runCmd(t, env, "ingest", "--fy", "2027", filepath.Join(dir, "fx")); err != nil {
