@@ -17,6 +17,7 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	level := fs.String("level", "municipality", "municipality | prefecture | centre")
 	entity := fs.String("entity", "", "団体コード (6 digits) of the entity the workbook is for")
 	out := fs.String("out", "", "output .xlsx file")
+	db := fs.String("db", a.cfg.DB, "DuckDB file, where care centres are listed (KOFUKIN_DB)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -33,6 +34,9 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	e, err := findEntity(*level, *entity)
+	if err != nil && *level == "centre" {
+		e, err = a.findCentre(ctx, *db, *fy, *entity)
+	}
 	if err != nil {
 		return err
 	}
@@ -45,6 +49,28 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "template: wrote %s（%s%s, FY%d %s, %d items）\n", *out, e.PrefectureName, e.Name, *fy, *level, len(rb.SelfItems()))
 	return nil
+}
+
+// findCentre looks a care centre up in the store (centres come from the list ingested each year).
+func (a *app) findCentre(ctx context.Context, db string, fy int, code string) (exporters.SurveyEntity, error) {
+	r, closeStore, err := a.runner(ctx, db)
+	if err != nil {
+		return exporters.SurveyEntity{}, err
+	}
+	defer closeStore()
+	if err := r.EnsureReference(ctx, fy); err != nil {
+		return exporters.SurveyEntity{}, err
+	}
+	list, err := r.Store.Entities(ctx, fy, "centre")
+	if err != nil {
+		return exporters.SurveyEntity{}, err
+	}
+	for _, c := range list {
+		if c.Code == code {
+			return exporters.SurveyEntity{Code: c.Code, PrefectureName: c.PrefectureName, Name: c.NameJA}, nil
+		}
+	}
+	return exporters.SurveyEntity{}, fmt.Errorf("no care centre %q valid in FY%d in %s (ingest the year's centre list first)", code, fy, db)
 }
 
 // findEntity looks a code up in the shipped reference data.
