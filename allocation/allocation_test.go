@@ -118,13 +118,79 @@ func TestShippedParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string][2]int64{"suishin": {505_000_000, 9_595_000_000}, "shien": {1_000_000_000, 19_000_000_000}}
+	// 推進: 101億 − 5% (5.05億) − the 成果指向型配分枠 (10億) = 85.95億; 支援: 200億 − 10億.
+	want := map[string][2]int64{"suishin": {505_000_000, 8_595_000_000}, "shien": {1_000_000_000, 19_000_000_000}}
 	for _, pl := range pools {
-		if w := want[pl.Grant.ID]; pl.PrefectureYen != w[0] || pl.MunicipalYen != w[1] {
+		if w := want[pl.Grant.ID]; pl.PrefectureYen != w[0] || pl.MunicipalYen != w[1] || pl.PrefectureYen+pl.ExtraYen+pl.MunicipalYen != pl.Grant.BudgetYen {
 			t.Errorf("%s: pools %d/%d, want %v", pl.Grant.ID, pl.PrefectureYen, pl.MunicipalYen, w)
 		}
 	}
 	if _, err := Load(1999); err == nil {
 		t.Error("FY1999 parameters should not exist")
+	}
+}
+
+func TestSplitCappedHandComputed(t *testing.T) {
+	shares := []Share{{"A", 100, 1}, {"B", 100, 1}, {"C", 200, 1}} // exact 25, 25, 50 of 100
+	// Return: C capped at 40 → 10 returned.
+	got, err := SplitCapped(100, 1, shares, map[string]int64{"C": 40}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Amounts[2].Yen != 40 || got.Proposal[2] != 50 || got.Surplus != 10 || got.Amounts[0].Yen != 25 {
+		t.Errorf("return: %+v", got)
+	}
+	// Redistribute: C fixed at 40, the other 60 split 1:1 → 30, 30; nothing returned.
+	got, _ = SplitCapped(100, 1, shares, map[string]int64{"C": 40}, true)
+	if got.Amounts[2].Yen != 40 || got.Amounts[0].Yen != 30 || got.Amounts[1].Yen != 30 || got.Surplus != 0 || got.Rounds != 1 {
+		t.Errorf("redistribute: %+v", got)
+	}
+	// Redistribution that caps a second entity in the next round: B capped at 28.
+	got, _ = SplitCapped(100, 1, shares, map[string]int64{"C": 40, "B": 28}, true)
+	if got.Amounts[2].Yen != 40 || got.Amounts[1].Yen != 28 || got.Amounts[0].Yen != 32 || got.Rounds != 2 {
+		t.Errorf("two rounds: %+v", got)
+	}
+	// Everyone capped: the rest is surplus.
+	got, _ = SplitCapped(100, 1, shares, map[string]int64{"A": 10, "B": 10, "C": 10}, true)
+	if got.Surplus != 70 {
+		t.Errorf("all capped: %+v", got)
+	}
+}
+
+func TestSplitCappedProperties(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		n := 2 + r.IntN(100)
+		pool := 1 + r.Int64N(1_000_000_000)
+		shares := make([]Share, n)
+		caps := map[string]int64{}
+		for i := range shares {
+			shares[i] = Share{Code: fmt.Sprintf("%04d", i), ScoreCenti: 1 + r.Int64N(80000), Weight: 1 + r.Int64N(100000)}
+			if r.IntN(4) == 0 {
+				caps[shares[i].Code] = r.Int64N(pool / int64(n) * 2)
+			}
+		}
+		for _, redistribute := range []bool{false, true} {
+			got, err := SplitCapped(pool, 1, shares, caps, redistribute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sum int64
+			for i, a := range got.Amounts {
+				if c, ok := caps[a.Code]; ok && a.Yen > c {
+					t.Fatalf("trial %d: %s gets %d above its cap %d", trial, a.Code, a.Yen, c)
+				}
+				if a.Yen < 0 || a.Yen > got.Proposal[i] && !redistribute {
+					t.Fatalf("trial %d: %s gets %d (proposal %d)", trial, a.Code, a.Yen, got.Proposal[i])
+				}
+				sum += a.Yen
+			}
+			if sum+got.Surplus != pool {
+				t.Fatalf("trial %d (redistribute %v): Σ %d + surplus %d != pool %d", trial, redistribute, sum, got.Surplus, pool)
+			}
+			if got.Rounds > n {
+				t.Fatalf("trial %d: %d rounds for %d entities", trial, got.Rounds, n)
+			}
+		}
 	}
 }

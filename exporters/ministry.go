@@ -13,7 +13,10 @@ import (
 // read the sheet by these header texts: keep them.
 const (
 	SheetSummary       = "概要"
+	SheetNational      = "全国集計（市町村）"
 	SheetMunicipal     = "市町村"
+	SheetPrefectures   = "都道府県"
+	SheetAmounts       = "交付額"
 	ColPrefecture      = "都道府県"
 	ColCode            = "団体コード"
 	ColMunicipality    = "市町村名"
@@ -35,41 +38,125 @@ type GrantLine struct {
 	Short         string // 推進, 支援: column labels are Short+"合計" and Short+"交付額"
 	BudgetYen     int64
 	PrefectureYen int64
+	ExtraYen      int64 // extra pools taken from the grant
 	MunicipalYen  int64
-	AllocatedYen  int64 // Σ of the municipal amounts
+	AllocatedYen  int64 // Σ of the municipal amounts of the grant's municipal pool
 }
 
-// Ministry is everything the ministry workbook shows. The rows must be ordered (by code).
+// PoolLine is one pool's reconciliation: pool = 確定 + 返還.
+type PoolLine struct {
+	ID, Name, Grant, Level string
+	PoolYen, ProposalYen   int64
+	AmountYen, SurplusYen  int64
+	Entities, Capped       int
+	Note                   string
+}
+
+// Column is one score column of the national sheet, with its 8-row header and its statistics.
+type Column struct {
+	Key                                    string // matrix key (item:…, goal:…/…, grant:…, total)
+	Grant, Goal, Group, No, Name, SubLabel string // header rows 2–7
+	Points                                 float64
+	Stats                                  store.ColumnStats
+}
+
+// NationalRow is one municipality of the national sheet.
+type NationalRow struct {
+	PrefectureName, Code, Name string
+	Population, Insured65      int64
+	PrevTotal                  *float64
+	PrevRank                   *int64
+	Values                     []float64 // aligned with Ministry.Columns
+	Rank                       int64
+}
+
+// AmountLine is one entity's amounts of one pool.
+type AmountLine struct {
+	PrefectureName, Code, Name, Level string
+	Pool                              string
+	Score                             float64
+	Weight                            int64
+	ProposalYen                       int64
+	CapYen                            *int64
+	AmountYen                         int64
+}
+
+// PrefectureLine is one prefecture's scores and amounts.
+type PrefectureLine struct {
+	Code, Name string
+	Insured65  int64
+	Grants     map[string]float64
+	Total      float64
+	Rank       int64
+	Yen        map[string]int64 // grant id → 確定額 of its prefectural pool
+}
+
+// Ministry is everything the ministry workbook shows. Rows must be ordered (by code).
 type Ministry struct {
-	Title      string
-	FiscalYear int
-	EraLabel   string
-	Grants     []GrantLine
-	Rows       []store.MinistryRow
-	// Summary lines of 「概要」 after the budget table (label, value), e.g. the run manifest.
+	Title       string
+	FiscalYear  int
+	EraLabel    string
+	Grants      []GrantLine
+	Pools       []PoolLine
+	Rows        []store.MinistryRow
+	Columns     []Column
+	National    []NationalRow
+	Prefectures []PrefectureLine
+	Amounts     []AmountLine
+	// Summary lines of 「概要」 after the reconciliation (label, value): the run manifest.
 	Summary [][2]string
 }
 
-// WriteMinistry writes the ministry workbook: 「概要」 (budget, pools, reconciliation, manifest)
-// and 「市町村」 (one row per municipality with the fixed headers).
+// WriteMinistry writes the ministry workbook: 「概要」 (budget, pools, a reconciliation proving
+// Σ = pool, the manifest), 「全国集計（市町村）」 (the published layout: 8-row header, statistics rows,
+// one row per municipality with every item), 「市町村」 (the simple sheet with fixed headers),
+// 「都道府県」 and 「交付額」 (案/確定 of every pool, in yen and 千円).
 func WriteMinistry(w io.Writer, m Ministry) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: m.Title, Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
+	st := newStyles(f)
 	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
 		return err
 	}
-	if err := writeSummary(f, m); err != nil {
-		return fmt.Errorf("write %s: %w", SheetSummary, err)
+	steps := []struct {
+		sheet string
+		fn    func(*excelize.File, Ministry, styles) error
+	}{
+		{SheetSummary, writeSummary},
+		{SheetNational, writeNational},
+		{SheetMunicipal, writeMunicipal},
+		{SheetPrefectures, writePrefectures},
+		{SheetAmounts, writeAmounts},
 	}
-	if _, err := f.NewSheet(SheetMunicipal); err != nil {
-		return err
-	}
-	if err := writeMunicipal(f, m); err != nil {
-		return fmt.Errorf("write %s: %w", SheetMunicipal, err)
+	for i, s := range steps {
+		if i > 0 {
+			if _, err := f.NewSheet(s.sheet); err != nil {
+				return err
+			}
+		}
+		if err := s.fn(f, m, st); err != nil {
+			return fmt.Errorf("write %s: %w", s.sheet, err)
+		}
 	}
 	_, err := f.WriteTo(w)
 	return err
+}
+
+type styles struct{ head, title, yen, pts, text, rate, stat int }
+
+func newStyles(f *excelize.File) styles {
+	var s styles
+	s.head, _ = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
+		Border:    []excelize.Border{{Type: "bottom", Color: "7F7F7F", Style: 1}, {Type: "right", Color: "BFBFBF", Style: 1}}})
+	s.title, _ = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
+	s.yen, _ = f.NewStyle(&excelize.Style{NumFmt: 3})
+	s.pts, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00")})
+	s.text, _ = f.NewStyle(&excelize.Style{NumFmt: 49})
+	s.rate, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
+	s.stat, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00"), Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
+	return s
 }
 
 // MunicipalHeaders returns the headers of the 「市町村」 sheet for the given grants.
@@ -85,16 +172,16 @@ func MunicipalHeaders(grants []GrantLine) []string {
 	return h
 }
 
-func writeMunicipal(f *excelize.File, m Ministry) error {
+func cellName(col, row int) string {
+	c, _ := excelize.CoordinatesToCellName(col, row)
+	return c
+}
+
+func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 	sw, err := f.NewStreamWriter(SheetMunicipal)
 	if err != nil {
 		return err
 	}
-	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
-		Alignment: &excelize.Alignment{Horizontal: "center", WrapText: true}})
-	yen, _ := f.NewStyle(&excelize.Style{NumFmt: 3})                 // #,##0
-	pts, _ := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00")}) // points
-	text, _ := f.NewStyle(&excelize.Style{NumFmt: 49})               // @: codes stay text
 	headers := MunicipalHeaders(m.Grants)
 	widths := []float64{10, 10, 14, 14}
 	for range m.Grants {
@@ -114,7 +201,7 @@ func writeMunicipal(f *excelize.File, m Ministry) error {
 	}
 	row := make([]any, len(headers))
 	for i, h := range headers {
-		row[i] = excelize.Cell{Value: h, StyleID: head}
+		row[i] = excelize.Cell{Value: h, StyleID: st.head}
 	}
 	if err := sw.SetRow("A1", row); err != nil {
 		return err
@@ -122,62 +209,317 @@ func writeMunicipal(f *excelize.File, m Ministry) error {
 	for n, r := range m.Rows {
 		row := []any{
 			excelize.Cell{Value: r.PrefectureName},
-			excelize.Cell{Value: r.Code, StyleID: text},
+			excelize.Cell{Value: r.Code, StyleID: st.text},
 			excelize.Cell{Value: r.Name},
-			excelize.Cell{Value: r.Age65Plus, StyleID: yen},
+			excelize.Cell{Value: r.Age65Plus, StyleID: st.yen},
 		}
 		for _, g := range m.Grants {
-			row = append(row, excelize.Cell{Value: r.Grants[g.ID], StyleID: pts})
+			row = append(row, excelize.Cell{Value: r.Grants[g.ID], StyleID: st.pts})
 		}
-		row = append(row, excelize.Cell{Value: r.Total, StyleID: pts}, excelize.Cell{Value: r.Rank})
+		row = append(row, excelize.Cell{Value: r.Total, StyleID: st.pts}, excelize.Cell{Value: r.Rank})
 		for _, g := range m.Grants {
-			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: yen})
+			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: st.yen})
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, n+2)
-		if err := sw.SetRow(cell, row); err != nil {
+		if err := sw.SetRow(cellName(1, n+2), row); err != nil {
 			return err
 		}
 	}
-	last, _ := excelize.CoordinatesToCellName(len(headers), len(m.Rows)+1)
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	return f.AutoFilter(SheetMunicipal, "A1:"+last, nil)
+	return f.AutoFilter(SheetMunicipal, "A1:"+cellName(len(headers), len(m.Rows)+1), nil)
 }
 
-func writeSummary(f *excelize.File, m Ministry) error {
+// nationalFixed are the fixed columns of the national sheet before the score columns.
+var nationalFixed = []string{"都道府県", "団体コード", "市町村名", "人口", "第1号被保険者数", "前年度得点", "前年度順位"}
+
+// statRows are the statistics rows under the header of the national sheet.
+var statRows = []string{"配点", "全国合計", "平均点", "平均得点率", "中央値", "標準偏差", "該当市町村数", "該当率"}
+
+func writeNational(f *excelize.File, m Ministry, st styles) error {
+	s := SheetNational
+	sw, err := f.NewStreamWriter(s)
+	if err != nil {
+		return err
+	}
+	nf := len(nationalFixed)
+	last := nf + len(m.Columns) + 1 // + 今年度順位
+	for i := 1; i <= last; i++ {
+		wd := 9.0
+		switch {
+		case i <= 3:
+			wd = []float64{10, 10, 14}[i-1]
+		case i <= nf:
+			wd = 12
+		}
+		if err := sw.SetColWidth(i, i, wd); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 8 + len(statRows), TopLeftCell: cellName(4, 9+len(statRows)), ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
+	// The 8-row header: title, grant, goal, group, indicator no., indicator name, sub-item, column.
+	header := make([][]any, 8)
+	for r := range header {
+		header[r] = make([]any, last)
+		for c := range header[r] {
+			header[r][c] = excelize.Cell{StyleID: st.head}
+		}
+	}
+	header[0][0] = excelize.Cell{Value: m.Title + " 全国集計（市町村）", StyleID: st.title}
+	for i, h := range nationalFixed {
+		header[1][i] = excelize.Cell{Value: h, StyleID: st.head} // merged down to row 8
+	}
+	for j, c := range m.Columns {
+		k := nf + j
+		for r, v := range []string{c.Grant, c.Goal, c.Group, c.No, c.Name, c.SubLabel} {
+			header[r+1][k] = excelize.Cell{Value: v, StyleID: st.head}
+		}
+		header[7][k] = excelize.Cell{Value: columnLabel(c), StyleID: st.head}
+	}
+	header[1][last-1] = excelize.Cell{Value: "今年度順位", StyleID: st.head}
+	for r, row := range header {
+		if err := sw.SetRow(cellName(1, r+1), row, excelize.RowOpts{Height: []float64{18, 16, 30, 16, 14, 45, 30, 30}[r]}); err != nil {
+			return err
+		}
+	}
+	// Merge equal neighbours of the header rows 2–5 (grant, goal, group, indicator no.) and the
+	// fixed columns' header downwards, as the published workbook does.
+	for r := 2; r <= 6; r++ {
+		start := nf
+		for j := 1; j <= len(m.Columns); j++ {
+			if j == len(m.Columns) || headerValue(m.Columns[j], r) != headerValue(m.Columns[start-nf], r) {
+				if j-1 > start-nf && headerValue(m.Columns[start-nf], r) != "" {
+					if err := sw.MergeCell(cellName(start+1, r), cellName(nf+j, r)); err != nil {
+						return err
+					}
+				}
+				start = nf + j
+			}
+		}
+	}
+	for i := 1; i <= nf; i++ {
+		if err := sw.MergeCell(cellName(i, 2), cellName(i, 8)); err != nil {
+			return err
+		}
+	}
+	if err := sw.MergeCell(cellName(last, 2), cellName(last, 8)); err != nil {
+		return err
+	}
+	for k, label := range statRows {
+		row := make([]any, last)
+		row[0] = excelize.Cell{Value: label, StyleID: st.head}
+		for j, c := range m.Columns {
+			var v any
+			x := c.Stats
+			switch label {
+			case "配点":
+				v = c.Points
+			case "全国合計":
+				v = x.Sum
+			case "平均点":
+				v = x.Mean
+			case "平均得点率":
+				v = ratio(x.Mean, c.Points)
+			case "中央値":
+				v = x.Median
+			case "標準偏差":
+				v = x.SD
+			case "該当市町村数":
+				v = x.Count
+			case "該当率":
+				v = ratio(float64(x.Count), float64(x.N))
+			}
+			style := st.stat
+			if label == "平均得点率" || label == "該当率" {
+				style = st.rate
+			}
+			row[nf+j] = excelize.Cell{Value: v, StyleID: style}
+		}
+		if err := sw.SetRow(cellName(1, 9+k), row); err != nil {
+			return err
+		}
+	}
+	first := 9 + len(statRows)
+	for n, r := range m.National {
+		row := make([]any, 0, last)
+		row = append(row, excelize.Cell{Value: r.PrefectureName}, excelize.Cell{Value: r.Code, StyleID: st.text}, excelize.Cell{Value: r.Name},
+			excelize.Cell{Value: r.Population, StyleID: st.yen}, excelize.Cell{Value: r.Insured65, StyleID: st.yen})
+		if r.PrevTotal != nil {
+			row = append(row, excelize.Cell{Value: *r.PrevTotal, StyleID: st.pts}, excelize.Cell{Value: *r.PrevRank})
+		} else {
+			row = append(row, excelize.Cell{Value: "－"}, excelize.Cell{Value: "－"})
+		}
+		for _, v := range r.Values {
+			row = append(row, excelize.Cell{Value: v, StyleID: st.pts})
+		}
+		row = append(row, excelize.Cell{Value: r.Rank})
+		if err := sw.SetRow(cellName(1, first+n), row); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.AutoFilter(s, cellName(1, 8)+":"+cellName(last, first+len(m.National)-1), nil)
+}
+
+// headerValue is what makes neighbouring header cells of a row one merged cell: the grant; the
+// goal within it; the group within the goal; the indicator (number and name) within the group.
+func headerValue(c Column, row int) string {
+	switch row {
+	case 2:
+		return c.Grant
+	case 3:
+		return c.Grant + "\x00" + c.Goal
+	case 4:
+		return c.Grant + "\x00" + c.Goal + "\x00" + c.Group
+	case 5, 6:
+		if c.SubLabel == "" {
+			return "" // subtotals and totals are not merged
+		}
+		return c.Grant + "\x00" + c.Goal + "\x00" + c.Group + "\x00" + c.No
+	}
+	return ""
+}
+
+// columnLabel is the bottom header of a score column: the sub-item or the subtotal's name.
+func columnLabel(c Column) string {
+	if c.SubLabel != "" {
+		return c.No + c.SubLabel
+	}
+	return c.Name
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+func writePrefectures(f *excelize.File, m Ministry, st styles) error {
+	s := SheetPrefectures
+	h := []string{ColCode, "都道府県名", ColInsured65}
+	for _, g := range m.Grants {
+		h = append(h, g.Short+grantTotalSuffix)
+	}
+	h = append(h, ColTotal, ColRank)
+	for _, g := range m.Grants {
+		h = append(h, g.Short+grantAmountSuffix)
+	}
+	for i, v := range h {
+		f.SetCellStr(s, cellName(i+1, 1), v)
+	}
+	f.SetCellStyle(s, "A1", cellName(len(h), 1), st.head)
+	for n, p := range m.Prefectures {
+		r := n + 2
+		vals := []any{p.Code, p.Name, p.Insured65}
+		for _, g := range m.Grants {
+			vals = append(vals, p.Grants[g.ID])
+		}
+		vals = append(vals, p.Total, p.Rank)
+		for _, g := range m.Grants {
+			vals = append(vals, p.Yen[g.ID])
+		}
+		for i, v := range vals {
+			f.SetCellValue(s, cellName(i+1, r), v)
+		}
+		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
+		f.SetCellStyle(s, cellName(len(h)-len(m.Grants)+1, r), cellName(len(h), r), st.yen)
+	}
+	f.SetColWidth(s, "A", "B", 12)
+	f.SetColWidth(s, "C", "Z", 14)
+	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight"})
+	if len(m.Prefectures) > 0 {
+		f.AutoFilter(s, "A1:"+cellName(len(h), len(m.Prefectures)+1), nil)
+	}
+	return nil
+}
+
+func writeAmounts(f *excelize.File, m Ministry, st styles) error {
+	sw, err := f.NewStreamWriter(SheetAmounts)
+	if err != nil {
+		return err
+	}
+	h := []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）"}
+	for i, wd := range []float64{10, 11, 22, 8, 26, 9, 14, 18, 16, 16, 14, 12} {
+		sw.SetColWidth(i+1, i+1, wd)
+	}
+	sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"})
+	row := make([]any, len(h))
+	for i, v := range h {
+		row[i] = excelize.Cell{Value: v, StyleID: st.head}
+	}
+	if err := sw.SetRow("A1", row); err != nil {
+		return err
+	}
+	for n, a := range m.Amounts {
+		var cp any = ""
+		if a.CapYen != nil {
+			cp = excelize.Cell{Value: *a.CapYen, StyleID: st.yen}
+		}
+		row := []any{a.PrefectureName, excelize.Cell{Value: a.Code, StyleID: st.text}, a.Name, a.Level, a.Pool,
+			excelize.Cell{Value: a.Score, StyleID: st.pts}, excelize.Cell{Value: a.Weight, StyleID: st.yen},
+			excelize.Cell{Value: a.ProposalYen, StyleID: st.yen}, cp, excelize.Cell{Value: a.AmountYen, StyleID: st.yen},
+			excelize.Cell{Value: a.AmountYen / 1000, StyleID: st.yen}, excelize.Cell{Value: a.ProposalYen - a.AmountYen, StyleID: st.yen}}
+		if err := sw.SetRow(cellName(1, n+2), row); err != nil {
+			return err
+		}
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+	return f.AutoFilter(SheetAmounts, "A1:"+cellName(len(h), len(m.Amounts)+1), nil)
+}
+
+func writeSummary(f *excelize.File, m Ministry, st styles) error {
 	s := SheetSummary
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
-	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
-	yen, _ := f.NewStyle(&excelize.Style{NumFmt: 3})
 	f.SetCellStr(s, "A1", m.Title)
-	f.SetCellStyle(s, "A1", "A1", bold)
+	f.SetCellStyle(s, "A1", "A1", st.title)
 	f.SetCellStr(s, "A2", "年度")
 	f.SetCellStr(s, "B2", fmt.Sprintf("%d（%s）", m.FiscalYear, m.EraLabel))
-	hdr := []string{"交付金", "予算額（円）", "都道府県分（円）", "市町村分（円）", "市町村交付額合計（円）", "差（市町村分−合計）"}
+	hdr := []string{"交付金", "予算額（円）", "都道府県分（円）", "追加配分枠（円）", "市町村分（円）", "市町村交付額合計（円）", "差（市町村分−合計）"}
 	for i, h := range hdr {
-		c, _ := excelize.CoordinatesToCellName(i+1, 4)
-		f.SetCellStr(s, c, h)
+		f.SetCellStr(s, cellName(i+1, 4), h)
 	}
-	f.SetCellStyle(s, "A4", "F4", head)
+	f.SetCellStyle(s, "A4", cellName(len(hdr), 4), st.head)
 	r := 5
 	for _, g := range m.Grants {
-		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
+		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.ExtraYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
 		for i, v := range vals {
-			c, _ := excelize.CoordinatesToCellName(i+1, r)
-			f.SetCellValue(s, c, v)
+			f.SetCellValue(s, cellName(i+1, r), v)
 		}
-		f.SetCellStyle(s, fmt.Sprintf("B%d", r), fmt.Sprintf("F%d", r), yen)
+		f.SetCellStyle(s, cellName(2, r), cellName(len(hdr), r), st.yen)
+		r++
+	}
+	r++
+	f.SetCellStr(s, cellName(1, r), "照合（配分枠ごと）：配分枠 ＝ 確定額合計 ＋ 返還額（所要見込額による減額・配分対象なし）")
+	f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
+	r++
+	ph := []string{"配分枠", "区分", "配分枠（円）", "交付見込額（案）合計", "確定額合計（円）", "返還額（円）", "差（配分枠−確定−返還）", "対象団体数", "減額団体数", "備考"}
+	for i, h := range ph {
+		f.SetCellStr(s, cellName(i+1, r), h)
+	}
+	f.SetCellStyle(s, cellName(1, r), cellName(len(ph), r), st.head)
+	r++
+	for _, p := range m.Pools {
+		vals := []any{p.Name, p.Level, p.PoolYen, p.ProposalYen, p.AmountYen, p.SurplusYen, p.PoolYen - p.AmountYen - p.SurplusYen, p.Entities, p.Capped, p.Note}
+		for i, v := range vals {
+			f.SetCellValue(s, cellName(i+1, r), v)
+		}
+		f.SetCellStyle(s, cellName(3, r), cellName(7, r), st.yen)
 		r++
 	}
 	r++
 	for _, kv := range m.Summary {
-		f.SetCellStr(s, fmt.Sprintf("A%d", r), kv[0])
-		f.SetCellStr(s, fmt.Sprintf("B%d", r), kv[1])
+		f.SetCellStr(s, cellName(1, r), kv[0])
+		f.SetCellStr(s, cellName(2, r), kv[1])
 		r++
 	}
-	f.SetColWidth(s, "A", "A", 36)
-	f.SetColWidth(s, "B", "F", 22)
+	f.SetColWidth(s, "A", "A", 40)
+	f.SetColWidth(s, "B", "J", 20)
 	return nil
 }
 

@@ -124,13 +124,13 @@ FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s s ON s.run_id = %[6]d AND s.entity_code = c.code AND s.item_id = %[9]s
 GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ItemScores, r.RunID, noun, strings.ReplaceAll(ru.Item, "'", ""), lit(ru.Item), lit(it.Unit))
 	case MeasureMeanRate:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, 100 * avg(t.rate),
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(100 * avg(t.rate), 6),
   CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(100 * avg(t.rate), 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s t ON t.run_id = %[7]d AND t.entity_code = c.code
 GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
 	case MeasureMeanValue:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, avg(a.value_num),
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(avg(a.value_num), 6),
   CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(avg(a.value_num), 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s a ON a.entity_code = c.code AND a.item_id = %[7]s

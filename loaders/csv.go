@@ -41,6 +41,7 @@ const (
 	CSVCentres    = "centres"    // 年度, センターコード, 市町村コード, センター名, 運営形態
 	CSVPopulation = "population" // 年度, 団体コード, 基準日, 第1号被保険者数
 	CSVUnions     = "unions"     // 年度, 広域連合コード, 広域連合名, 構成市町村コード
+	CSVNeeds      = "needs"      // 年度, 団体コード, 交付金, 所要見込額
 	CSVUnknown    = ""
 )
 
@@ -76,6 +77,8 @@ func CSVKind(data []byte) string {
 		return CSVCentres
 	case has[UnionColCode]:
 		return CSVUnions
+	case has[NeedsColYen]:
+		return CSVNeeds
 	case has[PopColDate] && has[PopColInsured]:
 		return CSVPopulation
 	case has[OutcomeColItem] && has[SurveyColAnswer]:
@@ -425,4 +428,65 @@ func warnings(ps []Problem) []Problem {
 		}
 	}
 	return out
+}
+
+// Needs CSV headers.
+const (
+	NeedsColGrant = "交付金"
+	NeedsColYen   = "所要見込額"
+)
+
+// NeedsRow is a municipality's 所要見込額 for one grant.
+type NeedsRow struct {
+	FiscalYear int
+	Code       string
+	GrantID    string
+	NeedsYen   int64
+}
+
+// ReadNeeds reads a 所要見込額 list (年度, 団体コード, 交付金, 所要見込額 in yen). The grant may be given
+// by id (suishin, shien) or short name (推進, 支援) through grants (short or id → id).
+func ReadNeeds(name string, data []byte, known func(code string) bool, grants map[string]string) ([]NeedsRow, error) {
+	t, probs := readCSVTable(name, data, PopColFiscalYear, PopColCode, NeedsColGrant, NeedsColYen)
+	if t == nil || len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	var out []NeedsRow
+	seen := map[string]int{}
+	for i := range t.rows {
+		bad := func(c, ja, en string) {
+			probs = append(probs, Problem{Code: ErrCSV, File: name, Cell: t.place(i, c), MessageJA: ja, MessageEN: en})
+		}
+		fy, err := strconv.Atoi(NormalizeText(t.get(i, PopColFiscalYear)))
+		if err != nil {
+			bad(PopColFiscalYear, "年度を読み取れません。", "cannot read the fiscal year")
+			continue
+		}
+		code := ResolveCode("municipality", NormalizeText(t.get(i, PopColCode)), known)
+		if !ValidCode("municipality", code) || (known != nil && !known(code)) {
+			bad(PopColCode, "団体コード「"+code+"」は登録されていない団体です。", "unknown entity code "+code)
+			continue
+		}
+		g, ok := grants[NormalizeText(t.get(i, NeedsColGrant))]
+		if !ok {
+			bad(NeedsColGrant, "交付金「"+t.get(i, NeedsColGrant)+"」が分かりません（推進 又は 支援）。", "unknown grant "+strconv.Quote(t.get(i, NeedsColGrant)))
+			continue
+		}
+		v, ok := ParseNumber(t.get(i, NeedsColYen))
+		if !ok || v < 0 || v != float64(int64(v)) {
+			bad(NeedsColYen, "所要見込額が0以上の整数（円）ではありません。", "所要見込額 is not a non-negative whole number of yen")
+			continue
+		}
+		k := fmt.Sprint(fy, code, g)
+		if prev, dup := seen[k]; dup {
+			bad(PopColCode, fmt.Sprintf("同じ団体・交付金の行が重複しています（%d行目と同じ）。", prev), fmt.Sprintf("repeats line %d", prev))
+			continue
+		}
+		seen[k] = t.line[i]
+		out = append(out, NeedsRow{FiscalYear: fy, Code: code, GrantID: g, NeedsYen: int64(v)})
+	}
+	if len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	return out, nil
 }

@@ -128,16 +128,23 @@ func TestCycleOnePrefecture(t *testing.T) {
 			t.Fatalf("a municipality without submission got points or money: %v", row)
 		}
 	}
+	// 推進交付額 is the municipal pool plus the extra pools taken from 推進; both sum exactly.
 	for k, p := range res.Allocate.Pools {
-		if sums[k] != p.MunicipalYen {
-			t.Errorf("%s: workbook sums to %d yen, pool is %d", p.Grant.Short, sums[k], p.MunicipalYen)
+		want := p.MunicipalYen
+		for _, e := range res.Allocate.Params.ExtraPools {
+			if e.FromGrant == p.Grant.ID {
+				want += res.Allocate.Pool(e.ID).AmountYen
+			}
+		}
+		if sums[k] != want || p.MunicipalYen != res.Allocate.Pool(p.Grant.ID).AmountYen {
+			t.Errorf("%s: workbook sums to %d yen, want %d (pool %d)", p.Grant.Short, sums[k], want, p.MunicipalYen)
 		}
 	}
 	// Cross-check one row against the store.
 	var total float64
 	var yen int64
 	r.Store.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&total)
-	r.Store.DB.QueryRow(`SELECT amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
+	r.Store.DB.QueryRow(`SELECT sum(amount_yen) FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
 	for _, row := range tottoriRows {
 		if row[1] == "312011" && (row[6] != strconv.FormatFloat(total, 'f', -1, 64) || row[8] != strconv.FormatInt(yen, 10)) {
 			t.Errorf("鳥取市 row %v, store says total %g, 推進 %d yen", row, total, yen)
@@ -159,6 +166,37 @@ func TestCycleOnePrefecture(t *testing.T) {
 		tsv.WriteString(strings.Join(row, "\t") + "\n")
 	}
 	golden(t, "ministry_summary_31.tsv", tsv.String())
+
+	// The other sheet kinds: the header and statistics of the national sheet with 鳥取県's rows,
+	// 鳥取県 in 「都道府県」, and its amounts.
+	for _, sh := range []struct{ sheet, file string }{
+		{exporters.SheetNational, "ministry_national_31.tsv"},
+		{exporters.SheetPrefectures, "ministry_prefectures_31.tsv"},
+		{exporters.SheetAmounts, "ministry_amounts_31.tsv"},
+	} {
+		all, err := wb.GetRows(sh.sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tsv.Reset()
+		for i, row := range all {
+			keep := (sh.sheet == exporters.SheetNational && i < 16) || i == 0
+			for _, c := range row {
+				if strings.HasPrefix(c, "31") && len(c) >= 6 {
+					keep = true
+				}
+			}
+			if keep {
+				tsv.WriteString(strings.Join(row, "\t") + "\n")
+			}
+		}
+		golden(t, sh.file, tsv.String())
+	}
+	// The national sheet's data rows agree with the simple sheet.
+	nat, _ := wb.GetRows(exporters.SheetNational, excelize.Options{RawCellValue: true})
+	if got := len(nat) - 16; got != 1741 {
+		t.Errorf("national sheet has %d municipality rows", got)
+	}
 }
 
 func golden(t *testing.T, name, got string) {

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -51,23 +53,132 @@ func (r *Runner) Export(ctx context.Context, fy int, dir string) (*ExportResult,
 }
 
 func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir string) (*ExportResult, error) {
+	m, err := r.ministry(ctx, fy, alloc)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := exporters.WriteMinistry(&buf, *m); err != nil {
+		return nil, err
+	}
+	name := filepath.Join(dir, exporters.MinistryFileName(fy))
+	if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return &ExportResult{AllocateRunID: alloc.ID, Files: []string{name}, SHA256: map[string]string{filepath.Base(name): hex.EncodeToString(sum[:])}, Municipal: len(m.Rows)}, nil
+}
+
+// ministry gathers everything the ministry workbook of an allocation run shows.
+func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, error) {
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
 		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	var sman ScoreManifest
 	json.Unmarshal(man.ScoreManifest, &sman)
+	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	if err != nil {
+		return nil, err
+	}
+	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
+		return nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
+	}
 	rows, err := r.Store.MinistryRows(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err
 	}
-	rb, err := r.Rulebooks.Get(fy, "municipality")
+	amounts, err := r.Store.Amounts(ctx, alloc.ID)
 	if err != nil {
 		return nil, err
 	}
-	m := exporters.Ministry{
-		Title:      fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 交付額算定表（市町村分）", rb.EraLabel),
+	byGrant := map[string]map[string]int64{} // code → grant → 確定額 (municipal pools)
+	prefYen := map[string]map[string]int64{}
+	for _, a := range amounts {
+		target := byGrant
+		if a.Level == "prefecture" {
+			target = prefYen
+		}
+		if target[a.EntityCode] == nil {
+			target[a.EntityCode] = map[string]int64{}
+		}
+		target[a.EntityCode][a.GrantID] += a.AmountYen
+	}
+	for i := range rows {
+		rows[i].Yen = byGrant[rows[i].Code]
+		if rows[i].Yen == nil {
+			rows[i].Yen = map[string]int64{}
+		}
+	}
+	m := &exporters.Ministry{
+		Title:      fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 交付額算定表", rb.EraLabel),
 		FiscalYear: fy, EraLabel: rb.EraLabel, Rows: rows,
+	}
+	pools := map[string]PoolResult{}
+	for _, p := range man.Results {
+		pools[p.ID] = p
+		m.Pools = append(m.Pools, exporters.PoolLine{ID: p.ID, Name: p.Name, Grant: p.Grant, Level: levelJA(p.Level), PoolYen: p.PoolYen,
+			ProposalYen: p.ProposalYen, AmountYen: p.AmountYen, SurplusYen: p.SurplusYen, Entities: p.Entities, Capped: p.Capped, Note: p.Note})
+	}
+	for _, p := range man.Pools {
+		m.Grants = append(m.Grants, exporters.GrantLine{ID: p.Grant.ID, Name: p.Grant.Name, Short: p.Grant.Short, BudgetYen: p.Grant.BudgetYen,
+			PrefectureYen: p.PrefectureYen, ExtraYen: p.ExtraYen, MunicipalYen: p.MunicipalYen, AllocatedYen: pools[p.Grant.ID].AmountYen})
+	}
+	// The national sheet: columns from the rulebook, values and statistics from the store.
+	matrix, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "municipality")
+	if err != nil {
+		return nil, err
+	}
+	stats, err := r.Store.ScoreStats(ctx, man.ScoreRunID, "municipality")
+	if err != nil {
+		return nil, err
+	}
+	m.Columns = nationalColumns(rb, stats)
+	var prevTotal map[string]float64
+	var prevRank map[string]int64
+	if prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); err == nil {
+		prevTotal, prevRank, _ = r.Store.Totals(ctx, prev.ID, "municipality")
+	}
+	for _, row := range rows {
+		nr := exporters.NationalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Population: row.Population, Insured65: row.Age65Plus, Rank: row.Rank}
+		if t, ok := prevTotal[row.Code]; ok {
+			t, rk := t, prevRank[row.Code]
+			nr.PrevTotal, nr.PrevRank = &t, &rk
+		}
+		for _, c := range m.Columns {
+			nr.Values = append(nr.Values, matrix[row.Code][c.Key])
+		}
+		m.National = append(m.National, nr)
+	}
+	// Prefectures and every amount.
+	prefs, err := r.Store.Entities(ctx, fy, "prefecture")
+	if err != nil {
+		return nil, err
+	}
+	pm, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "prefecture")
+	if err != nil {
+		return nil, err
+	}
+	_, prank, err := r.Store.Totals(ctx, man.ScoreRunID, "prefecture")
+	if err != nil {
+		return nil, err
+	}
+	names := map[string][2]string{}
+	for _, p := range prefs {
+		names[p.Code] = [2]string{p.Name(), p.NameJA}
+		pl := exporters.PrefectureLine{Code: p.Code, Name: p.NameJA, Insured65: p.Age65Plus, Grants: map[string]float64{}, Total: pm[p.Code]["total"], Rank: prank[p.Code], Yen: prefYen[p.Code]}
+		for _, g := range rb.Grants {
+			pl.Grants[g.ID] = pm[p.Code]["grant:"+g.ID]
+		}
+		m.Prefectures = append(m.Prefectures, pl)
+	}
+	for _, row := range rows {
+		names[row.Code] = [2]string{row.PrefectureName, row.Name}
+	}
+	for _, a := range amounts {
+		n := names[a.EntityCode]
+		m.Amounts = append(m.Amounts, exporters.AmountLine{PrefectureName: n[0], Code: a.EntityCode, Name: n[1], Level: levelJA(a.Level),
+			Pool: pools[a.PoolID].Name, Score: a.Score, Weight: a.Weight, ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
 	}
 	submitted := 0
 	var totalSum float64
@@ -77,46 +188,92 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 		}
 		totalSum += row.Total
 	}
-	for _, p := range man.Pools {
-		g := exporters.GrantLine{ID: p.Grant.ID, Name: p.Grant.Name, Short: p.Grant.Short, BudgetYen: p.Grant.BudgetYen,
-			PrefectureYen: p.PrefectureYen, MunicipalYen: p.MunicipalYen}
-		for _, row := range rows {
-			g.AllocatedYen += row.Yen[p.Grant.ID]
-		}
-		m.Grants = append(m.Grants, g)
-	}
 	mean := 0.0
 	if len(rows) > 0 {
 		mean = totalSum / float64(len(rows))
 	}
+	var refs []string
+	for _, f := range man.ReferenceFiles {
+		refs = append(refs, f.Name+" "+f.SHA256)
+	}
+	var books []string
+	for _, b := range sman.Rulebooks {
+		books = append(books, fmt.Sprintf("%s %s %s", b.Level, b.Version, b.Hash))
+	}
 	m.Summary = [][2]string{
 		{"算定実行ID（allocation run）", fmt.Sprint(alloc.ID)},
 		{"採点実行ID（score run）", fmt.Sprint(man.ScoreRunID)},
-		{"評価指標", fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.Ref("municipality").Version, sman.Ref("municipality").Hash)},
+		{"評価指標（市町村）", fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.Ref(indicators.Municipality).Version, sman.Ref(indicators.Municipality).Hash)},
+		{"評価指標（全区分）", strings.Join(books, "; ")},
 		{"対象市町村数", fmt.Sprint(len(rows))},
 		{"調査票提出市町村数", fmt.Sprint(submitted)},
 		{"平均総合計（点）", fmt.Sprintf("%.2f / %g", mean, rb.MaxPoints())},
-		{"配分式", "市町村分 × (交付金ごとの得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。1円未満は切り捨て、残りの円は端数の大きい順（同順は団体コード順）に1円ずつ配分。"},
+		{"配分式", "配分枠 × (得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。端数処理単位未満は切り捨て、残りの単位は端数の大きい順（同順は団体コード順）に1単位ずつ配分。所要見込額が判明している団体は確定額＝min(案, 所要見込額)。"},
+		{"減額分の扱い", map[string]string{"return": "返還（再配分しない）", "redistribute": "減額されていない団体に繰り返し再配分"}[man.Params.Surplus]},
 		{"第1号被保険者数", "65歳以上人口（住民基本台帳、基準日 " + man.PopulationReferenceDate + "）で代替"},
 		{"端数処理単位（円）", fmt.Sprint(man.Params.RoundingUnitYen)},
-		{"都道府県分の割合", man.Params.PrefectureShare + "（都道府県分は本表では配分しない）"},
+		{"都道府県分の割合", man.Params.PrefectureShare},
 		{"前提（仮定）", man.Params.NoteJA},
 		{"入力（提出ファイル）数", fmt.Sprint(sman.Inputs)},
 		{"入力ダイジェスト（SHA-256）", sman.InputsDigest},
+		{"参照データ（SHA-256）", strings.Join(refs, "; ")},
 		{"プログラム版", man.CodeVersion},
 		{"DuckDB版", man.DuckDBVersion},
 	}
-	var buf bytes.Buffer
-	if err := exporters.WriteMinistry(&buf, m); err != nil {
-		return nil, err
-	}
-	name := filepath.Join(dir, exporters.MinistryFileName(fy))
-	if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return &ExportResult{AllocateRunID: alloc.ID, Files: []string{name}, SHA256: map[string]string{filepath.Base(name): hex.EncodeToString(sum[:])}, Municipal: len(rows)}, nil
+	return m, nil
 }
+
+// nationalColumns lays out the score columns of the national sheet: every item under its grant(s),
+// goal, group and indicator; then each goal's subtotal per grant; the grant totals; 総合計.
+func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats) []exporters.Column {
+	shorts := map[string]string{}
+	for _, g := range rb.Grants {
+		shorts[g.ID] = g.Short
+	}
+	groups := map[string]string{}
+	for _, g := range rb.Groups {
+		groups[g.ID] = strings.TrimSpace(g.Label + g.Name)
+	}
+	grantLabel := func(goal *indicators.Goal) string {
+		var parts []string
+		for _, g := range rb.Grants {
+			if _, ok := goal.Grants[g.ID]; ok {
+				parts = append(parts, g.Short)
+			}
+		}
+		return strings.Join(parts, "・")
+	}
+	var cols []exporters.Column
+	for gi := range rb.Goals {
+		goal := &rb.Goals[gi]
+		for ii := range rb.Indicators {
+			ind := &rb.Indicators[ii]
+			if ind.Goal != goal.ID {
+				continue
+			}
+			for _, it := range ind.Items {
+				cols = append(cols, exporters.Column{Key: "item:" + it.ID, Grant: grantLabel(goal), Goal: goal.Label + " " + goal.Name,
+					Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: it.Branch, Points: it.Points, Stats: stats["item:"+it.ID]})
+			}
+		}
+	}
+	for _, goal := range rb.Goals {
+		for _, g := range rb.Grants {
+			if p, ok := goal.Grants[g.ID]; ok {
+				k := "goal:" + goal.ID + "/" + g.ID
+				cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Goal: goal.Label, Name: goal.Label + " 小計（" + g.Short + "）", Points: p, Stats: stats[k]})
+			}
+		}
+	}
+	for _, g := range rb.Grants {
+		k := "grant:" + g.ID
+		cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Name: g.Short + "合計", Points: g.Points, Stats: stats[k]})
+	}
+	cols = append(cols, exporters.Column{Key: "total", Name: "総合計", Points: rb.MaxPoints(), Stats: stats["total"]})
+	return cols
+}
+
+func levelJA(l string) string { return indicators.Level(l).LabelJA() }
 
 // WriteFileAtomic writes data to a temporary file in the target folder, syncs it and renames it
 // over name, so that readers see the old file or the new one, never half of one.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/store"
@@ -30,6 +31,7 @@ const (
 	KindCentres    = "centres"    // reference list of care centres
 	KindPopulation = "population" // reference update of 第1号被保険者数
 	KindUnions     = "unions"     // reference list of unions and their members
+	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
 	Rejected       = "rejected"
 )
 
@@ -362,6 +364,8 @@ func referenceKind(path string) string {
 		return KindPopulation
 	case loaders.CSVUnions:
 		return KindUnions
+	case loaders.CSVNeeds:
+		return KindNeeds
 	}
 	return ""
 }
@@ -433,6 +437,21 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 		}
 		rep.Answers = len(rows)
 		if _, unchanged, err = r.Store.UpdatePopulation(ctx, fy, file, rows); err != nil {
+			return rep, err
+		}
+	case KindNeeds:
+		grants := map[string]string{"推進": "suishin", "支援": "shien", "suishin": "suishin", "shien": "shien"}
+		if p, err := allocation.Load(fy); err == nil {
+			for _, g := range p.Grants {
+				grants[g.ID], grants[g.Short] = g.ID, g.ID
+			}
+		}
+		rows, err := loaders.ReadNeeds(path, data, isKnown, grants)
+		if err != nil {
+			return reject(err)
+		}
+		rep.Answers = len(rows)
+		if unchanged, err = r.Store.SetNeeds(ctx, fy, file, rows); err != nil {
 			return rep, err
 		}
 	case KindUnions:

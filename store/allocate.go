@@ -59,23 +59,126 @@ func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int, level s
 
 // AllocationRow is one stored amount.
 type AllocationRow struct {
-	EntityCode string
-	Level      string
-	GrantID    string
-	ScoreCenti int64
-	Weight     int64
-	AmountYen  int64
-	FloorYen   int64
-	ExtraUnits int64
+	EntityCode  string
+	Level       string
+	PoolID      string
+	GrantID     string
+	ScoreCenti  int64
+	Weight      int64
+	ProposalYen int64
+	CapYen      *int64
+	AmountYen   int64
+	FloorYen    int64
+	ExtraUnits  int64
 }
 
 // SaveAllocations stores the amounts of an allocation run in one transaction.
 func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []AllocationRow) error {
 	vals := make([][]driver.Value, len(rows))
 	for i, r := range rows {
-		vals[i] = []driver.Value{runID, r.EntityCode, r.GrantID, centiValue(r.ScoreCenti), r.Weight, r.AmountYen, r.FloorYen, r.ExtraUnits, r.Level}
+		var cp driver.Value
+		if r.CapYen != nil {
+			cp = *r.CapYen
+		}
+		vals[i] = []driver.Value{runID, r.EntityCode, r.Level, r.PoolID, r.GrantID, centiValue(r.ScoreCenti), r.Weight, r.ProposalYen, cp, r.AmountYen, r.FloorYen, r.ExtraUnits}
 	}
 	return s.withTx(ctx, func(c *txConn) error { return c.appendRows("allocations", vals) })
+}
+
+// GoalScores returns each entity's points of one goal in one grant of a score run (centi-points),
+// with the entity's 65+ population for fy, ordered by code.
+func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, goal, grant string) ([]GrantScore, error) {
+	q := `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
+		FROM goal_scores g
+		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
+		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
+		WHERE g.run_id = ? AND g.goal_id = ? AND g.grant_id = ?
+		ORDER BY g.entity_code`
+	args := []any{level, fy, scoreRun, goal, grant}
+	if goal == "" {
+		q = `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
+		FROM grant_scores g
+		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
+		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
+		WHERE g.run_id = ? AND g.grant_id = ?
+		ORDER BY g.entity_code`
+		args = []any{level, fy, scoreRun, grant}
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []GrantScore
+	for rows.Next() {
+		var g GrantScore
+		if err := rows.Scan(&g.EntityCode, &g.GrantID, &g.ScoreCenti, &g.Weight, &g.ReferenceDate); err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// TopByTotal returns the entities of a level whose 総合計 ranks within the top percent of a score run
+// (competition rank r of n with r·100 ≤ percent·n), for sustained-performance pools.
+func (s *Store) TopByTotal(ctx context.Context, scoreRun int64, level string, percent float64) (map[string]bool, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code FROM score_totals
+		WHERE run_id = ? AND level = ? AND national_rank * 100 <= ? * (SELECT count(*) FROM score_totals WHERE run_id = ? AND level = ?)
+		ORDER BY entity_code`, scoreRun, level, percent, scoreRun, level)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out[c] = true
+	}
+	return out, rows.Err()
+}
+
+// Needs returns the 所要見込額 known for fy: grant → code → yen.
+func (s *Store) Needs(ctx context.Context, fy int) (map[string]map[string]int64, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT grant_id, code, needs_yen FROM needs WHERE fiscal_year = ? ORDER BY grant_id, code`, fy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var g, c string
+		var n int64
+		if err := rows.Scan(&g, &c, &n); err != nil {
+			return nil, err
+		}
+		if out[g] == nil {
+			out[g] = map[string]int64{}
+		}
+		out[g][c] = n
+	}
+	return out, rows.Err()
+}
+
+// ReferenceFiles lists the reference files loaded for fy with their hashes, by name.
+func (s *Store) ReferenceFiles(ctx context.Context, fy int) ([]ReferenceFile, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT name, sha256 FROM reference_files WHERE fiscal_year = ? ORDER BY name`, fy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReferenceFile
+	for rows.Next() {
+		var f ReferenceFile
+		if err := rows.Scan(&f.Name, &f.SHA256); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
 }
 
 // MinistryRow is one municipality's line in the ministry workbook.
@@ -92,7 +195,7 @@ type MinistryRow struct {
 	Rate           float64
 	Rank           int64
 	Submitted      bool
-	Yen            map[string]int64 // grant id → amount
+	Yen            map[string]int64 // pool id (grant id for a grant's municipal pool) → 確定額
 }
 
 // MinistryRows returns every municipality's scores and amounts of an allocation run (and the
@@ -154,7 +257,7 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 		return nil, err
 	}
 	if allocRun > 0 {
-		if err := fill(`SELECT entity_code, grant_id, CAST(0 AS DOUBLE), amount_yen FROM allocations WHERE run_id = ? AND level = 'municipality' ORDER BY entity_code, grant_id`,
+		if err := fill(`SELECT entity_code, pool_id, CAST(0 AS DOUBLE), amount_yen FROM allocations WHERE run_id = ? AND level = 'municipality' ORDER BY entity_code, pool_id`,
 			[]any{allocRun}, func(r *MinistryRow, k string, _ float64, n int64) { r.Yen[k] = n }); err != nil {
 			return nil, err
 		}

@@ -153,6 +153,14 @@ type EntityInfo struct {
 	Age65Plus      int64
 }
 
+// Name is the entity's prefecture name and own name, e.g. 鳥取県鳥取市 (a prefecture's own name).
+func (e EntityInfo) Name() string {
+	if e.Level == "prefecture" {
+		return e.NameJA
+	}
+	return e.PrefectureName + e.NameJA
+}
+
 // Entities lists the entities of a level valid in fy, with their population for fy, ordered by
 // code.
 func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
@@ -262,4 +270,25 @@ func (c *txConn) fileSeen(file ReferenceFile) (bool, error) {
 func (c *txConn) recordFile(file ReferenceFile, fy, rows int, now time.Time) error {
 	_, err := c.exec(`INSERT OR REPLACE INTO reference_files VALUES (?, ?, ?, ?, ?)`, file.Name, file.SHA256, fy, now, rows)
 	return err
+}
+
+// SetNeeds records a 所要見込額 list in one transaction, replacing the figures of the same year,
+// entity and grant. A file already loaded writes nothing.
+func (s *Store) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows []loaders.NeedsRow) (unchanged bool, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		if seen, err := c.fileSeen(file); err != nil || seen {
+			unchanged = seen
+			return err
+		}
+		for _, r := range rows {
+			if _, err := c.exec(`INSERT OR REPLACE INTO needs VALUES (?, ?, ?, ?, ?)`, r.FiscalYear, r.Code, r.GrantID, r.NeedsYen, file.Name); err != nil {
+				return err
+			}
+		}
+		return c.recordFile(file, fy, len(rows), s.Now().UTC())
+	})
+	if err != nil {
+		return false, fmt.Errorf("set needs from %s: %w", file.Name, err)
+	}
+	return unchanged, nil
 }

@@ -55,9 +55,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(w, "  ingest:    %s\n", res.Ingest.Summary())
 	printScore(w, "  score:    ", res.Score)
 	fmt.Fprintf(w, "  allocate:  run %d\n", res.Allocate.RunID)
-	for _, p := range res.Allocate.Pools {
-		fmt.Fprintf(w, "    %s: municipal pool %s yen, allocated %s yen (difference %d)\n", p.Grant.Short, yen(p.MunicipalYen), yen(res.Allocate.Allocated[p.Grant.ID]), p.MunicipalYen-res.Allocate.Allocated[p.Grant.ID])
-	}
+	printPools(w, "    ", res.Allocate)
 	for _, f := range res.Export.Files {
 		fmt.Fprintf(w, "  workbook:  %s\n", f)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
 )
 
@@ -59,12 +60,23 @@ func cmdAllocate(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "allocate: run %d (scores of run %d), FY%d\n", res.RunID, res.ScoreRunID, *fy)
-	for _, p := range res.Pools {
-		fmt.Fprintf(a.stdout, "  %s: budget %s yen, prefectures %s, municipal pool %s, allocated %s to %d municipalities (difference %d)\n",
-			p.Grant.Short, yen(p.Grant.BudgetYen), yen(p.PrefectureYen), yen(p.MunicipalYen), yen(res.Allocated[p.Grant.ID]), res.Entities,
-			p.MunicipalYen-res.Allocated[p.Grant.ID])
-	}
+	printPools(a.stdout, "  ", res)
 	return nil
+}
+
+// printPools prints one line per pool: what it had, what was allocated, what is left and why.
+func printPools(w io.Writer, indent string, res *pipeline.AllocateResult) {
+	for _, p := range res.Results {
+		fmt.Fprintf(w, "%s%s: pool %s yen → %s yen to %s %s", indent, p.Name, yen(p.PoolYen), yen(p.AmountYen), yen(int64(p.Entities)), indicators.Level(p.Level).LabelJA())
+		if p.Capped > 0 {
+			fmt.Fprintf(w, ", %d capped at 所要見込額", p.Capped)
+		}
+		fmt.Fprintf(w, ", surplus %s (pool − allocated − surplus = %d)", yen(p.SurplusYen), p.PoolYen-p.AmountYen-p.SurplusYen)
+		if p.Note != "" {
+			fmt.Fprintf(w, " — %s", p.Note)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func cmdExport(ctx context.Context, a *app, args []string) error {

@@ -209,16 +209,20 @@ CREATE MACRO kf_num(x) AS CASE WHEN contains(CAST(x AS VARCHAR), '.')
     THEN regexp_replace(CAST(x AS VARCHAR), '\.?0+$', '') ELSE CAST(x AS VARCHAR) END;
 CREATE MACRO kf_pts(x) AS kf_num(x);
 
--- Amounts per entity × grant × allocation run.
+-- Amounts per entity × pool × allocation run. pool_id is the grant id for a grant's municipal pool,
+-- "pref:<grant>" for its prefectural pool, or an extra pool's id.
 CREATE TABLE allocations (
     run_id       BIGINT NOT NULL,
     entity_code  VARCHAR NOT NULL,
-    grant_id     VARCHAR NOT NULL,
-    score        DECIMAL(9,2) NOT NULL,
+    level        VARCHAR NOT NULL,      -- municipality | prefecture
+    pool_id      VARCHAR NOT NULL,
+    grant_id     VARCHAR NOT NULL,      -- the grant the money comes from
+    score        DECIMAL(9,2) NOT NULL, -- the score the pool is shared by
     weight       BIGINT NOT NULL,       -- 第1号被保険者数 (proxy) used
-    amount_yen   BIGINT NOT NULL,
+    proposal_yen BIGINT NOT NULL,       -- 交付見込額（案）: before the needs cap
+    cap_yen      BIGINT,                -- 所要見込額, when known and applied
+    amount_yen   BIGINT NOT NULL,       -- 確定額
     floor_yen    BIGINT NOT NULL,       -- before the largest-remainder units
     extra_units  BIGINT NOT NULL,       -- units given by largest remainder
-    level        VARCHAR NOT NULL,      -- municipality | prefecture
-    PRIMARY KEY (run_id, entity_code, grant_id)
+    PRIMARY KEY (run_id, entity_code, pool_id)
 );

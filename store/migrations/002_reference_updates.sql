@@ -20,3 +20,13 @@ CREATE TABLE population_history (
     replaced_at       TIMESTAMP NOT NULL,
     replaced_by       VARCHAR NOT NULL    -- the file that replaced them
 );
+
+-- 所要見込額 (what a municipality needs) per grant: 確定額 = min(案, 所要見込額) when the cap is on.
+CREATE TABLE needs (
+    fiscal_year INTEGER NOT NULL,
+    code        VARCHAR NOT NULL,
+    grant_id    VARCHAR NOT NULL,
+    needs_yen   BIGINT NOT NULL,
+    source      VARCHAR NOT NULL,
+    PRIMARY KEY (fiscal_year, code, grant_id)
+);

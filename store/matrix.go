@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+)
+
+// ColumnStats are the statistics of one score column over the entities of a level, as the
+// published results show them under each column.
+type ColumnStats struct {
+	Sum    float64
+	Mean   float64
+	Median float64
+	SD     float64 // population standard deviation
+	Count  int     // entities with points > 0 (該当数)
+	N      int     // entities
+}
+
+// matrixSQL yields (entity_code, key, value) for one run and level: every item's points
+// ("item:<id>"), goal subtotals per grant ("goal:<goal>/<grant>"), grant totals ("grant:<id>") and
+// 総合計 ("total"). Args: run id ×4, level ×4.
+const matrixSQL = `
+WITH lv AS (SELECT entity_code FROM score_totals WHERE run_id = ? AND level = ?)
+SELECT entity_code, 'item:' || item_id AS key, points AS v FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, 'goal:' || goal_id || '/' || grant_id, points FROM goal_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, 'grant:' || grant_id, points FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, 'total', total FROM score_totals WHERE run_id = ? AND level = ?`
+
+// ScoreMatrix returns every entity's value of every score column of a run and level:
+// code → key → value (keys as in matrixSQL).
+func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, level)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string]float64{}
+	for rows.Next() {
+		var code, key string
+		var v float64
+		if err := rows.Scan(&code, &key, &v); err != nil {
+			return nil, err
+		}
+		if out[code] == nil {
+			out[code] = map[string]float64{}
+		}
+		out[code][key] = v
+	}
+	return out, rows.Err()
+}
+
+// ScoreStats returns the statistics of every score column of a run and level, by key, computed
+// by DuckDB's aggregates.
+func (s *Store) ScoreStats(ctx context.Context, run int64, level string) (map[string]ColumnStats, error) {
+	// Sums and medians of the exact decimals; the mean and the SD rounded to 6 places so that the
+	// order in which parallel aggregation adds doubles cannot change a digit of the workbook.
+	rows, err := s.DB.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), round(CAST(sum(v) AS DOUBLE) / count(*), 6), CAST(median(v) AS DOUBLE),
+			round(coalesce(stddev_pop(CAST(v AS DOUBLE)), 0), 6), count(*) FILTER (WHERE v > 0), count(*)
+		FROM (`+matrixSQL+`) GROUP BY key ORDER BY key`, run, level, run, run, run, run, level)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]ColumnStats{}
+	for rows.Next() {
+		var key string
+		var st ColumnStats
+		if err := rows.Scan(&key, &st.Sum, &st.Mean, &st.Median, &st.SD, &st.Count, &st.N); err != nil {
+			return nil, err
+		}
+		out[key] = st
+	}
+	return out, rows.Err()
+}
+
+// Totals returns 総合計 and rank of every entity of a level in a score run.
+func (s *Store) Totals(ctx context.Context, run int64, level string) (map[string]float64, map[string]int64, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), national_rank FROM score_totals WHERE run_id = ? AND level = ? ORDER BY 1`, run, level)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	tot, rank := map[string]float64{}, map[string]int64{}
+	for rows.Next() {
+		var c string
+		var t float64
+		var r int64
+		if err := rows.Scan(&c, &t, &r); err != nil {
+			return nil, nil, err
+		}
+		tot[c], rank[c] = t, r
+	}
+	return tot, rank, rows.Err()
+}
+
+// AmountRow is one entity's amounts in one pool of an allocation run.
+type AmountRow struct {
+	EntityCode  string
+	Level       string
+	PoolID      string
+	GrantID     string
+	Score       float64
+	Weight      int64
+	ProposalYen int64
+	CapYen      *int64
+	AmountYen   int64
+}
+
+// Amounts lists every amount of an allocation run, by level, pool and code.
+func (s *Store) Amounts(ctx context.Context, run int64) ([]AmountRow, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, level, pool_id, grant_id, CAST(score AS DOUBLE), weight, proposal_yen, cap_yen, amount_yen
+		FROM allocations WHERE run_id = ? ORDER BY level DESC, pool_id, entity_code`, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AmountRow
+	for rows.Next() {
+		var a AmountRow
+		if err := rows.Scan(&a.EntityCode, &a.Level, &a.PoolID, &a.GrantID, &a.Score, &a.Weight, &a.ProposalYen, &a.CapYen, &a.AmountYen); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
