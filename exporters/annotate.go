@@ -89,6 +89,5 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	}
 	idx, _ := f.GetSheetIndex(SheetProblems)
 	f.SetActiveSheet(idx)
-	_, err = f.WriteTo(w)
-	return err
+	return save(w, f)
 }

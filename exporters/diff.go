@@ -112,6 +112,5 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 	f.AutoFilter(d, fmt.Sprintf("A1:L%d", len(changes)+1), nil)
 	idx, _ := f.GetSheetIndex(d)
 	f.SetActiveSheet(idx)
-	_, err := f.WriteTo(w)
-	return err
+	return save(w, f)
 }

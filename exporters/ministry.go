@@ -139,8 +139,7 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 			return fmt.Errorf("write %s: %w", s.sheet, err)
 		}
 	}
-	_, err := f.WriteTo(w)
-	return err
+	return save(w, f)
 }
 
 type styles struct{ head, title, yen, pts, text, rate, stat int }

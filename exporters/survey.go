@@ -65,8 +65,7 @@ func WriteSurvey(w io.Writer, rb *indicators.Rulebook, e SurveyEntity, answers m
 	}
 	idx, _ := f.GetSheetIndex(survey.SheetAnswers)
 	f.SetActiveSheet(idx)
-	_, err := f.WriteTo(w)
-	return err
+	return save(w, f)
 }
 
 func writeGuide(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity) error {

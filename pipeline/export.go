@@ -27,13 +27,22 @@ type ExportResult struct {
 	Elapsed       time.Duration
 }
 
-// Export writes the ministry workbook of fiscal year fy's latest allocation run into dir.
+// Export writes the outputs of fiscal year fy's latest allocation run into dir.
 func (r *Runner) Export(ctx context.Context, fy int, dir string) (*ExportResult, error) {
-	start := time.Now()
 	alloc, err := r.Store.LatestRun(ctx, store.KindAllocate, fy)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w (run kofukin allocate --fy %d first)", err, fy)
 	}
+	return r.ExportRun(ctx, alloc, dir)
+}
+
+// ExportRun writes the outputs of one allocation run into dir, as a recorded export run: the
+// ministry workbook, the prefectures' review workbooks, the municipal feedback workbooks, and the
+// analyst tables (Parquet, and the allocations as an Arrow IPC file). The same run gives the same
+// bytes (fixed document times, ordered rows); the manifest records each file's SHA-256.
+func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*ExportResult, error) {
+	start := time.Now()
+	fy := alloc.FiscalYear
 	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": dir})
 	if err != nil {
 		return nil, err
@@ -44,7 +53,7 @@ func (r *Runner) Export(ctx context.Context, fy int, dir string) (*ExportResult,
 		return nil, err
 	}
 	res.RunID = runID
-	if err := r.Store.FinishRun(ctx, runID, map[string]any{"files": res.SHA256}, fmt.Sprintf("%d file(s)", len(res.Files)), nil); err != nil {
+	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s)", len(res.Files)), nil); err != nil {
 		return nil, err
 	}
 	res.Elapsed = time.Since(start)
@@ -65,8 +74,45 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	return &ExportResult{AllocateRunID: alloc.ID, Files: []string{name}, SHA256: map[string]string{filepath.Base(name): hex.EncodeToString(sum[:])}, Municipal: len(m.Rows)}, nil
+	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Rows)}
+	res.add(dir, name)
+	var man AllocateManifest
+	json.Unmarshal([]byte(alloc.Manifest), &man)
+	prefix := fmt.Sprintf("FY%d_run%d_", fy, alloc.ID)
+	files, err := r.Store.WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		res.add(dir, f)
+	}
+	arrow := filepath.Join(dir, "parquet", prefix+"allocations.arrow")
+	if err := r.Store.WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy); err != nil {
+		return nil, err
+	}
+	res.add(dir, arrow)
+	return res, nil
+}
+
+// ExportManifest records what an export run wrote.
+type ExportManifest struct {
+	AllocateRunID int64             `json:"allocate_run_id"`
+	Files         map[string]string `json:"files"` // path relative to the output folder → SHA-256
+}
+
+// add records a written file with its hash, relative to the output folder.
+func (e *ExportResult) add(dir, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	sum := sha256.Sum256(data)
+	rel, err := filepath.Rel(dir, path)
+	if err != nil {
+		rel = path
+	}
+	e.Files = append(e.Files, path)
+	e.SHA256[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
 }
 
 // ministry gathers everything the ministry workbook of an allocation run shows.

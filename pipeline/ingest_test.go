@@ -233,3 +233,30 @@ func TestPopulationUpdateAndUnions(t *testing.T) {
 		t.Errorf("re-sent reference files: %s", rep.Summary())
 	}
 }
+
+func TestRerunIsByteIdentical(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
+	out := t.TempDir()
+	res, err := r.Cycle(ctx, 2026, []string{fix}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every file the export wrote: the workbook, the Parquet tables, the Arrow file.
+	if len(res.Export.SHA256) < 7 {
+		t.Fatalf("export wrote %v", res.Export.SHA256)
+	}
+	for _, id := range []int64{res.Export.RunID, res.Allocate.RunID} {
+		rep, err := r.Rerun(ctx, id, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Different) > 0 || rep.Checked == 0 {
+			t.Errorf("rerun of run %d: %d compared, differences %v", id, rep.Checked, rep.Different)
+		}
+	}
+	if _, err := r.Rerun(ctx, res.Score.RunID, t.TempDir()); err == nil {
+		t.Error("a score run cannot be re-created here; rerun should say so")
+	}
+}

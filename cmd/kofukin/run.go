@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"allocate":  {"split each grant's pool by the latest scores", cmdAllocate},
 		"export":    {"write the ministry workbook of the latest allocation", cmdExport},
 		"runs":      {"list recorded runs", cmdRuns},
+		"rerun":     {"re-create a past allocation or export run and compare it, amount by amount and byte by byte", cmdRerun},
 		"rulebooks": {"list the rulebooks available", cmdRulebooks},
 		"rulebook":  {"check [PATH] | diff --from Y --to Y --out F.xlsx | list | sql --fy Y --level L", cmdRulebook},
 		"sql":       {"run one read-only SQL query on the store and print TSV", cmdSQL},

@@ -1,0 +1,169 @@
+package store
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/ipc"
+	"github.com/apache/arrow/go/v17/arrow/memory"
+	"github.com/marcboeker/go-duckdb"
+)
+
+// analystQueries are the tables written for analysts, one row per answer, score and amount of a
+// run, ordered so that the same run gives the same files.
+func analystQueries(scoreRun, allocRun int64, fy int) map[string]string {
+	return map[string]string{
+		"answers": fmt.Sprintf(`SELECT s.fiscal_year, s.level, a.entity_code, a.item_id, a.value_text, a.value_num, a.cell, s.id AS submission_id, s.version, s.sha256
+			FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = %d
+			JOIN submissions s ON s.id = a.submission_id WHERE s.fiscal_year = %d ORDER BY a.entity_code, a.item_id, s.id`, scoreRun, fy),
+		"item_scores": fmt.Sprintf(`SELECT s.entity_code, t.level, s.item_id, s.points, s.max_points, s.status, s.reason, s.rank_no, s.rank_of
+			FROM item_scores s JOIN score_totals t ON t.run_id = s.run_id AND t.entity_code = s.entity_code WHERE s.run_id = %d ORDER BY s.entity_code, s.item_id`, scoreRun),
+		"scores": fmt.Sprintf(`SELECT s.entity_code, t.level, s.indicator_id, s.goal_id, s.points, s.max_points, s.status, s.reason
+			FROM scores s JOIN score_totals t ON t.run_id = s.run_id AND t.entity_code = s.entity_code WHERE s.run_id = %d ORDER BY s.entity_code, s.indicator_id`, scoreRun),
+		"totals": fmt.Sprintf(`SELECT entity_code, level, total, max_total, rate, national_rank, submitted FROM score_totals WHERE run_id = %d ORDER BY level, entity_code`, scoreRun),
+		"allocations": fmt.Sprintf(`SELECT entity_code, level, pool_id, grant_id, score, weight, proposal_yen, cap_yen, amount_yen, floor_yen, extra_units
+			FROM allocations WHERE run_id = %d ORDER BY level, pool_id, entity_code`, allocRun),
+	}
+}
+
+// AnalystNames lists the analyst tables in writing order.
+var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "allocations"}
+
+// WriteParquet writes the analyst tables of a score run and an allocation run as Parquet files
+// (DuckDB COPY) into dir, named prefix + table + ".parquet", through temporary names renamed into
+// place. It returns the files written.
+func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, allocRun int64, fy int) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	qs := analystQueries(scoreRun, allocRun, fy)
+	var out []string
+	for _, name := range AnalystNames {
+		final := filepath.Join(dir, prefix+name+".parquet")
+		tmp := filepath.Join(dir, "."+prefix+name+".parquet.tmp")
+		q := fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, qs[name], strings.ReplaceAll(tmp, "'", "''"))
+		if _, err := s.DB.ExecContext(ctx, q); err != nil {
+			os.Remove(tmp)
+			return out, fmt.Errorf("write %s: %w", final, err)
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return out, err
+		}
+		out = append(out, final)
+	}
+	return out, nil
+}
+
+// WriteArrow writes the allocations of a run as an Arrow IPC file, read through DuckDB's Arrow
+// interface (record batches, no row-by-row copy).
+func (s *Store) WriteArrow(ctx context.Context, path string, scoreRun, allocRun int64, fy int) error {
+	conn, err := s.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tmp := path + ".tmp"
+	err = conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rdr, err := ar.QueryContext(ctx, analystQueries(scoreRun, allocRun, fy)["allocations"])
+		if err != nil {
+			return err
+		}
+		defer rdr.Release()
+		// DuckDB hands back batches whose sizes depend on its threads: gather them into one record,
+		// so that the same run gives the same bytes.
+		var recs []arrow.Record
+		for rdr.Next() {
+			rec := rdr.Record()
+			rec.Retain()
+			recs = append(recs, rec)
+		}
+		if err := rdr.Err(); err != nil {
+			return err
+		}
+		// Copy every column into Go-allocated (zeroed) buffers: DuckDB's buffers carry arbitrary
+		// padding bytes, which the IPC writer would copy into the file.
+		cols := make([]arrow.Array, rdr.Schema().NumFields())
+		rows := int64(0)
+		for i := range cols {
+			var parts []arrow.Array
+			for _, rec := range recs {
+				parts = append(parts, rec.Column(i))
+			}
+			if len(parts) == 0 {
+				b := array.NewBuilder(memory.NewGoAllocator(), rdr.Schema().Field(i).Type)
+				cols[i] = b.NewArray()
+				b.Release()
+				continue
+			}
+			c, err := array.Concatenate(parts, memory.NewGoAllocator())
+			if err != nil {
+				return err
+			}
+			cols[i] = zeroNulls(c)
+			rows = int64(cols[i].Len())
+		}
+		for _, rec := range recs {
+			rec.Release()
+		}
+		whole := array.NewRecord(rdr.Schema(), cols, rows)
+		defer whole.Release()
+		f, err := os.Create(tmp)
+		if err != nil {
+			return err
+		}
+		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rdr.Schema()))
+		if err != nil {
+			f.Close()
+			return err
+		}
+		if err := w.Write(whole); err != nil {
+			w.Close()
+			f.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	})
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// zeroNulls rebuilds an integer column with nulls so that the value slots under the nulls hold 0
+// instead of whatever DuckDB left there.
+func zeroNulls(a arrow.Array) arrow.Array {
+	ia, ok := a.(*array.Int64)
+	if !ok || ia.NullN() == 0 {
+		return a
+	}
+	b := array.NewInt64Builder(memory.NewGoAllocator())
+	defer b.Release()
+	for i := 0; i < ia.Len(); i++ {
+		if ia.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.Append(ia.Value(i))
+		}
+	}
+	ia.Release()
+	return b.NewArray()
+}
