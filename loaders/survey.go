@@ -334,6 +334,10 @@ func missingColumns(h map[string]int) []string {
 	return m
 }
 
+// ParseAnswer reads one answer as people type it, according to its item's rule (for what-if
+// values and any other answer given outside a file). A problem says why it cannot be read.
+func ParseAnswer(it *indicators.Item, raw string) (Answer, *Problem) { return parseAnswer(it, raw) }
+
 // parseAnswer reads one answer cell according to its item's rule.
 func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 	t := NormalizeText(raw)

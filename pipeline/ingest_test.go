@@ -260,3 +260,42 @@ func TestRerunIsByteIdentical(t *testing.T) {
 		t.Error("a score run cannot be re-created here; rerun should say so")
 	}
 }
+
+func TestWhatIfRipple(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
+	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	runs := count(t, r, `SELECT count(*) FROM runs`)
+	// 鳥取市 answers ア of P1-1 and P1-2 the other way round from what it did.
+	var a string
+	r.Store.DB.QueryRow(`SELECT value_text FROM answers a JOIN submissions s ON s.id = a.submission_id WHERE s.status = 'current' AND a.entity_code = '312011' AND a.item_id = 'P1-1-a'`).Scan(&a)
+	flip := map[string]string{"はい": "いいえ", "いいえ": "はい"}
+	rep, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: flip[a]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Ripples) == 0 || rep.Ripples[0].Code != "312011" || rep.SumDelta != 0 {
+		t.Fatalf("ripple: %+v", rep)
+	}
+	first := rep.Ripples[0]
+	if diff := first.AfterTotal - first.BeforeTotal; (a == "はい" && diff != -4) || (a == "いいえ" && diff != 4) {
+		t.Errorf("鳥取市 total moved by %g for a 4-point item answered %s → %s", diff, a, flip[a])
+	}
+	if (first.DeltaYen < 0) != (a == "はい") {
+		t.Errorf("鳥取市's yen moved by %d", first.DeltaYen)
+	}
+	for _, x := range rep.Ripples[1:] {
+		if (x.DeltaYen > 0) == (first.DeltaYen > 0) && x.DeltaYen != 0 && x.Level == "municipality" {
+			t.Errorf("%s moved the same way as 鳥取市 (%d): in a fixed pool the others move the other way", x.Code, x.DeltaYen)
+		}
+	}
+	if n := count(t, r, `SELECT count(*) FROM runs`); n != runs {
+		t.Errorf("what-if stored runs: %d → %d", runs, n)
+	}
+	if _, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: "たぶん"}}); err == nil {
+		t.Error("an unreadable value was accepted")
+	}
+}

@@ -239,3 +239,31 @@ func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]S
 	}
 	return out, rows.Err()
 }
+
+// SubmissionAnswers returns the answers of one submission, by entity and item.
+func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, item_id, value_text, value_num, cell FROM answers WHERE submission_id = ? ORDER BY entity_code, item_id`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AnswerRow
+	for rows.Next() {
+		var a AnswerRow
+		var text *string
+		var num *float64
+		if err := rows.Scan(&a.EntityCode, &a.ItemID, &text, &num, &a.Cell); err != nil {
+			return nil, err
+		}
+		if text == nil {
+			a.Blank = true
+		} else {
+			a.Text = *text
+		}
+		if num != nil {
+			a.Num = *num
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
