@@ -223,10 +223,21 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
+	// A table gives the filter buttons without re-reading the streamed sheet.
+	if err := addTable(sw, "Municipal", len(headers), len(m.Rows)); err != nil {
 		return err
 	}
-	return f.AutoFilter(SheetMunicipal, "A1:"+cellName(len(headers), len(m.Rows)+1), nil)
+	return sw.Flush()
+}
+
+// addTable marks rows 1..n+1 of a streamed sheet as a table (header plus rows), which shows the
+// filter buttons; a plain style keeps the sheet's own formatting.
+func addTable(sw *excelize.StreamWriter, name string, cols, rows int) error {
+	if rows == 0 {
+		return nil
+	}
+	no := false
+	return sw.AddTable(&excelize.Table{Range: "A1:" + cellName(cols, rows+1), Name: name, StyleName: "", ShowRowStripes: &no})
 }
 
 // nationalFixed are the fixed columns of the national sheet before the score columns.
@@ -358,10 +369,8 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return err
-	}
-	return f.AutoFilter(s, cellName(1, 8)+":"+cellName(last, first+len(m.National)-1), nil)
+	// No filter on this sheet: its header is 8 merged rows, as published; 「市町村」 and 「交付額」 filter.
+	return sw.Flush()
 }
 
 // headerValue is what makes neighbouring header cells of a row one merged cell: the grant; the
@@ -467,10 +476,10 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
+	if err := addTable(sw, "Amounts", len(h), len(m.Amounts)); err != nil {
 		return err
 	}
-	return f.AutoFilter(SheetAmounts, "A1:"+cellName(len(h), len(m.Amounts)+1), nil)
+	return sw.Flush()
 }
 
 func writeSummary(f *excelize.File, m Ministry, st styles) error {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"io"
+	"regexp"
 	"sort"
 
 	"github.com/xuri/excelize/v2"
@@ -26,6 +27,12 @@ func save(w io.Writer, f *excelize.File) error {
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
 	for _, zf := range files {
+		if zf.Name == "[Content_Types].xml" {
+			if err := writeContentTypes(zw, zf); err != nil {
+				return err
+			}
+			continue
+		}
 		hdr := zf.FileHeader
 		w, err := zw.CreateRaw(&hdr) // copy the compressed bytes as they are
 		if err != nil {
@@ -52,4 +59,44 @@ func entryRank(name string) string {
 		return "\x00"
 	}
 	return name
+}
+
+var defaultElem = regexp.MustCompile(`<Default [^>]*?(/>|></Default>)`)
+
+// writeContentTypes writes [Content_Types].xml with its <Default> elements in sorted order
+// (excelize adds the image extensions of a chart in map order).
+func writeContentTypes(zw *zip.Writer, zf *zip.File) error {
+	rc, err := zf.Open()
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	locs := defaultElem.FindAllIndex(body, -1)
+	if len(locs) > 1 {
+		elems := make([]string, len(locs))
+		for i, l := range locs {
+			elems[i] = string(body[l[0]:l[1]])
+		}
+		sort.Strings(elems)
+		var out bytes.Buffer
+		prev := 0
+		for i, l := range locs {
+			out.Write(body[prev:l[0]])
+			out.WriteString(elems[i])
+			prev = l[1]
+		}
+		out.Write(body[prev:])
+		body = out.Bytes()
+	}
+	hdr := zip.FileHeader{Name: zf.Name, Method: zip.Deflate}
+	w, err := zw.CreateHeader(&hdr)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(body)
+	return err
 }

@@ -53,7 +53,10 @@ func (r *AllocateResult) Pool(id string) PoolResult {
 // AllocateManifest records what went into an allocation run, so that it can be re-run and
 // explained.
 type AllocateManifest struct {
-	ScoreRunID              int64                 `json:"score_run_id"`
+	ScoreRunID int64 `json:"score_run_id"`
+	// PrevScoreRunID is the previous fiscal year's latest score run when this run was made (0:
+	// none): the 前年度 columns of the outputs come from it, so that they do not change later.
+	PrevScoreRunID          int64                 `json:"prev_score_run_id"`
 	ScoreManifest           json.RawMessage       `json:"score_manifest"`
 	Params                  allocation.Params     `json:"params"`
 	Pools                   []allocation.Pools    `json:"pools"`
@@ -196,7 +199,11 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	if err != nil {
 		return fail(err)
 	}
-	man := AllocateManifest{ScoreRunID: scoreRun.ID, ScoreManifest: json.RawMessage(orNull(scoreRun.Manifest)), Params: params, Pools: pools,
+	var prevRun int64
+	if prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); err == nil {
+		prevRun = prev.ID
+	}
+	man := AllocateManifest{ScoreRunID: scoreRun.ID, PrevScoreRunID: prevRun, ScoreManifest: json.RawMessage(orNull(scoreRun.Manifest)), Params: params, Pools: pools,
 		Results: res.Results, PopulationReferenceDate: refDate, Weight: params.Weight, ReferenceFiles: refs, CodeVersion: CodeVersion(), DuckDBVersion: ddb}
 	summary := ""
 	for _, p := range res.Results {

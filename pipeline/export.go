@@ -86,6 +86,13 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	for _, f := range files {
 		res.add(dir, f)
 	}
+	written, err := r.writeReviews(ctx, fy, alloc, man, m, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range written {
+		res.add(dir, f)
+	}
 	arrow := filepath.Join(dir, "parquet", prefix+"allocations.arrow")
 	if err := r.Store.WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy); err != nil {
 		return nil, err
@@ -182,8 +189,8 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	m.Columns = nationalColumns(rb, stats)
 	var prevTotal map[string]float64
 	var prevRank map[string]int64
-	if prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); err == nil {
-		prevTotal, prevRank, _ = r.Store.Totals(ctx, prev.ID, "municipality")
+	if man.PrevScoreRunID > 0 {
+		prevTotal, prevRank, _ = r.Store.Totals(ctx, man.PrevScoreRunID, "municipality")
 	}
 	for _, row := range rows {
 		nr := exporters.NationalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Population: row.Population, Insured65: row.Age65Plus, Rank: row.Rank}

@@ -12,10 +12,12 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/store"
 )
 
 func count(t *testing.T, r *pipeline.Runner, q string, args ...any) int {
@@ -299,3 +301,92 @@ func TestWhatIfRipple(t *testing.T) {
 		t.Error("an unreadable value was accepted")
 	}
 }
+
+func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
+	ctx := context.Background()
+	fix, _ := tottori(t)
+	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
+	out := t.TempDir()
+	if _, err := r.Cycle(ctx, 2026, []string{fix}, out); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(out, "review", exporters.ReviewFileName(2026, "310000", "鳥取県"))
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.GetRows(exporters.SheetReview)
+	if len(rows) != 4+19 {
+		t.Fatalf("審査 sheet has %d rows, want 4 header rows and 19 municipalities", len(rows))
+	}
+	items, _ := f.GetRows(exporters.SheetReviewItems)
+	if len(items) != 1+19*len(mustRulebook(mustLib()).Items()) {
+		t.Errorf("回答と得点 has %d rows", len(items))
+	}
+	// The reviewer confirms 鳥取市 (row 5) and returns 米子市 (row 6) with a comment.
+	f.SetCellStr(exporters.SheetReview, "L5", "確認済")
+	f.SetCellStr(exporters.SheetReview, "L6", "差戻し")
+	f.SetCellStr(exporters.SheetReview, "M6", "P1-7 の回収率を確認してください。")
+	returned := filepath.Join(t.TempDir(), "returned.xlsx")
+	f.SaveAs(returned)
+	f.SetCellStr(exporters.SheetReview, "M6", "")
+	incomplete := filepath.Join(t.TempDir(), "incomplete.xlsx")
+	f.SaveAs(incomplete)
+	f.Close()
+	inPref := func(pref, code string) bool { return code[:2] == pref[:2] }
+	data, _ := os.ReadFile(incomplete)
+	if _, err := loaders.ReadReview(incomplete, data, inPref); err == nil || !strings.Contains(err.Error(), "審査!M6") {
+		t.Errorf("a return without a comment should be rejected at 審査!M6: %v", err)
+	}
+	data, _ = os.ReadFile(returned)
+	rf, err := loaders.ReadReview(returned, data, inPref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reviews []store.Review
+	for _, v := range rf.Verdicts {
+		reviews = append(reviews, store.Review{FiscalYear: rf.FiscalYear, EntityCode: v.Code, Status: v.Status, Comment: v.Comment, File: "returned.xlsx", SHA256: rf.SHA256})
+	}
+	if err := r.Store.SaveReviews(ctx, reviews); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r.Store.Reviews(ctx, 2026)
+	if got["312011"].Status != "確認済" || got["312029"].Status != "差戻し" || got["312029"].Comment != "P1-7 の回収率を確認してください。" || got["312037"].Status != "未確認" {
+		t.Errorf("verdicts stored: %+v", got)
+	}
+	// The next export shows the verdicts in the review workbook.
+	out2 := t.TempDir()
+	if _, err := r.Export(ctx, 2026, out2); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := excelize.OpenFile(filepath.Join(out2, "review", exporters.ReviewFileName(2026, "310000", "鳥取県")))
+	if v, _ := g.GetCellValue(exporters.SheetReview, "L6"); v != "差戻し" {
+		t.Errorf("re-exported review shows %q for 米子市", v)
+	}
+	g.Close()
+	// Feedback: one sheet per municipality, goals against the comparisons, the worth of a point.
+	fb, err := excelize.OpenFile(filepath.Join(out, "feedback", exporters.FeedbackFileName(2026, "310000", "鳥取県")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fb.Close()
+	if n := len(fb.GetSheetList()); n != 19 {
+		t.Errorf("feedback has %d sheets, want 19", n)
+	}
+	sheet := fb.GetSheetList()[0]
+	rowsFB, _ := fb.GetRows(sheet)
+	var goals, worth int
+	for _, row := range rowsFB {
+		if len(row) > 0 && (strings.HasPrefix(row[0], "推進 目標") || strings.HasPrefix(row[0], "支援 目標") || strings.HasPrefix(row[0], "目標Ⅳ")) {
+			goals++
+		}
+		if len(row) > 1 && strings.HasSuffix(row[0], "で1点多い場合") && row[1] != "0" {
+			worth++
+		}
+	}
+	if goals != 8 || worth != 2 {
+		t.Errorf("feedback sheet %s: %d goal rows (want 8: 6 goals and 目標Ⅳ in both grants), %d point values (want 2)", sheet, goals, worth)
+	}
+}
+
+func mustLib() *indicators.Library { lib, _ := indicators.Shipped(); return lib }

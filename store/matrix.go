@@ -123,3 +123,30 @@ func (s *Store) Amounts(ctx context.Context, run int64) ([]AmountRow, error) {
 	}
 	return out, rows.Err()
 }
+
+// Standing is an entity's result in a score run.
+type Standing struct {
+	Total, Max, Rate float64
+	Rank             int64
+	Submitted        bool
+}
+
+// Standings returns every entity of a level in a score run.
+func (s *Store) Standings(ctx context.Context, run int64, level string) (map[string]Standing, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), CAST(max_total AS DOUBLE), rate, national_rank, submitted
+		FROM score_totals WHERE run_id = ? AND level = ? ORDER BY entity_code`, run, level)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Standing{}
+	for rows.Next() {
+		var c string
+		var x Standing
+		if err := rows.Scan(&c, &x.Total, &x.Max, &x.Rate, &x.Rank, &x.Submitted); err != nil {
+			return nil, err
+		}
+		out[c] = x
+	}
+	return out, rows.Err()
+}

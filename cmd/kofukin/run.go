@@ -51,6 +51,7 @@ func commands() map[string]command {
 		"export":    {"write the ministry workbook of the latest allocation", cmdExport},
 		"runs":      {"list recorded runs", cmdRuns},
 		"whatif":    {"re-score and re-allocate with changed answers in a scratch copy and list every entity's yen change", cmdWhatIf},
+		"review":    {"import the verdicts of returned prefectural review workbooks", cmdReview},
 		"rerun":     {"re-create a past allocation or export run and compare it, amount by amount and byte by byte", cmdRerun},
 		"rulebooks": {"list the rulebooks available", cmdRulebooks},
 		"rulebook":  {"check [PATH] | diff --from Y --to Y --out F.xlsx | list | sql --fy Y --level L", cmdRulebook},

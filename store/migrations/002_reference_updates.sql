@@ -30,3 +30,16 @@ CREATE TABLE needs (
     source      VARCHAR NOT NULL,
     PRIMARY KEY (fiscal_year, code, grant_id)
 );
+
+-- Prefectural reviewers' verdicts on municipalities' submissions, read back from review workbooks
+-- (or given in the service). Only one per year and municipality is current.
+CREATE TABLE reviews (
+    fiscal_year INTEGER NOT NULL,
+    entity_code VARCHAR NOT NULL,
+    status      VARCHAR NOT NULL,   -- 未確認 | 確認済 | 差戻し
+    comment     VARCHAR NOT NULL,
+    file_name   VARCHAR NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    imported_at TIMESTAMP NOT NULL,
+    current     BOOLEAN NOT NULL
+);

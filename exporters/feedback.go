@@ -1,0 +1,115 @@
+package exporters
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// FeedbackFileName is the file of one prefecture's municipal feedback workbook.
+func FeedbackFileName(fy int, prefCode, prefName string) string {
+	return fmt.Sprintf("FY%d_フィードバック_%s_%s.xlsx", fy, prefCode, prefName)
+}
+
+// FeedbackGoal is one goal's 得点率 of a municipality against its comparisons.
+type FeedbackGoal struct {
+	Label                          string // e.g. 推進 目標Ⅰ
+	Points, Max                    float64
+	Rate, National, Pref, SizeBand float64
+}
+
+// PointWorth is what one more point in a grant would bring, in yen.
+type PointWorth struct {
+	Grant string
+	Yen   int64
+}
+
+// FeedbackMunicipality is one municipality's feedback sheet.
+type FeedbackMunicipality struct {
+	Code, Name, Band string
+	Total, Max, Rate float64
+	Rank, Of         int64
+	YenTotal         int64
+	Goals            []FeedbackGoal
+	Worth            []PointWorth
+}
+
+// Feedback is one prefecture's workbook of municipal feedback sheets.
+type Feedback struct {
+	FiscalYear     int
+	EraLabel       string
+	PrefCode       string
+	PrefName       string
+	Municipalities []FeedbackMunicipality
+}
+
+// WriteFeedback writes one sheet per municipality: 得点率 by goal against the national,
+// prefectural and size-band (第1号被保険者数) means, and what one more point is worth in yen.
+func WriteFeedback(w io.Writer, fb Feedback) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 市町村フィードバック", fb.EraLabel, fb.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
+	st := newStyles(f)
+	for i, m := range fb.Municipalities {
+		name := sheetName(m.Code + " " + m.Name)
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", name); err != nil {
+				return err
+			}
+		} else if _, err := f.NewSheet(name); err != nil {
+			return err
+		}
+		s := name
+		f.SetCellStr(s, "A1", fmt.Sprintf("%s 評価指標の結果（%s%s）", fb.EraLabel, fb.PrefName, m.Name))
+		f.SetCellStyle(s, "A1", "A1", st.title)
+		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %.1f%%）", m.Total, m.Max, 100*m.Rate)}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
+			{"規模区分（第1号被保険者数）", m.Band}, {"交付額合計（円）", m.YenTotal}}
+		for k, l := range lines {
+			f.SetCellValue(s, cellName(1, k+2), l[0])
+			f.SetCellValue(s, cellName(2, k+2), l[1])
+		}
+		f.SetCellStyle(s, "B5", "B5", st.yen)
+		h := []string{"目標", "得点", "満点", "得点率", "全国平均", "都道府県平均", "同規模平均"}
+		for k, v := range h {
+			f.SetCellStr(s, cellName(k+1, 7), v)
+		}
+		f.SetCellStyle(s, "A7", "G7", st.head)
+		for k, g := range m.Goals {
+			r := k + 8
+			for j, v := range []any{g.Label, g.Points, g.Max, g.Rate, g.National, g.Pref, g.SizeBand} {
+				f.SetCellValue(s, cellName(j+1, r), v)
+			}
+			f.SetCellStyle(s, cellName(4, r), cellName(7, r), st.rate)
+		}
+		r := len(m.Goals) + 9
+		f.SetCellStr(s, cellName(1, r), "1点あたりの交付額（他の団体の得点が変わらない場合の試算）")
+		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
+		for k, pw := range m.Worth {
+			f.SetCellStr(s, cellName(1, r+1+k), pw.Grant+"で1点多い場合")
+			f.SetCellValue(s, cellName(2, r+1+k), pw.Yen)
+			f.SetCellStyle(s, cellName(2, r+1+k), cellName(2, r+1+k), st.yen)
+		}
+		f.SetColWidth(s, "A", "A", 34)
+		f.SetColWidth(s, "B", "G", 14)
+	}
+	if len(fb.Municipalities) == 0 {
+		f.SetCellStr("Sheet1", "A1", "対象の市町村がありません")
+	}
+	return save(w, f)
+}
+
+// sheetName makes a valid, at most 31-character sheet name.
+func sheetName(s string) string {
+	r := []rune(s)
+	for i, c := range r {
+		switch c {
+		case ':', '\\', '/', '?', '*', '[', ']':
+			r[i] = '_'
+		}
+	}
+	if len(r) > 31 {
+		r = r[:31]
+	}
+	return string(r)
+}

@@ -1,0 +1,356 @@
+package exporters
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kofukin/kofukin/store"
+)
+
+// The prefectural review workbook: its sheets, the reviewer's columns and the stamp that
+// `kofukin review import` reads back.
+const (
+	ReviewForm        = "kofukin-review/1"
+	SheetReview       = "審査"
+	SheetReviewItems  = "回答と得点"
+	SheetReviewOut    = "外れ値"
+	SheetReviewChain  = "配分の説明"
+	SheetReviewCentre = "センター"
+	SheetReviewChart  = "得点分布"
+	SheetReviewStamp  = "_stamp"
+	ColReviewStatus   = "審査状況"
+	ColReviewComment  = "審査コメント"
+)
+
+// ReviewStatuses are the verdicts a reviewer can give.
+var ReviewStatuses = []string{"未確認", "確認済", "差戻し"}
+
+// ReviewFileName is the file of one prefecture's review workbook.
+func ReviewFileName(fy int, prefCode, prefName string) string {
+	return fmt.Sprintf("FY%d_審査_%s_%s.xlsx", fy, prefCode, prefName)
+}
+
+// ItemLabel describes an item for people.
+type ItemLabel struct {
+	Goal, Indicator, Branch, Question string
+	Points                            float64
+}
+
+// ChainLine explains one amount: answer → points → score → share → yen.
+type ChainLine struct {
+	Pool                 string
+	Score                float64
+	Weight               int64
+	WeightedScore        float64 // score × weight
+	Sum                  float64 // Σ score × weight over the pool
+	PoolYen, ProposalYen int64
+	CapYen               *int64
+	AmountYen            int64
+}
+
+// ReviewMunicipality is one municipality of a review workbook.
+type ReviewMunicipality struct {
+	Code, Name       string
+	Submitted        bool
+	Insured65        int64
+	Total, Max, Rate float64
+	NationalRank, Of int64
+	PrefRank         int
+	YenTotal         int64
+	Items            []store.ReviewItem
+	Chain            []ChainLine
+	Status, Comment  string // the current verdict, if any
+	Flags            []string
+}
+
+// CentreLine is one care centre of the prefecture.
+type CentreLine struct {
+	Code, Name, Municipality string
+	Submitted                bool
+	Total, Max, Rate         float64
+}
+
+// Review is one prefecture's review workbook.
+type Review struct {
+	FiscalYear     int
+	EraLabel       string
+	PrefCode       string
+	PrefName       string
+	ScoreRunID     int64
+	AllocateRunID  int64
+	Municipalities []ReviewMunicipality
+	Centres        []CentreLine
+	Labels         map[string]ItemLabel
+	ChartBins      []string
+	NationBins     []float64 // share of the nation's municipalities in each bin
+	PrefBins       []float64 // share of the prefecture's
+}
+
+// WriteReview writes a prefectural review workbook: 「審査」 (one row per municipality with its
+// flags and the reviewer's 審査状況 and コメント, the only cells to edit), 「回答と得点」 (every answer
+// and its points with the national and prefectural 該当率, answers that changed since last year,
+// items most peers score but this municipality does not), 「外れ値」, 「配分の説明」 (answer → points →
+// score → share → yen), 「センター」, 「得点分布」 (a chart) and a hidden stamp.
+func WriteReview(w io.Writer, rv Review) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 審査用", rv.EraLabel, rv.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
+	st := newStyles(f)
+	input, _ := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Protection: &excelize.Protection{Locked: false},
+		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	flag, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "9C0006"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if err := f.SetSheetName("Sheet1", SheetReview); err != nil {
+		return err
+	}
+	// Every sheet is made, and the stamp hidden, before any sheet is streamed: hiding a sheet later
+	// would make excelize read the streamed sheets back.
+	for _, name := range []string{SheetReviewItems, SheetReviewOut, SheetReviewChain, SheetReviewCentre, SheetReviewChart, SheetReviewStamp} {
+		if _, err := f.NewSheet(name); err != nil {
+			return err
+		}
+	}
+	for i, kv := range [][2]string{{"form", ReviewForm}, {"fiscal_year", strconv.Itoa(rv.FiscalYear)}, {"prefecture_code", rv.PrefCode},
+		{"score_run_id", strconv.FormatInt(rv.ScoreRunID, 10)}, {"allocate_run_id", strconv.FormatInt(rv.AllocateRunID, 10)}} {
+		f.SetCellStr(SheetReviewStamp, cellName(1, i+1), kv[0])
+		f.SetCellStr(SheetReviewStamp, cellName(2, i+1), kv[1])
+	}
+	if err := f.SetSheetVisible(SheetReviewStamp, false, true); err != nil {
+		return err
+	}
+	// 審査
+	s := SheetReview
+	f.SetCellStr(s, "A1", fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 審査用（%s）", rv.EraLabel, rv.PrefName))
+	f.SetCellStyle(s, "A1", "A1", st.title)
+	f.SetCellStr(s, "A2", fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入し、kofukin review import で取り込んでください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment))
+	head := []string{"団体コード", "市町村名", "提出", "総合計", "満点", "得点率", "全国順位", "県内順位", "第1号被保険者数", "交付額合計（円）", "確認すべき点", ColReviewStatus, ColReviewComment}
+	for i, h := range head {
+		f.SetCellStr(s, cellName(i+1, 4), h)
+	}
+	f.SetCellStyle(s, "A4", cellName(len(head), 4), st.head)
+	for n, m := range rv.Municipalities {
+		r := n + 5
+		sub := "未提出"
+		if m.Submitted {
+			sub = "提出済"
+		}
+		status := m.Status
+		if status == "" {
+			status = ReviewStatuses[0]
+		}
+		vals := []any{m.Code, m.Name, sub, m.Total, m.Max, m.Rate, fmt.Sprintf("%d/%d", m.NationalRank, m.Of), m.PrefRank, m.Insured65, m.YenTotal, strings.Join(m.Flags, "\n"), status, m.Comment}
+		for i, v := range vals {
+			f.SetCellValue(s, cellName(i+1, r), v)
+		}
+		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
+		f.SetCellStyle(s, cellName(4, r), cellName(5, r), st.pts)
+		f.SetCellStyle(s, cellName(6, r), cellName(6, r), st.rate)
+		f.SetCellStyle(s, cellName(9, r), cellName(10, r), st.yen)
+		f.SetCellStyle(s, cellName(11, r), cellName(11, r), flag)
+		f.SetCellStyle(s, cellName(12, r), cellName(13, r), input)
+	}
+	if len(rv.Municipalities) > 0 {
+		dv := excelize.NewDataValidation(true)
+		dv.Sqref = cellName(12, 5) + ":" + cellName(12, 4+len(rv.Municipalities))
+		dv.SetDropList(ReviewStatuses)
+		f.AddDataValidation(s, dv)
+	}
+	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 11, 8, 12, 16, 50, 10, 40} {
+		f.SetColWidth(s, colLetter2(i+1), colLetter2(i+1), wd)
+	}
+	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 4, TopLeftCell: "C5", ActivePane: "bottomRight"})
+	f.ProtectSheet(s, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true, FormatColumns: true, FormatRows: true, AutoFilter: true, Sort: true})
+
+	// 回答と得点
+	sw, err := f.NewStreamWriter(SheetReviewItems)
+	if err != nil {
+		return err
+	}
+	ih := []string{"団体コード", "市町村名", "項目ID", "目標", "指標", "枝番", "設問", "回答", "前年度の回答", "得点", "配点", "状態", "理由", "全国該当率", "県内該当率", "確認すべき点"}
+	for i, wd := range []float64{10, 12, 9, 12, 24, 5, 40, 12, 12, 7, 7, 9, 40, 10, 10, 30} {
+		sw.SetColWidth(i+1, i+1, wd)
+	}
+	sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"})
+	row := make([]any, len(ih))
+	for i, h := range ih {
+		row[i] = excelize.Cell{Value: h, StyleID: st.head}
+	}
+	sw.SetRow("A1", row)
+	line := 2
+	var outliers [][]any
+	for _, m := range rv.Municipalities {
+		for _, it := range m.Items {
+			lb := rv.Labels[it.ItemID]
+			prev, note := "", itemFlags(it)
+			if it.PrevAnswer != nil {
+				prev = *it.PrevAnswer
+			}
+			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, it.Answer, prev,
+				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
+				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
+			if err := sw.SetRow(cellName(1, line), row); err != nil {
+				return err
+			}
+			line++
+			if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+				outliers = append(outliers, []any{m.Code, m.Name, it.ItemID, lb.Question, it.Answer, *it.Z})
+			}
+		}
+	}
+	if err := addTable(sw, "ReviewItems", len(ih), line-2); err != nil {
+		return err
+	}
+	if err := sw.Flush(); err != nil {
+		return err
+	}
+
+	// 外れ値
+	o := SheetReviewOut
+	f.SetCellStr(o, "A1", "全国の値から標準偏差の3倍以上離れた数値の回答（入力誤りの可能性）")
+	for i, h := range []string{"団体コード", "市町村名", "項目ID", "設問", "回答", "偏差（標準偏差の何倍か）"} {
+		f.SetCellStr(o, cellName(i+1, 2), h)
+	}
+	f.SetCellStyle(o, "A2", "F2", st.head)
+	for n, r := range outliers {
+		for i, v := range r {
+			f.SetCellValue(o, cellName(i+1, n+3), v)
+		}
+	}
+	f.SetColWidth(o, "A", "C", 11)
+	f.SetColWidth(o, "D", "D", 50)
+	f.SetColWidth(o, "E", "F", 14)
+
+	// 配分の説明
+	c := SheetReviewChain
+	f.SetCellStr(c, "A1", "配分の説明：回答 → 得点（「回答と得点」シート）→ 交付金ごとの得点 × 第1号被保険者数 ÷ 全国の合計 × 配分枠 → 交付見込額（案）→ 所要見込額による上限 → 確定額")
+	ch := []string{"団体コード", "市町村名", "配分枠", "得点", "第1号被保険者数", "得点×被保険者数", "全国の合計", "持分", "配分枠（円）", "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）"}
+	for i, h := range ch {
+		f.SetCellStr(c, cellName(i+1, 2), h)
+	}
+	f.SetCellStyle(c, "A2", cellName(len(ch), 2), st.head)
+	r := 3
+	for _, m := range rv.Municipalities {
+		for _, x := range m.Chain {
+			var cp any = ""
+			if x.CapYen != nil {
+				cp = *x.CapYen
+			}
+			vals := []any{m.Code, m.Name, x.Pool, x.Score, x.Weight, x.WeightedScore, x.Sum, ratio(x.WeightedScore, x.Sum), x.PoolYen, x.ProposalYen, cp, x.AmountYen}
+			for i, v := range vals {
+				f.SetCellValue(c, cellName(i+1, r), v)
+			}
+			f.SetCellStyle(c, cellName(1, r), cellName(1, r), st.text)
+			f.SetCellStyle(c, cellName(5, r), cellName(7, r), st.yen)
+			f.SetCellStyle(c, cellName(9, r), cellName(12, r), st.yen)
+			r++
+		}
+	}
+	for i, wd := range []float64{10, 12, 34, 9, 12, 16, 18, 12, 16, 18, 16, 16} {
+		f.SetColWidth(c, colLetter2(i+1), colLetter2(i+1), wd)
+	}
+
+	// センター
+	ce := SheetReviewCentre
+	for i, h := range []string{"センターコード", "センター名", "市町村", "提出", "総合計", "満点", "得点率"} {
+		f.SetCellStr(ce, cellName(i+1, 1), h)
+	}
+	f.SetCellStyle(ce, "A1", "G1", st.head)
+	for n, x := range rv.Centres {
+		sub := "未提出"
+		if x.Submitted {
+			sub = "提出済"
+		}
+		for i, v := range []any{x.Code, x.Name, x.Municipality, sub, x.Total, x.Max, x.Rate} {
+			f.SetCellValue(ce, cellName(i+1, n+2), v)
+		}
+		f.SetCellStyle(ce, cellName(1, n+2), cellName(1, n+2), st.text)
+		f.SetCellStyle(ce, cellName(7, n+2), cellName(7, n+2), st.rate)
+	}
+	f.SetColWidth(ce, "A", "A", 12)
+	f.SetColWidth(ce, "B", "B", 36)
+	f.SetColWidth(ce, "C", "C", 12)
+
+	// 得点分布 with a chart
+	d := SheetReviewChart
+	for i, h := range []string{"総合計", "全国", rv.PrefName} {
+		f.SetCellStr(d, cellName(i+1, 1), h)
+	}
+	f.SetCellStyle(d, "A1", "C1", st.head)
+	for n, b := range rv.ChartBins {
+		f.SetCellStr(d, cellName(1, n+2), b)
+		f.SetCellValue(d, cellName(2, n+2), rv.NationBins[n])
+		f.SetCellValue(d, cellName(3, n+2), rv.PrefBins[n])
+		f.SetCellStyle(d, cellName(2, n+2), cellName(3, n+2), st.rate)
+	}
+	if k := len(rv.ChartBins); k > 0 {
+		last := strconv.Itoa(k + 1)
+		err := f.AddChart(d, "E2", &excelize.Chart{
+			Type: excelize.Col,
+			Series: []excelize.ChartSeries{
+				{Name: d + "!$B$1", Categories: d + "!$A$2:$A$" + last, Values: d + "!$B$2:$B$" + last},
+				{Name: d + "!$C$1", Categories: d + "!$A$2:$A$" + last, Values: d + "!$C$2:$C$" + last},
+			},
+			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "総合計の分布（市町村の割合）"}}},
+			Legend:    excelize.ChartLegend{Position: "bottom"},
+			Dimension: excelize.ChartDimension{Width: 640, Height: 360},
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return save(w, f)
+}
+
+// itemFlags says what a reviewer should look at for one answer.
+func itemFlags(it store.ReviewItem) []string {
+	var out []string
+	if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
+		out = append(out, fmt.Sprintf("県内の%.0f%%が得点しているが未得点", 100*it.PrefRate))
+	}
+	if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
+		out = append(out, "前年度から回答が変化（"+*it.PrevAnswer+"→"+it.Answer+"）")
+	}
+	if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+		out = append(out, fmt.Sprintf("外れ値（全国平均から標準偏差の%.1f倍）", *it.Z))
+	}
+	return out
+}
+
+// ReviewFlags summarises a municipality's items for the 審査 sheet.
+func ReviewFlags(items []store.ReviewItem, submitted bool) []string {
+	if !submitted {
+		return []string{"調査票が未提出"}
+	}
+	var gaps, flips, outs []string
+	for _, it := range items {
+		if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
+			gaps = append(gaps, it.ItemID)
+		}
+		if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
+			flips = append(flips, it.ItemID)
+		}
+		if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+			outs = append(outs, it.ItemID)
+		}
+	}
+	var out []string
+	if len(gaps) > 0 {
+		out = append(out, "多くの団体が得点する項目が未得点："+strings.Join(gaps, "・"))
+	}
+	if len(flips) > 0 {
+		out = append(out, "前年度から回答が変化："+strings.Join(flips, "・"))
+	}
+	if len(outs) > 0 {
+		out = append(out, "外れ値："+strings.Join(outs, "・"))
+	}
+	return out
+}
+
+func statusJA(s string) string {
+	return map[string]string{"met": "達成", "not_done": "未実施", "not_met": "要件未達", "unanswered": "未回答", "na": "対象外", "partial": "一部達成"}[s]
+}
+
+func colLetter2(n int) string { c, _ := excelize.ColumnNumberToName(n); return c }

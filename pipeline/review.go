@@ -1,0 +1,191 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"path/filepath"
+	"sort"
+
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/store"
+)
+
+// writeReviews writes, for each prefecture, its review workbook (review/) and its municipalities'
+// feedback workbook (feedback/), and returns the files written.
+func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, m *exporters.Ministry, dir string) ([]string, error) {
+	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	if err != nil {
+		return nil, err
+	}
+	items, err := r.Store.ReviewItems(ctx, man.ScoreRunID, man.PrevScoreRunID)
+	if err != nil {
+		return nil, err
+	}
+	byCode := map[string][]store.ReviewItem{}
+	for _, it := range items {
+		byCode[it.Code] = append(byCode[it.Code], it)
+	}
+	rates, err := r.Store.GoalRates(ctx, man.ScoreRunID, fy)
+	if err != nil {
+		return nil, err
+	}
+	goalsOf := map[string][]store.GoalRate{}
+	for _, g := range rates {
+		goalsOf[g.Code] = append(goalsOf[g.Code], g)
+	}
+	munis, err := r.Store.Standings(ctx, man.ScoreRunID, "municipality")
+	if err != nil {
+		return nil, err
+	}
+	centres, err := r.Store.Standings(ctx, man.ScoreRunID, "centre")
+	if err != nil {
+		return nil, err
+	}
+	centreList, err := r.Store.Entities(ctx, fy, "centre")
+	if err != nil {
+		return nil, err
+	}
+	amounts, err := r.Store.Amounts(ctx, alloc.ID)
+	if err != nil {
+		return nil, err
+	}
+	reviews, err := r.Store.Reviews(ctx, fy)
+	if err != nil {
+		return nil, err
+	}
+	// Σ score × weight of each pool, for the explanation chain and the worth of a point.
+	poolSum := map[string]float64{}
+	chain := map[string][]exporters.ChainLine{}
+	poolName, poolYen := map[string]string{}, map[string]int64{}
+	for _, p := range man.Results {
+		poolName[p.ID], poolYen[p.ID] = p.Name, p.PoolYen
+	}
+	for _, a := range amounts {
+		poolSum[a.PoolID] += a.Score * float64(a.Weight)
+	}
+	for _, a := range amounts {
+		if a.Level != "municipality" {
+			continue
+		}
+		chain[a.EntityCode] = append(chain[a.EntityCode], exporters.ChainLine{Pool: poolName[a.PoolID], Score: a.Score, Weight: a.Weight,
+			WeightedScore: a.Score * float64(a.Weight), Sum: poolSum[a.PoolID], PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
+	}
+	labels := map[string]exporters.ItemLabel{}
+	goalLabel := map[string]string{}
+	for _, g := range rb.Goals {
+		goalLabel[g.ID] = g.Label
+	}
+	for _, ind := range rb.Indicators {
+		for _, it := range ind.Items {
+			labels[it.ID] = exporters.ItemLabel{Goal: goalLabel[ind.Goal], Indicator: ind.No + " " + ind.Name, Branch: it.Branch, Question: it.Question, Points: it.Points}
+		}
+	}
+	shorts := map[string]string{}
+	for _, g := range rb.Grants {
+		shorts[g.ID] = g.Short
+	}
+	bins := []string{}
+	step := rb.MaxPoints() / 16
+	for k := 0; k < 16; k++ {
+		bins = append(bins, fmt.Sprintf("%g～", math.Round(step*float64(k))))
+	}
+	binOf := func(total float64) int {
+		k := int(total / step)
+		return min(max(k, 0), 15)
+	}
+	nation := make([]float64, 16)
+	for _, s := range munis {
+		nation[binOf(s.Total)] += 1 / float64(len(munis))
+	}
+	var files []string
+	prefs := append([]exporters.PrefectureLine(nil), m.Prefectures...)
+	sort.Slice(prefs, func(i, j int) bool { return prefs[i].Code < prefs[j].Code })
+	for _, p := range prefs {
+		pc := p.Code[:2]
+		rv := exporters.Review{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name, ScoreRunID: man.ScoreRunID,
+			AllocateRunID: alloc.ID, Labels: labels, ChartBins: bins, NationBins: nation, PrefBins: make([]float64, 16)}
+		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}
+		var inPref []store.MinistryRow
+		for _, row := range m.Rows {
+			if row.PrefectureCode == pc {
+				inPref = append(inPref, row)
+			}
+		}
+		// 県内順位 by competition ranking on 総合計.
+		prefRank := map[string]int{}
+		for _, a := range inPref {
+			k := 1
+			for _, b := range inPref {
+				if b.Total > a.Total {
+					k++
+				}
+			}
+			prefRank[a.Code] = k
+		}
+		for _, row := range inPref {
+			st := munis[row.Code]
+			rv.PrefBins[binOf(st.Total)] += 1 / float64(len(inPref))
+			var yenTotal int64
+			for _, v := range row.Yen {
+				yenTotal += v
+			}
+			rm := exporters.ReviewMunicipality{Code: row.Code, Name: row.Name, Submitted: st.Submitted, Insured65: row.Age65Plus, Total: st.Total,
+				Max: st.Max, Rate: st.Rate, NationalRank: st.Rank, Of: int64(len(munis)), PrefRank: prefRank[row.Code], YenTotal: yenTotal,
+				Items: byCode[row.Code], Chain: chain[row.Code]}
+			if v, ok := reviews[row.Code]; ok {
+				rm.Status, rm.Comment = v.Status, v.Comment
+			}
+			rm.Flags = exporters.ReviewFlags(rm.Items, st.Submitted)
+			rv.Municipalities = append(rv.Municipalities, rm)
+
+			fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: st.Total, Max: st.Max, Rate: st.Rate, Rank: st.Rank, Of: int64(len(munis)), YenTotal: yenTotal}
+			for _, g := range goalsOf[row.Code] {
+				fm.Band = g.Band
+				label := goalLabel[g.GoalID]
+				if gl, _ := rb.Goal(g.GoalID); gl != nil && len(gl.Grants) > 1 {
+					label += "（" + shorts[g.GrantID] + "）"
+				}
+				fm.Goals = append(fm.Goals, exporters.FeedbackGoal{Label: label, Points: g.Points, Max: g.Max, Rate: g.Rate, National: g.National, Pref: g.Pref, SizeBand: g.SizeBand})
+			}
+			for _, g := range rb.Grants {
+				// One more point in this grant: pool × ((s+1)w/(Σ+w) − s·w/Σ), others unchanged.
+				s, w, sum := row.Grants[g.ID], float64(row.Age65Plus), poolSum[g.ID]
+				if sum > 0 {
+					pool := float64(poolYen[g.ID])
+					worth := pool * ((s+1)*w/(sum+w) - s*w/sum)
+					fm.Worth = append(fm.Worth, exporters.PointWorth{Grant: g.Short, Yen: int64(math.Round(worth))})
+				}
+			}
+			fb.Municipalities = append(fb.Municipalities, fm)
+		}
+		for _, c := range centreList {
+			if c.PrefectureCode != pc {
+				continue
+			}
+			st := centres[c.Code]
+			rv.Centres = append(rv.Centres, exporters.CentreLine{Code: c.Code, Name: c.NameJA, Municipality: c.ParentCode, Submitted: st.Submitted, Total: st.Total, Max: st.Max, Rate: st.Rate})
+		}
+		var buf bytes.Buffer
+		if err := exporters.WriteReview(&buf, rv); err != nil {
+			return nil, fmt.Errorf("review workbook of %s: %w", p.Name, err)
+		}
+		name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, p.Code, p.Name))
+		if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+		buf.Reset()
+		if err := exporters.WriteFeedback(&buf, fb); err != nil {
+			return nil, fmt.Errorf("feedback workbook of %s: %w", p.Name, err)
+		}
+		name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, p.Code, p.Name))
+		if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+			return nil, err
+		}
+		files = append(files, name)
+	}
+	return files, nil
+}

@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// ReviewItem is one municipality's answer and points for one item, with what a prefectural
+// reviewer compares it with: the national and prefectural 該当率 (share of municipalities that
+// scored the item), last year's answer, and how far a number lies from the national mean.
+type ReviewItem struct {
+	PrefectureCode string
+	Code           string
+	ItemID         string
+	Answer         string // "" when blank or not submitted
+	Points, Max    float64
+	Status, Reason string
+	NationalRate   float64  // share of the nation's municipalities with points > 0
+	PrefRate       float64  // the same within the prefecture
+	PrevAnswer     *string  // last fiscal year's answer, when there is one
+	Z              *float64 // (value − national mean) / SD for numeric answers
+}
+
+// ReviewItems returns every municipality × item of a score run with the comparisons above, computed
+// by window functions over the nation and each prefecture; prevRun (0: none) is last year's score
+// run whose inputs give last year's answers. Rows are ordered by code and item.
+func (s *Store) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+WITH muni AS (SELECT t.entity_code, e.prefecture_code FROM score_totals t JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
+              WHERE t.run_id = ? AND t.level = 'municipality'),
+cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
+prev AS (SELECT a.entity_code, a.item_id, a.value_text FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
+x AS (
+  SELECT m.prefecture_code, s.entity_code, s.item_id, c.value_text, c.value_num, CAST(s.points AS DOUBLE) AS pts, CAST(s.max_points AS DOUBLE) AS mx,
+         s.status, s.reason, p.value_text AS prev_text
+  FROM item_scores s JOIN muni m ON m.entity_code = s.entity_code
+  LEFT JOIN cur c ON c.entity_code = s.entity_code AND c.item_id = s.item_id
+  LEFT JOIN prev p ON p.entity_code = s.entity_code AND p.item_id = s.item_id
+  WHERE s.run_id = ?)
+SELECT prefecture_code, entity_code, item_id, coalesce(value_text, ''), pts, mx, status, reason,
+  round(avg(CASE WHEN pts > 0 THEN 1.0 ELSE 0 END) OVER (PARTITION BY item_id), 6),
+  round(avg(CASE WHEN pts > 0 THEN 1.0 ELSE 0 END) OVER (PARTITION BY item_id, prefecture_code), 6),
+  prev_text,
+  CASE WHEN value_num IS NULL OR value_text IN ('はい', 'いいえ') THEN NULL
+       ELSE round((value_num - avg(value_num) OVER (PARTITION BY item_id)) / nullif(stddev_pop(value_num) OVER (PARTITION BY item_id), 0), 2) END
+FROM x ORDER BY entity_code, item_id`, run, run, prevRun, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReviewItem
+	for rows.Next() {
+		var r ReviewItem
+		var prev sql.NullString
+		var z sql.NullFloat64
+		if err := rows.Scan(&r.PrefectureCode, &r.Code, &r.ItemID, &r.Answer, &r.Points, &r.Max, &r.Status, &r.Reason, &r.NationalRate, &r.PrefRate, &prev, &z); err != nil {
+			return nil, err
+		}
+		if prev.Valid {
+			p := prev.String
+			r.PrevAnswer = &p
+		}
+		if z.Valid {
+			v := z.Float64
+			r.Z = &v
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// GoalRate is one entity's 得点率 on one goal in one grant, with the national, prefectural and
+// size-band means of the same.
+type GoalRate struct {
+	Code, GoalID, GrantID          string
+	Points, Max                    float64
+	Rate, National, Pref, SizeBand float64
+	Band                           string
+}
+
+// GoalRates returns every municipality's 得点率 by goal and grant in a score run, with the means
+// over the nation, its prefecture and its size band (第1号被保険者数 <3k, 3k–10k, 10k–50k, 50k–100k,
+// ≥100k), by window functions.
+func (s *Store) GoalRates(ctx context.Context, run int64, fy int) ([]GoalRate, error) {
+	rows, err := s.DB.QueryContext(ctx, `
+WITH g AS (
+  SELECT gs.entity_code, gs.goal_id, gs.grant_id, CAST(gs.points AS DOUBLE) AS pts, CAST(gs.max_points AS DOUBLE) AS mx,
+    CAST(gs.points AS DOUBLE) / nullif(CAST(gs.max_points AS DOUBLE), 0) AS rate, e.prefecture_code,
+    CASE WHEN p.population_65plus < 3000 THEN '3千人未満' WHEN p.population_65plus < 10000 THEN '3千～1万人'
+         WHEN p.population_65plus < 50000 THEN '1万～5万人' WHEN p.population_65plus < 100000 THEN '5万～10万人' ELSE '10万人以上' END AS band
+  FROM goal_scores gs
+  JOIN score_totals t ON t.run_id = gs.run_id AND t.entity_code = gs.entity_code AND t.level = 'municipality'
+  JOIN entities e ON e.code = gs.entity_code AND e.level = 'municipality'
+  LEFT JOIN populations p ON p.code = gs.entity_code AND p.fiscal_year = ?
+  WHERE gs.run_id = ?)
+SELECT entity_code, goal_id, grant_id, pts, mx, coalesce(rate, 0),
+  round(avg(rate) OVER (PARTITION BY goal_id, grant_id), 6),
+  round(avg(rate) OVER (PARTITION BY goal_id, grant_id, prefecture_code), 6),
+  round(avg(rate) OVER (PARTITION BY goal_id, grant_id, band), 6), band
+FROM g ORDER BY entity_code, goal_id, grant_id`, fy, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []GoalRate
+	for rows.Next() {
+		var r GoalRate
+		if err := rows.Scan(&r.Code, &r.GoalID, &r.GrantID, &r.Points, &r.Max, &r.Rate, &r.National, &r.Pref, &r.SizeBand, &r.Band); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Review is a prefectural reviewer's verdict on one municipality's submission.
+type Review struct {
+	FiscalYear int
+	EntityCode string
+	Status     string // 未確認 | 確認済 | 差戻し
+	Comment    string
+	File       string
+	SHA256     string
+	ImportedAt time.Time
+}
+
+// SaveReviews records reviewers' verdicts read back from review workbooks, in one transaction;
+// each replaces the earlier verdict on the same municipality and year (earlier ones are kept).
+func (s *Store) SaveReviews(ctx context.Context, reviews []Review) error {
+	return s.withTx(ctx, func(c *txConn) error {
+		now := s.Now().UTC()
+		for _, r := range reviews {
+			if _, err := c.exec(`UPDATE reviews SET current = FALSE WHERE fiscal_year = ? AND entity_code = ? AND current`, r.FiscalYear, r.EntityCode); err != nil {
+				return err
+			}
+			if _, err := c.exec(`INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, TRUE)`, r.FiscalYear, r.EntityCode, r.Status, r.Comment, r.File, r.SHA256, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Reviews returns the current verdicts of a year, by code.
+func (s *Store) Reviews(ctx context.Context, fy int) (map[string]Review, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT fiscal_year, entity_code, status, comment, file_name, sha256, imported_at FROM reviews WHERE fiscal_year = ? AND current ORDER BY entity_code`, fy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Review{}
+	for rows.Next() {
+		var r Review
+		if err := rows.Scan(&r.FiscalYear, &r.EntityCode, &r.Status, &r.Comment, &r.File, &r.SHA256, &r.ImportedAt); err != nil {
+			return nil, err
+		}
+		out[r.EntityCode] = r
+	}
+	return out, rows.Err()
+}
