@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 )
 
@@ -56,9 +57,14 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	printScore(w, "  score:    ", res.Score)
 	fmt.Fprintf(w, "  allocate:  run %d\n", res.Allocate.RunID)
 	printPools(w, "    ", res.Allocate)
+	counts := map[string]int{}
 	for _, f := range res.Export.Files {
-		fmt.Fprintf(w, "  workbook:  %s\n", f)
+		counts[filepath.Base(filepath.Dir(f))]++
 	}
+	fmt.Fprintf(w, "  workbook:  %s\n", filepath.Join(*out, exporters.MinistryFileName(*fy)))
+	fmt.Fprintf(w, "  review:    %d prefectural review workbooks in %s\n", counts["review"], filepath.Join(*out, "review"))
+	fmt.Fprintf(w, "  feedback:  %d municipal feedback workbooks in %s\n", counts["feedback"], filepath.Join(*out, "feedback"))
+	fmt.Fprintf(w, "  analysts:  %d Parquet/Arrow files in %s\n", counts["parquet"], filepath.Join(*out, "parquet"))
 	fmt.Fprintf(w, "  database:  %s\n", *db)
 	fmt.Fprintf(w, "  time:      fixtures %.1fs", fixTime.Seconds())
 	for _, s := range res.Stages {
