@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/caarlos0/env/v11"
+	"github.com/robfig/cron/v3"
 )
 
 // Prefix of every variable.
@@ -30,6 +31,23 @@ type Config struct {
 	Workers int `env:"WORKERS" envDefault:"0"`
 	// Quarantine is the folder rejected files are moved to by ingest (empty: leave them).
 	Quarantine string `env:"QUARANTINE" envDefault:"quarantine"`
+
+	// FiscalYear is the year the service takes submissions for.
+	FiscalYear int `env:"FY" envDefault:"2026"`
+	// Listen is the HTTP address of kofukin serve.
+	Listen string `env:"LISTEN" envDefault:":8080"`
+	// Inbox is a folder the scheduler ingests files dropped into (empty: no inbox job).
+	Inbox string `env:"INBOX"`
+	// ScheduleInbox is when the inbox is read (cron, Asia/Tokyo; empty: never).
+	ScheduleInbox string `env:"SCHEDULE_INBOX" envDefault:"*/10 * * * *"`
+	// ScheduleNightly is when the nightly dry-run re-score and export runs (empty: never).
+	ScheduleNightly string `env:"SCHEDULE_NIGHTLY" envDefault:"0 2 * * *"`
+	// MaxUploadMB bounds an uploaded file.
+	MaxUploadMB int `env:"MAX_UPLOAD_MB" envDefault:"16"`
+	// SessionHours is how long a sign-in lasts.
+	SessionHours int `env:"SESSION_HOURS" envDefault:"8"`
+	// SecureCookies marks cookies Secure (behind TLS); requests that arrive as https set it anyway.
+	SecureCookies bool `env:"SECURE_COOKIES" envDefault:"false"`
 }
 
 // Load parses the configuration from environ (a map of variable → value, e.g. from Environ).
@@ -78,6 +96,24 @@ func (c Config) Validate() error {
 	}
 	if c.Workers < 0 || c.Workers > 256 {
 		errs = append(errs, fmt.Errorf("%sWORKERS: %d is not between 0 and 256", Prefix, c.Workers))
+	}
+	if c.FiscalYear < 2018 || c.FiscalYear > 2100 {
+		errs = append(errs, fmt.Errorf("%sFY: %d is not a grant year", Prefix, c.FiscalYear))
+	}
+	if c.MaxUploadMB < 1 || c.MaxUploadMB > 256 {
+		errs = append(errs, fmt.Errorf("%sMAX_UPLOAD_MB: %d is not between 1 and 256", Prefix, c.MaxUploadMB))
+	}
+	if c.SessionHours < 1 || c.SessionHours > 24*30 {
+		errs = append(errs, fmt.Errorf("%sSESSION_HOURS: %d is not between 1 and 720", Prefix, c.SessionHours))
+	}
+	for _, v := range [][2]string{{"SCHEDULE_INBOX", c.ScheduleInbox}, {"SCHEDULE_NIGHTLY", c.ScheduleNightly}} {
+		name, spec := v[0], v[1]
+		if spec == "" {
+			continue
+		}
+		if _, err := cron.ParseStandard(spec); err != nil {
+			errs = append(errs, fmt.Errorf("%s%s: %q is not a cron schedule: %v", Prefix, name, spec, err))
+		}
 	}
 	if c.RulebookDir != "" {
 		if st, err := os.Stat(c.RulebookDir); err != nil || !st.IsDir() {

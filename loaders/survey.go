@@ -383,3 +383,23 @@ func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 	}
 	return Answer{Text: strconv.FormatFloat(v, 'f', -1, 64), Num: v}, nil
 }
+
+// PeekEntity reads which entity a file is for without validating it: the code stamped in a survey
+// workbook, or the 団体コード of a survey CSV's first row. "" when it cannot tell.
+func PeekEntity(data []byte) string {
+	if f, err := openXLSX(data, MaxUnzipXMLSize); err == nil {
+		if stamp, err := readStamp(f); err == nil {
+			return stamp[survey.StampEntityCode]
+		}
+		return ""
+	}
+	if CSVKind(data) != CSVSurvey {
+		return ""
+	}
+	t, _ := readCSVTable("", data, OutcomeColCode)
+	if t == nil || len(t.rows) == 0 {
+		return ""
+	}
+	code := NormalizeText(t.get(0, OutcomeColCode))
+	return RestoreCode(string(LevelOfCode(code)), code)
+}

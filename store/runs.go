@@ -13,6 +13,8 @@ const (
 	KindScore    = "score"
 	KindAllocate = "allocate"
 	KindExport   = "export"
+	KindIngest   = "ingest"
+	KindNightly  = "nightly"
 
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"

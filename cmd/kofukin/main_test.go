@@ -1,14 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
@@ -138,5 +143,39 @@ func TestAnalystAddsFY2027(t *testing.T) {
 	out3, err := runCmd(t, nil, "rulebook", "check", draft)
 	if err == nil || !strings.Contains(out3, draft) || !strings.Contains(out3, `indicators[0] "P1-1": items add up to 16 points, indicator declares 17`) {
 		t.Errorf("broken draft: %v\n%s", err, out3)
+	}
+}
+
+// TestServeShutsDownGracefully starts the real service on a free port, checks it answers, then
+// stops it as SIGTERM would (the context ends) and expects a clean return.
+func TestServeShutsDownGracefully(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn", "KOFUKIN_OUT": filepath.Join(dir, "out")}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "--listen", "127.0.0.1:0"}, env, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, pr)
+	addr := regexp.MustCompile(`http://[0-9.:]+`).FindString(line)
+	resp, err := http.Get(addr + "/readyz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }

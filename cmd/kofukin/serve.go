@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/web"
+)
+
+// cmdServe runs the web service and the scheduler in one process that owns the database; on
+// SIGTERM it stops the scheduler (waiting for a running job), drains HTTP, then closes the store.
+func cmdServe(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("serve")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	listen := fs.String("listen", a.cfg.Listen, "HTTP address (KOFUKIN_LISTEN)")
+	noSchedule := fs.Bool("no-schedule", false, "do not run the scheduled jobs in this process")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
+		return err
+	}
+	srv := &web.Server{Runner: r, FiscalYear: a.cfg.FiscalYear, Out: a.cfg.Out, MaxUpload: int64(a.cfg.MaxUploadMB) << 20,
+		SessionTTL: time.Duration(a.cfg.SessionHours) * time.Hour, SecureCookies: a.cfg.SecureCookies, Logger: a.logger}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", *listen, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 5 * time.Minute, WriteTimeout: 10 * time.Minute, IdleTimeout: 2 * time.Minute}
+	var sched *pipeline.Scheduler
+	if !*noSchedule {
+		sched = a.scheduler(r)
+		if err := sched.Start(ctx); err != nil {
+			return err
+		}
+	}
+	a.logger.Info("serving", "addr", ln.Addr().String(), "fiscal_year", a.cfg.FiscalYear, "db", *db)
+	fmt.Fprintf(a.stdout, "kofukin serve: listening on http://%s (FY%d)\n", ln.Addr(), a.cfg.FiscalYear)
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		if sched != nil {
+			sched.Stop()
+		}
+		return err
+	case <-ctx.Done():
+	}
+	a.logger.Info("shutting down")
+	if sched != nil {
+		sched.Stop()
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (a *app) scheduler(r *pipeline.Runner) *pipeline.Scheduler {
+	return &pipeline.Scheduler{Runner: r, FiscalYear: a.cfg.FiscalYear, Inbox: a.cfg.Inbox, Quarantine: a.cfg.Quarantine, Out: a.cfg.Out,
+		Inboxspec: a.cfg.ScheduleInbox, Nightly: a.cfg.ScheduleNightly, Logger: a.logger}
+}
+
+// cmdSchedule runs the scheduler alone, where no web service is wanted.
+func cmdSchedule(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("schedule")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	sched := a.scheduler(r)
+	if err := sched.Start(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "kofukin schedule: inbox %q at %q, nightly at %q (Asia/Tokyo); stop with Ctrl-C\n", a.cfg.Inbox, a.cfg.ScheduleInbox, a.cfg.ScheduleNightly)
+	<-ctx.Done()
+	sched.Stop()
+	return nil
+}
+
+// cmdToken issues or revokes access tokens.
+func cmdToken(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 {
+		return &exitError{code: 2, msg: "token: issue --role R --entity CODE [--label L] | revoke TOKEN_OR_ID"}
+	}
+	switch args[0] {
+	case "issue":
+		fs := a.flags("token issue")
+		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+		role := fs.String("role", "", "municipality | centre | prefecture | ministry")
+		entity := fs.String("entity", "", "団体コード the token acts for (not for ministry)")
+		label := fs.String("label", "", "who holds it, for the audit log")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		r, closeStore, err := a.runner(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		if *role != "ministry" && *entity != "" {
+			if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
+				return err
+			}
+		}
+		tok, p, err := r.Store.IssueToken(ctx, *role, *entity, *label)
+		if err != nil {
+			return err
+		}
+		r.Store.Audit(ctx, p, "token issued", p.EntityCode, *label)
+		fmt.Fprintf(a.stdout, "issued token %s for %s %s — shown once, only its hash is stored:\n%s\n", p.TokenID, p.Role, p.EntityCode, tok)
+		return nil
+	case "revoke":
+		fs := a.flags("token revoke")
+		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if fs.NArg() != 1 {
+			return &exitError{code: 2, msg: "token revoke: give the token or its id"}
+		}
+		r, closeStore, err := a.runner(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		if _, err := r.Store.RevokeToken(ctx, fs.Arg(0)); err != nil {
+			return err
+		}
+		fmt.Fprintln(a.stdout, "revoked; its sessions are ended")
+		return nil
+	}
+	return &exitError{code: 2, msg: fmt.Sprintf("token: unknown subcommand %q (issue, revoke)", args[0])}
+}

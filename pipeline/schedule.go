@@ -1,0 +1,138 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/kofukin/kofukin/store"
+)
+
+// Scheduler runs the pipeline's jobs on cron schedules (Asia/Tokyo): the inbox job ingests what was
+// dropped into a folder (rejected files go to the quarantine folder), the nightly job re-scores,
+// re-allocates and exports in a scratch copy (a dry run; nothing is stored but its record). A job
+// never overlaps itself, a panic is recovered, and each run is recorded.
+type Scheduler struct {
+	Runner     *Runner
+	FiscalYear int
+	Inbox      string // "" for no inbox job
+	Quarantine string
+	Out        string // the nightly job writes into Out/nightly
+	Inboxspec  string // cron spec of the inbox job ("" for none)
+	Nightly    string // cron spec of the nightly job ("" for none)
+	Logger     *slog.Logger
+
+	cron *cron.Cron
+}
+
+// Start schedules the jobs; ctx is the parent of every job's context.
+func (s *Scheduler) Start(ctx context.Context) error {
+	tokyo, err := time.LoadLocation("Asia/Tokyo")
+	if err != nil {
+		tokyo = time.FixedZone("JST", 9*3600)
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cl := cronLogger{log}
+	s.cron = cron.New(cron.WithLocation(tokyo), cron.WithChain(cron.Recover(cl), cron.SkipIfStillRunning(cl)))
+	if s.Inbox != "" && s.Inboxspec != "" {
+		if _, err := s.cron.AddFunc(s.Inboxspec, func() { s.InboxJob(ctx) }); err != nil {
+			return fmt.Errorf("inbox schedule %q: %w", s.Inboxspec, err)
+		}
+	}
+	if s.Nightly != "" {
+		if _, err := s.cron.AddFunc(s.Nightly, func() { s.NightlyJob(ctx) }); err != nil {
+			return fmt.Errorf("nightly schedule %q: %w", s.Nightly, err)
+		}
+	}
+	s.cron.Start()
+	log.Info("scheduler started", "inbox", s.Inbox, "inbox_schedule", s.Inboxspec, "nightly_schedule", s.Nightly, "location", tokyo.String())
+	return nil
+}
+
+// Stop stops scheduling and waits for a running job to finish.
+func (s *Scheduler) Stop() {
+	if s.cron != nil {
+		<-s.cron.Stop().Done()
+	}
+}
+
+// InboxJob ingests the files in the inbox as a recorded run: accepted and unchanged files are
+// removed from the inbox, rejected ones moved to the quarantine folder with their reports.
+func (s *Scheduler) InboxJob(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, 30*time.Minute)
+	defer cancel()
+	files, err := ExpandPaths([]string{s.Inbox})
+	if err != nil || len(files) == 0 {
+		return
+	}
+	run, err := s.Runner.Store.StartRun(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
+	if err != nil {
+		return
+	}
+	rep, err := s.Runner.Ingest(ctx, files, IngestOptions{FiscalYear: s.FiscalYear, Quarantine: s.Quarantine})
+	if err == nil {
+		for _, f := range rep.Files {
+			if f.Status != Rejected {
+				os.Remove(f.Path)
+			}
+		}
+	}
+	summary := ""
+	if rep != nil {
+		summary = rep.Summary()
+	}
+	s.Runner.Store.FinishRun(ctx, run, rep, summary, err)
+}
+
+// NightlyJob re-scores, re-allocates and exports the year in a scratch copy of the database (a
+// dry run: the store keeps only this job's record) into Out/nightly.
+func (s *Scheduler) NightlyJob(parent context.Context) {
+	ctx, cancel := context.WithTimeout(parent, 2*time.Hour)
+	defer cancel()
+	run, err := s.Runner.Store.StartRun(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
+	if err != nil {
+		return
+	}
+	summary, err := s.dryCycle(ctx)
+	s.Runner.Store.FinishRun(ctx, run, nil, summary, err)
+}
+
+func (s *Scheduler) dryCycle(ctx context.Context) (string, error) {
+	sc, done, err := s.Runner.Store.Scratch(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	tmp := &Runner{Store: sc, Rulebooks: s.Runner.Rulebooks, Logger: s.Runner.Logger, Workers: s.Runner.Workers}
+	sr, err := tmp.Score(ctx, s.FiscalYear)
+	if err != nil {
+		return "", err
+	}
+	ar, err := tmp.Allocate(ctx, s.FiscalYear)
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(s.Out, "nightly")
+	er, err := tmp.Export(ctx, s.FiscalYear, out)
+	if err != nil {
+		return "", err
+	}
+	m := sr.Municipal()
+	return fmt.Sprintf("dry run: %d municipalities (%d submitted), mean %.2f; %d pools; %d files in %s", m.Entities, m.Submitted, m.MeanTotal, len(ar.Results), len(er.Files), out), nil
+}
+
+// cronLogger adapts slog to cron's logger.
+type cronLogger struct{ l *slog.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) { c.l.Debug("cron: "+msg, kv...) }
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error("cron: "+msg, append(kv, "error", err)...)
+}

@@ -1,0 +1,235 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Roles of the service.
+const (
+	RoleMunicipality = "municipality"
+	RoleCentre       = "centre"
+	RolePrefecture   = "prefecture"
+	RoleMinistry     = "ministry"
+)
+
+// Principal is who a token or session speaks for.
+type Principal struct {
+	TokenID    string
+	Role       string
+	EntityCode string
+	Label      string
+}
+
+// ErrNoToken is returned for a token or session that is unknown, revoked or expired.
+var ErrNoToken = errors.New("unknown, revoked or expired credentials")
+
+func hashOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// IssueToken creates a token for a role and entity and returns it; only its hash is stored, so it
+// can be shown once only.
+func (s *Store) IssueToken(ctx context.Context, role, entity, label string) (token string, p Principal, err error) {
+	switch role {
+	case RoleMunicipality, RoleCentre, RolePrefecture:
+		if entity == "" {
+			return "", p, fmt.Errorf("a %s token needs --entity", role)
+		}
+	case RoleMinistry:
+		entity = ""
+	default:
+		return "", p, fmt.Errorf("unknown role %q (known: municipality, centre, prefecture, ministry)", role)
+	}
+	raw, err := randomHex(32)
+	if err != nil {
+		return "", p, err
+	}
+	token = "kfk_" + raw
+	h := hashOf(token)
+	p = Principal{TokenID: h[:8], Role: role, EntityCode: entity, Label: label}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)`, h, p.TokenID, role, entity, label, s.Now().UTC())
+	return token, p, err
+}
+
+// RevokeToken revokes a token given by its value or its public id.
+func (s *Store) RevokeToken(ctx context.Context, tokenOrID string) (int64, error) {
+	res, err := s.DB.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE (hash = ? OR id = ?) AND revoked_at IS NULL`, s.Now().UTC(), hashOf(tokenOrID), tokenOrID)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, fmt.Errorf("no active token %q", tokenOrID)
+	}
+	_, err = s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN (SELECT hash FROM tokens WHERE revoked_at IS NOT NULL)`)
+	return n, err
+}
+
+// Authenticate returns the principal of an active token.
+func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
+	var p Principal
+	err := s.DB.QueryRowContext(ctx, `SELECT id, role, entity_code, label FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hashOf(token)).
+		Scan(&p.TokenID, &p.Role, &p.EntityCode, &p.Label)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, ErrNoToken
+	}
+	return p, err
+}
+
+// NewSession starts a session for a token and returns the cookie value and the session's CSRF
+// token.
+func (s *Store) NewSession(ctx context.Context, token string, ttl time.Duration) (cookie, csrf string, err error) {
+	if _, err := s.Authenticate(ctx, token); err != nil {
+		return "", "", err
+	}
+	if cookie, err = randomHex(32); err != nil {
+		return "", "", err
+	}
+	if csrf, err = randomHex(16); err != nil {
+		return "", "", err
+	}
+	now := s.Now().UTC()
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?, ?)`, hashOf(cookie), hashOf(token), csrf, now, now.Add(ttl))
+	return cookie, csrf, err
+}
+
+// Session returns the principal and CSRF token of a live session.
+func (s *Store) Session(ctx context.Context, cookie string) (Principal, string, error) {
+	var p Principal
+	var csrf string
+	err := s.DB.QueryRowContext(ctx, `SELECT t.id, t.role, t.entity_code, t.label, s.csrf FROM sessions s JOIN tokens t ON t.hash = s.token_hash
+		WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL`, hashOf(cookie), s.Now().UTC()).Scan(&p.TokenID, &p.Role, &p.EntityCode, &p.Label, &csrf)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, "", ErrNoToken
+	}
+	return p, csrf, err
+}
+
+// EndSession ends a session.
+func (s *Store) EndSession(ctx context.Context, cookie string) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hashOf(cookie))
+	return err
+}
+
+// Audit records who did what.
+func (s *Store) Audit(ctx context.Context, p Principal, action, target, detail string) error {
+	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO audit VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?, ?)`,
+		s.Now().UTC(), p.Role, p.EntityCode, p.TokenID, action, target, detail)
+	return err
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	At                     time.Time
+	Role, Entity, Token    string
+	Action, Target, Detail string
+}
+
+// AuditLog returns the newest entries first.
+func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT at, role, entity_code, token_id, action, target, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		if err := rows.Scan(&e.At, &e.Role, &e.Entity, &e.Token, &e.Action, &e.Target, &e.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Upload is a file received by the service.
+type Upload struct {
+	ID         int64
+	At         time.Time
+	TokenID    string
+	EntityCode string
+	FileName   string
+	SHA256     string
+	Status     string
+	Report     string
+	Annotated  string
+}
+
+// AddUpload records an upload and returns its id.
+func (s *Store) AddUpload(ctx context.Context, u Upload) (int64, error) {
+	var id int64
+	if err := s.DB.QueryRowContext(ctx, `SELECT nextval('upload_id_seq')`).Scan(&id); err != nil {
+		return 0, err
+	}
+	var ann any
+	if u.Annotated != "" {
+		ann = u.Annotated
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, s.Now().UTC(), u.TokenID, u.EntityCode, u.FileName, u.SHA256, u.Status, u.Report, ann)
+	return id, err
+}
+
+// GetUpload returns one upload.
+func (s *Store) GetUpload(ctx context.Context, id int64) (*Upload, error) {
+	var u Upload
+	var ann sql.NullString
+	err := s.DB.QueryRowContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, annotated FROM uploads WHERE id = ?`, id).
+		Scan(&u.ID, &u.At, &u.TokenID, &u.EntityCode, &u.FileName, &u.SHA256, &u.Status, &u.Report, &ann)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("no upload %d", id)
+	}
+	u.Annotated = ann.String
+	return &u, err
+}
+
+// Uploads lists an entity's uploads, newest first.
+func (s *Store) Uploads(ctx context.Context, entity string, limit int) ([]Upload, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, coalesce(annotated, '') FROM uploads
+		WHERE entity_code = ? ORDER BY id DESC LIMIT ?`, entity, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Upload
+	for rows.Next() {
+		var u Upload
+		if err := rows.Scan(&u.ID, &u.At, &u.TokenID, &u.EntityCode, &u.FileName, &u.SHA256, &u.Status, &u.Report, &u.Annotated); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// Setting returns a setting ("" when unset).
+func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	err := s.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetSetting stores a setting.
+func (s *Store) SetSetting(ctx context.Context, key, value string) error {
+	_, err := s.DB.ExecContext(ctx, `INSERT OR REPLACE INTO settings VALUES (?, ?)`, key, value)
+	return err
+}
