@@ -31,20 +31,10 @@ func (s *Store) HasPopulation(ctx context.Context, fy int) (bool, error) {
 // transaction. It returns how many entities and population rows were added.
 func (s *Store) LoadReference(ctx context.Context, fy, validFrom int, file ReferenceFile, ref *loaders.Reference, source string) (entities, pops int, err error) {
 	err = s.withTx(ctx, func(c *txConn) error {
-		known := map[string]bool{}
-		rows, err := c.conn.QueryContext(ctx, `SELECT DISTINCT code FROM entities`)
+		known, err := c.knownCodes()
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var code string
-			if err := rows.Scan(&code); err != nil {
-				rows.Close()
-				return err
-			}
-			known[code] = true
-		}
-		rows.Close()
 		var ents [][]driver.Value
 		for _, e := range ref.Entities {
 			if known[e.Code] {
@@ -106,20 +96,10 @@ func (s *Store) AddEntities(ctx context.Context, fy int, file ReferenceFile, ent
 			unchanged = true
 			return nil
 		}
-		known := map[string]bool{}
-		rows, err := c.conn.QueryContext(ctx, `SELECT DISTINCT code FROM entities`)
+		known, err := c.knownCodes()
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var code string
-			if err := rows.Scan(&code); err != nil {
-				rows.Close()
-				return err
-			}
-			known[code] = true
-		}
-		rows.Close()
 		var vals [][]driver.Value
 		for _, e := range ents {
 			if known[e.Code] {
@@ -291,4 +271,22 @@ func (s *Store) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows [
 		return false, fmt.Errorf("set needs from %s: %w", file.Name, err)
 	}
 	return unchanged, nil
+}
+
+// knownCodes returns every entity code recorded, whatever its level and validity.
+func (c *txConn) knownCodes() (map[string]bool, error) {
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT code FROM entities`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := map[string]bool{}
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		known[code] = true
+	}
+	return known, rows.Err()
 }
