@@ -34,7 +34,8 @@ func browser(t *testing.T, exe string) (context.Context, context.CancelFunc) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()))
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
@@ -111,6 +112,14 @@ func TestBrowserUploadFixConfirm(t *testing.T) {
 	for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		if status, err = chromedp.Run(pctx, chromedp.Text(`#m312011 .status`)); err == nil && strings.Contains(status, "確認済") {
 			break
+		}
+	}
+	if dir := os.Getenv("KOFUKIN_SCREENSHOTS"); dir != "" {
+		if png, err := chromedp.Run(pctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "prefecture.png"), png, 0o644)
+		}
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "upload.png"), png, 0o644)
 		}
 	}
 	if !strings.Contains(status, "確認済") {

@@ -66,6 +66,9 @@ func (s *Server) Handler() http.Handler {
 		"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 		"status": func(s string) string { return statusJA[s] },
 		"level":  func(l string) string { return indicators.Level(l).LabelJA() },
+		"role": func(r string) string {
+			return map[string]string{"municipality": "市町村", "centre": "地域包括支援センター", "prefecture": "都道府県", "ministry": "国（厚生労働省）"}[r]
+		},
 	}).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -605,8 +608,30 @@ func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q reques
 		Sub      *store.Submission
 		Review   store.Review
 		Standing *store.Standing
+		Flags    []string
 	}
 	var munis, centres []row
+	// The flags of the review workbook and the national and prefectural mean 得点率.
+	flags := map[string][]string{}
+	var natRate, prefRate float64
+	var natN, prefN int
+	if run, err := s.Runner.Store.LatestRun(ctx, store.KindScore, s.FiscalYear); err == nil {
+		var prev int64
+		if pr, err := s.Runner.Store.LatestRun(ctx, store.KindScore, s.FiscalYear-1); err == nil {
+			prev = pr.ID
+		}
+		if items, err := s.Runner.Store.ReviewItems(ctx, run.ID, prev); err == nil {
+			byCode := map[string][]store.ReviewItem{}
+			for _, it := range items {
+				if it.PrefectureCode == pref.PrefectureCode {
+					byCode[it.Code] = append(byCode[it.Code], it)
+				}
+			}
+			for code, list := range byCode {
+				flags[code] = exporters.ReviewFlags(list, true)
+			}
+		}
+	}
 	submitted := 0
 	for _, lv := range []string{"municipality", "centre"} {
 		list, _ := s.Runner.Store.Entities(ctx, s.FiscalYear, lv)
@@ -622,6 +647,11 @@ func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q reques
 			if st, ok := standings[e.Code]; ok {
 				st := st
 				rw.Standing = &st
+				prefRate += st.Rate
+				prefN++
+			}
+			if rw.Sub != nil {
+				rw.Flags = flags[e.Code]
 			}
 			if lv == "municipality" {
 				if rw.Sub != nil {
@@ -633,9 +663,20 @@ func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q reques
 			}
 		}
 	}
+	for _, st := range standings {
+		natRate += st.Rate
+		natN++
+	}
+	mean := func(sum float64, n int) float64 {
+		if n == 0 {
+			return 0
+		}
+		return sum / float64(n)
+	}
 	deadline, _ := s.Runner.Store.Setting(ctx, deadlineKey(s.FiscalYear))
 	s.render(w, "prefecture.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Pref": pref, "FY": s.FiscalYear, "Munis": munis, "Centres": centres,
-		"Submitted": submitted, "Deadline": deadline, "Statuses": exporters.ReviewStatuses})
+		"Submitted": submitted, "Deadline": deadline, "Statuses": exporters.ReviewStatuses,
+		"NatRate": mean(natRate, natN), "PrefRate": mean(prefRate, prefN), "Scored": natN > 0})
 }
 
 func (s *Server) review(w http.ResponseWriter, r *http.Request, q request) {

@@ -371,8 +371,8 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 		t.Errorf("late upload should be refused for the deadline: %s", loc)
 	}
 	// The prefecture's status page counts submissions; the audit log holds the actions.
-	if _, page := w.do(pref, "GET", "/prefecture/310000", nil); !strings.Contains(page, `id="submitted">19<`) {
-		t.Errorf("提出状況 should count 19 submitted")
+	if _, page := w.do(pref, "GET", "/prefecture/310000", nil); !strings.Contains(page, `id="submitted">19<`) || !strings.Contains(page, "平均得点率：全国") || !strings.Contains(page, "確認すべき点") {
+		t.Errorf("提出状況 should count 19 submitted and show the national and prefectural rates and the flags")
 	}
 	log, _ := w.s.Runner.Store.AuditLog(context.Background(), 100)
 	actions := map[string]bool{}
