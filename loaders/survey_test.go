@@ -243,3 +243,47 @@ func TestResolveCode(t *testing.T) {
 		t.Errorf("ambiguous 12025 resolved to %q", got)
 	}
 }
+
+// TestErrorClasses covers the rejection codes the other tests do not reach.
+func TestErrorClasses(t *testing.T) {
+	lib, rb := library(t)
+	good := filled(t, rb, nil)
+	cases := map[string]struct {
+		data []byte
+		code string
+		cell string
+	}{
+		"answer sheet renamed": {edit(t, good, func(f *excelize.File) { f.SetSheetName(survey.SheetAnswers, "回答（修正）") }), loaders.ErrSheetMissing, ""},
+		"header changed":       {edit(t, good, func(f *excelize.File) { f.SetCellStr(survey.SheetAnswers, "E6", "質問") }), loaders.ErrHeader, "A6"},
+		"item twice": {edit(t, good, func(f *excelize.File) {
+			f.SetCellStr(survey.SheetAnswers, "A8", rb.SelfItems()[0].ID)
+		}), loaders.ErrItemDuplicate, "A8"},
+		"date unreadable": {edit(t, good, func(f *excelize.File) { f.SetCellStr(survey.SheetAnswers, "B5", "令和7年13月1日") }), loaders.ErrDate, "B5"},
+		"too large":       {append(append([]byte{}, good...), make([]byte, loaders.MaxFileSize)...), loaders.ErrFileTooLarge, ""},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			_, err := loaders.ReadSurvey(name+".xlsx", c.data, lib, loaders.Expect{FiscalYear: 2026})
+			var found bool
+			for _, p := range problems(t, err) {
+				if p.Code == c.code {
+					found = true
+					if p.Cell != c.cell {
+						t.Errorf("%s at %q, want %q", p.Code, p.Cell, c.cell)
+					}
+					if p.MessageJA == "" || p.MessageEN == "" {
+						t.Errorf("%s without messages", p.Code)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("no %s in %v", c.code, err)
+			}
+		})
+	}
+	// Another level's rulebook year that does not exist: E013.
+	other := edit(t, good, func(f *excelize.File) { f.SetCellStr(survey.SheetStamp, "B2", "2019") })
+	if _, err := loaders.ReadSurvey("old.xlsx", other, lib, loaders.Expect{}); err == nil || problems(t, err)[0].Code != loaders.ErrRulebook {
+		t.Errorf("a year without a rulebook: %v", err)
+	}
+}

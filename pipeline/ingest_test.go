@@ -12,6 +12,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
@@ -390,3 +391,45 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 }
 
 func mustLib() *indicators.Library { lib, _ := indicators.Shipped(); return lib }
+
+// TestSustainedPool: an extra pool for municipalities in the top of this year's pool score and of
+// last year's 総合計 goes to exactly those, and sums to its budget.
+func TestSustainedPool(t *testing.T) {
+	ctx := context.Background()
+	lib := mustLib()
+	r := newRunner(t, "")
+	for _, fy := range []int{2025, 2026} {
+		dir := t.TempDir()
+		if _, err := fixtures.WriteNation(ctx, dir, lib, fy, fixtures.NationOptions{Seed: 3, Prefectures: []string{"31"}}); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := r.Ingest(ctx, []string{dir}, pipeline.IngestOptions{FiscalYear: fy}); err != nil || rep.Rejected > 0 {
+			t.Fatalf("FY%d: %v", fy, err)
+		}
+		if _, err := r.Score(ctx, fy); err != nil {
+			t.Fatal(err)
+		}
+	}
+	params, _ := allocation.Load(2026)
+	params.ExtraPools = append(params.ExtraPools, allocation.ExtraPool{ID: "sustained", Name: "継続的な上位団体", FromGrant: "shien", BudgetYen: 100_000_000, TopPercent: 0.5, SustainedYears: 1})
+	run, _ := r.Store.LatestRun(ctx, store.KindScore, 2026)
+	res, err := r.AllocateWith(ctx, 2026, run, params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The top 0.5% of 1,741 is rank ≤ 8: this year's 支援 score and last year's 総合計.
+	var want int
+	r.Store.DB.QueryRow(`
+		WITH now AS (SELECT entity_code, rank() OVER (ORDER BY points DESC) AS rk FROM grant_scores g
+		             JOIN score_totals t USING (run_id, entity_code) WHERE g.run_id = ? AND g.grant_id = 'shien' AND t.level = 'municipality'),
+		     prev AS (SELECT entity_code FROM score_totals WHERE run_id = (SELECT max(id) FROM runs WHERE kind = 'score' AND fiscal_year = 2025)
+		              AND level = 'municipality' AND national_rank <= 8)
+		SELECT count(*) FROM now JOIN prev USING (entity_code) WHERE now.rk <= 8`, run.ID).Scan(&want)
+	p := res.Pool("sustained")
+	if p.Entities != want || want == 0 {
+		t.Errorf("sustained pool went to %d municipalities, want %d (in the top 8 both years)", p.Entities, want)
+	}
+	if p.AmountYen+p.SurplusYen != 100_000_000 || p.SurplusYen != 0 {
+		t.Errorf("sustained pool: %+v", p)
+	}
+}
