@@ -42,6 +42,7 @@ const (
 	CSVPopulation = "population" // 年度, 団体コード, 基準日, 第1号被保険者数
 	CSVUnions     = "unions"     // 年度, 広域連合コード, 広域連合名, 構成市町村コード
 	CSVNeeds      = "needs"      // 年度, 団体コード, 交付金, 所要見込額
+	CSVEntities   = "entities"   // 団体コード, 区分, 名称, 都道府県コード, 有効開始年度, 有効終了年度
 	CSVUnknown    = ""
 )
 
@@ -79,6 +80,8 @@ func CSVKind(data []byte) string {
 		return CSVUnions
 	case has[NeedsColYen]:
 		return CSVNeeds
+	case has["有効開始年度"]:
+		return CSVEntities
 	case has[PopColDate] && has[PopColInsured]:
 		return CSVPopulation
 	case has[OutcomeColItem] && has[SurveyColAnswer]:
@@ -484,6 +487,88 @@ func ReadNeeds(name string, data []byte, known func(code string) bool, grants ma
 		}
 		seen[k] = t.line[i]
 		out = append(out, NeedsRow{FiscalYear: fy, Code: code, GrantID: g, NeedsYen: int64(v)})
+	}
+	if len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	return out, nil
+}
+
+// Entity list CSV headers.
+const (
+	EntColCode      = "団体コード"
+	EntColLevel     = "区分"
+	EntColName      = "名称"
+	EntColPref      = "都道府県コード"
+	EntColFrom      = "有効開始年度"
+	EntColTo        = "有効終了年度"
+	EntColParent    = "親コード"
+	entityLevelsCSV = "市町村, 都道府県, 地域包括支援センター, 広域連合"
+)
+
+// EntityChange is one row of an entity list: an entity valid from one fiscal year (to another, or
+// open), for municipal mergers, new codes and closed centres.
+type EntityChange struct {
+	Code, Level, Name, PrefectureCode, Parent string
+	ValidFrom                                 int
+	ValidTo                                   *int
+}
+
+// ReadEntityList reads an entity list (団体コード, 区分, 名称, 都道府県コード, 有効開始年度,
+// 有効終了年度 [, 親コード]). 区分 is 市町村, 都道府県, 地域包括支援センター or 広域連合 (or the English
+// level names). Every bad row is reported with its place.
+func ReadEntityList(name string, data []byte) ([]EntityChange, error) {
+	t, probs := readCSVTable(name, data, EntColCode, EntColLevel, EntColName, EntColPref, EntColFrom, EntColTo)
+	if t == nil || len(probs) > 0 {
+		return nil, &Rejection{File: name, Problems: probs}
+	}
+	levels := map[string]string{"市町村": "municipality", "都道府県": "prefecture", "地域包括支援センター": "centre", "広域連合": "union",
+		"municipality": "municipality", "prefecture": "prefecture", "centre": "centre", "union": "union"}
+	var out []EntityChange
+	seen := map[string]int{}
+	for i := range t.rows {
+		bad := func(c, ja, en string) {
+			probs = append(probs, Problem{Code: ErrCSV, File: name, Cell: t.place(i, c), MessageJA: ja, MessageEN: en})
+		}
+		lv, ok := levels[NormalizeText(t.get(i, EntColLevel))]
+		if !ok {
+			bad(EntColLevel, "区分は "+entityLevelsCSV+" のいずれかです。", "unknown level "+strconv.Quote(t.get(i, EntColLevel)))
+			continue
+		}
+		code := NormalizeText(t.get(i, EntColCode))
+		if lv != "union" {
+			code = RestoreCode(lv, code)
+			if !ValidCode(lv, code) {
+				bad(EntColCode, "団体コード「"+code+"」の形式又は検査数字が正しくありません。", "code "+code+" is malformed or its check digit is wrong")
+				continue
+			}
+		}
+		from, err := strconv.Atoi(NormalizeText(t.get(i, EntColFrom)))
+		if err != nil || from < 2000 {
+			bad(EntColFrom, "有効開始年度を読み取れません。", "cannot read the first fiscal year")
+			continue
+		}
+		ch := EntityChange{Code: code, Level: lv, Name: NormalizeText(t.get(i, EntColName)), PrefectureCode: NormalizeText(t.get(i, EntColPref)),
+			Parent: NormalizeText(t.get(i, EntColParent)), ValidFrom: from}
+		if to := NormalizeText(t.get(i, EntColTo)); to != "" {
+			v, err := strconv.Atoi(to)
+			if err != nil || v < from {
+				bad(EntColTo, "有効終了年度が読み取れないか、有効開始年度より前です。", "the last fiscal year is unreadable or before the first")
+				continue
+			}
+			ch.ValidTo = &v
+		}
+		if ch.Name == "" || len(ch.PrefectureCode) != 2 || (lv != "union" && !strings.HasPrefix(code, ch.PrefectureCode)) {
+			bad(EntColPref, "名称が空欄か、都道府県コードが団体コードと一致しません。", "the name is empty or the prefecture code does not match the code")
+			continue
+		}
+		k := fmt.Sprint(code, from)
+		if prev, dup := seen[k]; dup {
+			bad(EntColCode, fmt.Sprintf("同じ団体・有効開始年度の行が重複しています（%d行目と同じ）。", prev), fmt.Sprintf("repeats line %d", prev))
+			continue
+		}
+		seen[k] = t.line[i]
+		out = append(out, ch)
 	}
 	if len(probs) > 0 {
 		return nil, &Rejection{File: name, Problems: probs}

@@ -32,6 +32,7 @@ const (
 	KindPopulation = "population" // reference update of 第1号被保険者数
 	KindUnions     = "unions"     // reference list of unions and their members
 	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
+	KindEntities   = "entities"   // entity list with validity years (mergers, new codes)
 	Rejected       = "rejected"
 )
 
@@ -366,6 +367,8 @@ func referenceKind(path string) string {
 		return KindUnions
 	case loaders.CSVNeeds:
 		return KindNeeds
+	case loaders.CSVEntities:
+		return KindEntities
 	}
 	return ""
 }
@@ -394,6 +397,25 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 	data, _, err := loaders.DecodeText(raw)
 	if err != nil {
 		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrCSV, File: path, MessageJA: "文字コードを判別できません。", MessageEN: err.Error()}}})
+	}
+	if kind == KindEntities {
+		rows, err := loaders.ReadEntityList(path, data)
+		if err != nil {
+			return reject(err)
+		}
+		if err := r.EnsureReference(ctx, opts.FiscalYear); err != nil && opts.FiscalYear != 0 {
+			return rep, err
+		}
+		added, updated, unchanged, err := r.Store.ApplyEntityList(ctx, opts.FiscalYear, file, rows)
+		if err != nil {
+			return rep, err
+		}
+		rep.Answers, rep.FiscalYear, rep.Status = added+updated, opts.FiscalYear, store.Accepted
+		if unchanged {
+			rep.Status = store.Unchanged
+		}
+		r.logger().Info("entities", "path", path, "added", added, "updated", updated)
+		return rep, nil
 	}
 	fy, ok := loaders.CSVYear(data)
 	if !ok {

@@ -433,3 +433,46 @@ func TestSustainedPool(t *testing.T) {
 		t.Errorf("sustained pool: %+v", p)
 	}
 }
+
+// TestEntityListMerger: two towns merge in FY2027 into a new code; FY2026 is untouched.
+func TestEntityListMerger(t *testing.T) {
+	ctx := context.Background()
+	r := newRunner(t, "")
+	if err := r.EnsureReference(ctx, 2026); err != nil {
+		t.Fatal(err)
+	}
+	newCode := "31399" + string(loaders.CheckDigit("31399"))
+	csv := "団体コード,区分,名称,都道府県コード,有効開始年度,有効終了年度\n" +
+		"313254,市町村,若桜町,31,2018,2026\n" +
+		"313289,市町村,智頭町,31,2018,2026\n" +
+		newCode + ",市町村,八頭南町（合併の例）,31,2027,\n"
+	path := filepath.Join(t.TempDir(), "entities.csv")
+	os.WriteFile(path, []byte(csv), 0o644)
+	rep, err := r.Ingest(ctx, []string{path}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil || rep.Accepted != 1 {
+		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
+	}
+	count := func(fy int) (int, map[string]bool) {
+		es, _ := r.Store.Entities(ctx, fy, "municipality")
+		m := map[string]bool{}
+		for _, e := range es {
+			m[e.Code] = true
+		}
+		return len(es), m
+	}
+	n26, m26 := count(2026)
+	n27, m27 := count(2027)
+	if n26 != 1741 || !m26["313254"] || m26[newCode] {
+		t.Errorf("FY2026: %d municipalities", n26)
+	}
+	if n27 != 1740 || m27["313254"] || m27["313289"] || !m27[newCode] {
+		t.Errorf("FY2027: %d municipalities, want 1,740 with %s and without the two towns", n27, newCode)
+	}
+	// A bad row is reported with its place and nothing is applied.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("団体コード,区分,名称,都道府県コード,有効開始年度,有効終了年度\n313999,市町村,誤り,31,2027,\n"), 0o644)
+	rep, _ = r.Ingest(ctx, []string{bad}, pipeline.IngestOptions{FiscalYear: 2026})
+	if rep.Rejected != 1 || !strings.Contains(rep.Files[0].Problems[0].Cell, "2行目") {
+		t.Errorf("bad entity list: %+v", rep.Files)
+	}
+}

@@ -290,3 +290,47 @@ func (c *txConn) knownCodes() (map[string]bool, error) {
 	}
 	return known, rows.Err()
 }
+
+// ApplyEntityList records an entity list in one transaction: a row whose code and first year are
+// known updates that entity (name, last year); any other row adds an entity. A merger is two rows
+// closing the old codes and one opening the new. A file already loaded writes nothing.
+func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile, rows []loaders.EntityChange) (added, updated int, unchanged bool, err error) {
+	err = s.withTx(ctx, func(c *txConn) error {
+		if seen, err := c.fileSeen(file); err != nil || seen {
+			unchanged = seen
+			return err
+		}
+		for _, r := range rows {
+			var to, parent any
+			if r.ValidTo != nil {
+				to = *r.ValidTo
+			}
+			if r.Parent != "" {
+				parent = r.Parent
+			}
+			res, err := c.exec(`UPDATE entities SET name_ja = ?, valid_to_fy = ?, parent_code = coalesce(?, parent_code) WHERE code = ? AND valid_from_fy = ?`,
+				r.Name, to, parent, r.Code, r.ValidFrom)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				updated++
+				continue
+			}
+			// A code listed from a later year closes its open row from earlier years.
+			if _, err := c.exec(`UPDATE entities SET valid_to_fy = ? WHERE code = ? AND valid_from_fy < ? AND valid_to_fy IS NULL`, r.ValidFrom-1, r.Code, r.ValidFrom); err != nil {
+				return err
+			}
+			if _, err := c.exec(`INSERT INTO entities (code, level, prefecture_code, parent_code, name_ja, valid_from_fy, valid_to_fy, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				r.Code, r.Level, r.PrefectureCode, parent, r.Name, r.ValidFrom, to, file.Name); err != nil {
+				return err
+			}
+			added++
+		}
+		return c.recordFile(file, fy, len(rows), s.Now().UTC())
+	})
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("apply entity list %s: %w", file.Name, err)
+	}
+	return added, updated, unchanged, nil
+}
