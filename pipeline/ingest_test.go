@@ -259,8 +259,22 @@ func TestRerunIsByteIdentical(t *testing.T) {
 			t.Errorf("rerun of run %d: %d compared, differences %v", id, rep.Checked, rep.Different)
 		}
 	}
-	if _, err := r.Rerun(ctx, res.Score.RunID, t.TempDir()); err == nil {
-		t.Error("a score run cannot be re-created here; rerun should say so")
+	// A score run re-created after a newer version of one file arrived: the recorded inputs count.
+	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
+	f, _ := excelize.OpenFile(path)
+	f.SetCellStr("回答", "F7", "いいえ")
+	newer := filepath.Join(t.TempDir(), "newer.xlsx")
+	f.SaveAs(newer)
+	f.Close()
+	if rep, err := r.Ingest(ctx, []string{newer}, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Accepted != 1 {
+		t.Fatalf("newer version: %v", err)
+	}
+	rep, err := r.Rerun(ctx, res.Score.RunID, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Different) > 0 || rep.Checked == 0 {
+		t.Errorf("rerun of score run: %d compared, differences %v", rep.Checked, rep.Different)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -19,7 +20,8 @@ type RerunReport struct {
 	OutDir    string
 }
 
-// Rerun re-creates a past run and compares. An export run: its allocation run's outputs are
+// Rerun re-creates a past run and compares. A score run: scored again in a scratch copy from the
+// submission versions and the stored rulebook texts it used, every item score compared. An export run: its allocation run's outputs are
 // written again into dir and each file's SHA-256 compared with the recorded one. An allocation
 // run: the allocation is computed again from the recorded score run and parameters in a scratch
 // copy of the database and every amount compared with the stored one; then its outputs are written
@@ -92,8 +94,68 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 			}
 		}
 		return rep, r.reexport(ctx, run, dir, recorded, rep)
+	case store.KindScore:
+		return rep, r.rescore(ctx, run, rep)
 	}
-	return nil, fmt.Errorf("run %d is a %s run: rerun re-creates allocation and export runs (a score run is re-created by scoring the same submissions again, which the run_inputs table lists)", runID, run.Kind)
+	return nil, fmt.Errorf("run %d is a %s run: rerun re-creates score, allocation and export runs", runID, run.Kind)
+}
+
+// rescore scores a past run again in a scratch copy: the submission versions it read made current
+// again, its rulebooks taken from their stored text (not from the files now), then every item
+// score compared with the recorded one.
+func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) error {
+	var man ScoreManifest
+	if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
+		return fmt.Errorf("read manifest of run %d: %w", run.ID, err)
+	}
+	var books []*indicators.Rulebook
+	for _, ref := range man.Rulebooks {
+		file, content, err := r.Store.RulebookContent(ctx, ref.Hash)
+		if err != nil {
+			return err
+		}
+		rb, err := indicators.Parse(file, content)
+		if err != nil {
+			return fmt.Errorf("stored rulebook %s: %w", file, err)
+		}
+		books = append(books, rb)
+	}
+	sc, done, err := r.Store.Scratch(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if err := sc.RestoreInputs(ctx, run.ID, run.FiscalYear); err != nil {
+		return err
+	}
+	again, err := sc.StartRun(ctx, store.KindScore, run.FiscalYear, map[string]any{"rerun_of": run.ID})
+	if err != nil {
+		return err
+	}
+	if _, err := sc.Score(ctx, again, run.FiscalYear, books); err != nil {
+		return err
+	}
+	old, err := r.Store.ItemScoreLines(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	now, err := sc.ItemScoreLines(ctx, again)
+	if err != nil {
+		return err
+	}
+	rep.Checked = len(old)
+	if len(old) != len(now) {
+		rep.Different = append(rep.Different, fmt.Sprintf("%d item scores recorded, %d computed again", len(old), len(now)))
+	}
+	for i := 0; i < len(old) && i < len(now); i++ {
+		if old[i] != now[i] {
+			rep.Different = append(rep.Different, "recorded "+old[i]+" / now "+now[i])
+			if len(rep.Different) >= 20 {
+				break
+			}
+		}
+	}
+	return nil
 }
 
 func (r *Runner) reexport(ctx context.Context, alloc *store.Run, dir string, recorded map[string]string, rep *RerunReport) error {

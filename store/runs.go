@@ -124,3 +124,44 @@ func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]Run, erro
 	}
 	return out, rows.Err()
 }
+
+// RulebookContent returns the stored text of a rulebook by its hash.
+func (s *Store) RulebookContent(ctx context.Context, hash string) (file string, content []byte, err error) {
+	var text string
+	err = s.DB.QueryRowContext(ctx, `SELECT file_name, content FROM rulebooks WHERE hash = ?`, hash).Scan(&file, &text)
+	if err != nil {
+		return "", nil, fmt.Errorf("rulebook %s is not stored: %w", hash, err)
+	}
+	return file, []byte(text), nil
+}
+
+// RestoreInputs makes the submission versions a run read the current ones again (for re-creating
+// the run in a scratch copy; never on the real database).
+func (s *Store) RestoreInputs(ctx context.Context, runID int64, fy int) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = 'superseded' WHERE fiscal_year IN (?, ?) AND status = 'current'`, fy, fy-1); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE submissions SET status = 'current' WHERE id IN (SELECT submission_id FROM run_inputs WHERE run_id = ?)`, runID)
+		return err
+	})
+}
+
+// ItemScoreLines renders a score run's item scores, one line per entity and item, in order.
+func (s *Store) ItemScoreLines(ctx context.Context, runID int64) ([]string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code || ' ' || item_id || ' ' || CAST(points AS VARCHAR) || ' ' || status || ' ' || reason
+		FROM item_scores WHERE run_id = ? ORDER BY entity_code, item_id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var l string
+		if err := rows.Scan(&l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
