@@ -279,15 +279,16 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 	}
 	rep.Bytes = int64(len(data))
 	name := filepath.Base(path)
+	expect := loaders.Expect{
+		FiscalYear: opts.FiscalYear,
+		Entity: func(fy int, level indicators.Level, code string) bool {
+			return ents.has(ctx, fy, level, code)
+		},
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
 		rep.Kind = KindSurvey
-		sv, err := loaders.ReadSurvey(path, data, r.Rulebooks, loaders.Expect{
-			FiscalYear: opts.FiscalYear,
-			Entity: func(fy int, level indicators.Level, code string) bool {
-				return ents.has(ctx, fy, level, code)
-			},
-		})
+		sv, err := loaders.ReadSurvey(path, data, r.Rulebooks, expect)
 		if err != nil {
 			return reject(err)
 		}
@@ -295,12 +296,7 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 	case ".csv":
 		if loaders.CSVKind(data) == loaders.CSVSurvey {
 			rep.Kind = KindSurvey
-			sv, err := loaders.ReadSurveyCSV(path, data, r.Rulebooks, loaders.Expect{
-				FiscalYear: opts.FiscalYear,
-				Entity: func(fy int, level indicators.Level, code string) bool {
-					return ents.has(ctx, fy, level, code)
-				},
-			})
+			sv, err := loaders.ReadSurveyCSV(path, data, r.Rulebooks, expect)
 			if err != nil {
 				return reject(err)
 			}
