@@ -124,14 +124,14 @@ FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s s ON s.run_id = %[6]d AND s.entity_code = c.code AND s.item_id = %[9]s
 GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ItemScores, r.RunID, noun, strings.ReplaceAll(ru.Item, "'", ""), lit(ru.Item), lit(it.Unit))
 	case MeasureMeanRate:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(100 * avg(t.rate), 6),
-  CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(100 * avg(t.rate), 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(100 * avg(CAST(t.rate AS DECIMAL(18,9))), 6),
+  CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(100 * avg(CAST(t.rate AS DECIMAL(18,9))), 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s t ON t.run_id = %[7]d AND t.entity_code = c.code
 GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
 	case MeasureMeanValue:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(avg(a.value_num), 6),
-  CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(avg(a.value_num), 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(avg(CAST(a.value_num AS DECIMAL(38,6))), 6),
+  CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(avg(CAST(a.value_num AS DECIMAL(38,6))), 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s a ON a.entity_code = c.code AND a.item_id = %[7]s
 GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ChildAnswers, noun, lit(ru.Item), lit(it.Unit))
@@ -145,7 +145,8 @@ GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ChildAnswers,
     || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (st.m - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
 FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
 LEFT JOIN %[7]s t ON t.run_id = %[8]d AND t.entity_code = c.code
-CROSS JOIN (SELECT avg(t2.rate) AS m, coalesce(stddev_pop(t2.rate), 0) AS sd FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
+CROSS JOIN (SELECT avg(CAST(t2.rate AS DECIMAL(18,9))) AS m,
+  coalesce(sqrt(greatest(avg(CAST(t2.rate AS DECIMAL(38,9)) * CAST(t2.rate AS DECIMAL(38,9))) - pow(avg(CAST(t2.rate AS DECIMAL(18,9))), 2), 0)), 0) AS sd FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
 GROUP BY p.entity_code, st.m, st.sd`, lit(it.ID), num(k), r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit))
 	}
 	return ""

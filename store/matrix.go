@@ -51,10 +51,10 @@ func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[s
 // ScoreStats returns the statistics of every score column of a run and level, by key, computed
 // by DuckDB's aggregates.
 func (s *Store) ScoreStats(ctx context.Context, run int64, level string) (map[string]ColumnStats, error) {
-	// Sums and medians of the exact decimals; the mean and the SD rounded to 6 places so that the
-	// order in which parallel aggregation adds doubles cannot change a digit of the workbook.
+	// Sums, means, medians and the SD (√(mean of squares − square of mean)) all from sums of the
+	// exact decimals: the order in which DuckDB's threads add cannot change a digit of a workbook.
 	rows, err := s.DB.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), round(CAST(sum(v) AS DOUBLE) / count(*), 6), CAST(median(v) AS DOUBLE),
-			round(coalesce(stddev_pop(CAST(v AS DOUBLE)), 0), 6), count(*) FILTER (WHERE v > 0), count(*)
+			round(sqrt(greatest(avg(v * v) - avg(v) * avg(v), 0)), 6), count(*) FILTER (WHERE v > 0), count(*)
 		FROM (`+matrixSQL+`) GROUP BY key ORDER BY key`, run, level, run, run, run, run, level)
 	if err != nil {
 		return nil, err

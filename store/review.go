@@ -43,7 +43,9 @@ SELECT prefecture_code, entity_code, item_id, coalesce(value_text, ''), pts, mx,
   round(avg(CASE WHEN pts > 0 THEN 1.0 ELSE 0 END) OVER (PARTITION BY item_id, prefecture_code), 6),
   prev_text,
   CASE WHEN value_num IS NULL OR value_text IN ('はい', 'いいえ') THEN NULL
-       ELSE round((value_num - avg(value_num) OVER (PARTITION BY item_id)) / nullif(stddev_pop(value_num) OVER (PARTITION BY item_id), 0), 2) END
+       ELSE round((CAST(value_num AS DECIMAL(38,6)) - avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id))
+         / nullif(sqrt(greatest(avg(CAST(value_num AS DECIMAL(38,6)) * CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id)
+                                - pow(avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id), 2), 0)), 0), 2) END
 FROM x ORDER BY entity_code, item_id`, run, run, prevRun, run)
 	if err != nil {
 		return nil, err
@@ -86,7 +88,7 @@ func (s *Store) GoalRates(ctx context.Context, run int64, fy int) ([]GoalRate, e
 	rows, err := s.DB.QueryContext(ctx, `
 WITH g AS (
   SELECT gs.entity_code, gs.goal_id, gs.grant_id, CAST(gs.points AS DOUBLE) AS pts, CAST(gs.max_points AS DOUBLE) AS mx,
-    CAST(gs.points AS DOUBLE) / nullif(CAST(gs.max_points AS DOUBLE), 0) AS rate, e.prefecture_code,
+    CAST(CAST(gs.points AS DOUBLE) / nullif(CAST(gs.max_points AS DOUBLE), 0) AS DECIMAL(18,9)) AS rate, e.prefecture_code,
     CASE WHEN p.population_65plus < 3000 THEN '3千人未満' WHEN p.population_65plus < 10000 THEN '3千～1万人'
          WHEN p.population_65plus < 50000 THEN '1万～5万人' WHEN p.population_65plus < 100000 THEN '5万～10万人' ELSE '10万人以上' END AS band
   FROM goal_scores gs
@@ -94,7 +96,7 @@ WITH g AS (
   JOIN entities e ON e.code = gs.entity_code AND e.level = 'municipality'
   LEFT JOIN populations p ON p.code = gs.entity_code AND p.fiscal_year = ?
   WHERE gs.run_id = ?)
-SELECT entity_code, goal_id, grant_id, pts, mx, coalesce(rate, 0),
+SELECT entity_code, goal_id, grant_id, pts, mx, coalesce(CAST(rate AS DOUBLE), 0),
   round(avg(rate) OVER (PARTITION BY goal_id, grant_id), 6),
   round(avg(rate) OVER (PARTITION BY goal_id, grant_id, prefecture_code), 6),
   round(avg(rate) OVER (PARTITION BY goal_id, grant_id, band), 6), band

@@ -231,7 +231,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if _, err := c.exec(scoreTotalsSQL, lv, fy, runID); err != nil {
 		return ls, fmt.Errorf("totals: %w", err)
 	}
-	err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(avg(CAST(total AS DOUBLE)), 0), coalesce(avg(rate), 0),
+	err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(CAST(avg(total) AS DOUBLE), 0), coalesce(CAST(avg(CAST(rate AS DECIMAL(18,9))) AS DOUBLE), 0),
 			coalesce(max(CAST(max_total AS DOUBLE)), 0)
 		FROM score_totals WHERE run_id = ? AND level = ?`, runID, lv).Scan(&ls.Entities, &ls.Submitted, &ls.MeanTotal, &ls.MeanRate, &ls.MaxTotal)
 	if err != nil {
