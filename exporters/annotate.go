@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
@@ -13,81 +16,203 @@ import (
 // SheetProblems is the sheet an annotated copy adds with every problem listed.
 const SheetProblems = "エラー一覧"
 
+// Bounds of what one annotated cell and one listed value show; the reports keep everything.
+const (
+	maxProblemsPerComment = 10     // problems written into one cell's comment
+	maxListedRunes        = 1000   // characters of one value in 「エラー一覧」
+	replaceBudget         = 50_000 // drawing shapes decoded to replace cells' own comments
+)
+
 // Annotate writes a copy of a rejected workbook for its submitter: each cell named by a problem is
 // filled red and carries a comment with the message (Japanese, then English), and a sheet
-// 「エラー一覧」 lists every problem, including those without a cell (a missing row). The original
+// 「エラー一覧」 lists the problems, including those without a cell (a missing row). The original
 // bytes are not changed.
+//
+// It is bounded in bytes, rows, cells and time, whatever the upload: before excelize opens it the
+// zip is inspected (see the Annotate… limits: entries, inflated sizes in all and per part, sheets,
+// rows and cells excelize would build) and excelize is given the same size limits. At most
+// MaxAnnotatedCells cells are marked (the first named; cells beyond row AnnotateMaxRows or column
+// IV are listed only) and at most MaxListedProblems problems are listed; when there are more, the
+// first line of 「エラー一覧」 says so (the header is then on row 2), and the JSON report has them
+// all. Every error it returns is a *NotAnnotatedError (errors.Is(err, ErrNotAnnotated)) saying why
+// no copy was made.
 func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
-	f, err := excelize.OpenReader(bytes.NewReader(original))
+	if na := checkUpload(original); na != nil {
+		return na
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(original), excelize.Options{UnzipSizeLimit: AnnotateMaxBytes, UnzipXMLSizeLimit: AnnotateMaxPartBytes})
 	if err != nil {
-		return fmt.Errorf("open the rejected workbook: %w", err)
+		return notAnnotated(NotAnnotatedUnreadable, "Excelブック（.xlsx）として読み込めません", "open the rejected workbook", err)
 	}
 	defer f.Close()
-	red, _ := f.NewStyle(&excelize.Style{
+	fail := func(what string, err error) error {
+		return notAnnotated(NotAnnotatedUnreadable, "ブックを処理できませんでした", what, err)
+	}
+	red, err := f.NewStyle(&excelize.Style{
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
 		Font:   &excelize.Font{Color: "9C0006", Bold: true},
 		Border: []excelize.Border{{Type: "left", Color: "C00000", Style: 2}, {Type: "right", Color: "C00000", Style: 2}, {Type: "top", Color: "C00000", Style: 2}, {Type: "bottom", Color: "C00000", Style: 2}},
 	})
-	byCell := map[string][]loaders.Problem{}
-	var order []string
+	if err != nil {
+		return fail("add the red style", err)
+	}
+	sheets := map[string]string{} // lower case → name (excelize matches sheet names so)
+	for _, s := range f.GetSheetList() {
+		sheets[strings.ToLower(s)] = s
+	}
+	// The cells to mark, in the order problems name them: the first MaxAnnotatedCells.
+	type marked struct {
+		sheet, cell string
+		problems    []loaders.Problem
+		more        int // problems of the cell beyond maxProblemsPerComment
+	}
+	byCell := map[string]*marked{}
+	var order []*marked
+	unmarked := 0 // problems with a cell that is not marked
 	for _, p := range problems {
-		if p.Sheet == "" || p.Cell == "" {
+		sheet, ok := sheets[strings.ToLower(p.Sheet)]
+		if p.Sheet == "" || p.Cell == "" || !ok {
 			continue
 		}
-		if idx, _ := f.GetSheetIndex(p.Sheet); idx < 0 {
+		col, row, err := excelize.CellNameToCoordinates(p.Cell)
+		if err != nil {
 			continue
 		}
-		if _, _, err := excelize.CellNameToCoordinates(p.Cell); err != nil {
+		// excelize makes every row up to the cell's and every cell of the row up to its column.
+		if row > AnnotateMaxRows || col > 256 {
+			unmarked++
 			continue
 		}
-		k := p.Sheet + "!" + p.Cell
-		if _, ok := byCell[k]; !ok {
-			order = append(order, k)
-		}
-		byCell[k] = append(byCell[k], p)
-	}
-	for _, k := range order {
-		ps := byCell[k]
-		sheet, cell := ps[0].Sheet, ps[0].Cell
-		// A protected sheet keeps its protection: styles and comments are not edits of the cells.
-		if err := f.SetCellStyle(sheet, cell, cell, red); err != nil {
-			return err
-		}
-		var text string
-		for i, p := range ps {
-			if i > 0 {
-				text += "\n"
+		cell, _ := excelize.CoordinatesToCellName(col, row)
+		k := sheet + "!" + cell
+		m, ok := byCell[k]
+		if !ok {
+			if len(order) == MaxAnnotatedCells {
+				unmarked++
+				continue
 			}
-			text += fmt.Sprintf("[%s] %s\n%s", p.Code, p.MessageJA, p.MessageEN)
+			m = &marked{sheet: sheet, cell: cell}
+			byCell[k] = m
+			order = append(order, m)
 		}
-		f.DeleteComment(sheet, cell)
-		if err := f.AddComment(sheet, excelize.Comment{Cell: cell, Author: "kofukin", Paragraph: []excelize.RichTextRun{{Text: text}}}); err != nil {
-			return err
+		if len(m.problems) < maxProblemsPerComment {
+			m.problems = append(m.problems, p)
+		} else {
+			m.more++
 		}
 	}
-	if idx, _ := f.GetSheetIndex(SheetProblems); idx >= 0 {
-		f.DeleteSheet(SheetProblems)
+	// A cell's own comment is replaced by the problems'. excelize's DeleteComment decodes every
+	// shape of the sheet's drawing, so deleting is bounded: past replaceBudget shapes decoded, a
+	// cell keeps its comment (and is still filled red; 「エラー一覧」 lists its problems).
+	existing := map[string]map[string]bool{}
+	budget := replaceBudget
+	for _, m := range order {
+		if _, ok := existing[m.sheet]; !ok {
+			existing[m.sheet] = map[string]bool{}
+			cs, _ := f.GetComments(m.sheet)
+			for _, c := range cs {
+				existing[m.sheet][c.Cell] = true
+			}
+		}
+	}
+	for _, m := range order {
+		// A protected sheet keeps its protection: styles and comments are not edits of the cells.
+		if err := f.SetCellStyle(m.sheet, m.cell, m.cell, red); err != nil {
+			return fail("mark "+m.cell, err)
+		}
+		var text strings.Builder
+		for i, p := range m.problems {
+			if i > 0 {
+				text.WriteString("\n")
+			}
+			fmt.Fprintf(&text, "[%s] %s\n%s", p.Code, p.MessageJA, p.MessageEN)
+		}
+		if m.more > 0 {
+			fmt.Fprintf(&text, "\nほか %s 件（「%s」と報告書を参照） / %d more (see %s and the report)", commas(m.more), SheetProblems, m.more, SheetProblems)
+		}
+		if own := existing[m.sheet]; own[m.cell] {
+			if budget -= len(own); budget < 0 {
+				continue
+			}
+			if err := f.DeleteComment(m.sheet, m.cell); err != nil {
+				return fail("replace the comment of "+m.cell, err)
+			}
+		}
+		if err := f.AddComment(m.sheet, excelize.Comment{Cell: m.cell, Author: "kofukin", Paragraph: []excelize.RichTextRun{{Text: safeText(text.String())}}}); err != nil {
+			return fail("comment "+m.cell, err)
+		}
+	}
+	if old, ok := sheets[strings.ToLower(SheetProblems)]; ok {
+		f.DeleteSheet(old) // fails only for the last sheet, which is then reused
 	}
 	if _, err := f.NewSheet(SheetProblems); err != nil {
-		return err
+		return fail("add "+SheetProblems, err)
+	}
+	s := SheetProblems
+	listed := min(len(problems), MaxListedProblems)
+	var notes []string
+	if listed < len(problems) {
+		notes = append(notes, fmt.Sprintf("問題が %s 件あります。ここには最初の %s 件を表示しています。すべての問題は報告書（JSON）にあります。", commas(len(problems)), commas(listed)))
+	}
+	if unmarked > 0 {
+		notes = append(notes, fmt.Sprintf("赤い印とコメントは最初の %s か所までのセルに付けています（印のない問題が %s 件あります）。", commas(MaxAnnotatedCells), commas(unmarked)))
+	}
+	first := 1
+	if len(notes) > 0 {
+		if err := f.SetCellStr(s, "A1", safeText(strings.Join(notes, ""))); err != nil {
+			return fail("write the note", err)
+		}
+		first = 2
 	}
 	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
-	for i, h := range []string{"コード", "シート", "セル", "項目ID", "期待される値", "入力値", "内容", "Message"} {
-		c, _ := excelize.CoordinatesToCellName(i+1, 1)
-		f.SetCellStr(SheetProblems, c, h)
+	headers := []string{"コード", "シート", "セル", "項目ID", "期待される値", "入力値", "内容", "Message"}
+	for i, h := range headers {
+		f.SetCellStr(s, cellName(i+1, first), safeText(h))
 	}
-	f.SetCellStyle(SheetProblems, "A1", "H1", head)
-	for r, p := range problems {
+	f.SetCellStyle(s, cellName(1, first), cellName(len(headers), first), head)
+	for r, p := range problems[:listed] {
 		for i, v := range []string{p.Code, p.Sheet, p.Cell, p.Item, p.Expected, p.Found, p.MessageJA, p.MessageEN} {
-			c, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			f.SetCellStr(SheetProblems, c, v)
+			if err := f.SetCellStr(s, cellName(i+1, first+1+r), safeText(clip(v))); err != nil {
+				return fail("list the problems", err)
+			}
 		}
 	}
 	for i, wd := range []float64{8, 10, 8, 10, 20, 20, 60, 60} {
 		col, _ := excelize.ColumnNumberToName(i + 1)
-		f.SetColWidth(SheetProblems, col, col, wd)
+		f.SetColWidth(s, col, col, wd)
 	}
-	idx, _ := f.GetSheetIndex(SheetProblems)
+	// SetActiveSheet loads every worksheet of the workbook: checkUpload bounded their rows and cells.
+	idx, _ := f.GetSheetIndex(s)
 	f.SetActiveSheet(idx)
-	return save(w, f)
+	if err := save(w, f); err != nil {
+		return notAnnotated(NotAnnotatedWrite, "写しを書き出せませんでした", "write the annotated copy", err)
+	}
+	return nil
+}
+
+// clip shortens a listed value to maxListedRunes characters.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) <= maxListedRunes {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxListedRunes]) + "…"
+}
+
+// commas renders n with thousands separators: 208000 → 208,000.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

@@ -54,7 +54,7 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 		return err
 	}
 	s := SheetSummary
-	f.SetCellStr(s, "A1", fmt.Sprintf("評価指標 新旧対照表（%s）：%d年度 → %d年度", to.Level.LabelJA(), from.FiscalYear, to.FiscalYear))
+	f.SetCellStr(s, "A1", safeText(fmt.Sprintf("評価指標 新旧対照表（%s）：%d年度 → %d年度", to.Level.LabelJA(), from.FiscalYear, to.FiscalYear)))
 	lines := [][2]string{
 		{"旧", fmt.Sprintf("%s 版 %s（%s、%s点）", from.Title, from.Version, from.Hash[:12], indicators.FormatPoints(from.MaxPoints()))},
 		{"新", fmt.Sprintf("%s 版 %s（%s、%s点）", to.Title, to.Version, to.Hash[:12], indicators.FormatPoints(to.MaxPoints()))},
@@ -67,8 +67,8 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 		lines = append(lines, [2]string{k, fmt.Sprint(count[k])})
 	}
 	for i, l := range lines {
-		f.SetCellStr(s, fmt.Sprintf("A%d", i+3), l[0])
-		f.SetCellStr(s, fmt.Sprintf("B%d", i+3), l[1])
+		f.SetCellStr(s, fmt.Sprintf("A%d", i+3), safeText(l[0]))
+		f.SetCellStr(s, fmt.Sprintf("B%d", i+3), safeText(l[1]))
 	}
 	f.SetColWidth(s, "A", "A", 12)
 	f.SetColWidth(s, "B", "B", 100)
@@ -91,13 +91,13 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 	}
 	for i, h := range DiffHeaders {
 		c, _ := excelize.CoordinatesToCellName(i+1, 1)
-		f.SetCellStr(d, c, h)
+		f.SetCellStr(d, c, safeText(h))
 	}
 	f.SetCellStyle(d, "A1", "L1", head)
 	for r, row := range DiffRows(from, to, changes) {
 		for i, v := range row {
 			c, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			f.SetCellValue(d, c, v)
+			f.SetCellValue(d, c, safeValue(v))
 		}
 		f.SetCellStyle(d, fmt.Sprintf("B%d", r+2), fmt.Sprintf("L%d", r+2), wrap)
 		if st, ok := kindStyle[row[0].(string)]; ok {

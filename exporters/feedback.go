@@ -61,32 +61,32 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 			return err
 		}
 		s := name
-		f.SetCellStr(s, "A1", fmt.Sprintf("%s 評価指標の結果（%s%s）", fb.EraLabel, fb.PrefName, m.Name))
+		f.SetCellStr(s, "A1", safeText(fmt.Sprintf("%s 評価指標の結果（%s%s）", fb.EraLabel, fb.PrefName, m.Name)))
 		f.SetCellStyle(s, "A1", "A1", st.title)
 		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %.1f%%）", m.Total, m.Max, 100*m.Rate)}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
 			{"規模区分（第1号被保険者数）", m.Band}, {"交付額合計（円）", m.YenTotal}}
 		for k, l := range lines {
-			f.SetCellValue(s, cellName(1, k+2), l[0])
-			f.SetCellValue(s, cellName(2, k+2), l[1])
+			f.SetCellValue(s, cellName(1, k+2), safeValue(l[0]))
+			f.SetCellValue(s, cellName(2, k+2), safeValue(l[1]))
 		}
 		f.SetCellStyle(s, "B5", "B5", st.yen)
 		h := []string{"目標", "得点", "満点", "得点率", "全国平均", "都道府県平均", "同規模平均"}
 		for k, v := range h {
-			f.SetCellStr(s, cellName(k+1, 7), v)
+			f.SetCellStr(s, cellName(k+1, 7), safeText(v))
 		}
 		f.SetCellStyle(s, "A7", "G7", st.head)
 		for k, g := range m.Goals {
 			r := k + 8
 			for j, v := range []any{g.Label, g.Points, g.Max, g.Rate, g.National, g.Pref, g.SizeBand} {
-				f.SetCellValue(s, cellName(j+1, r), v)
+				f.SetCellValue(s, cellName(j+1, r), safeValue(v))
 			}
 			f.SetCellStyle(s, cellName(4, r), cellName(7, r), st.rate)
 		}
 		r := len(m.Goals) + 9
-		f.SetCellStr(s, cellName(1, r), "1点あたりの交付額（他の団体の得点が変わらない場合の試算）")
+		f.SetCellStr(s, cellName(1, r), safeText("1点あたりの交付額（他の団体の得点が変わらない場合の試算）"))
 		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
 		for k, pw := range m.Worth {
-			f.SetCellStr(s, cellName(1, r+1+k), pw.Grant+"で1点多い場合")
+			f.SetCellStr(s, cellName(1, r+1+k), safeText(pw.Grant+"で1点多い場合"))
 			f.SetCellValue(s, cellName(2, r+1+k), pw.Yen)
 			f.SetCellStyle(s, cellName(2, r+1+k), cellName(2, r+1+k), st.yen)
 		}
@@ -94,7 +94,7 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 		f.SetColWidth(s, "B", "G", 14)
 	}
 	if len(fb.Municipalities) == 0 {
-		f.SetCellStr("Sheet1", "A1", "対象の市町村がありません")
+		f.SetCellStr("Sheet1", "A1", safeText("対象の市町村がありません"))
 	}
 	return save(w, f)
 }

@@ -202,7 +202,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 	for i, h := range headers {
 		row[i] = excelize.Cell{Value: h, StyleID: st.head}
 	}
-	if err := sw.SetRow("A1", row); err != nil {
+	if err := sw.SetRow("A1", safeRow(row)); err != nil {
 		return err
 	}
 	for n, r := range m.Rows {
@@ -219,7 +219,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 		for _, g := range m.Grants {
 			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: st.yen})
 		}
-		if err := sw.SetRow(cellName(1, n+2), row); err != nil {
+		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -239,6 +239,10 @@ func addTable(sw *excelize.StreamWriter, name string, cols, rows int) error {
 	no := false
 	return sw.AddTable(&excelize.Table{Range: "A1:" + cellName(cols, rows+1), Name: name, StyleName: "", ShowRowStripes: &no})
 }
+
+// noPrevious is shown in the national sheet's 前年度 columns of a municipality without last year's
+// score.
+const noPrevious = "－"
 
 // nationalFixed are the fixed columns of the national sheet before the score columns.
 var nationalFixed = []string{"都道府県", "団体コード", "市町村名", "人口", "第1号被保険者数", "前年度得点", "前年度順位"}
@@ -290,7 +294,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 	}
 	header[1][last-1] = excelize.Cell{Value: "今年度順位", StyleID: st.head}
 	for r, row := range header {
-		if err := sw.SetRow(cellName(1, r+1), row, excelize.RowOpts{Height: []float64{18, 16, 30, 16, 14, 45, 30, 30}[r]}); err != nil {
+		if err := sw.SetRow(cellName(1, r+1), safeRow(row), excelize.RowOpts{Height: []float64{18, 16, 30, 16, 14, 45, 30, 30}[r]}); err != nil {
 			return err
 		}
 	}
@@ -347,25 +351,27 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 			}
 			row[nf+j] = excelize.Cell{Value: v, StyleID: style}
 		}
-		if err := sw.SetRow(cellName(1, 9+k), row); err != nil {
+		if err := sw.SetRow(cellName(1, 9+k), safeRow(row)); err != nil {
 			return err
 		}
 	}
 	first := 9 + len(statRows)
 	for n, r := range m.National {
 		row := make([]any, 0, last)
-		row = append(row, excelize.Cell{Value: r.PrefectureName}, excelize.Cell{Value: r.Code, StyleID: st.text}, excelize.Cell{Value: r.Name},
-			excelize.Cell{Value: r.Population, StyleID: st.yen}, excelize.Cell{Value: r.Insured65, StyleID: st.yen})
+		row = append(row, safeRow([]any{excelize.Cell{Value: r.PrefectureName}, excelize.Cell{Value: r.Code, StyleID: st.text}, excelize.Cell{Value: r.Name},
+			excelize.Cell{Value: r.Population, StyleID: st.yen}, excelize.Cell{Value: r.Insured65, StyleID: st.yen}})...)
 		if r.PrevTotal != nil {
 			row = append(row, excelize.Cell{Value: *r.PrevTotal, StyleID: st.pts}, excelize.Cell{Value: *r.PrevRank})
 		} else {
-			row = append(row, excelize.Cell{Value: "－"}, excelize.Cell{Value: "－"})
+			// kofukin's own placeholder, not passed through safeText (which would quote the
+			// full-width minus): a lone sign cannot be a formula.
+			row = append(row, excelize.Cell{Value: noPrevious}, excelize.Cell{Value: noPrevious})
 		}
 		for _, v := range r.Values {
 			row = append(row, excelize.Cell{Value: v, StyleID: st.pts})
 		}
 		row = append(row, excelize.Cell{Value: r.Rank})
-		if err := sw.SetRow(cellName(1, first+n), row); err != nil {
+		if err := sw.SetRow(cellName(1, first+n), row); err != nil { // its text was made safe above
 			return err
 		}
 	}
@@ -418,7 +424,7 @@ func writePrefectures(f *excelize.File, m Ministry, st styles) error {
 		h = append(h, g.Short+grantAmountSuffix)
 	}
 	for i, v := range h {
-		f.SetCellStr(s, cellName(i+1, 1), v)
+		f.SetCellStr(s, cellName(i+1, 1), safeText(v))
 	}
 	f.SetCellStyle(s, "A1", cellName(len(h), 1), st.head)
 	for n, p := range m.Prefectures {
@@ -432,7 +438,7 @@ func writePrefectures(f *excelize.File, m Ministry, st styles) error {
 			vals = append(vals, p.Yen[g.ID])
 		}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), v)
+			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
 		}
 		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
 		f.SetCellStyle(s, cellName(len(h)-len(m.Grants)+1, r), cellName(len(h), r), st.yen)
@@ -460,7 +466,7 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 	for i, v := range h {
 		row[i] = excelize.Cell{Value: v, StyleID: st.head}
 	}
-	if err := sw.SetRow("A1", row); err != nil {
+	if err := sw.SetRow("A1", safeRow(row)); err != nil {
 		return err
 	}
 	for n, a := range m.Amounts {
@@ -472,7 +478,7 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 			excelize.Cell{Value: a.Score, StyleID: st.pts}, excelize.Cell{Value: a.Weight, StyleID: st.yen},
 			excelize.Cell{Value: a.ProposalYen, StyleID: st.yen}, cp, excelize.Cell{Value: a.AmountYen, StyleID: st.yen},
 			excelize.Cell{Value: a.AmountYen / 1000, StyleID: st.yen}, excelize.Cell{Value: a.ProposalYen - a.AmountYen, StyleID: st.yen}}
-		if err := sw.SetRow(cellName(1, n+2), row); err != nil {
+		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -484,46 +490,46 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 
 func writeSummary(f *excelize.File, m Ministry, st styles) error {
 	s := SheetSummary
-	f.SetCellStr(s, "A1", m.Title)
+	f.SetCellStr(s, "A1", safeText(m.Title))
 	f.SetCellStyle(s, "A1", "A1", st.title)
-	f.SetCellStr(s, "A2", "年度")
-	f.SetCellStr(s, "B2", fmt.Sprintf("%d（%s）", m.FiscalYear, m.EraLabel))
+	f.SetCellStr(s, "A2", safeText("年度"))
+	f.SetCellStr(s, "B2", safeText(fmt.Sprintf("%d（%s）", m.FiscalYear, m.EraLabel)))
 	hdr := []string{"交付金", "予算額（円）", "都道府県分（円）", "追加配分枠（円）", "市町村分（円）", "市町村交付額合計（円）", "差（市町村分−合計）"}
 	for i, h := range hdr {
-		f.SetCellStr(s, cellName(i+1, 4), h)
+		f.SetCellStr(s, cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", cellName(len(hdr), 4), st.head)
 	r := 5
 	for _, g := range m.Grants {
 		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.ExtraYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), v)
+			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
 		}
 		f.SetCellStyle(s, cellName(2, r), cellName(len(hdr), r), st.yen)
 		r++
 	}
 	r++
-	f.SetCellStr(s, cellName(1, r), "照合（配分枠ごと）：配分枠 ＝ 確定額合計 ＋ 返還額（所要見込額による減額・配分対象なし）")
+	f.SetCellStr(s, cellName(1, r), safeText("照合（配分枠ごと）：配分枠 ＝ 確定額合計 ＋ 返還額（所要見込額による減額・配分対象なし）"))
 	f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
 	r++
 	ph := []string{"配分枠", "区分", "配分枠（円）", "交付見込額（案）合計", "確定額合計（円）", "返還額（円）", "差（配分枠−確定−返還）", "対象団体数", "減額団体数", "備考"}
 	for i, h := range ph {
-		f.SetCellStr(s, cellName(i+1, r), h)
+		f.SetCellStr(s, cellName(i+1, r), safeText(h))
 	}
 	f.SetCellStyle(s, cellName(1, r), cellName(len(ph), r), st.head)
 	r++
 	for _, p := range m.Pools {
 		vals := []any{p.Name, p.Level, p.PoolYen, p.ProposalYen, p.AmountYen, p.SurplusYen, p.PoolYen - p.AmountYen - p.SurplusYen, p.Entities, p.Capped, p.Note}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), v)
+			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
 		}
 		f.SetCellStyle(s, cellName(3, r), cellName(7, r), st.yen)
 		r++
 	}
 	r++
 	for _, kv := range m.Summary {
-		f.SetCellStr(s, cellName(1, r), kv[0])
-		f.SetCellStr(s, cellName(2, r), kv[1])
+		f.SetCellStr(s, cellName(1, r), safeText(kv[0]))
+		f.SetCellStr(s, cellName(2, r), safeText(kv[1]))
 		r++
 	}
 	f.SetColWidth(s, "A", "A", 40)

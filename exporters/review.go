@@ -115,20 +115,20 @@ func WriteReview(w io.Writer, rv Review) error {
 	}
 	for i, kv := range [][2]string{{"form", ReviewForm}, {"fiscal_year", strconv.Itoa(rv.FiscalYear)}, {"prefecture_code", rv.PrefCode},
 		{"score_run_id", strconv.FormatInt(rv.ScoreRunID, 10)}, {"allocate_run_id", strconv.FormatInt(rv.AllocateRunID, 10)}} {
-		f.SetCellStr(SheetReviewStamp, cellName(1, i+1), kv[0])
-		f.SetCellStr(SheetReviewStamp, cellName(2, i+1), kv[1])
+		f.SetCellStr(SheetReviewStamp, cellName(1, i+1), safeText(kv[0]))
+		f.SetCellStr(SheetReviewStamp, cellName(2, i+1), safeText(kv[1]))
 	}
 	if err := f.SetSheetVisible(SheetReviewStamp, false, true); err != nil {
 		return err
 	}
 	// 審査
 	s := SheetReview
-	f.SetCellStr(s, "A1", fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 審査用（%s）", rv.EraLabel, rv.PrefName))
+	f.SetCellStr(s, "A1", safeText(fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 審査用（%s）", rv.EraLabel, rv.PrefName)))
 	f.SetCellStyle(s, "A1", "A1", st.title)
-	f.SetCellStr(s, "A2", fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入し、kofukin review import で取り込んでください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment))
+	f.SetCellStr(s, "A2", safeText(fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入し、kofukin review import で取り込んでください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment)))
 	head := []string{"団体コード", "市町村名", "提出", "総合計", "満点", "得点率", "全国順位", "県内順位", "第1号被保険者数", "交付額合計（円）", "確認すべき点", ColReviewStatus, ColReviewComment}
 	for i, h := range head {
-		f.SetCellStr(s, cellName(i+1, 4), h)
+		f.SetCellStr(s, cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", cellName(len(head), 4), st.head)
 	for n, m := range rv.Municipalities {
@@ -143,7 +143,7 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 		vals := []any{m.Code, m.Name, sub, m.Total, m.Max, m.Rate, fmt.Sprintf("%d/%d", m.NationalRank, m.Of), m.PrefRank, m.Insured65, m.YenTotal, strings.Join(m.Flags, "\n"), status, m.Comment}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), v)
+			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
 		}
 		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
 		f.SetCellStyle(s, cellName(4, r), cellName(5, r), st.pts)
@@ -178,7 +178,7 @@ func WriteReview(w io.Writer, rv Review) error {
 	for i, h := range ih {
 		row[i] = excelize.Cell{Value: h, StyleID: st.head}
 	}
-	sw.SetRow("A1", row)
+	sw.SetRow("A1", safeRow(row))
 	line := 2
 	var outliers [][]any
 	for _, m := range rv.Municipalities {
@@ -191,7 +191,7 @@ func WriteReview(w io.Writer, rv Review) error {
 			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, it.Answer, prev,
 				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
 				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
-			if err := sw.SetRow(cellName(1, line), row); err != nil {
+			if err := sw.SetRow(cellName(1, line), safeRow(row)); err != nil {
 				return err
 			}
 			line++
@@ -209,14 +209,14 @@ func WriteReview(w io.Writer, rv Review) error {
 
 	// 外れ値
 	o := SheetReviewOut
-	f.SetCellStr(o, "A1", "全国の値から標準偏差の3倍以上離れた数値の回答（入力誤りの可能性）")
+	f.SetCellStr(o, "A1", safeText("全国の値から標準偏差の3倍以上離れた数値の回答（入力誤りの可能性）"))
 	for i, h := range []string{"団体コード", "市町村名", "項目ID", "設問", "回答", "偏差（標準偏差の何倍か）"} {
-		f.SetCellStr(o, cellName(i+1, 2), h)
+		f.SetCellStr(o, cellName(i+1, 2), safeText(h))
 	}
 	f.SetCellStyle(o, "A2", "F2", st.head)
 	for n, r := range outliers {
 		for i, v := range r {
-			f.SetCellValue(o, cellName(i+1, n+3), v)
+			f.SetCellValue(o, cellName(i+1, n+3), safeValue(v))
 		}
 	}
 	f.SetColWidth(o, "A", "C", 11)
@@ -225,10 +225,10 @@ func WriteReview(w io.Writer, rv Review) error {
 
 	// 配分の説明
 	c := SheetReviewChain
-	f.SetCellStr(c, "A1", "配分の説明：回答 → 得点（「回答と得点」シート）→ 交付金ごとの得点 × 第1号被保険者数 ÷ 全国の合計 × 配分枠 → 交付見込額（案）→ 所要見込額による上限 → 確定額")
+	f.SetCellStr(c, "A1", safeText("配分の説明：回答 → 得点（「回答と得点」シート）→ 交付金ごとの得点 × 第1号被保険者数 ÷ 全国の合計 × 配分枠 → 交付見込額（案）→ 所要見込額による上限 → 確定額"))
 	ch := []string{"団体コード", "市町村名", "配分枠", "得点", "第1号被保険者数", "得点×被保険者数", "全国の合計", "持分", "配分枠（円）", "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）"}
 	for i, h := range ch {
-		f.SetCellStr(c, cellName(i+1, 2), h)
+		f.SetCellStr(c, cellName(i+1, 2), safeText(h))
 	}
 	f.SetCellStyle(c, "A2", cellName(len(ch), 2), st.head)
 	r := 3
@@ -240,7 +240,7 @@ func WriteReview(w io.Writer, rv Review) error {
 			}
 			vals := []any{m.Code, m.Name, x.Pool, x.Score, x.Weight, x.WeightedScore, x.Sum, ratio(x.WeightedScore, x.Sum), x.PoolYen, x.ProposalYen, cp, x.AmountYen}
 			for i, v := range vals {
-				f.SetCellValue(c, cellName(i+1, r), v)
+				f.SetCellValue(c, cellName(i+1, r), safeValue(v))
 			}
 			f.SetCellStyle(c, cellName(1, r), cellName(1, r), st.text)
 			f.SetCellStyle(c, cellName(5, r), cellName(7, r), st.yen)
@@ -255,7 +255,7 @@ func WriteReview(w io.Writer, rv Review) error {
 	// センター
 	ce := SheetReviewCentre
 	for i, h := range []string{"センターコード", "センター名", "市町村", "提出", "総合計", "満点", "得点率"} {
-		f.SetCellStr(ce, cellName(i+1, 1), h)
+		f.SetCellStr(ce, cellName(i+1, 1), safeText(h))
 	}
 	f.SetCellStyle(ce, "A1", "G1", st.head)
 	for n, x := range rv.Centres {
@@ -264,7 +264,7 @@ func WriteReview(w io.Writer, rv Review) error {
 			sub = "提出済"
 		}
 		for i, v := range []any{x.Code, x.Name, x.Municipality, sub, x.Total, x.Max, x.Rate} {
-			f.SetCellValue(ce, cellName(i+1, n+2), v)
+			f.SetCellValue(ce, cellName(i+1, n+2), safeValue(v))
 		}
 		f.SetCellStyle(ce, cellName(1, n+2), cellName(1, n+2), st.text)
 		f.SetCellStyle(ce, cellName(7, n+2), cellName(7, n+2), st.rate)
@@ -276,11 +276,11 @@ func WriteReview(w io.Writer, rv Review) error {
 	// 得点分布 with a chart
 	d := SheetReviewChart
 	for i, h := range []string{"総合計", "全国", rv.PrefName} {
-		f.SetCellStr(d, cellName(i+1, 1), h)
+		f.SetCellStr(d, cellName(i+1, 1), safeText(h))
 	}
 	f.SetCellStyle(d, "A1", "C1", st.head)
 	for n, b := range rv.ChartBins {
-		f.SetCellStr(d, cellName(1, n+2), b)
+		f.SetCellStr(d, cellName(1, n+2), safeText(b))
 		f.SetCellValue(d, cellName(2, n+2), rv.NationBins[n])
 		f.SetCellValue(d, cellName(3, n+2), rv.PrefBins[n])
 		f.SetCellStyle(d, cellName(2, n+2), cellName(3, n+2), st.rate)

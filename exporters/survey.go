@@ -1,6 +1,8 @@
 // Package exporters writes kofukin's workbooks: the survey template (調査票) generated from a
 // rulebook, and the ministry's allocation workbook. Exporters never query the database: they are
-// handed the rows to write, and they write the same bytes for the same rows.
+// handed the rows to write, and they write the same bytes for the same rows. Every text cell they
+// write is neutralised against formula injection (safeText), and the annotated copy of a rejected
+// upload (Annotate) is bounded in bytes, rows, cells and time.
 package exporters
 
 import (
@@ -57,8 +59,8 @@ func WriteSurvey(w io.Writer, rb *indicators.Rulebook, e SurveyEntity, answers m
 		{survey.StampEntityCode, e.Code},
 	}
 	for i, kv := range stamp {
-		f.SetCellStr(survey.SheetStamp, fmt.Sprintf("A%d", i+1), kv[0])
-		f.SetCellStr(survey.SheetStamp, fmt.Sprintf("B%d", i+1), kv[1])
+		f.SetCellStr(survey.SheetStamp, fmt.Sprintf("A%d", i+1), safeText(kv[0]))
+		f.SetCellStr(survey.SheetStamp, fmt.Sprintf("B%d", i+1), safeText(kv[1]))
 	}
 	if err := f.SetSheetVisible(survey.SheetStamp, false, true); err != nil {
 		return err
@@ -87,7 +89,7 @@ func writeGuide(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity) error
 		"出典・注記：" + rb.Provenance,
 	}
 	for i, l := range lines {
-		if err := f.SetCellStr(s, fmt.Sprintf("A%d", i+1), l); err != nil {
+		if err := f.SetCellStr(s, fmt.Sprintf("A%d", i+1), safeText(l)); err != nil {
 			return err
 		}
 	}
@@ -109,19 +111,19 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 		Protection: &excelize.Protection{Locked: false},
 		Alignment:  &excelize.Alignment{Vertical: "top"},
 	})
-	f.SetCellStr(s, "A1", rb.Title+" 調査票（"+rb.Level.LabelJA()+"用）")
+	f.SetCellStr(s, "A1", safeText(rb.Title+" 調査票（"+rb.Level.LabelJA()+"用）"))
 	f.SetCellStyle(s, "A1", "A1", bold)
-	f.SetCellStr(s, "A2", survey.LabelEntityCode)
-	f.SetCellStr(s, "B2", e.Code)
-	f.SetCellStr(s, "A3", survey.LabelEntityName)
-	f.SetCellStr(s, "B3", e.PrefectureName+e.Name)
-	f.SetCellStr(s, "A4", survey.LabelFiscalYear)
-	f.SetCellStr(s, "B4", fmt.Sprintf("%d（%s）", rb.FiscalYear, rb.EraLabel))
-	f.SetCellStr(s, "A5", survey.LabelFilledOn)
-	f.SetCellStr(s, "C5", "（記入した日：例 2025/5/10 又は 令和7年5月10日）")
+	f.SetCellStr(s, "A2", safeText(survey.LabelEntityCode))
+	f.SetCellStr(s, "B2", safeText(e.Code))
+	f.SetCellStr(s, "A3", safeText(survey.LabelEntityName))
+	f.SetCellStr(s, "B3", safeText(e.PrefectureName+e.Name))
+	f.SetCellStr(s, "A4", safeText(survey.LabelFiscalYear))
+	f.SetCellStr(s, "B4", safeText(fmt.Sprintf("%d（%s）", rb.FiscalYear, rb.EraLabel)))
+	f.SetCellStr(s, "A5", safeText(survey.LabelFilledOn))
+	f.SetCellStr(s, "C5", safeText("（記入した日：例 2025/5/10 又は 令和7年5月10日）"))
 	for i, h := range survey.Columns {
 		cell, _ := excelize.CoordinatesToCellName(i+1, survey.HeaderRow)
-		f.SetCellStr(s, cell, h)
+		f.SetCellStr(s, cell, safeText(h))
 	}
 	last, _ := excelize.CoordinatesToCellName(len(survey.Columns), survey.HeaderRow)
 	f.SetCellStyle(s, "A6", last, head)
@@ -139,13 +141,13 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 				continue
 			}
 			cell, _ := excelize.CoordinatesToCellName(i+1, row)
-			f.SetCellValue(s, cell, v)
+			f.SetCellValue(s, cell, safeValue(v))
 		}
 		if v, ok := answers[it.ID]; ok && v != "" {
 			if x, err := strconv.ParseFloat(v, 64); err == nil && it.Rule.Type != indicators.RuleYesNo {
 				f.SetCellFloat(s, ansCol+r, x, -1, 64)
 			} else {
-				f.SetCellStr(s, ansCol+r, v)
+				f.SetCellStr(s, ansCol+r, safeText(v))
 			}
 		}
 		switch it.Rule.Type {
