@@ -7,7 +7,7 @@ import (
 )
 
 func BenchmarkReadSurvey(b *testing.B) {
-	lib, rb := library(&testing.T{})
+	lib, rb := library(b)
 	data := filledB(b, rb)
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()

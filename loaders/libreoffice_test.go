@@ -13,7 +13,7 @@ import (
 	"github.com/kofukin/kofukin/loaders"
 )
 
-func readLO(t *testing.T, name string) []byte {
+func readLO(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile("testdata/libreoffice/" + name)
 	if err != nil {

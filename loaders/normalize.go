@@ -1,6 +1,7 @@
 package loaders
 
 import (
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -52,14 +53,35 @@ func ParseNumber(s string) (float64, bool) {
 	t = strings.ReplaceAll(t, ",", "")
 	t = strings.ReplaceAll(t, " ", "")
 	t = strings.Replace(t, "−", "-", 1) // U+2212 minus sign survives NFKC
-	if t == "" {
-		return 0, false
+	if !isDecimal(t) {
+		return 0, false // nor NaN, Inf, 0x1p3 or 1_000, which strconv would read
 	}
 	v, err := strconv.ParseFloat(t, 64)
-	if err != nil {
+	if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
 		return 0, false
 	}
 	return v, true
+}
+
+// isDecimal reports whether s is a plain decimal number: an optional sign, digits with at most one
+// point, and an optional exponent (1.5E+03, as Excel shows large numbers).
+func isDecimal(s string) bool {
+	unsigned := func(s string) string {
+		if s != "" && (s[0] == '+' || s[0] == '-') {
+			return s[1:]
+		}
+		return s
+	}
+	digitsOnly := func(s string) bool { return strings.Trim(s, "0123456789") == "" }
+	mant, exp, hasExp := s, "", false
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		mant, exp, hasExp = s[:i], unsigned(s[i+1:]), true
+	}
+	whole, frac, _ := strings.Cut(unsigned(mant), ".")
+	if whole+frac == "" || !digitsOnly(whole) || !digitsOnly(frac) {
+		return false
+	}
+	return !hasExp || (exp != "" && digitsOnly(exp))
 }
 
 // era is a Japanese era (元号): its first day; year 1 is the year of that day.
@@ -106,6 +128,9 @@ func ParseDate(s string) (time.Time, bool) {
 	day, _ := strconv.Atoi(m[4])
 	var e *era
 	if m[1] != "" {
+		if year > 99 {
+			return time.Time{}, false // no era lasted a hundred years
+		}
 		for i := range eras {
 			for _, n := range eras[i].names {
 				if n == m[1] {

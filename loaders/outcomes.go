@@ -41,70 +41,44 @@ type OutcomeRow struct {
 func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func(string) bool) (*Outcomes, error) {
 	sum := sha256.Sum256(data)
 	out := &Outcomes{File: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data)), FiscalYear: rb.FiscalYear}
-	var probs []Problem
+	ps := &problemList{file: name}
 	add := func(line int, col string, p Problem) {
-		p.File = name
 		if line > 0 {
 			p.Cell = fmt.Sprintf("%d行目 %s列", line, col)
 		}
-		probs = append(probs, p)
+		ps.add(p)
 	}
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
-	header, err := cr.Read()
-	if err != nil {
-		add(0, "", Problem{Code: ErrCSV, MessageJA: "CSVの見出し行を読み込めません。", MessageEN: "cannot read the CSV header: " + err.Error()})
-		return nil, &Rejection{File: name, Problems: probs}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[NormalizeText(h)] = i
-	}
-	for _, c := range []string{OutcomeColFiscalYear, OutcomeColCode, OutcomeColItem, OutcomeColValue} {
-		if _, ok := col[c]; !ok {
-			add(1, c, Problem{Code: ErrHeader, Expected: c, MessageJA: "列「" + c + "」がありません。", MessageEN: "column " + c + " is missing"})
-		}
-	}
-	if len(probs) > 0 {
-		return nil, &Rejection{File: name, Problems: probs}
-	}
-	get := func(rec []string, c string) string {
-		if i := col[c]; i < len(rec) {
-			return rec[i]
-		}
-		return ""
+	t := readCSV(ps, data, csvOptions{need: []string{OutcomeColFiscalYear, OutcomeColCode, OutcomeColItem, OutcomeColValue}, strict: true})
+	if t == nil || !t.complete {
+		return nil, ps.rejection()
 	}
 	seen := map[[2]string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
+	for i := range t.rows {
+		if ps.full {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			add(line, "", Problem{Code: ErrCSV, MessageJA: "CSVの行を読み込めません。", MessageEN: err.Error()})
-			continue
-		}
-		fyText := NormalizeText(get(rec, OutcomeColFiscalYear))
+		line := t.line[i]
+		fyText := NormalizeText(t.get(i, OutcomeColFiscalYear))
 		if fy, err := strconv.Atoi(fyText); err != nil || fy != rb.FiscalYear {
-			add(line, OutcomeColFiscalYear, Problem{Code: ErrFiscalYear, Expected: strconv.Itoa(rb.FiscalYear), Found: fyText,
-				MessageJA: fmt.Sprintf("年度が%d年度ではありません（「%s」）。", rb.FiscalYear, fyText),
-				MessageEN: fmt.Sprintf("fiscal year is not %d: %q", rb.FiscalYear, fyText)})
+			add(line, OutcomeColFiscalYear, Problem{Code: ErrFiscalYear, Expected: strconv.Itoa(rb.FiscalYear), Found: clip(fyText),
+				MessageJA: fmt.Sprintf("年度が%d年度ではありません（「%s」）。", rb.FiscalYear, clip(fyText)),
+				MessageEN: fmt.Sprintf("fiscal year is not %d: %q", rb.FiscalYear, clip(fyText))})
 			continue
 		}
-		code := NormalizeText(get(rec, OutcomeColCode))
+		code := NormalizeText(t.get(i, OutcomeColCode))
 		if len(code) == 5 && CheckDigitOK("0"+code) {
 			code = "0" + code
 		}
 		if !CheckDigitOK(code) || (entity != nil && !entity(code)) {
-			add(line, OutcomeColCode, Problem{Code: ErrEntity, Found: code,
-				MessageJA: "団体コード「" + code + "」は登録されていない団体です。", MessageEN: "unknown entity code " + code})
+			add(line, OutcomeColCode, Problem{Code: ErrEntity, Found: clip(code),
+				MessageJA: "団体コード「" + clip(code) + "」は登録されていない団体です。", MessageEN: "unknown entity code " + clip(code)})
 			continue
 		}
-		id := NormalizeText(get(rec, OutcomeColItem))
+		id := NormalizeText(t.get(i, OutcomeColItem))
 		it, ok := rb.Item(id)
 		if !ok || it.Source != indicators.SourceMinistry {
-			add(line, OutcomeColItem, Problem{Code: ErrItemUnknown, Item: id, Found: id,
-				MessageJA: "項目ID「" + id + "」は国が算出する項目ではありません。", MessageEN: "item " + id + " is not a ministry-supplied item of this rulebook"})
+			add(line, OutcomeColItem, Problem{Code: ErrItemUnknown, Item: clip(id), Found: clip(id),
+				MessageJA: "項目ID「" + clip(id) + "」は国が算出する項目ではありません。", MessageEN: "item " + clip(id) + " is not a ministry-supplied item of this rulebook"})
 			continue
 		}
 		k := [2]string{code, id}
@@ -115,8 +89,7 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 			continue
 		}
 		seen[k] = line
-		raw := get(rec, OutcomeColValue)
-		a, p := parseAnswer(it, raw)
+		a, p := parseAnswer(it, t.get(i, OutcomeColValue))
 		if p != nil {
 			p.Item = id
 			add(line, OutcomeColValue, *p)
@@ -125,8 +98,8 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 		a.ItemID, a.Cell = id, fmt.Sprintf("%d行目", line)
 		out.Rows = append(out.Rows, OutcomeRow{EntityCode: code, Answer: a})
 	}
-	if len(probs) > 0 {
-		return nil, &Rejection{File: name, Problems: probs}
+	if len(ps.list) > 0 {
+		return nil, ps.rejection()
 	}
 	return out, nil
 }
@@ -134,7 +107,11 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 // CSVYear reads the fiscal year (年度 column) of the first data row of a CSV, so that the right
 // rulebook or validity year can be chosen before the file is validated.
 func CSVYear(data []byte) (int, bool) {
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if csvTooWide(data, MaxCSVFields, 2) > 0 {
+		return 0, false
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
 	header, err := cr.Read()
 	if err != nil {
 		return 0, false
@@ -155,7 +132,11 @@ func CSVYear(data []byte) (int, bool) {
 
 // CSVHeader returns the normalised header cells of a CSV.
 func CSVHeader(data []byte) []string {
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if csvTooWide(data, MaxCSVFields, 1) > 0 {
+		return nil
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
 	h, err := cr.Read()
 	if err != nil {
 		return nil

@@ -7,6 +7,7 @@ package loaders
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Problem codes. They are stable: tools and people may match on them.
@@ -31,6 +32,9 @@ const (
 	ErrCodeAsDate      = "E018" // a code Excel turned into a date
 	ErrDate            = "E019" // a date that cannot be read
 	ErrTotal           = "E020" // counts that must add up do not
+	ErrOutOfBounds     = "E021" // a cell or row outside the template's area, a malformed cell reference, or a file beyond a row/cell limit
+	ErrStaleTemplate   = "E022" // the template's stamped rulebook hash is not the year's rulebook
+	ErrInternal        = "E023" // the file could not be processed because of an internal error (used by pipeline when it recovers a panic)
 	WarnPrerequisite   = "W001" // a sub-item answered yes while its prerequisite is not (it will score 0)
 )
 
@@ -51,15 +55,20 @@ type Problem struct {
 func (p Problem) Place() string {
 	var b strings.Builder
 	b.WriteString(p.File)
+	sep := func() {
+		if p.File != "" {
+			b.WriteString(": ")
+		}
+	}
 	if p.Sheet != "" {
-		b.WriteString(": ")
+		sep()
 		b.WriteString(p.Sheet)
 		if p.Cell != "" {
 			b.WriteString("!")
 			b.WriteString(p.Cell)
 		}
 	} else if p.Cell != "" {
-		b.WriteString(": ")
+		sep()
 		b.WriteString(p.Cell)
 	}
 	return b.String()
@@ -85,5 +94,63 @@ func (r *Rejection) Error() string {
 	for i, p := range r.Problems {
 		lines[i] = p.String()
 	}
-	return fmt.Sprintf("%s: rejected with %d problem(s):\n  %s", r.File, len(r.Problems), strings.Join(lines, "\n  "))
+	file := r.File
+	if file == "" {
+		file = "file"
+	}
+	return fmt.Sprintf("%s: rejected with %d problem(s):\n  %s", file, len(r.Problems), strings.Join(lines, "\n  "))
+}
+
+// MaxProblems bounds the problems listed for one file. Ordinary mistakes never come near it; a
+// wholly wrong or hostile file lists the first MaxProblems and one more problem (ErrOutOfBounds)
+// saying that checking stopped there.
+const MaxProblems = 1000
+
+// problemList collects the problems of one file, each given the file's name, up to MaxProblems.
+type problemList struct {
+	file string
+	list []Problem
+	full bool // MaxProblems reached: checking should stop
+}
+
+func (l *problemList) add(p Problem) {
+	if l.full {
+		return
+	}
+	if p.File == "" {
+		p.File = l.file
+	}
+	if len(l.list) >= MaxProblems {
+		l.full = true
+		l.list = append(l.list, Problem{Code: ErrOutOfBounds, File: l.file, Expected: fmt.Sprintf("%d件以下", MaxProblems), Found: fmt.Sprintf("%d件超", MaxProblems),
+			MessageJA: fmt.Sprintf("問題が%d件を超えたため、これ以降の確認を中止しました。ファイル全体を見直してください。", MaxProblems),
+			MessageEN: fmt.Sprintf("more than %d problems: checking stopped there; review the whole file", MaxProblems)})
+		return
+	}
+	l.list = append(l.list, p)
+}
+
+func (l *problemList) addAll(ps []Problem) {
+	for _, p := range ps {
+		l.add(p)
+	}
+}
+
+func (l *problemList) rejection() error { return &Rejection{File: l.file, Problems: l.list} }
+
+// clip shortens text quoted from a file for a message: at most 100 characters, invalid UTF-8
+// replaced, so that a problem stays small whatever the file holds.
+func clip(s string) string {
+	const max = 100
+	if len(s) <= max && utf8.ValidString(s) {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max {
+			return strings.ToValidUTF8(s[:i], "\uFFFD") + "…"
+		}
+		n++
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -1,7 +1,6 @@
 package loaders
 
 import (
-	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kofukin/kofukin"
 )
 
 // Entity is one reporting body of the reference data.
@@ -71,14 +72,8 @@ func RestoreCode(level, code string) string {
 	return code
 }
 
-// CheckDigit computes the check digit of a 5-digit JIS X 0402 code.
-func CheckDigit(code5 string) byte {
-	sum := 0
-	for i, w := range []int{6, 5, 4, 3, 2} {
-		sum += int(code5[i]-'0') * w
-	}
-	return byte('0' + (11-sum%11)%10)
-}
+// CheckDigit computes the check digit of a 5-digit JIS X 0402 code (kofukin.CheckDigit).
+func CheckDigit(code5 string) byte { return kofukin.CheckDigit(code5) }
 
 // ResolveCode turns what was typed into an entity code: the code as it is, the code with the
 // leading zero Excel dropped, or a 5-digit JIS code completed with its check digit — whichever
@@ -121,58 +116,36 @@ const (
 	CentreColOperation    = "運営形態"
 )
 
-// ReadCentres parses a care-centre list (UTF-8 CSV: センターコード, 市町村コード, センター名, 運営形態).
+// ReadCentres parses a care-centre list (CSV in UTF-8 or Shift_JIS: センターコード, 市町村コード, センター名,
+// 運営形態).
 // known reports whether a municipality code exists. Every bad row is a problem with its line.
 func ReadCentres(name string, data []byte, known func(code string) bool) ([]Entity, error) {
-	cr := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
-	header, err := cr.Read()
-	if err != nil {
-		return nil, &Rejection{File: name, Problems: []Problem{{Code: ErrCSV, File: name, MessageJA: "CSVの見出し行を読み込めません。", MessageEN: err.Error()}}}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[NormalizeText(h)] = i
-	}
-	var probs []Problem
-	for _, c := range []string{CentreColCode, CentreColMunicipality, CentreColName} {
-		if _, ok := col[c]; !ok {
-			probs = append(probs, Problem{Code: ErrHeader, File: name, Cell: "1行目", Expected: c, MessageJA: "列「" + c + "」がありません。", MessageEN: "column " + c + " is missing"})
-		}
-	}
-	if len(probs) > 0 {
-		return nil, &Rejection{File: name, Problems: probs}
-	}
-	get := func(rec []string, c string) string {
-		if i, ok := col[c]; ok && i < len(rec) {
-			return NormalizeText(rec[i])
-		}
-		return ""
+	ps := &problemList{file: name}
+	t := readCSV(ps, data, csvOptions{need: []string{CentreColCode, CentreColMunicipality, CentreColName}, optional: []string{CentreColOperation}, strict: true})
+	if t == nil || !t.complete {
+		return nil, ps.rejection()
 	}
 	var out []Entity
 	seen := map[string]int{}
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
+	for i := range t.rows {
+		if ps.full {
 			break
 		}
-		line, _ := cr.FieldPos(0)
+		line := t.line[i]
+		get := func(c string) string { return NormalizeText(t.get(i, c)) }
 		bad := func(c, ja, en string) {
-			probs = append(probs, Problem{Code: ErrCSV, File: name, Cell: fmt.Sprintf("%d行目 %s列", line, c), MessageJA: ja, MessageEN: en})
+			ps.add(Problem{Code: ErrCSV, Cell: fmt.Sprintf("%d行目 %s列", line, c), MessageJA: ja, MessageEN: en})
 		}
-		if err != nil {
-			bad("", "CSVの行を読み込めません。", err.Error())
-			continue
-		}
-		code := RestoreCode("centre", get(rec, CentreColCode))
-		muni := RestoreCode("municipality", get(rec, CentreColMunicipality))
+		code := RestoreCode("centre", get(CentreColCode))
+		muni := RestoreCode("municipality", get(CentreColMunicipality))
 		switch {
 		case !ValidCode("centre", code):
-			bad(CentreColCode, "センターコード「"+code+"」は市町村コード6桁＋連番3桁ではありません。", "centre code "+code+" is not a municipality code followed by 3 digits")
+			bad(CentreColCode, "センターコード「"+clip(code)+"」は市町村コード6桁＋連番3桁ではありません。", "centre code "+clip(code)+" is not a municipality code followed by 3 digits")
 			continue
 		case muni != code[:6] || (known != nil && !known(muni)):
-			bad(CentreColMunicipality, "市町村コード「"+muni+"」が登録されていないか、センターコードと一致しません。", "municipality code "+muni+" is unknown or does not match the centre code")
+			bad(CentreColMunicipality, "市町村コード「"+clip(muni)+"」が登録されていないか、センターコードと一致しません。", "municipality code "+clip(muni)+" is unknown or does not match the centre code")
 			continue
-		case get(rec, CentreColName) == "":
+		case get(CentreColName) == "":
 			bad(CentreColName, "センター名が空欄です。", "centre name is empty")
 			continue
 		}
@@ -181,31 +154,17 @@ func ReadCentres(name string, data []byte, known func(code string) bool) ([]Enti
 			continue
 		}
 		seen[code] = line
-		out = append(out, Entity{Code: code, Level: "centre", ParentCode: muni, PrefectureCode: code[:2], NameJA: get(rec, CentreColName), TypeJA: get(rec, CentreColOperation)})
+		out = append(out, Entity{Code: code, Level: "centre", ParentCode: muni, PrefectureCode: code[:2], NameJA: get(CentreColName), TypeJA: get(CentreColOperation)})
 	}
-	if len(probs) > 0 {
-		return nil, &Rejection{File: name, Problems: probs}
+	if len(ps.list) > 0 {
+		return nil, ps.rejection()
 	}
 	return out, nil
 }
 
 // CheckDigitOK reports whether a 6-digit 全国地方公共団体コード carries the right check digit
 // (weights 6,5,4,3,2 on the first five digits; check = (11 − sum mod 11) mod 10).
-func CheckDigitOK(code string) bool {
-	if len(code) != 6 {
-		return false
-	}
-	sum := 0
-	for i := 0; i < 6; i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return false
-		}
-	}
-	for i, w := range []int{6, 5, 4, 3, 2} {
-		sum += int(code[i]-'0') * w
-	}
-	return int(code[5]-'0') == (11-sum%11)%10
-}
+func CheckDigitOK(code string) bool { return kofukin.CheckDigitOK(code) }
 
 // ReadReference parses the municipalities.csv or prefectures.csv of the reference data (see
 // fixtures/reference/README.md). level is "municipality" or "prefecture". Columns are found by
@@ -248,11 +207,11 @@ func ReadReference(name string, r io.Reader, level string) (*Reference, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:%d: %w", name, line, err))
+			errs = append(errs, fmt.Errorf("%s:%d: %w", name, csvErrorLine(err, 0), err))
 			continue
 		}
+		line, _ := cr.FieldPos(0)
 		bad := func(c, format string, args ...any) {
 			errs = append(errs, fmt.Errorf("%s:%d: column %s: %s", name, line, c, fmt.Sprintf(format, args...)))
 		}

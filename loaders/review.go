@@ -3,6 +3,7 @@ package loaders
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 )
@@ -30,41 +31,77 @@ type ReviewFile struct {
 	Verdicts       []ReviewVerdict
 }
 
+// The areas of a review workbook that are read: its stamp, and the 審査 sheet (a header and one
+// row per municipality, at most a few hundred, in columns A to M), with a margin.
+var (
+	reviewStampArea = sheetArea{Cols: stampCols, Rows: stampRows, MaxCells: stampCols * stampRows, MaxText: maxStampText, MaxIssues: maxSheetIssues}
+	reviewArea      = sheetArea{Cols: reviewLastColumn, Rows: maxReviewRows, MaxCells: reviewLastColumn * maxReviewRows, MaxText: maxReviewText, MaxIssues: maxSheetIssues}
+)
+
 // ReadReview reads the reviewer's 審査状況 and コメント back from a review workbook (as written by
 // kofukin and saved by Excel or LibreOffice). Every status must be one of 未確認, 確認済, 差戻し and
-// every code a municipality of the workbook's prefecture (inPref); every problem names its cell.
+// every code a municipality of the workbook's prefecture (inPref), once; every problem names its
+// cell.
 func ReadReview(name string, data []byte, inPref func(pref, code string) bool) (*ReviewFile, error) {
 	sum := sha256.Sum256(data)
 	out := &ReviewFile{File: name, SHA256: hex.EncodeToString(sum[:])}
-	var probs []Problem
-	reject := func() error { return &Rejection{File: name, Problems: probs} }
+	ps := &problemList{file: name}
+	add, reject := ps.add, ps.rejection
+	if int64(len(data)) > MaxFileSize {
+		add(Problem{Code: ErrFileTooLarge, Expected: fmt.Sprintf("%d bytes or less", MaxFileSize), Found: fmt.Sprintf("%d bytes", len(data)),
+			MessageJA: fmt.Sprintf("ファイルが大きすぎます（%dバイト、上限%dバイト）。", len(data), MaxFileSize),
+			MessageEN: fmt.Sprintf("the file is %d bytes, more than the limit of %d", len(data), MaxFileSize)})
+		return nil, reject()
+	}
 	f, err := openXLSX(data, MaxUnzipXMLSize)
 	if err != nil {
-		probs = append(probs, Problem{Code: ErrNotWorkbook, File: name, MessageJA: "Excelブック（.xlsx）として読み込めません。", MessageEN: err.Error()})
+		add(workbookProblem(err, ""))
 		return nil, reject()
 	}
 	stamp := map[string]string{}
-	if rows, err := sheetRows(f, reviewStamp); err == nil {
-		for _, r := range rows {
+	sd, err := f.readSheet(reviewStamp, reviewStampArea)
+	var pe *partError
+	if errors.As(err, &pe) {
+		add(workbookProblem(err, reviewStamp))
+		return nil, reject()
+	}
+	if err == nil {
+		for _, r := range sd.rows {
 			if len(r.cols) >= 2 {
 				stamp[r.cols[0]] = r.cols[1]
 			}
 		}
 	}
 	if stamp["form"] != reviewForm {
-		probs = append(probs, Problem{Code: ErrStamp, File: name, Sheet: reviewStamp, MessageJA: "kofukinの審査用ブックではありません。", MessageEN: "not a kofukin review workbook"})
+		add(Problem{Code: ErrStamp, Sheet: reviewStamp, MessageJA: "kofukinの審査用ブックではありません。", MessageEN: "not a kofukin review workbook"})
+		return nil, reject()
+	}
+	if len(sd.problems) > 0 {
+		ps.addAll(sd.problems)
 		return nil, reject()
 	}
 	out.FiscalYear, _ = strconv.Atoi(stamp["fiscal_year"])
-	out.PrefectureCode = stamp["prefecture_code"]
-	rows, err := sheetRows(f, reviewSheet)
+	out.PrefectureCode = clip(stamp["prefecture_code"])
+	if !f.hasSheet(reviewSheet) {
+		add(Problem{Code: ErrSheetMissing, Sheet: reviewSheet, MessageJA: "「審査」シートがありません。", MessageEN: "the sheet 審査 is missing"})
+		return nil, reject()
+	}
+	sd, err = f.readSheet(reviewSheet, reviewArea)
 	if err != nil {
-		probs = append(probs, Problem{Code: ErrSheetMissing, File: name, Sheet: reviewSheet, MessageJA: "「審査」シートがありません。", MessageEN: err.Error()})
+		add(workbookProblem(err, reviewSheet))
+		return nil, reject()
+	}
+	ps.addAll(sd.problems)
+	if sd.stopped {
 		return nil, reject()
 	}
 	col := map[string]int{}
 	statuses := map[string]bool{"未確認": true, "確認済": true, "差戻し": true}
-	for _, r := range rows {
+	seen := map[string]string{}
+	for _, r := range sd.rows {
+		if ps.full {
+			break
+		}
 		if len(col) == 0 {
 			for i, c := range r.cols {
 				col[NormalizeText(c)] = i
@@ -91,27 +128,33 @@ func ReadReview(name string, data []byte, inPref func(pref, code string) bool) (
 		status = NormalizeText(status)
 		comment, _ := get(reviewComment)
 		if !inPref(out.PrefectureCode, code) {
-			probs = append(probs, Problem{Code: ErrEntity, File: name, Sheet: reviewSheet, Cell: codeRef, Found: code,
-				MessageJA: "団体コード「" + code + "」はこの都道府県の市町村ではありません。", MessageEN: "code " + code + " is not a municipality of the prefecture"})
+			add(Problem{Code: ErrEntity, Sheet: reviewSheet, Cell: codeRef, Found: clip(code),
+				MessageJA: "団体コード「" + clip(code) + "」はこの都道府県の市町村ではありません。", MessageEN: "code " + clip(code) + " is not a municipality of the prefecture"})
 			continue
 		}
+		if prev, dup := seen[code]; dup {
+			add(Problem{Code: ErrItemDuplicate, Sheet: reviewSheet, Cell: codeRef, Found: code,
+				MessageJA: "団体コード「" + code + "」の行が重複しています（" + prev + " と同じ）。", MessageEN: "code " + code + " appears twice (also at " + prev + ")"})
+			continue
+		}
+		seen[code] = codeRef
 		if !statuses[status] {
-			probs = append(probs, Problem{Code: ErrAnswerInvalid, File: name, Sheet: reviewSheet, Cell: statusRef, Found: status, Expected: "未確認／確認済／差戻し",
+			add(Problem{Code: ErrAnswerInvalid, Sheet: reviewSheet, Cell: statusRef, Found: clip(status), Expected: "未確認／確認済／差戻し",
 				MessageJA: "審査状況は「未確認」「確認済」「差戻し」のいずれかを選んでください。", MessageEN: "the status must be 未確認, 確認済 or 差戻し"})
 			continue
 		}
 		if status == "差戻し" && NormalizeText(comment) == "" {
 			_, ref := get(reviewComment)
-			probs = append(probs, Problem{Code: ErrAnswerRequired, File: name, Sheet: reviewSheet, Cell: ref,
+			add(Problem{Code: ErrAnswerRequired, Sheet: reviewSheet, Cell: ref,
 				MessageJA: "差戻しの場合は、市町村に伝える理由をコメントに記入してください。", MessageEN: "a return needs a comment for the municipality"})
 			continue
 		}
 		out.Verdicts = append(out.Verdicts, ReviewVerdict{Code: code, Status: status, Comment: comment, Cell: statusRef})
 	}
 	if len(col) == 0 {
-		probs = append(probs, Problem{Code: ErrHeader, File: name, Sheet: reviewSheet, MessageJA: "見出し行（審査状況）が見つかりません。", MessageEN: "no header row with 審査状況"})
+		add(Problem{Code: ErrHeader, Sheet: reviewSheet, MessageJA: "見出し行（審査状況）が見つかりません。", MessageEN: "no header row with 審査状況"})
 	}
-	if len(probs) > 0 {
+	if len(ps.list) > 0 {
 		return nil, reject()
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package loaders
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -53,14 +54,37 @@ const (
 	MaxUnzipXMLSize = 16 << 20 // any one part once inflated
 )
 
+// The area of the answer sheet 「回答」 whose cells are read: the template's rows (the entity
+// block, the header and one row per answerable item) and columns (survey.Columns, A to I), with a
+// margin for notes people add around them. A non-empty cell outside it is a problem (E021).
+const (
+	answerLastCol    = 26 // Z
+	answerRowMargin  = 50
+	maxSheetIssues   = 100     // problems of cells outside the area before a sheet is no longer read
+	maxAnswerText    = 8 << 20 // bytes of text kept from the answer sheet
+	stampRows        = 50
+	stampCols        = 2
+	maxStampText     = 64 << 10
+	maxReviewRows    = 5000
+	maxReviewText    = 8 << 20
+	reviewLastColumn = 26 // Z
+)
+
+// answerArea is the area of the answer sheet for rulebook rb.
+func answerArea(rb *indicators.Rulebook) sheetArea {
+	rows := survey.HeaderRow + len(rb.SelfItems()) + answerRowMargin
+	return sheetArea{Cols: answerLastCol, Rows: rows, MaxCells: answerLastCol * rows, MaxText: maxAnswerText, MaxIssues: maxSheetIssues}
+}
+
+var stampArea = sheetArea{Cols: stampCols, Rows: stampRows, MaxCells: stampCols * stampRows, MaxText: maxStampText, MaxIssues: maxSheetIssues}
+
 // ReadSurvey reads and validates a survey workbook. A bad workbook yields a *Rejection listing
 // every problem; nothing of it is to be stored.
 func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) (*Survey, error) {
 	sum := sha256.Sum256(data)
 	sv := &Survey{File: name, SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}
-	var probs []Problem
-	add := func(p Problem) { p.File = name; probs = append(probs, p) }
-	reject := func() error { return &Rejection{File: name, Problems: probs} }
+	ps := &problemList{file: name}
+	add, reject := ps.add, ps.rejection
 
 	if int64(len(data)) > MaxFileSize {
 		add(Problem{Code: ErrFileTooLarge, Expected: fmt.Sprintf("%d bytes or less", MaxFileSize), Found: fmt.Sprintf("%d bytes", len(data)),
@@ -70,21 +94,30 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	}
 	f, err := openXLSX(data, MaxUnzipXMLSize)
 	if err != nil {
-		add(Problem{Code: ErrNotWorkbook, MessageJA: "Excelブック（.xlsx）として読み込めません。", MessageEN: "not a readable .xlsx workbook: " + err.Error()})
+		add(workbookProblem(err, ""))
 		return nil, reject()
 	}
 
-	stamp, err := readStamp(f)
+	stamp, stampProbs, err := readStamp(f)
+	var pe *partError
+	if errors.As(err, &pe) {
+		add(workbookProblem(err, survey.SheetStamp))
+		return nil, reject()
+	}
 	if err != nil || stamp[survey.StampForm] != survey.FormName {
 		add(Problem{Code: ErrStamp, Sheet: survey.SheetStamp,
 			MessageJA: "kofukinの調査票様式ではありません（様式情報が見つかりません）。配布された様式を使用してください。",
 			MessageEN: "not a kofukin survey template: the hidden stamp sheet is missing or altered"})
 		return nil, reject()
 	}
+	if len(stampProbs) > 0 {
+		ps.addAll(stampProbs)
+		return nil, reject()
+	}
 	fy, _ := strconv.Atoi(stamp[survey.StampFiscalYear])
 	sv.FiscalYear = fy
-	sv.Level = indicators.Level(stamp[survey.StampLevel])
-	sv.StampedHash = stamp[survey.StampRulebookHash]
+	sv.Level = indicators.Level(clip(stamp[survey.StampLevel]))
+	sv.StampedHash = clip(stamp[survey.StampRulebookHash])
 	if want.FiscalYear != 0 && fy != want.FiscalYear {
 		add(Problem{Code: ErrFiscalYear, Sheet: survey.SheetStamp, Expected: strconv.Itoa(want.FiscalYear), Found: strconv.Itoa(fy),
 			MessageJA: fmt.Sprintf("この調査票は%d年度の様式です。%d年度の様式を使用してください。", fy, want.FiscalYear),
@@ -95,17 +128,27 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			MessageJA: fmt.Sprintf("この調査票は%s用の様式です。%s用の様式を使用してください。", sv.Level.LabelJA(), want.Level.LabelJA()),
 			MessageEN: fmt.Sprintf("this is the %s template; use the %s template", sv.Level, want.Level)})
 	}
-	if len(probs) > 0 {
+	if len(ps.list) > 0 {
 		return nil, reject()
 	}
 	rb, err := lib.Get(fy, sv.Level)
 	if err != nil {
 		add(Problem{Code: ErrRulebook, Sheet: survey.SheetStamp, Found: fmt.Sprintf("%d/%s", fy, sv.Level),
 			MessageJA: fmt.Sprintf("%d年度・%s用の評価指標が登録されていません。", fy, sv.Level.LabelJA()),
-			MessageEN: err.Error()})
+			MessageEN: clip(err.Error())})
 		return nil, reject()
 	}
 	sv.RulebookHash = rb.Hash
+	// A template stamped with another version of the year's rulebook asks other questions (or the
+	// same ones worded otherwise): its answers cannot be read against this one. Templates made
+	// before the stamp carried the hash have none, and are read as they are.
+	if sv.StampedHash != "" && sv.StampedHash != rb.Hash {
+		add(Problem{Code: ErrStaleTemplate, Sheet: survey.SheetStamp, Expected: rb.Hash, Found: sv.StampedHash,
+			MessageJA: "この調査票は古い様式です（評価指標が改訂されました）。最新の様式をダウンロードし、回答を写して提出してください。",
+			MessageEN: fmt.Sprintf("this template was made for an earlier version of the FY%d rulebook (stamped %s, current %s): download the current template, copy your answers into it and send it again",
+				fy, clipRef(sv.StampedHash), rb.Hash[:min(12, len(rb.Hash))])})
+		return nil, reject()
+	}
 
 	if !f.hasSheet(survey.SheetAnswers) {
 		add(Problem{Code: ErrSheetMissing, Sheet: survey.SheetAnswers, Expected: survey.SheetAnswers,
@@ -113,16 +156,23 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			MessageEN: "the answer sheet " + survey.SheetAnswers + " is missing"})
 		return nil, reject()
 	}
-	rows, err := sheetRows(f, survey.SheetAnswers)
+	sd, err := f.readSheet(survey.SheetAnswers, answerArea(rb))
 	if err != nil {
-		add(Problem{Code: ErrNotWorkbook, Sheet: survey.SheetAnswers, MessageJA: "「回答」シートを読み込めません。", MessageEN: err.Error()})
+		add(workbookProblem(err, survey.SheetAnswers))
 		return nil, reject()
+	}
+	ps.addAll(sd.problems)
+	if sd.stopped {
+		return nil, reject() // the rows read are incomplete: what is missing cannot be told
 	}
 
 	stampCode := stamp[survey.StampEntityCode]
 	var header map[string]int
 	seen := map[string]string{}
-	for _, r := range rows {
+	for _, r := range sd.rows {
+		if ps.full {
+			return nil, reject()
+		}
 		rowNo, cols := r.row, r.cols
 		if header == nil {
 			label := ""
@@ -133,7 +183,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			case label == survey.LabelEntityCode && len(cols) >= 2:
 				code, p := readEntityCode(cols[1], stampCode, sv, want)
 				if p == nil && r.numeric[1] && f.isDate(r.styles[1]) {
-					p = &Problem{Code: ErrCodeAsDate, Found: cols[1], Expected: stampCode,
+					p = &Problem{Code: ErrCodeAsDate, Found: clip(cols[1]), Expected: clip(stampCode),
 						MessageJA: "団体コードが日付に変換されています（Excelの自動変換）。セルの書式を「文字列」にして、団体コードを入力し直してください。",
 						MessageEN: "the entity code was turned into a date by Excel; format the cell as text and type the code again"}
 				}
@@ -145,9 +195,9 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			case label == survey.LabelFilledOn && len(cols) >= 2 && NormalizeText(cols[1]) != "":
 				d, ok := ParseDate(cols[1])
 				if !ok {
-					add(Problem{Code: ErrDate, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("B%d", rowNo), Found: cols[1], Expected: "2025/4/1, 令和7年4月1日, R7.4.1",
-						MessageJA: "記入日を日付として読み取れません（入力値：「" + cols[1] + "」）。例：2025/4/1、令和7年4月1日。",
-						MessageEN: "the date filled in cannot be read as a date; found " + strconv.Quote(cols[1])})
+					add(Problem{Code: ErrDate, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("B%d", rowNo), Found: clip(cols[1]), Expected: "2025/4/1, 令和7年4月1日, R7.4.1",
+						MessageJA: "記入日を日付として読み取れません（入力値：「" + clip(cols[1]) + "」）。例：2025/4/1、令和7年4月1日。",
+						MessageEN: "the date filled in cannot be read as a date; found " + strconv.Quote(clip(cols[1]))})
 				} else {
 					sv.FilledOn = d
 				}
@@ -155,8 +205,12 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 			if h := findHeader(cols); h != nil {
 				header = h
 				if missing := missingColumns(h); len(missing) > 0 {
+					found := make([]string, len(cols))
+					for i, c := range cols {
+						found[i] = clip(c)
+					}
 					add(Problem{Code: ErrHeader, Sheet: survey.SheetAnswers, Cell: fmt.Sprintf("A%d", rowNo),
-						Expected: strings.Join(survey.Columns, ","), Found: strings.Join(cols, ","),
+						Expected: strings.Join(survey.Columns, ","), Found: strings.Join(found, ","),
 						MessageJA: "見出し行の列（" + strings.Join(missing, "・") + "）が見つかりません。列を削除・変更しないでください。",
 						MessageEN: "header row lacks column(s) " + strings.Join(missing, ", ")})
 					return nil, reject()
@@ -179,9 +233,9 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		}
 		it, ok := rb.Item(id)
 		if !ok || it.Source != indicators.SourceSelf {
-			add(Problem{Code: ErrItemUnknown, Sheet: survey.SheetAnswers, Cell: idRef, Item: id, Found: id,
-				MessageJA: "項目ID「" + id + "」はこの年度の評価指標にありません。項目IDを変更しないでください。",
-				MessageEN: "item id " + id + " is not in this year's rulebook"})
+			add(Problem{Code: ErrItemUnknown, Sheet: survey.SheetAnswers, Cell: idRef, Item: clip(id), Found: clip(id),
+				MessageJA: "項目ID「" + clip(id) + "」はこの年度の評価指標にありません。項目IDを変更しないでください。",
+				MessageEN: "item id " + clip(id) + " is not in this year's rulebook"})
 			continue
 		}
 		if prev, dup := seen[id]; dup {
@@ -192,7 +246,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		}
 		seen[id] = idRef
 		if q, qRef := cell(survey.ColQuestion); q != it.Question && NormalizeText(q) != NormalizeText(it.Question) {
-			add(Problem{Code: ErrTemplateChanged, Sheet: survey.SheetAnswers, Cell: qRef, Item: id, Expected: it.Question, Found: q,
+			add(Problem{Code: ErrTemplateChanged, Sheet: survey.SheetAnswers, Cell: qRef, Item: id, Expected: it.Question, Found: clip(q),
 				MessageJA: "設問の文言が様式と異なります。「回答」列以外は変更しないでください。",
 				MessageEN: "the question text differs from the template; only the answer column may be edited"})
 		}
@@ -215,7 +269,7 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		add(Problem{Code: ErrEntity, Sheet: survey.SheetAnswers, Cell: "B2",
 			MessageJA: "団体コードが見つかりません。", MessageEN: "entity code not found"})
 	}
-	probs = append(probs, crossChecks(name, rb, sv.Answers)...)
+	ps.addAll(crossChecks(name, rb, sv.Answers))
 	for _, it := range rb.SelfItems() {
 		if _, ok := seen[it.ID]; !ok && header != nil {
 			add(Problem{Code: ErrItemMissing, Sheet: survey.SheetAnswers, Item: it.ID, Expected: it.ID,
@@ -223,11 +277,45 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 				MessageEN: "the row of item " + it.ID + " is missing"})
 		}
 	}
-	if hasErrors(probs) {
+	if hasErrors(ps.list) {
 		return nil, reject()
 	}
-	sv.Warnings = warnings(probs)
+	sv.Warnings = warnings(ps.list)
 	return sv, nil
+}
+
+// workbookProblem says why a workbook, or a part of it, cannot be read: E015 when a part or the
+// parts together inflate beyond the limits, E001 otherwise. sheet names the sheet being read, if
+// any.
+func workbookProblem(err error, sheet string) Problem {
+	var pe *partError
+	part := ""
+	if errors.As(err, &pe) {
+		part = clipRef(pe.part)
+	}
+	p := Problem{Code: ErrNotWorkbook, Sheet: sheet, Found: part, MessageEN: "not a readable .xlsx workbook: " + clip(err.Error())}
+	switch {
+	case errors.Is(err, errTooManyParts):
+		p.MessageJA = fmt.Sprintf("Excelブック（.xlsx）として読み込めません（ファイル内の部品が%d個を超えています）。", MaxZipEntries)
+	case errors.Is(err, errPartTooLarge):
+		p.Code, p.Expected = ErrFileTooLarge, fmt.Sprintf("%d bytes or less", MaxUnzipXMLSize)
+		p.MessageJA = fmt.Sprintf("ブック内の部品「%s」が展開すると大きすぎます（上限%dバイト）。", part, MaxUnzipXMLSize)
+		p.MessageEN = fmt.Sprintf("part %s inflates to more than %d bytes", part, MaxUnzipXMLSize)
+	case errors.Is(err, errTotalTooBig):
+		p.Code, p.Expected = ErrFileTooLarge, fmt.Sprintf("%d bytes or less", MaxUnzipTotal)
+		p.MessageJA = fmt.Sprintf("ブックを展開すると大きすぎます（部品「%s」までの合計が上限%dバイトを超えます）。", part, MaxUnzipTotal)
+		p.MessageEN = fmt.Sprintf("the parts read, up to %s, inflate to more than %d bytes together", part, MaxUnzipTotal)
+	case errors.Is(err, errDTD):
+		p.MessageJA = fmt.Sprintf("Excelブック（.xlsx）として読み込めません（部品「%s」に文書型定義（DTD）が含まれています）。", part)
+	case part != "":
+		p.MessageJA = fmt.Sprintf("Excelブック（.xlsx）として読み込めません（部品「%s」が壊れています）。", part)
+	case sheet != "":
+		p.MessageJA = "「" + sheet + "」シートを読み込めません。"
+		p.MessageEN = clip(err.Error())
+	default:
+		p.MessageJA = "Excelブック（.xlsx）として読み込めません。"
+	}
+	return p
 }
 
 // MatchOption finds the option a person meant: the exact text, or the part before "：" (段階3).
@@ -251,46 +339,20 @@ func MatchOption(opts []indicators.Option, text string) (int, bool) {
 	return found, found >= 0
 }
 
-func readStamp(f *xlsxBook) (map[string]string, error) {
-	rows, err := sheetRows(f, survey.SheetStamp)
+// readStamp reads the hidden stamp's key/value pairs, with the problems of cells outside its two
+// columns.
+func readStamp(f *xlsxBook) (map[string]string, []Problem, error) {
+	sd, err := f.readSheet(survey.SheetStamp, stampArea)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m := map[string]string{}
-	for _, r := range rows {
+	for _, r := range sd.rows {
 		if len(r.cols) >= 2 {
 			m[strings.TrimSpace(r.cols[0])] = strings.TrimSpace(r.cols[1])
 		}
 	}
-	return m, nil
-}
-
-// sheetRow is one row of a sheet: the texts of its cells by column (0 = A), with whether each
-// held a number and its style.
-type sheetRow struct {
-	row     int
-	cols    []string
-	numeric []bool
-	styles  []int
-}
-
-// sheetRows reads the non-empty rows of a sheet in order.
-func sheetRows(f *xlsxBook, sheet string) ([]sheetRow, error) {
-	var rows []sheetRow
-	err := f.cells(sheet, func(c xlsxCell) error {
-		if len(rows) == 0 || rows[len(rows)-1].row != c.Row {
-			rows = append(rows, sheetRow{row: c.Row})
-		}
-		r := &rows[len(rows)-1]
-		for len(r.cols) < c.Col {
-			r.cols = append(r.cols, "")
-			r.numeric = append(r.numeric, false)
-			r.styles = append(r.styles, 0)
-		}
-		r.cols[c.Col-1], r.numeric[c.Col-1], r.styles[c.Col-1] = c.Text, c.Number, c.Style
-		return nil
-	})
-	return rows, err
+	return m, sd.problems, nil
 }
 
 // readEntityCode normalises the visible entity code and checks it against the stamp and the
@@ -299,14 +361,14 @@ func sheetRows(f *xlsxBook, sheet string) ([]sheetRow, error) {
 func readEntityCode(raw, stampCode string, sv *Survey, want Expect) (string, *Problem) {
 	code := RestoreCode(string(sv.Level), NormalizeText(raw))
 	if code != stampCode {
-		return code, &Problem{Code: ErrEntity, Expected: stampCode, Found: code,
-			MessageJA: "団体コード「" + code + "」が様式に記録された団体コード「" + stampCode + "」と一致しません。自団体用の様式を使用してください。",
-			MessageEN: "entity code " + code + " does not match the template's stamped code " + stampCode}
+		return code, &Problem{Code: ErrEntity, Expected: clip(stampCode), Found: clip(code),
+			MessageJA: "団体コード「" + clip(code) + "」が様式に記録された団体コード「" + clip(stampCode) + "」と一致しません。自団体用の様式を使用してください。",
+			MessageEN: "entity code " + clip(code) + " does not match the template's stamped code " + clip(stampCode)}
 	}
 	if !ValidCode(string(sv.Level), code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
-		return code, &Problem{Code: ErrEntity, Found: code,
-			MessageJA: "団体コード「" + code + "」は登録されていない団体です。",
-			MessageEN: "entity code " + code + " is not a known " + string(sv.Level)}
+		return code, &Problem{Code: ErrEntity, Found: clip(code),
+			MessageJA: "団体コード「" + clip(code) + "」は登録されていない団体です。",
+			MessageEN: "entity code " + clip(code) + " is not a known " + string(sv.Level)}
 	}
 	return code, nil
 }
@@ -353,16 +415,16 @@ func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 		if k, ok := MatchOption(it.Rule.Options, t); ok {
 			return Answer{Text: it.Rule.Options[k].Value, Num: float64(k + 1)}, nil
 		}
-		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: raw,
-			MessageJA: "選択肢の中から1つ選んでください（入力値：「" + raw + "」）。",
-			MessageEN: "choose one of the listed options; found " + strconv.Quote(raw)}
+		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: clip(raw),
+			MessageJA: "選択肢の中から1つ選んでください（入力値：「" + clip(raw) + "」）。",
+			MessageEN: "choose one of the listed options; found " + strconv.Quote(clip(raw))}
 	}
 	if it.Rule.Type == indicators.RuleYesNo {
 		yes, ok := ParseYesNo(t)
 		if !ok {
-			return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: "はい／いいえ", Found: raw,
-				MessageJA: "「はい」又は「いいえ」で回答してください（入力値：「" + raw + "」）。",
-				MessageEN: "answer yes or no (はい/いいえ); found " + strconv.Quote(raw)}
+			return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: "はい／いいえ", Found: clip(raw),
+				MessageJA: "「はい」又は「いいえ」で回答してください（入力値：「" + clip(raw) + "」）。",
+				MessageEN: "answer yes or no (はい/いいえ); found " + strconv.Quote(clip(raw))}
 		}
 		if yes {
 			return Answer{Text: survey.Yes, Num: 1}, nil
@@ -371,15 +433,15 @@ func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 	}
 	v, ok := ParseNumber(t)
 	if !ok {
-		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: raw,
-			MessageJA: "数値で回答してください（入力値：「" + raw + "」）。",
-			MessageEN: "answer with a number; found " + strconv.Quote(raw)}
+		return Answer{}, &Problem{Code: ErrAnswerInvalid, Expected: survey.HowToAnswer(it), Found: clip(raw),
+			MessageJA: "数値で回答してください（入力値：「" + clip(raw) + "」）。",
+			MessageEN: "answer with a number; found " + strconv.Quote(clip(raw))}
 	}
 	r := it.Rule
 	if (r.Min != nil && v < *r.Min) || (r.Max != nil && v > *r.Max) {
-		return Answer{}, &Problem{Code: ErrAnswerRange, Expected: survey.HowToAnswer(it), Found: raw,
-			MessageJA: "回答が範囲外です（" + survey.HowToAnswer(it) + "、入力値：「" + raw + "」）。",
-			MessageEN: "answer out of range; found " + strconv.Quote(raw)}
+		return Answer{}, &Problem{Code: ErrAnswerRange, Expected: survey.HowToAnswer(it), Found: clip(raw),
+			MessageJA: "回答が範囲外です（" + survey.HowToAnswer(it) + "、入力値：「" + clip(raw) + "」）。",
+			MessageEN: "answer out of range; found " + strconv.Quote(clip(raw))}
 	}
 	return Answer{Text: strconv.FormatFloat(v, 'f', -1, 64), Num: v}, nil
 }
@@ -387,19 +449,28 @@ func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 // PeekEntity reads which entity a file is for without validating it: the code stamped in a survey
 // workbook, or the 団体コード of a survey CSV's first row. "" when it cannot tell.
 func PeekEntity(data []byte) string {
-	if f, err := openXLSX(data, MaxUnzipXMLSize); err == nil {
-		if stamp, err := readStamp(f); err == nil {
-			return stamp[survey.StampEntityCode]
+	plausible := func(code string) string {
+		if len(code) > 9 || !isDigits(code) {
+			return ""
 		}
+		return code
+	}
+	if len(data) <= MaxFileSize {
+		if f, err := openXLSX(data, MaxUnzipXMLSize); err == nil {
+			if stamp, _, err := readStamp(f); err == nil {
+				return plausible(stamp[survey.StampEntityCode])
+			}
+			return ""
+		}
+	}
+	if len(data) > MaxCSVSize || CSVKind(data) != CSVSurvey {
 		return ""
 	}
-	if CSVKind(data) != CSVSurvey {
-		return ""
-	}
-	t, _ := readCSVTable("", data, OutcomeColCode)
+	ps := &problemList{}
+	t := readCSV(ps, data, csvOptions{need: []string{OutcomeColCode}, stopAfter: 1})
 	if t == nil || len(t.rows) == 0 {
 		return ""
 	}
 	code := NormalizeText(t.get(0, OutcomeColCode))
-	return RestoreCode(string(LevelOfCode(code)), code)
+	return plausible(RestoreCode(string(LevelOfCode(code)), code))
 }

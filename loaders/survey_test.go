@@ -15,7 +15,7 @@ import (
 	"github.com/kofukin/kofukin/survey"
 )
 
-func library(t *testing.T) (*indicators.Library, *indicators.Rulebook) {
+func library(t testing.TB) (*indicators.Library, *indicators.Rulebook) {
 	t.Helper()
 	lib, err := indicators.Shipped()
 	if err != nil {
@@ -29,7 +29,7 @@ func library(t *testing.T) (*indicators.Library, *indicators.Rulebook) {
 }
 
 // filled writes a template for 千代田区 with every self item answered.
-func filled(t *testing.T, rb *indicators.Rulebook, answers map[string]string) []byte {
+func filled(t testing.TB, rb *indicators.Rulebook, answers map[string]string) []byte {
 	t.Helper()
 	all := map[string]string{}
 	for _, it := range rb.SelfItems() {
@@ -53,7 +53,7 @@ func filled(t *testing.T, rb *indicators.Rulebook, answers map[string]string) []
 }
 
 // edit opens a workbook, applies fn and returns the new bytes.
-func edit(t *testing.T, data []byte, fn func(f *excelize.File)) []byte {
+func edit(t testing.TB, data []byte, fn func(f *excelize.File)) []byte {
 	t.Helper()
 	f, err := excelize.OpenReader(bytes.NewReader(data))
 	if err != nil {
@@ -114,7 +114,7 @@ func TestReadSurveyAcceptsTemplate(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func problems(t *testing.T, err error) []loaders.Problem {
+func problems(t testing.TB, err error) []loaders.Problem {
 	t.Helper()
 	var rj *loaders.Rejection
 	if !errors.As(err, &rj) {
@@ -218,10 +218,7 @@ func TestNormalisation(t *testing.T) {
 	}
 }
 
-func filledB(b *testing.B, rb *indicators.Rulebook) []byte {
-	t := &testing.T{}
-	return filled(t, rb, nil)
-}
+func filledB(b *testing.B, rb *indicators.Rulebook) []byte { return filled(b, rb, nil) }
 
 func TestResolveCode(t *testing.T) {
 	known := map[string]bool{"012025": true, "312029": true, "131016": true}

@@ -17,6 +17,28 @@ import (
 // sheet, in one pass over each part with no DOM. It reads what Excel, LibreOffice and excelize write;
 // excelize stays the writer. It exists because ingest must read thousands of workbooks a second
 // (see README "Performance"), which a general reader does not.
+//
+// Every upload may be hostile, so everything is bounded before it is allocated: the number of zip
+// entries, each part and all parts together once inflated, the shared strings, styles and
+// relationships kept, and for each sheet the area whose cells are kept (a non-empty cell outside it
+// is a located problem, an empty one is skipped without allocating). Only the five predefined XML
+// entities and numeric references are decoded; a part carrying a DTD is refused, so no entity is
+// ever expanded.
+
+// Limits of the workbook reader, besides MaxFileSize and MaxUnzipXMLSize.
+const (
+	MaxUnzipTotal = 64 << 20 // all the parts read from one workbook together, once inflated
+	MaxZipEntries = 10000    // entries of the zip; a workbook has a few dozen
+)
+
+const (
+	excelMaxRow   = 1048576 // Excel's last row
+	excelMaxCol   = 16384   // Excel's last column, XFD
+	maxCellChars  = 32767   // characters Excel lets a cell hold
+	maxShared     = 1 << 20 // shared strings kept
+	maxStyles     = 65536   // cell formats kept (Excel allows about 64,000)
+	maxRelsSheets = MaxZipEntries
+)
 
 // xlsxBook is an opened workbook.
 type xlsxBook struct {
@@ -25,8 +47,10 @@ type xlsxBook struct {
 	shared       []string
 	styles       []int // cellXfs index → numFmtId
 	fmts         map[int]string
+	stylesPart   string
 	parsedStyles bool
-	limit        int64
+	limit        int64 // bytes any one part may inflate to
+	used         int64 // bytes inflated so far, all parts together
 }
 
 // xlsxCell is one cell: its row and column (1-based), its text (shared strings resolved, numbers
@@ -41,15 +65,45 @@ type xlsxCell struct {
 // Ref renders the cell's reference, e.g. F12.
 func (c xlsxCell) Ref() string { return colName(c.Col) + strconv.Itoa(c.Row) }
 
-var errNotXLSX = errors.New("not an xlsx workbook")
+var (
+	errNotXLSX      = errors.New("not an xlsx workbook")
+	errTooManyParts = fmt.Errorf("more than %d zip entries", MaxZipEntries)
+	errPartTooLarge = fmt.Errorf("inflates to more than %d bytes", MaxUnzipXMLSize)
+	errTotalTooBig  = fmt.Errorf("the parts read inflate to more than %d bytes together", MaxUnzipTotal)
+	errDTD          = errors.New("carries a document type definition (<!DOCTYPE>), which workbooks never have")
+	errPartMissing  = errors.New("is missing")
+	errSheetMissing = errors.New("sheet is missing")
+)
+
+// partError is a part of the workbook that could not be read.
+type partError struct {
+	part string
+	err  error
+}
+
+func (e *partError) Error() string { return "part " + e.part + " " + e.err.Error() }
+func (e *partError) Unwrap() error { return e.err }
+
+var zipDirSignature = []byte("PK\x01\x02")
 
 // openXLSX opens a workbook held in memory. limit bounds the uncompressed size of any part read.
 func openXLSX(data []byte, limit int64) (*xlsxBook, error) {
+	// Every entry the zip reader would list starts with a central-directory signature: counting
+	// them bounds, before anything is allocated, what a directory of 100,000 entries would cost.
+	if bytes.Count(data, zipDirSignature) > MaxZipEntries {
+		return nil, fmt.Errorf("%w: %w", errNotXLSX, errTooManyParts)
+	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNotXLSX, err)
 	}
-	b := &xlsxBook{files: map[string]*zip.File{}, sheets: map[string]string{}, limit: limit}
+	if len(zr.File) > MaxZipEntries {
+		return nil, fmt.Errorf("%w: %w", errNotXLSX, errTooManyParts)
+	}
+	if limit <= 0 || limit > MaxUnzipXMLSize {
+		limit = MaxUnzipXMLSize
+	}
+	b := &xlsxBook{files: make(map[string]*zip.File, len(zr.File)), sheets: map[string]string{}, limit: limit}
 	for _, f := range zr.File {
 		b.files[strings.TrimPrefix(f.Name, "/")] = f
 	}
@@ -60,75 +114,90 @@ func openXLSX(data []byte, limit int64) (*xlsxBook, error) {
 				wbPath = strings.TrimPrefix(r.target, "/")
 			}
 		}
+	} else if !errors.Is(err, errPartMissing) {
+		return nil, err
 	}
 	wb, err := b.part(wbPath)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNotXLSX, err)
+		if errors.Is(err, errPartMissing) {
+			return nil, fmt.Errorf("%w: %v", errNotXLSX, err)
+		}
+		return nil, err
 	}
 	dir := path.Dir(wbPath)
 	targets := map[string]string{}
-	if rels, err := b.part(path.Join(dir, "_rels", path.Base(wbPath)+".rels")); err == nil {
-		for _, r := range relationships(rels) {
-			t := r.target
-			if strings.HasPrefix(t, "/") {
-				t = strings.TrimPrefix(t, "/")
-			} else {
-				t = path.Join(dir, t)
+	rels, err := b.part(path.Join(dir, "_rels", path.Base(wbPath)+".rels"))
+	if err != nil && !errors.Is(err, errPartMissing) {
+		return nil, err
+	}
+	for _, r := range relationships(rels) {
+		t := r.target
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join(dir, t)
+		}
+		targets[r.id] = t
+		switch {
+		case strings.HasSuffix(r.typ, "/sharedStrings"):
+			ss, err := b.part(t)
+			if err != nil {
+				return nil, err
 			}
-			targets[r.id] = t
-			switch {
-			case strings.HasSuffix(r.typ, "/sharedStrings"):
-				if ss, err := b.part(t); err == nil {
-					b.shared = sharedStrings(ss)
-				} else {
-					return nil, err
-				}
-			case strings.HasSuffix(r.typ, "/styles"):
-				targets["\x00styles"] = t
+			if b.shared, err = sharedStrings(ss); err != nil {
+				return nil, &partError{part: t, err: err}
 			}
+		case strings.HasSuffix(r.typ, "/styles"):
+			b.stylesPart = t
 		}
 	}
 	scanTags(wb, func(name string, attrs []byte, _ bool, _ int) bool {
 		if name == "sheet" {
-			a := attrMap(attrs)
-			if t, ok := targets[a["id"]]; ok {
-				b.sheets[xmlUnescape(a["name"])] = t
+			if t, ok := targets[attr(attrs, "id")]; ok {
+				b.sheets[xmlUnescape(attr(attrs, "name"))] = t
 			}
 		}
-		return true
+		return len(b.sheets) < maxRelsSheets
 	})
-	b.fmts = map[int]string{}
-	if t, ok := targets["\x00styles"]; ok {
-		b.fmts[-1] = t // remembered for lazy parsing
-	}
 	return b, nil
 }
 
-// part returns the bytes of a part, refusing parts larger than the limit.
+// part returns the bytes of a part, refusing parts larger than the limit, parts that would take
+// the workbook's inflated total beyond MaxUnzipTotal, corrupt parts (a zip entry that inflates to
+// more or less than its directory says is corrupt) and parts with a DTD.
 func (b *xlsxBook) part(name string) ([]byte, error) {
 	f, ok := b.files[name]
 	if !ok {
-		return nil, fmt.Errorf("part %s is missing", name)
+		return nil, &partError{part: name, err: errPartMissing}
 	}
-	if b.limit > 0 && f.UncompressedSize64 > uint64(b.limit) {
-		return nil, fmt.Errorf("part %s inflates to %d bytes, more than the limit of %d", name, f.UncompressedSize64, b.limit)
+	if f.UncompressedSize64 > uint64(b.limit) {
+		return nil, &partError{part: name, err: errPartTooLarge}
+	}
+	if uint64(b.used)+f.UncompressedSize64 > MaxUnzipTotal {
+		return nil, &partError{part: name, err: errTotalTooBig}
 	}
 	rc, err := f.Open()
 	if err != nil {
-		return nil, err
+		return nil, &partError{part: name, err: err}
 	}
 	defer rc.Close()
-	lr := io.Reader(rc)
-	if b.limit > 0 {
-		lr = io.LimitReader(rc, b.limit+1)
-	}
-	buf := make([]byte, 0, f.UncompressedSize64)
-	buf, err = readAll(buf, lr)
+	room := min(b.limit, MaxUnzipTotal-b.used)
+	// The directory's size is only a hint: never allocate more than the compressed bytes could
+	// inflate to (deflate expands at most 1,032 times).
+	hint := min(f.UncompressedSize64, f.CompressedSize64*1032+512, uint64(room))
+	buf, err := readAll(make([]byte, 0, hint), io.LimitReader(rc, room+1))
+	b.used += int64(len(buf))
 	if err != nil {
-		return nil, fmt.Errorf("part %s: %w", name, err)
+		return nil, &partError{part: name, err: err}
 	}
-	if b.limit > 0 && int64(len(buf)) > b.limit {
-		return nil, fmt.Errorf("part %s inflates to more than the limit of %d bytes", name, b.limit)
+	if int64(len(buf)) > room {
+		if room < b.limit {
+			return nil, &partError{part: name, err: errTotalTooBig}
+		}
+		return nil, &partError{part: name, err: errPartTooLarge}
+	}
+	if bytes.Contains(buf, []byte("<!DOCTYPE")) {
+		return nil, &partError{part: name, err: errDTD}
 	}
 	return buf, nil
 }
@@ -152,74 +221,202 @@ func readAll(buf []byte, r io.Reader) ([]byte, error) {
 // hasSheet reports whether the workbook has a sheet of that name.
 func (b *xlsxBook) hasSheet(name string) bool { _, ok := b.sheets[name]; return ok }
 
-// cells calls fn for every non-empty cell of a sheet, row by row, left to right.
-func (b *xlsxBook) cells(sheet string, fn func(c xlsxCell) error) error {
+// sheetArea bounds the reading of one sheet: the cells kept are those of columns 1..Cols and rows
+// 1..Rows (a non-empty cell outside is a problem); reading stops once MaxCells cells or MaxText
+// bytes of text are kept, or MaxIssues problems are found.
+type sheetArea struct {
+	Cols, Rows int
+	MaxCells   int
+	MaxText    int
+	MaxIssues  int
+}
+
+// sheetRow is one row of a sheet: the texts of its cells by column (0 = A), with whether each
+// held a number and its style.
+type sheetRow struct {
+	row     int
+	cols    []string
+	numeric []bool
+	styles  []int
+}
+
+// sheetData is what was read of a sheet: the non-empty rows of its area in file order, and the
+// problems found (code ErrOutOfBounds, file left for the caller). stopped says reading stopped at a
+// limit, so the rows may be incomplete.
+type sheetData struct {
+	rows     []sheetRow
+	problems []Problem
+	stopped  bool
+}
+
+// readSheet reads the cells of a sheet within area. An error says the sheet is missing or cannot
+// be read at all (a *partError for its part).
+func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 	p, ok := b.sheets[sheet]
 	if !ok {
-		return fmt.Errorf("sheet %s is missing", sheet)
+		return nil, errSheetMissing
 	}
 	data, err := b.part(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	row, col := 0, 0
-	var ferr error
-	scanTags(data, func(name string, attrs []byte, self bool, end int) bool {
-		switch name {
-		case "row":
-			if r, err := strconv.Atoi(attr(attrs, "r")); err == nil {
-				row = r
-			} else {
-				row++
-			}
-			col = 0
-		case "c":
-			c := xlsxCell{Row: row, Col: col + 1}
-			if ref := attr(attrs, "r"); ref != "" {
-				if cc, rr, ok := splitRef(ref); ok {
-					c.Col, c.Row = cc, rr
-				}
-			}
-			col = c.Col
-			c.Style, _ = strconv.Atoi(attr(attrs, "s"))
-			if self {
-				return true
-			}
-			body := data[end:]
-			stop := indexEndTag(body, "c")
-			if stop < 0 {
-				ferr = fmt.Errorf("cell %s is not closed", c.Ref())
-				return false
-			}
-			body = body[:stop]
-			v, hasV := elementText(body, "v")
-			switch attr(attrs, "t") {
-			case "s":
-				i, err := strconv.Atoi(strings.TrimSpace(v))
-				if err != nil || i < 0 || i >= len(b.shared) {
-					ferr = fmt.Errorf("cell %s refers to shared string %q that does not exist", c.Ref(), v)
-					return false
-				}
-				c.Text = b.shared[i]
-			case "inlineStr":
-				c.Text = runsText(body)
-			case "b":
-				c.Text = map[string]string{"1": "TRUE", "0": "FALSE"}[strings.TrimSpace(v)]
-			case "str", "e", "d":
-				c.Text = xmlUnescape(v)
-			default:
-				c.Text, c.Number = strings.TrimSpace(v), hasV
-			}
-			if c.Text != "" {
-				if err := fn(c); err != nil {
-					ferr = err
-					return false
-				}
-			}
+	sd := &sheetData{}
+	last := colName(area.Cols) + strconv.Itoa(area.Rows)
+	stop := func(cell, ja, en string) {
+		sd.stopped = true
+		sd.problems = append(sd.problems, Problem{Code: ErrOutOfBounds, Sheet: sheet, Cell: cell, MessageJA: ja, MessageEN: en})
+	}
+	// issue records one problem; false once there are too many to go on.
+	issue := func(p Problem) bool {
+		p.Code, p.Sheet = ErrOutOfBounds, sheet
+		sd.problems = append(sd.problems, p)
+		if len(sd.problems) >= area.MaxIssues {
+			stop(p.Cell, fmt.Sprintf("「%s」シートに範囲外又は不正なセルが%d件あるため、これ以降は読み込みませんでした。様式の範囲（A1:%s）の外の内容を削除してください。", sheet, area.MaxIssues, last),
+				fmt.Sprintf("%d cells of sheet %s are outside A1:%s or malformed: reading stopped there", area.MaxIssues, sheet, last))
+			return false
 		}
 		return true
-	})
-	return ferr
+	}
+	kept, text := 0, 0
+	row, col, rowOK := 0, 0, true
+	pos := 0
+	for pos < len(data) {
+		lt := bytes.IndexByte(data[pos:], '<')
+		if lt < 0 {
+			break
+		}
+		pos += lt
+		if pos+1 < len(data) && (data[pos+1] == '?' || data[pos+1] == '!') {
+			gt := bytes.IndexByte(data[pos:], '>')
+			if gt < 0 {
+				break
+			}
+			pos += gt + 1
+			continue
+		}
+		name, attrs, self, end := readTag(data[pos:])
+		if end < 0 {
+			break
+		}
+		pos += end
+		switch name {
+		case "row":
+			col = 0
+			r := attr(attrs, "r")
+			if r == "" {
+				row++ // a row without its number follows the one before
+				rowOK = row <= excelMaxRow
+				r = strconv.Itoa(row)
+			} else {
+				row, rowOK = parseRowNumber(r)
+			}
+			if !rowOK && !issue(Problem{Cell: "行" + clipRef(r), Found: clipRef(r), Expected: "1～1048576",
+				MessageJA: fmt.Sprintf("「%s」シートの行番号「%s」が不正です（1～1048576）。ファイルが壊れているか、Excel以外の方法で書き換えられています。", sheet, clipRef(r)),
+				MessageEN: fmt.Sprintf("row number %q of sheet %s is not valid (1 to 1048576): the file is damaged or was not written by a spreadsheet program", clipRef(r), sheet)}) {
+				return sd, nil
+			}
+		case "c":
+			var body []byte
+			if !self {
+				stopAt := indexEndTag(data[pos:], "c")
+				if stopAt < 0 {
+					return nil, fmt.Errorf("cell %s of sheet %s is not closed", clipRef(attr(attrs, "r")), sheet)
+				}
+				body = data[pos : pos+closeStart(data[pos:], stopAt)]
+				pos += stopAt
+			}
+			c := xlsxCell{Row: row, Col: col + 1}
+			if ref := attr(attrs, "r"); ref != "" {
+				cc, rr, ok := splitRef(ref)
+				if !ok {
+					if !issue(Problem{Cell: clipRef(ref), Found: clipRef(ref), Expected: "A1～XFD1048576",
+						MessageJA: fmt.Sprintf("セル番地「%s」が不正です（Excelの範囲 A1～XFD1048576 の外か、番地の形式ではありません）。ファイルが壊れているか、Excel以外の方法で書き換えられています。", clipRef(ref)),
+						MessageEN: fmt.Sprintf("cell reference %q is malformed or outside Excel's grid A1:XFD1048576: the file is damaged or was not written by a spreadsheet program", clipRef(ref))}) {
+						return sd, nil
+					}
+					continue
+				}
+				c.Col, c.Row = cc, rr
+			} else if !rowOK {
+				continue // its row was reported
+			}
+			col = c.Col
+			if self {
+				continue
+			}
+			if c.Col > excelMaxCol || c.Row < 1 {
+				if !issue(Problem{Cell: c.Ref(), Found: c.Ref(), Expected: "A1～XFD1048576",
+					MessageJA: fmt.Sprintf("セル %s はExcelの範囲（A1～XFD1048576）の外です。ファイルが壊れているか、Excel以外の方法で書き換えられています。", c.Ref()),
+					MessageEN: fmt.Sprintf("cell %s is outside Excel's grid A1:XFD1048576", c.Ref())}) {
+					return sd, nil
+				}
+				continue
+			}
+			if err := b.cellText(&c, attrs, body); err != nil {
+				return nil, fmt.Errorf("sheet %s: %w", sheet, err)
+			}
+			if c.Text == "" {
+				continue
+			}
+			if len(c.Text) > maxCellChars && utf8.RuneCountInString(c.Text) > maxCellChars {
+				if !issue(Problem{Cell: c.Ref(), Expected: fmt.Sprintf("%d文字以内", maxCellChars), Found: fmt.Sprintf("%d文字", utf8.RuneCountInString(c.Text)),
+					MessageJA: fmt.Sprintf("セル %s の文字数が上限（%d文字）を超えています。", c.Ref(), maxCellChars),
+					MessageEN: fmt.Sprintf("cell %s holds more than %d characters", c.Ref(), maxCellChars)}) {
+					return sd, nil
+				}
+				continue
+			}
+			if c.Col > area.Cols || c.Row > area.Rows {
+				if !issue(Problem{Cell: c.Ref(), Found: clip(c.Text), Expected: "A1:" + last,
+					MessageJA: fmt.Sprintf("様式の範囲（A1:%s）の外のセル %s に入力があります（「%s」）。範囲外のセルの内容は削除してください。", last, c.Ref(), clip(c.Text)),
+					MessageEN: fmt.Sprintf("cell %s is outside the template's area A1:%s and is not empty (%q): clear it", c.Ref(), last, clip(c.Text))}) {
+					return sd, nil
+				}
+				continue
+			}
+			kept++
+			text += len(c.Text)
+			if kept > area.MaxCells || text > area.MaxText {
+				stop(c.Ref(), fmt.Sprintf("「%s」シートのセルの数又は文字数が上限（%dセル、%dバイト）を超えたため、セル %s 以降は読み込みませんでした。", sheet, area.MaxCells, area.MaxText, c.Ref()),
+					fmt.Sprintf("sheet %s holds more than %d cells or %d bytes of text in its area: reading stopped at %s", sheet, area.MaxCells, area.MaxText, c.Ref()))
+				return sd, nil
+			}
+			if len(sd.rows) == 0 || sd.rows[len(sd.rows)-1].row != c.Row {
+				sd.rows = append(sd.rows, sheetRow{row: c.Row})
+			}
+			r := &sd.rows[len(sd.rows)-1]
+			for len(r.cols) < c.Col {
+				r.cols = append(r.cols, "")
+				r.numeric = append(r.numeric, false)
+				r.styles = append(r.styles, 0)
+			}
+			r.cols[c.Col-1], r.numeric[c.Col-1], r.styles[c.Col-1] = c.Text, c.Number, c.Style
+		}
+	}
+	return sd, nil
+}
+
+// cellText fills in the text, kind and style of a cell from its attributes and body.
+func (b *xlsxBook) cellText(c *xlsxCell, attrs, body []byte) error {
+	c.Style, _ = strconv.Atoi(attr(attrs, "s"))
+	v, hasV := elementText(body, "v")
+	switch attr(attrs, "t") {
+	case "s":
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || i < 0 || i >= len(b.shared) {
+			return fmt.Errorf("cell %s refers to shared string %q that does not exist", c.Ref(), clip(v))
+		}
+		c.Text = b.shared[i]
+	case "inlineStr":
+		c.Text = runsText(body)
+	case "b":
+		c.Text = map[string]string{"1": "TRUE", "0": "FALSE"}[strings.TrimSpace(v)]
+	case "str", "e", "d":
+		c.Text = xmlUnescape(v)
+	default:
+		c.Text, c.Number = strings.TrimSpace(v), hasV
+	}
+	return nil
 }
 
 // isDate reports whether a cell's style shows a date: the cell holds a serial date, not what was
@@ -227,8 +424,8 @@ func (b *xlsxBook) cells(sheet string, fn func(c xlsxCell) error) error {
 func (b *xlsxBook) isDate(style int) bool {
 	if !b.parsedStyles {
 		b.parsedStyles = true
-		if p, ok := b.fmts[-1]; ok {
-			if data, err := b.part(p); err == nil {
+		if b.stylesPart != "" {
+			if data, err := b.part(b.stylesPart); err == nil {
 				b.styles, b.fmts = parseStyles(data)
 			}
 		}
@@ -272,6 +469,8 @@ func isDateFormat(code string) bool {
 	return false
 }
 
+// parseStyles reads the number format of each cell format (cellXfs) and the custom number formats,
+// keeping at most maxStyles of each.
 func parseStyles(data []byte) ([]int, map[int]string) {
 	fmts := map[int]string{}
 	var xfs []int
@@ -279,17 +478,16 @@ func parseStyles(data []byte) ([]int, map[int]string) {
 	scanTags(data, func(name string, attrs []byte, self bool, _ int) bool {
 		switch name {
 		case "numFmt":
-			a := attrMap(attrs)
-			if id, err := strconv.Atoi(a["numFmtId"]); err == nil {
-				fmts[id] = xmlUnescape(a["formatCode"])
+			if id, err := strconv.Atoi(attr(attrs, "numFmtId")); err == nil && len(fmts) < maxStyles {
+				fmts[id] = xmlUnescape(clip(attr(attrs, "formatCode")))
 			}
 		case "cellXfs":
-			inXfs = true
+			inXfs = !self
 		case "/cellXfs":
 			inXfs = false
 		case "xf":
-			if inXfs {
-				id, _ := strconv.Atoi(attrMap(attrs)["numFmtId"])
+			if inXfs && len(xfs) < maxStyles {
+				id, _ := strconv.Atoi(attr(attrs, "numFmtId"))
 				xfs = append(xfs, id)
 			}
 		}
@@ -300,31 +498,34 @@ func parseStyles(data []byte) ([]int, map[int]string) {
 
 type relationship struct{ id, typ, target string }
 
+// relationships reads a relationships part (at most maxRelsSheets of them).
 func relationships(data []byte) []relationship {
 	var out []relationship
 	scanTags(data, func(name string, attrs []byte, _ bool, _ int) bool {
 		if name == "Relationship" {
-			a := attrMap(attrs)
-			out = append(out, relationship{a["Id"], a["Type"], xmlUnescape(a["Target"])})
+			out = append(out, relationship{attr(attrs, "Id"), attr(attrs, "Type"), xmlUnescape(attr(attrs, "Target"))})
 		}
-		return true
+		return len(out) < maxRelsSheets
 	})
 	return out
 }
 
 // sharedStrings reads the shared-string table: the text of each <si>, runs joined, phonetic
-// runs (<rPh>, furigana) left out.
-func sharedStrings(data []byte) []string {
+// runs (<rPh>, furigana) left out. A table of more than maxShared strings is refused.
+func sharedStrings(data []byte) ([]string, error) {
 	var out []string
 	for {
 		i := indexStartTag(data, "si")
 		if i < 0 {
-			return out
+			return out, nil
+		}
+		if len(out) >= maxShared {
+			return nil, fmt.Errorf("holds more than %d shared strings", maxShared)
 		}
 		data = data[i:]
 		gt := bytes.IndexByte(data, '>')
 		if gt < 0 {
-			return out
+			return out, nil
 		}
 		if data[gt-1] == '/' { // <si/>
 			out = append(out, "")
@@ -333,7 +534,7 @@ func sharedStrings(data []byte) []string {
 		}
 		end := indexEndTag(data[gt+1:], "si")
 		if end < 0 {
-			return out
+			return out, nil
 		}
 		out = append(out, runsText(data[gt+1:gt+1+end]))
 		data = data[gt+1+end:]
@@ -356,16 +557,20 @@ func runsText(body []byte) string {
 		switch name {
 		case "rPh", "phoneticPr":
 			if !self {
-				if e := indexEndTag(rest, name); e >= 0 {
-					rest = rest[e:]
+				e := indexEndTag(rest, name)
+				if e < 0 {
+					return sb.String() // never closed: nothing after it is text
 				}
+				rest = rest[e:]
 			}
 		case "t":
 			if !self {
-				if e := indexEndTag(rest, "t"); e >= 0 {
-					sb.WriteString(xmlUnescape(string(rest[:closeStart(rest, e)])))
-					rest = rest[e:]
+				e := indexEndTag(rest, "t")
+				if e < 0 {
+					return sb.String() // never closed, and no later <t> can be either
 				}
+				sb.WriteString(xmlUnescape(string(rest[:closeStart(rest, e)])))
+				rest = rest[e:]
 			}
 		}
 		body = rest
@@ -395,7 +600,8 @@ func elementText(body []byte, name string) (string, bool) {
 func closeStart(b []byte, e int) int { return bytes.LastIndexByte(b[:e], '<') }
 
 // scanTags calls fn for each start tag (name without prefix, raw attributes, self-closing, the
-// offset just past the tag) and each end tag (name "/x"); fn returns false to stop.
+// offset just past the tag) and each end tag (name "/x"); fn returns false to stop. Declarations,
+// processing instructions and comments are skipped.
 func scanTags(data []byte, fn func(name string, attrs []byte, self bool, end int) bool) {
 	pos := 0
 	for pos < len(data) {
@@ -462,14 +668,14 @@ func readTag(b []byte) (string, []byte, bool, int) {
 	for n < len(inner) && inner[n] != ' ' && inner[n] != '\t' && inner[n] != '\n' && inner[n] != '\r' {
 		n++
 	}
-	name := string(inner[:n])
-	if i := strings.IndexByte(name, ':'); i >= 0 {
+	name := inner[:n]
+	if i := bytes.IndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
 	if end {
-		name = "/" + name
+		return "/" + string(name), inner[n:], self, gt + 1
 	}
-	return name, inner[n:], self, gt + 1
+	return string(name), inner[n:], self, gt + 1
 }
 
 // indexStartTag finds <name (with or without a prefix) followed by a space, > or /.
@@ -488,11 +694,12 @@ func indexStartTag(b []byte, name string) int {
 		if n == name {
 			return i
 		}
-		off = i + 1
+		off = i + end // past the whole tag: a '<' inside its quoted attributes starts no tag
 	}
 }
 
-// indexEndTag returns the offset just past </name> in b (with or without a prefix), or -1.
+// indexEndTag returns the offset just past </name> in b (with or without a prefix), or -1. Only a
+// short name is looked at after each "</", so that a run of "</" costs no more than its length.
 func indexEndTag(b []byte, name string) int {
 	off := 0
 	for {
@@ -501,25 +708,32 @@ func indexEndTag(b []byte, name string) int {
 			return -1
 		}
 		i += off
-		gt := bytes.IndexByte(b[i:], '>')
-		if gt < 0 {
-			return -1
+		j := i + 2
+		k := j
+		for k < len(b) && k-j < 64 && b[k] != '>' && b[k] != '<' && b[k] != '/' && !isSpace(b[k]) {
+			k++
 		}
-		n := strings.TrimSpace(string(b[i+2 : i+gt]))
-		if j := strings.IndexByte(n, ':'); j >= 0 {
-			n = n[j+1:]
+		n := b[j:k]
+		if c := bytes.IndexByte(n, ':'); c >= 0 {
+			n = n[c+1:]
 		}
-		if n == name {
-			return i + gt + 1
+		m := k
+		for m < len(b) && m-k < 64 && isSpace(b[m]) {
+			m++
+		}
+		if m < len(b) && b[m] == '>' && string(n) == name {
+			return m + 1
 		}
 		off = i + 2
 	}
 }
 
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // attr returns the raw value of one attribute (by local name) without building a map.
 func attr(b []byte, name string) string {
 	for i := 0; i < len(b); {
-		for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		for i < len(b) && isSpace(b[i]) {
 			i++
 		}
 		eq := bytes.IndexByte(b[i:], '=')
@@ -550,47 +764,20 @@ func attr(b []byte, name string) string {
 	return ""
 }
 
-// attrMap parses attributes into local name → raw value.
-func attrMap(b []byte) map[string]string {
-	m := map[string]string{}
-	s := string(b)
-	for {
-		s = strings.TrimLeft(s, " \t\r\n")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			return m
-		}
-		key := strings.TrimSpace(s[:eq])
-		if i := strings.IndexByte(key, ':'); i >= 0 && !strings.HasPrefix(key, "xmlns") {
-			key = key[i+1:]
-		}
-		rest := strings.TrimLeft(s[eq+1:], " \t\r\n")
-		if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
-			return m
-		}
-		q := rest[0]
-		end := strings.IndexByte(rest[1:], q)
-		if end < 0 {
-			return m
-		}
-		m[key] = rest[1 : 1+end]
-		s = rest[2+end:]
-	}
-}
-
-// xmlUnescape decodes XML entities and the _xHHHH_ escapes of OOXML strings.
+// xmlUnescape decodes the five predefined XML entities, numeric character references and the
+// _xHHHH_ escapes of OOXML strings. No other entity is known, so none is ever expanded.
 func xmlUnescape(s string) string {
 	if !strings.ContainsAny(s, "&_") {
 		return s
 	}
 	var sb strings.Builder
+	sb.Grow(len(s))
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '&' {
-			if j := strings.IndexByte(s[i:], ';'); j > 0 {
-				ent := s[i+1 : i+j]
-				r, ok := entity(ent)
-				if ok {
+			// The longest reference known, &#x10FFFF;, is 10 bytes: look no further for its ';'.
+			if j := strings.IndexByte(s[i:min(len(s), i+12)], ';'); j > 0 {
+				if r, ok := entity(s[i+1 : i+j]); ok {
 					sb.WriteString(r)
 					i += j
 					continue
@@ -634,18 +821,37 @@ func entity(e string) (string, bool) {
 	return "", false
 }
 
-// splitRef splits a cell reference such as F12 into column 6 and row 12.
+// splitRef splits a cell reference such as F12 into column 6 and row 12. Only references inside
+// Excel's grid (A1 to XFD1048576) are accepted.
 func splitRef(ref string) (col, row int, ok bool) {
 	i := 0
 	for i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z' {
+		if i == 3 {
+			return 0, 0, false
+		}
 		col = col*26 + int(ref[i]-'A'+1)
 		i++
 	}
-	if i == 0 || i == len(ref) {
+	if i == 0 || col > excelMaxCol {
 		return 0, 0, false
 	}
-	row, err := strconv.Atoi(ref[i:])
-	return col, row, err == nil
+	row, ok = parseRowNumber(ref[i:])
+	return col, row, ok
+}
+
+// parseRowNumber reads a row number of Excel's grid: 1 to 1048576, digits only.
+func parseRowNumber(s string) (int, bool) {
+	if s == "" || len(s) > 7 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, n >= 1 && n <= excelMaxRow
 }
 
 // colName renders a 1-based column number as letters (1 → A, 27 → AA).
@@ -657,4 +863,22 @@ func colName(n int) string {
 		n /= 26
 	}
 	return string(b)
+}
+
+// clipRef shows a cell or row reference as written, shortened and with anything unprintable
+// replaced, for a message.
+func clipRef(s string) string {
+	const max = 24
+	var b strings.Builder
+	for i, r := range s {
+		if i >= max {
+			b.WriteString("…")
+			break
+		}
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			r = '?'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
