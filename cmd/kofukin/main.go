@@ -14,7 +14,10 @@ import (
 	"github.com/kofukin/kofukin/config"
 )
 
-func main() {
+func main() { os.Exit(program()) }
+
+// program runs the command of os.Args and returns the exit status.
+func program() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], config.Environ(os.Environ()), os.Stdout, os.Stderr)
 	stop()
@@ -24,9 +27,10 @@ func main() {
 			if ee.msg != "" {
 				fmt.Fprintln(os.Stderr, "kofukin:", ee.msg)
 			}
-			os.Exit(ee.code)
+			return ee.code
 		}
 		fmt.Fprintln(os.Stderr, "kofukin:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
