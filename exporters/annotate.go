@@ -4,11 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 
 	"github.com/kofukin/kofukin/loaders"
 )
@@ -128,7 +129,7 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 			fmt.Fprintf(&text, "[%s] %s\n%s", p.Code, p.MessageJA, p.MessageEN)
 		}
 		if m.more > 0 {
-			fmt.Fprintf(&text, "\nほか %s 件（「%s」と報告書を参照） / %d more (see %s and the report)", commas(m.more), SheetProblems, m.more, SheetProblems)
+			fmt.Fprintf(&text, "\nほか %s 件（「%s」と報告書を参照） / %d more (see %s and the report)", Commas(m.more), SheetProblems, m.more, SheetProblems)
 		}
 		if own := existing[m.sheet]; own[m.cell] {
 			if budget -= len(own); budget < 0 {
@@ -152,10 +153,10 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	listed := min(len(problems), MaxListedProblems)
 	var notes []string
 	if listed < len(problems) {
-		notes = append(notes, fmt.Sprintf("問題が %s 件あります。ここには最初の %s 件を表示しています。すべての問題は報告書（JSON）にあります。", commas(len(problems)), commas(listed)))
+		notes = append(notes, fmt.Sprintf("問題が %s 件あります。ここには最初の %s 件を表示しています。すべての問題は報告書（JSON）にあります。", Commas(len(problems)), Commas(listed)))
 	}
 	if unmarked > 0 {
-		notes = append(notes, fmt.Sprintf("赤い印とコメントは最初の %s か所までのセルに付けています（印のない問題が %s 件あります）。", commas(MaxAnnotatedCells), commas(unmarked)))
+		notes = append(notes, fmt.Sprintf("赤い印とコメントは最初の %s か所までのセルに付けています（印のない問題が %s 件あります）。", Commas(MaxAnnotatedCells), Commas(unmarked)))
 	}
 	first := 1
 	if len(notes) > 0 {
@@ -199,20 +200,7 @@ func clip(s string) string {
 	return string(r[:maxListedRunes]) + "…"
 }
 
-// commas renders n with thousands separators: 208000 → 208,000.
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// Commas renders n with thousands separators as officials read numbers: 208000 → 208,000.
+func Commas[N ~int | ~int64](n N) string { return jaPrinter.Sprintf("%d", n) }
+
+var jaPrinter = message.NewPrinter(language.Japanese)

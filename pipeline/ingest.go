@@ -12,11 +12,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/allocation"
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/store"
@@ -34,6 +37,8 @@ const (
 	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
 	KindEntities   = "entities"   // entity list with validity years (mergers, new codes)
 	Rejected       = "rejected"
+	// Denied: the sender may not send this file (another body's survey); nothing of it is stored.
+	Denied = "denied"
 )
 
 // FileReport says what became of one file.
@@ -52,8 +57,10 @@ type FileReport struct {
 	Warnings     []loaders.Problem `json:"warnings,omitempty"`
 	// Quarantined is where a rejected file was moved, with its report and annotated copy.
 	Quarantined string `json:"quarantined,omitempty"`
-	// Annotated is the copy of a rejected workbook with each bad cell marked, for its submitter.
-	Annotated string `json:"annotated,omitempty"`
+	// Annotated is the copy of a rejected workbook with each bad cell marked, for its submitter;
+	// NotAnnotated says why none was made (in Japanese), when one was tried.
+	Annotated    string `json:"annotated,omitempty"`
+	NotAnnotated string `json:"not_annotated,omitempty"`
 	// Preview is the entity's result had the file been stored (dry runs only).
 	Preview *store.Preview `json:"preview,omitempty"`
 }
@@ -65,12 +72,17 @@ type IngestReport struct {
 	Accepted  int          `json:"accepted"`
 	Unchanged int          `json:"unchanged"`
 	Rejected  int          `json:"rejected"`
+	Denied    int          `json:"denied,omitempty"`
 	Bytes     int64        `json:"bytes"`
 }
 
 // Summary is the one-line summary of the report.
 func (r *IngestReport) Summary() string {
-	return fmt.Sprintf("%d file(s): %d accepted, %d rejected, %d unchanged", len(r.Files), r.Accepted, r.Rejected, r.Unchanged)
+	s := fmt.Sprintf("%d file(s): %d accepted, %d rejected, %d unchanged", len(r.Files), r.Accepted, r.Rejected, r.Unchanged)
+	if r.Denied > 0 {
+		s += fmt.Sprintf(", %d denied", r.Denied)
+	}
+	return s
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -87,6 +99,73 @@ type IngestOptions struct {
 	// Quarantine, when set, is the folder rejected files are moved to, each with its report and,
 	// for a workbook, an annotated copy.
 	Quarantine string
+	// By is who sends the files (zero: the operator of the machine) and Via the door they came
+	// through (cli, inbox, web, api). Each file's entity is authorised against By with
+	// kofukin.Authorize (a survey: ActSubmit for its entity; the ministry's values and reference
+	// lists: ActSubmitMinistryData); a file By may not send is reported denied and nothing of it is
+	// stored. Every stored version records By and Via.
+	By  kofukin.Principal
+	Via string
+}
+
+func (o IngestOptions) sender() (kofukin.Principal, string) {
+	by, via := o.By, o.Via
+	if via == "" {
+		via = "cli"
+	}
+	if by.Role == "" {
+		by = kofukin.Operator(via)
+	}
+	return by, via
+}
+
+// File is one file to ingest held in memory (an upload): its name as sent and its bytes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// source is one file to ingest: on disk (read when its turn comes, after its size was checked) or
+// in memory.
+type source struct {
+	path string // on disk, or the name of an in-memory file
+	data []byte // nil: read path
+	mem  bool
+}
+
+// read returns the file's bytes, refusing (before reading) a file larger than its kind allows.
+func (s source) read() ([]byte, *loaders.Problem) {
+	limit := int64(loaders.MaxFileSize)
+	if strings.EqualFold(filepath.Ext(s.path), ".csv") {
+		limit = loaders.MaxCSVSize
+	}
+	tooLarge := func(n int64) *loaders.Problem {
+		return &loaders.Problem{Code: loaders.ErrFileTooLarge, File: s.path, Expected: fmt.Sprintf("%d bytes or less", limit), Found: fmt.Sprintf("%d bytes", n),
+			MessageJA: fmt.Sprintf("ファイルが大きすぎます（%sバイト、上限%sバイト）。", exporters.Commas(n), exporters.Commas(limit)),
+			MessageEN: fmt.Sprintf("the file is %d bytes, more than the limit of %d", n, limit)}
+	}
+	if s.mem {
+		if int64(len(s.data)) > limit {
+			return nil, tooLarge(int64(len(s.data)))
+		}
+		return s.data, nil
+	}
+	f, err := os.Open(s.path)
+	if err != nil {
+		return nil, &loaders.Problem{Code: loaders.ErrNotWorkbook, File: s.path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > limit {
+		return nil, tooLarge(st.Size())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1)) // the file may grow while it is read
+	if err != nil {
+		return nil, &loaders.Problem{Code: loaders.ErrNotWorkbook, File: s.path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}
+	}
+	if int64(len(data)) > limit {
+		return nil, tooLarge(int64(len(data)))
+	}
+	return data, nil
 }
 
 // ExpandPaths turns files and folders into the sorted list of files to ingest: *.xlsx and *.csv,
@@ -144,12 +223,33 @@ type parsed struct {
 // version of its entity's submission. A bad file is rejected with every problem named and loads
 // nothing; it does not stop the others. Files are parsed in parallel and stored in path order, so
 // submission ids are deterministic. The error is for failures of the system (the database), not of
-// the files.
+// the files: no file can make Ingest fail or panic (a panic while reading one is recovered and
+// reported as that file's problem E023).
 func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions) (*IngestReport, error) {
 	files, err := ExpandPaths(paths)
 	if err != nil {
 		return nil, err
 	}
+	srcs := make([]source, len(files))
+	for i, f := range files {
+		srcs[i] = source{path: f}
+	}
+	return r.ingest(ctx, srcs, opts)
+}
+
+// IngestFiles is Ingest for files held in memory (uploads); nothing is written to disk for them and
+// they are never quarantined.
+func (r *Runner) IngestFiles(ctx context.Context, files []File, opts IngestOptions) (*IngestReport, error) {
+	srcs := make([]source, len(files))
+	for i, f := range files {
+		srcs[i] = source{path: f.Name, data: f.Data, mem: true}
+	}
+	opts.Quarantine = ""
+	return r.ingest(ctx, srcs, opts)
+}
+
+func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions) (*IngestReport, error) {
+	by, via := opts.sender()
 	rep := &IngestReport{}
 	count := func(fr FileReport) {
 		switch fr.Status {
@@ -157,6 +257,8 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 			rep.Accepted++
 		case store.Unchanged:
 			rep.Unchanged++
+		case Denied:
+			rep.Denied++
 		default:
 			rep.Rejected++
 		}
@@ -164,10 +266,10 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 		rep.Files = append(rep.Files, fr)
 	}
 	// Reference lists first, so that the entities they add are known when workbooks are checked.
-	var rest []string
+	var rest []source
 	for _, f := range files {
 		if kind := referenceKind(f); kind != "" {
-			fr, err := r.ingestReference(ctx, f, kind, opts)
+			fr, err := r.ingestReferenceSafe(ctx, f, kind, opts)
 			if err != nil {
 				return rep, err
 			}
@@ -189,7 +291,7 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] <- r.parseFile(ctx, files[i], opts, ents)
+				results[i] <- r.parseSafe(ctx, files[i], opts, ents)
 			}
 		}()
 	}
@@ -208,14 +310,18 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 	// once its group is committed.
 	w := r.Store.NewSubmissionWriter()
 	var group []FileReport
+	var stored []*store.IngestResult // per file of the group; nil when not stored
 	flush := func() error {
 		if err := w.Flush(ctx); err != nil {
 			return err
 		}
-		for _, fr := range group {
+		for i, fr := range group {
+			if res := stored[i]; res != nil {
+				fr.Status, fr.SubmissionID, fr.Version = res.Status, res.SubmissionID, res.Version
+			}
 			count(fr)
 		}
-		group = group[:0]
+		group, stored = group[:0], stored[:0]
 		return nil
 	}
 	for i := range files {
@@ -225,14 +331,18 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 		case <-ctx.Done():
 			return rep, ctx.Err()
 		}
+		var res *store.IngestResult
 		if p.report.Status != Rejected {
-			res, err := w.Add(ctx, p.meta, p.answers)
-			if err != nil {
-				return rep, err
+			if err := authorizeFile(by, p.meta); err != nil {
+				r.logger().Warn("ingest denied", "path", p.report.Path, "error", err)
+				p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+			} else {
+				p.meta.Via, p.meta.By = via, by
+				res = w.Add(p.meta, p.answers)
 			}
-			p.report.Status, p.report.SubmissionID, p.report.Version = res.Status, res.SubmissionID, res.Version
 		}
 		group = append(group, p.report)
+		stored = append(stored, res)
 		r.logger().Debug("ingest file", "path", p.report.Path, "status", p.report.Status, "entity", p.report.EntityCode, "problems", len(p.report.Problems))
 		if w.Pending() >= ingestGroup {
 			if err := flush(); err != nil {
@@ -248,34 +358,90 @@ func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions)
 			if rep.Files[i].Status != Rejected {
 				continue
 			}
-			dst, ann, err := quarantine(opts.Quarantine, rep.Files[i])
+			dst, ann, why, err := quarantine(opts.Quarantine, rep.Files[i])
 			if err != nil {
 				return rep, fmt.Errorf("quarantine %s: %w", rep.Files[i].Path, err)
 			}
-			rep.Files[i].Quarantined, rep.Files[i].Annotated = dst, ann
+			rep.Files[i].Quarantined, rep.Files[i].Annotated, rep.Files[i].NotAnnotated = dst, ann, why
 		}
 	}
-	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged)
+	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged, "denied", rep.Denied)
 	return rep, nil
+}
+
+// withFile names the file in problems that do not name one.
+func withFile(ps []loaders.Problem, path string) []loaders.Problem {
+	for i := range ps {
+		if ps[i].File == "" {
+			ps[i].File = path
+		}
+	}
+	return ps
+}
+
+// authorizeFile asks the policy whether by may send the file: a survey for its entity, or the
+// ministry's data.
+func authorizeFile(by kofukin.Principal, m store.SubmissionMeta) error {
+	if m.Kind == KindSurvey {
+		return kofukin.Authorize(by, kofukin.ActSubmit, m.EntityCode)
+	}
+	return kofukin.Authorize(by, kofukin.ActSubmitMinistryData, "")
+}
+
+// parseSafe is parseFile that survives any input: a panic while reading a file (a bug, since no
+// input should cause one) becomes the file's problem E023 and a log line with the stack, and the
+// other files carry on.
+func (r *Runner) parseSafe(ctx context.Context, src source, opts IngestOptions, ents *entityCache) (p parsed) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logger().Error("panic while reading a file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			p = parsed{report: FileReport{Path: src.path, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}}
+		}
+	}()
+	return r.parseFile(ctx, src, opts, ents)
+}
+
+func internalProblem(path string) loaders.Problem {
+	return loaders.Problem{Code: loaders.ErrInternal, File: path,
+		MessageJA: "このファイルの処理中にシステム内部の誤りが発生しました。ファイルは受け付けていません。お手数ですが、国（厚生労働省）の担当者にこのファイルを添えてご連絡ください。",
+		MessageEN: "an internal error occurred while processing this file; it was not accepted. Please send the file to the ministry's helpdesk."}
+}
+
+// ingestReferenceSafe is ingestReference that survives any input (see parseSafe).
+func (r *Runner) ingestReferenceSafe(ctx context.Context, src source, kind string, opts IngestOptions) (fr FileReport, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logger().Error("panic while reading a reference file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			fr, err = FileReport{Path: src.path, Kind: kind, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}, nil
+		}
+	}()
+	by, _ := opts.sender()
+	if err := kofukin.Authorize(by, kofukin.ActSubmitMinistryData, ""); err != nil {
+		r.logger().Warn("ingest denied", "path", src.path, "error", err)
+		return FileReport{Path: src.path, Kind: kind, Status: Denied}, nil
+	}
+	return r.ingestReference(ctx, src, kind, opts)
 }
 
 // parseFile reads and validates one file; it never touches the store except to read the entity
 // list.
-func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions, ents *entityCache) parsed {
+func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, ents *entityCache) parsed {
+	path := src.path
 	rep := FileReport{Path: path}
 	reject := func(err error) parsed {
 		rep.Status = Rejected
 		var rj *loaders.Rejection
 		if errors.As(err, &rj) {
-			rep.Problems = rj.Problems
+			rep.Problems = withFile(rj.Problems, path)
 		} else {
 			rep.Problems = []loaders.Problem{{Code: loaders.ErrNotWorkbook, File: path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}}
 		}
 		return parsed{report: rep}
 	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return reject(err)
+	data, prob := src.read()
+	if prob != nil {
+		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		return parsed{report: rep}
 	}
 	rep.Bytes = int64(len(data))
 	name := filepath.Base(path)
@@ -303,12 +469,11 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 			return r.surveyParsed(ctx, rep, sv, name)
 		}
 		rep.Kind = KindOutcomes
-		text, _, err := loaders.DecodeText(data)
+		text, _, err := loaders.DecodeText(data) // for the year; the reader decodes (and bounds) the file itself
 		if err != nil {
 			return reject(err)
 		}
-		data = text
-		fy, ok := loaders.CSVYear(data)
+		fy, ok := loaders.CSVYear(text)
 		if !ok {
 			fy = opts.FiscalYear
 		}
@@ -343,18 +508,25 @@ func (r *Runner) parseFile(ctx context.Context, path string, opts IngestOptions,
 
 // referenceKind tells whether a file is a reference list (care centres, population, unions) and
 // which; "" for anything else.
-func referenceKind(path string) string {
-	if strings.ToLower(filepath.Ext(path)) != ".csv" {
+func referenceKind(src source) string {
+	if strings.ToLower(filepath.Ext(src.path)) != ".csv" {
 		return ""
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+	head := src.data
+	if !src.mem {
+		f, err := os.Open(src.path)
+		if err != nil {
+			return ""
+		}
+		defer f.Close()
+		head = make([]byte, 4096)
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
 	}
-	defer f.Close()
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(f, head)
-	switch loaders.CSVKind(head[:n]) {
+	if len(head) > 4096 {
+		head = head[:4096]
+	}
+	switch loaders.CSVKind(head) {
 	case loaders.CSVCentres:
 		return KindCentres
 	case loaders.CSVPopulation:
@@ -372,11 +544,13 @@ func referenceKind(path string) string {
 // ingestReference loads a reference list in one transaction: care centres become entities valid
 // from the file's fiscal year (its 年度 column, or --fy); population figures replace those of their
 // year (the old ones kept in population_history); unions and their members are recorded.
-func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts IngestOptions) (FileReport, error) {
+func (r *Runner) ingestReference(ctx context.Context, src source, kind string, opts IngestOptions) (FileReport, error) {
+	path := src.path
 	rep := FileReport{Path: path, Kind: kind, EntityCode: store.MinistryCode}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return rep, err
+	raw, prob := src.read()
+	if prob != nil {
+		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		return rep, nil
 	}
 	rep.Bytes = int64(len(raw))
 	sum := sha256.Sum256(raw)
@@ -387,12 +561,13 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 		if !errors.As(err, &rj) {
 			return rep, err
 		}
-		rep.Status, rep.Problems = Rejected, rj.Problems
+		rep.Status, rep.Problems = Rejected, withFile(rj.Problems, path)
 		return rep, nil
 	}
-	data, _, err := loaders.DecodeText(raw)
+	data := raw // the readers decode (UTF-8 or Shift_JIS) and bound the file themselves
+	text, _, err := loaders.DecodeText(raw)
 	if err != nil {
-		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrCSV, File: path, MessageJA: "文字コードを判別できません。", MessageEN: err.Error()}}})
+		return reject(err)
 	}
 	if kind == KindEntities {
 		rows, err := loaders.ReadEntityList(path, data)
@@ -413,7 +588,7 @@ func (r *Runner) ingestReference(ctx context.Context, path, kind string, opts In
 		r.logger().Info("entities", "path", path, "added", added, "updated", updated)
 		return rep, nil
 	}
-	fy, ok := loaders.CSVYear(data)
+	fy, ok := loaders.CSVYear(text)
 	if !ok {
 		fy = opts.FiscalYear
 	}

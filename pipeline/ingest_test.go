@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
@@ -348,22 +350,69 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	incomplete := filepath.Join(t.TempDir(), "incomplete.xlsx")
 	f.SaveAs(incomplete)
 	f.Close()
-	inPref := func(pref, code string) bool { return code[:2] == pref[:2] }
+	op := kofukin.Operator("test")
 	data, _ := os.ReadFile(incomplete)
-	if _, err := loaders.ReadReview(incomplete, data, inPref); err == nil || !strings.Contains(err.Error(), "審査!M6") {
-		t.Errorf("a return without a comment should be rejected at 審査!M6: %v", err)
+	if res, err := r.ImportReview(ctx, op, 2026, "incomplete.xlsx", data); err != nil || res.Rejection == nil || !strings.Contains(res.Rejection.Error(), "審査!M6") {
+		t.Errorf("a return without a comment should be rejected at 審査!M6: %v %+v", err, res)
 	}
+	// Codes outside the workbook's prefecture, codes that do not exist and a forged stamp are
+	// refused with their cells, and nothing of such a workbook is recorded.
+	forge := func(name string, edit func(f *excelize.File)) []byte {
+		g, err := excelize.OpenFile(returned)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		edit(g)
+		p := filepath.Join(t.TempDir(), name)
+		if err := g.SaveAs(p); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(p)
+		return b
+	}
+	stampRows, _ := excelize.OpenFile(returned)
+	sr, _ := stampRows.GetRows("_stamp")
+	stampRows.Close()
+	prefRow := 0
+	for i, row := range sr {
+		if len(row) > 0 && row[0] == "prefecture_code" {
+			prefRow = i + 1
+		}
+	}
+	for _, c := range []struct {
+		name, cell string
+		data       []byte
+	}{
+		{"another prefecture's municipality", "A7", forge("other.xlsx", func(f *excelize.File) { f.SetCellStr(exporters.SheetReview, "A7", "322016") })},
+		{"a code that does not exist", "A7", forge("none.xlsx", func(f *excelize.File) { f.SetCellStr(exporters.SheetReview, "A7", "319996") })},
+		{"the prefecture itself", "A7", forge("self.xlsx", func(f *excelize.File) { f.SetCellStr(exporters.SheetReview, "A7", "310000") })},
+		{"a stamp naming another prefecture", "A5", forge("stamp.xlsx", func(f *excelize.File) { f.SetCellStr("_stamp", fmt.Sprintf("B%d", prefRow), "320005") })},
+	} {
+		res, err := r.ImportReview(ctx, op, 2026, c.name+".xlsx", c.data)
+		if err != nil || res.Rejection == nil {
+			t.Errorf("%s: accepted (%v)", c.name, err)
+			continue
+		}
+		found := false
+		for _, p := range res.Rejection.Problems {
+			found = found || (p.Code == loaders.ErrEntity && p.Cell == c.cell)
+		}
+		if !found {
+			t.Errorf("%s: no E006 at %s in %v", c.name, c.cell, res.Rejection.Problems)
+		}
+	}
+	if got, _ := r.Store.Reviews(ctx, 2026); len(got) != 0 {
+		t.Errorf("refused workbooks recorded %d verdicts", len(got))
+	}
+	// Another prefecture may not import this one's workbook.
 	data, _ = os.ReadFile(returned)
-	rf, err := loaders.ReadReview(returned, data, inPref)
-	if err != nil {
-		t.Fatal(err)
+	if res, err := r.ImportReview(ctx, kofukin.Principal{Role: kofukin.RolePrefecture, EntityCode: "320005"}, 2026, "returned.xlsx", data); err == nil && res.Rejection == nil {
+		t.Error("another prefecture imported 鳥取県's verdicts")
 	}
-	var reviews []store.Review
-	for _, v := range rf.Verdicts {
-		reviews = append(reviews, store.Review{FiscalYear: rf.FiscalYear, EntityCode: v.Code, Status: v.Status, Comment: v.Comment, File: "returned.xlsx", SHA256: rf.SHA256})
-	}
-	if err := r.Store.SaveReviews(ctx, reviews); err != nil {
-		t.Fatal(err)
+	res, err := r.ImportReview(ctx, op, 2026, "returned.xlsx", data)
+	if err != nil || res.Rejection != nil {
+		t.Fatalf("import: %v %+v", err, res)
 	}
 	got, _ := r.Store.Reviews(ctx, 2026)
 	if got["312011"].Status != "確認済" || got["312029"].Status != "差戻し" || got["312029"].Comment != "P1-7 の回収率を確認してください。" || got["312037"].Status != "未確認" {

@@ -3,7 +3,10 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,33 +15,31 @@ import (
 	"strings"
 
 	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/store"
 )
 
 // quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
 // workbook, an annotated copy with each bad cell marked. It returns where the file and the
-// annotated copy went ("" when none could be made).
-func quarantine(dir string, fr FileReport) (string, string, error) {
+// annotated copy went ("" when none could be made) and, then, why not.
+func quarantine(dir string, fr FileReport) (dst, annotated, why string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
 	base := filepath.Base(fr.Path)
 	ext := filepath.Ext(base)
 	stem := strings.TrimSuffix(base, ext)
-	dst := filepath.Join(dir, base)
+	dst = filepath.Join(dir, base)
 	if _, err := os.Stat(dst); err == nil {
 		// Another file of that name is already held: keep both.
 		tag := fr.SHA256
 		if len(tag) < 8 {
-			data, _ := os.ReadFile(fr.Path)
-			tag = fmt.Sprintf("%x", fnv32(data))
+			if tag, err = fileSHA256(fr.Path); err != nil {
+				return "", "", "", err
+			}
 		}
 		stem = stem + "_" + tag[:8]
 		dst = filepath.Join(dir, stem+ext)
-	}
-	original, err := os.ReadFile(fr.Path)
-	if err != nil {
-		return "", "", err
 	}
 	var text bytes.Buffer
 	fmt.Fprintf(&text, "却下されたファイル / rejected file: %s\n問題 %d 件 / %d problem(s)\n\n", base, len(fr.Problems), len(fr.Problems))
@@ -50,12 +51,17 @@ func quarantine(dir string, fr FileReport) (string, string, error) {
 		filepath.Join(dir, stem+ext+".report.txt"):  text.Bytes(),
 		filepath.Join(dir, stem+ext+".report.json"): append(js, '\n'),
 	}
-	annotated := ""
+	// Only a workbook the reader could take in (not too large to read) is opened again to mark it;
+	// Annotate bounds the rest and says why it would not.
 	if strings.EqualFold(ext, ".xlsx") {
-		var ann bytes.Buffer
-		if err := exporters.Annotate(&ann, original, fr.Problems); err == nil {
+		var ann []byte
+		ann, why, err = annotate(fr)
+		if err != nil {
+			return "", "", "", err
+		}
+		if ann != nil {
 			annotated = filepath.Join(dir, stem+"_エラー箇所.xlsx")
-			outputs[annotated] = ann.Bytes()
+			outputs[annotated] = ann
 		}
 	}
 	names := make([]string, 0, len(outputs))
@@ -65,13 +71,42 @@ func quarantine(dir string, fr FileReport) (string, string, error) {
 	sort.Strings(names)
 	for _, n := range names {
 		if err := WriteFileAtomic(n, outputs[n]); err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 	}
 	if err := moveFile(fr.Path, dst); err != nil {
-		return "", "", err
+		return "", "", "", err
 	}
-	return dst, annotated, nil
+	return dst, annotated, why, nil
+}
+
+// annotate makes the annotated copy of a rejected workbook on disk, or says (in Japanese) why
+// there is none: too large to read, or beyond what Annotate takes (exporters.NotAnnotatedError).
+// The error is for failing to read the file.
+func annotate(fr FileReport) ([]byte, string, error) {
+	if fr.Bytes <= 0 || fr.Bytes > loaders.MaxFileSize {
+		return nil, "エラー箇所付きの写しは作成しませんでした（ファイルが大きすぎるため）", nil
+	}
+	original, err := os.ReadFile(fr.Path)
+	if err != nil {
+		return nil, "", err
+	}
+	return AnnotateData(original, fr.Problems)
+}
+
+// AnnotateData makes the annotated copy of a rejected workbook held in memory, or says (in
+// Japanese) why there is none.
+func AnnotateData(original []byte, problems []loaders.Problem) ([]byte, string, error) {
+	var ann bytes.Buffer
+	err := exporters.Annotate(&ann, original, problems)
+	var na *exporters.NotAnnotatedError
+	switch {
+	case err == nil:
+		return ann.Bytes(), "", nil
+	case errors.As(err, &na):
+		return nil, na.MessageJA(), nil
+	}
+	return nil, "", err
 }
 
 // moveFile renames src to dst, copying across file systems.
@@ -102,13 +137,18 @@ func moveFile(src, dst string) error {
 	return os.Remove(src)
 }
 
-func fnv32(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
+// fileSHA256 hashes a file without holding it in memory.
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
 	}
-	return h
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // DryRun validates the files and previews their points without writing anything: it ingests and

@@ -77,7 +77,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	if err != nil {
 		return
 	}
-	rep, err := s.Runner.Ingest(ctx, files, IngestOptions{FiscalYear: s.FiscalYear, Quarantine: s.Quarantine})
+	rep, err := s.Runner.Ingest(ctx, files, IngestOptions{FiscalYear: s.FiscalYear, Quarantine: s.Quarantine, Via: "inbox"})
 	if err == nil {
 		for _, f := range rep.Files {
 			if f.Status != Rejected {

@@ -9,23 +9,20 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/kofukin/kofukin"
 )
 
-// Roles of the service.
+// Roles of the service (kofukin's, named here for the store's callers).
 const (
-	RoleMunicipality = "municipality"
-	RoleCentre       = "centre"
-	RolePrefecture   = "prefecture"
-	RoleMinistry     = "ministry"
+	RoleMunicipality = kofukin.RoleMunicipality
+	RoleCentre       = kofukin.RoleCentre
+	RolePrefecture   = kofukin.RolePrefecture
+	RoleMinistry     = kofukin.RoleMinistry
 )
 
 // Principal is who a token or session speaks for.
-type Principal struct {
-	TokenID    string
-	Role       string
-	EntityCode string
-	Label      string
-}
+type Principal = kofukin.Principal
 
 // ErrNoToken is returned for a token or session that is unknown, revoked or expired.
 var ErrNoToken = errors.New("unknown, revoked or expired credentials")
@@ -43,18 +40,27 @@ func randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
+// TokenSpec is what a token is issued for.
+type TokenSpec struct {
+	Role    kofukin.Role
+	Entity  string // "" for the ministry
+	Label   string
+	Expires time.Time
+}
+
 // IssueToken creates a token for a role and entity and returns it; only its hash is stored, so it
-// can be shown once only.
-func (s *Store) IssueToken(ctx context.Context, role, entity, label string) (token string, p Principal, err error) {
-	switch role {
-	case RoleMunicipality, RoleCentre, RolePrefecture:
-		if entity == "" {
-			return "", p, fmt.Errorf("a %s token needs --entity", role)
-		}
-	case RoleMinistry:
-		entity = ""
-	default:
-		return "", p, fmt.Errorf("unknown role %q (known: municipality, centre, prefecture, ministry)", role)
+// can be shown once only. The role and the entity's code must match (kofukin.TokenEntityOK) and the
+// expiry must be in the future; whether the entity exists is the caller's to check.
+func (s *Store) IssueToken(ctx context.Context, spec TokenSpec) (token string, p Principal, err error) {
+	if spec.Role == RoleMinistry && spec.Entity != "" {
+		spec.Entity = ""
+	}
+	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
+		return "", p, err
+	}
+	now := s.Now().UTC()
+	if !spec.Expires.After(now) {
+		return "", p, fmt.Errorf("the expiry %s is not in the future", spec.Expires.Format(time.RFC3339))
 	}
 	raw, err := randomHex(32)
 	if err != nil {
@@ -62,9 +68,49 @@ func (s *Store) IssueToken(ctx context.Context, role, entity, label string) (tok
 	}
 	token = "kfk_" + raw
 	h := hashOf(token)
-	p = Principal{TokenID: h[:8], Role: role, EntityCode: entity, Label: label}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO tokens VALUES (?, ?, ?, ?, ?, ?, NULL)`, h, p.TokenID, role, entity, label, s.Now().UTC())
+	p = Principal{TokenID: h[:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label}
+	_, err = s.DB.ExecContext(ctx, `INSERT INTO tokens (hash, id, role, entity_code, label, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
+		h, p.TokenID, string(spec.Role), spec.Entity, spec.Label, now, spec.Expires.UTC())
 	return token, p, err
+}
+
+// TokenInfo is one issued token as listed (never its value: only its hash is stored).
+type TokenInfo struct {
+	ID         string
+	Role       kofukin.Role
+	EntityCode string
+	Label      string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	RevokedAt  *time.Time
+}
+
+// Active reports whether the token can be used at t.
+func (t TokenInfo) Active(at time.Time) bool { return t.RevokedAt == nil && t.ExpiresAt.After(at) }
+
+// Tokens lists the issued tokens, newest first.
+func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, role, entity_code, label, created_at, coalesce(expires_at, created_at), revoked_at FROM tokens ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TokenInfo
+	for rows.Next() {
+		var t TokenInfo
+		var role string
+		var rev sql.NullTime
+		if err := rows.Scan(&t.ID, &role, &t.EntityCode, &t.Label, &t.CreatedAt, &t.ExpiresAt, &rev); err != nil {
+			return nil, err
+		}
+		t.Role = kofukin.Role(role)
+		if rev.Valid {
+			r := rev.Time
+			t.RevokedAt = &r
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // RevokeToken revokes a token given by its value or its public id.
@@ -81,14 +127,16 @@ func (s *Store) RevokeToken(ctx context.Context, tokenOrID string) (int64, error
 	return n, err
 }
 
-// Authenticate returns the principal of an active token.
+// Authenticate returns the principal of an active token: issued, not revoked, not expired.
 func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
 	var p Principal
-	err := s.DB.QueryRowContext(ctx, `SELECT id, role, entity_code, label FROM tokens WHERE hash = ? AND revoked_at IS NULL`, hashOf(token)).
-		Scan(&p.TokenID, &p.Role, &p.EntityCode, &p.Label)
+	var role string
+	err := s.DB.QueryRowContext(ctx, `SELECT id, role, entity_code, label FROM tokens WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?`,
+		hashOf(token), s.Now().UTC()).Scan(&p.TokenID, &role, &p.EntityCode, &p.Label)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNoToken
 	}
+	p.Role = kofukin.Role(role)
 	return p, err
 }
 
@@ -112,12 +160,14 @@ func (s *Store) NewSession(ctx context.Context, token string, ttl time.Duration)
 // Session returns the principal and CSRF token of a live session.
 func (s *Store) Session(ctx context.Context, cookie string) (Principal, string, error) {
 	var p Principal
-	var csrf string
+	var csrf, role string
+	now := s.Now().UTC()
 	err := s.DB.QueryRowContext(ctx, `SELECT t.id, t.role, t.entity_code, t.label, s.csrf FROM sessions s JOIN tokens t ON t.hash = s.token_hash
-		WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL`, hashOf(cookie), s.Now().UTC()).Scan(&p.TokenID, &p.Role, &p.EntityCode, &p.Label, &csrf)
+		WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL AND t.expires_at > ?`, hashOf(cookie), now, now).Scan(&p.TokenID, &role, &p.EntityCode, &p.Label, &csrf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, "", ErrNoToken
 	}
+	p.Role = kofukin.Role(role)
 	return p, csrf, err
 }
 
@@ -130,7 +180,7 @@ func (s *Store) EndSession(ctx context.Context, cookie string) error {
 // Audit records who did what.
 func (s *Store) Audit(ctx context.Context, p Principal, action, target, detail string) error {
 	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO audit VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?, ?)`,
-		s.Now().UTC(), p.Role, p.EntityCode, p.TokenID, action, target, detail)
+		s.Now().UTC(), string(p.Role), p.EntityCode, p.TokenID, action, target, detail)
 	return err
 }
 

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/marcboeker/go-duckdb"
@@ -30,6 +31,8 @@ type Store struct {
 	Now func() time.Time
 
 	connector *duckdb.Connector
+	// subMu serialises every write of submissions in the process (see SubmissionWriter).
+	subMu sync.Mutex
 }
 
 // Open opens (creating if needed) the DuckDB file at path and applies pending migrations.

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/loaders"
 )
 
@@ -30,6 +33,10 @@ type SubmissionMeta struct {
 	Size         int64
 	RulebookHash string
 	FilledOn     time.Time // 記入日 given in the workbook, if any
+	// Via is the door the file came through (cli, inbox, web, api; "" when unknown) and By who sent
+	// it: a version whose sender's entity is not its own was sent on the entity's behalf.
+	Via string
+	By  kofukin.Principal
 }
 
 // IngestResult says what became of one file.
@@ -50,21 +57,29 @@ type AnswerRow struct {
 // to the current version writes nothing and is reported unchanged.
 func (s *Store) AddSubmission(ctx context.Context, m SubmissionMeta, answers []AnswerRow) (IngestResult, error) {
 	w := s.NewSubmissionWriter()
-	res, err := w.Add(ctx, m, answers)
-	if err != nil {
-		return res, err
+	res := w.Add(m, answers)
+	if err := w.Flush(ctx); err != nil {
+		return IngestResult{}, err
 	}
-	return res, w.Flush(ctx)
+	return *res, nil
 }
 
-// SubmissionWriter stores many validated files in few transactions: files are buffered and
+// SubmissionWriter stores many validated files in few transactions: files are buffered by Add and
 // written together by Flush, each file all or nothing (a failed Flush writes none of the buffered
-// files). It decides at Add whether a file is a new version or unchanged, counting the files
-// buffered before it. It is not safe for concurrent use.
+// files).
+//
+// Every write of submissions in the process goes through Flush, which holds the store's submission
+// lock and decides, inside its transaction and from what the database holds then, whether each file
+// is a new version (and which number) or unchanged. So concurrent uploads for the same entity — a
+// double click, a client's retry, the inbox job racing the web — are serialised: their versions are
+// contiguous, exactly one is current, an identical file is unchanged, none is lost. The database
+// backs this with a unique index on (fiscal year, level, entity, kind, version) and Flush checks
+// before committing that each slot it wrote has exactly one current version. A transaction that
+// conflicts with another writer is retried.
+//
+// A SubmissionWriter is not safe for concurrent use; use one per goroutine.
 type SubmissionWriter struct {
 	s       *Store
-	current map[subKey]currentVersion // loaded per fiscal year on first use
-	loaded  map[int]bool
 	pending []pendingSubmission
 }
 
@@ -73,125 +88,256 @@ type subKey struct {
 	entity, level, kind string
 }
 
-type currentVersion struct {
-	id      int64 // 0 when none
+type slotState struct {
+	id      int64 // the current version's id; 0 when none
 	sha     string
 	version int // highest version, current or not
 }
 
 type pendingSubmission struct {
-	id         int64
-	meta       SubmissionMeta
-	answers    []AnswerRow
-	version    int
-	supersedes int64
-	result     *IngestResult
+	meta    SubmissionMeta
+	answers []AnswerRow
+	result  *IngestResult
 }
 
 // NewSubmissionWriter returns a writer over the store.
 func (s *Store) NewSubmissionWriter() *SubmissionWriter {
-	return &SubmissionWriter{s: s, current: map[subKey]currentVersion{}, loaded: map[int]bool{}}
+	return &SubmissionWriter{s: s}
 }
 
 // Pending is the number of files buffered.
 func (w *SubmissionWriter) Pending() int { return len(w.pending) }
 
-func (w *SubmissionWriter) load(ctx context.Context, fy int) error {
-	if w.loaded[fy] {
-		return nil
-	}
-	rows, err := w.s.DB.QueryContext(ctx, `SELECT entity_code, level, kind,
-			coalesce(max(id) FILTER (WHERE status = 'current'), 0), coalesce(max(sha256) FILTER (WHERE status = 'current'), ''), max(version)
-		FROM submissions WHERE fiscal_year = ? GROUP BY entity_code, level, kind`, fy)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k subKey
-		var c currentVersion
-		if err := rows.Scan(&k.entity, &k.level, &k.kind, &c.id, &c.sha, &c.version); err != nil {
-			return err
-		}
-		k.fy = fy
-		w.current[k] = c
-	}
-	w.loaded[fy] = true
-	return rows.Err()
+// Add buffers one validated file. The returned result is filled in by a successful Flush: its
+// status (accepted or unchanged), id and version.
+func (w *SubmissionWriter) Add(m SubmissionMeta, answers []AnswerRow) *IngestResult {
+	res := &IngestResult{}
+	w.pending = append(w.pending, pendingSubmission{meta: m, answers: answers, result: res})
+	return res
 }
 
-// Add buffers one validated file. The result's status is final; its id and version are filled
-// in now, but nothing is written before Flush.
-func (w *SubmissionWriter) Add(ctx context.Context, m SubmissionMeta, answers []AnswerRow) (IngestResult, error) {
-	if err := w.load(ctx, m.FiscalYear); err != nil {
-		return IngestResult{}, fmt.Errorf("store submission %s: %w", m.FileName, err)
-	}
-	k := subKey{m.FiscalYear, m.EntityCode, m.Level, m.Kind}
-	cur := w.current[k]
-	if cur.id != 0 && cur.sha == m.SHA256 {
-		return IngestResult{Status: Unchanged, SubmissionID: cur.id, Version: cur.version}, nil
-	}
-	var id int64
-	if err := w.s.DB.QueryRowContext(ctx, `SELECT nextval('submission_id_seq')`).Scan(&id); err != nil {
-		return IngestResult{}, err
-	}
-	res := IngestResult{Status: Accepted, SubmissionID: id, Version: cur.version + 1}
-	w.pending = append(w.pending, pendingSubmission{id: id, meta: m, answers: answers, version: res.Version, supersedes: cur.id})
-	w.current[k] = currentVersion{id: id, sha: m.SHA256, version: res.Version}
-	return res, nil
-}
+// flushAttempts bounds the retries of a transaction that conflicted with another writer.
+const flushAttempts = 6
 
-// Flush writes the buffered files in one transaction.
+// Flush writes the buffered files in one transaction, retrying a conflicting transaction.
 func (w *SubmissionWriter) Flush(ctx context.Context) error {
 	if len(w.pending) == 0 {
 		return nil
 	}
-	now := w.s.Now().UTC()
-	err := w.s.withTx(ctx, func(c *txConn) error {
-		var subs, ans [][]driver.Value
-		var superseded []string
-		for _, p := range w.pending {
-			id := p.id
-			if p.supersedes != 0 {
-				superseded = append(superseded, fmt.Sprint(p.supersedes))
+	w.s.subMu.Lock()
+	defer w.s.subMu.Unlock()
+	var err error
+	for attempt := 0; attempt < flushAttempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Duration(attempt*attempt) * 20 * time.Millisecond):
 			}
-			var rh driver.Value
+			w.s.Logger.Warn("submission write conflicted, retrying", "attempt", attempt, "error", err)
+		}
+		if err = w.flushOnce(ctx); err == nil || !retryable(err) {
+			break
+		}
+	}
+	n := len(w.pending)
+	w.pending = nil
+	if err != nil {
+		return fmt.Errorf("store %d submission(s): %w", n, err)
+	}
+	return nil
+}
+
+// retryable reports whether a failed transaction may succeed when tried again: it conflicted with
+// another transaction (DuckDB's optimistic concurrency) or met a version another writer took.
+func retryable(err error) bool {
+	msg := strings.ToLower(err.Error())
+	return strings.Contains(msg, "conflict") || strings.Contains(msg, "duplicate key")
+}
+
+func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
+	now := w.s.Now().UTC()
+	decided := make([]IngestResult, len(w.pending))
+	err := w.s.withTx(ctx, func(c *txConn) error {
+		slots, err := w.slots(c)
+		if err != nil {
+			return err
+		}
+		before := make(map[subKey]slotState, len(slots))
+		for k, v := range slots {
+			before[k] = v
+		}
+		// Decide in order: a file identical to its slot's current version (stored, or written
+		// earlier in this group) is unchanged; any other is the slot's next version.
+		var fresh []int
+		for i, p := range w.pending {
+			k := keyOf(p.meta)
+			cur := slots[k]
+			if cur.id != 0 && cur.sha == p.meta.SHA256 {
+				decided[i] = IngestResult{Status: Unchanged, SubmissionID: cur.id, Version: cur.version}
+				continue
+			}
+			decided[i] = IngestResult{Status: Accepted, Version: cur.version + 1}
+			slots[k] = slotState{id: -1 - int64(i), sha: p.meta.SHA256, version: cur.version + 1} // id assigned below
+			fresh = append(fresh, i)
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		ids, err := nextIDs(c, len(fresh))
+		if err != nil {
+			return err
+		}
+		for k, i := range fresh {
+			decided[i].SubmissionID = ids[k]
+		}
+		for i := range decided {
+			if decided[i].Status == Unchanged && decided[i].SubmissionID < 0 {
+				decided[i].SubmissionID = decided[-1-decided[i].SubmissionID].SubmissionID
+			}
+		}
+		var subs, ans [][]driver.Value
+		var superseded []string // ids of the versions current before this group, now superseded
+		for _, i := range fresh {
+			p, d := w.pending[i], decided[i]
+			k := keyOf(p.meta)
+			if b := before[k]; b.id > 0 {
+				superseded = append(superseded, fmt.Sprint(b.id))
+				before[k] = slotState{} // once
+			}
+			var rh, filled, via, byRole, byEntity, byToken driver.Value
 			if p.meta.RulebookHash != "" {
 				rh = p.meta.RulebookHash
 			}
-			var filled driver.Value
 			if !p.meta.FilledOn.IsZero() {
 				filled = p.meta.FilledOn
 			}
-			subs = append(subs, []driver.Value{id, int32(p.meta.FiscalYear), p.meta.EntityCode, p.meta.Level, p.meta.Kind, p.meta.FileName,
-				p.meta.SHA256, p.meta.Size, now, int32(p.version), "current", rh, int32(len(p.answers)), filled})
+			if p.meta.Via != "" {
+				via, byRole, byEntity, byToken = p.meta.Via, string(p.meta.By.Role), p.meta.By.EntityCode, p.meta.By.TokenID
+			}
+			// Of the versions this group writes for a slot, only the last is current.
+			status := "superseded"
+			if slots[k].id == -1-int64(i) {
+				status = "current"
+			}
+			subs = append(subs, []driver.Value{d.SubmissionID, int32(p.meta.FiscalYear), p.meta.EntityCode, p.meta.Level, p.meta.Kind, p.meta.FileName,
+				p.meta.SHA256, p.meta.Size, now, int32(d.Version), status, rh, int32(len(p.answers)), filled, via, byRole, byEntity, byToken})
 			for _, a := range p.answers {
 				var text, num driver.Value
 				if !a.Blank {
 					text, num = a.Text, a.Num
 				}
-				ans = append(ans, []driver.Value{id, a.EntityCode, a.ItemID, text, num, a.Cell})
+				ans = append(ans, []driver.Value{d.SubmissionID, a.EntityCode, a.ItemID, text, num, a.Cell})
 			}
 		}
 		if len(superseded) > 0 {
-			if _, err := c.exec(`UPDATE submissions SET status = 'superseded' WHERE id IN (` + strings.Join(superseded, ",") + `)`); err != nil {
+			if _, err := c.exec(`UPDATE submissions SET status = 'superseded' WHERE status = 'current'
+				AND id IN (SELECT CAST(unnest(string_split(?, ',')) AS BIGINT))`, strings.Join(superseded, ",")); err != nil {
 				return err
 			}
 		}
 		if err := c.appendRows("submissions", subs); err != nil {
 			return err
 		}
-		return c.appendRows("answers", ans)
+		if err := c.appendRows("answers", ans); err != nil {
+			return err
+		}
+		return w.checkOneCurrent(c)
 	})
 	if err != nil {
-		// Nothing of the group was written: forget what Add decided, so that state matches the store.
-		n := len(w.pending)
-		w.current, w.loaded = map[subKey]currentVersion{}, map[int]bool{}
-		w.pending = nil
-		return fmt.Errorf("store %d submission(s): %w", n, err)
+		return err
 	}
-	w.pending = w.pending[:0]
+	for i, p := range w.pending {
+		*p.result = decided[i]
+	}
 	return nil
+}
+
+func keyOf(m SubmissionMeta) subKey { return subKey{m.FiscalYear, m.EntityCode, m.Level, m.Kind} }
+
+// slots reads, inside the transaction, the state of every slot the pending files write to.
+func (w *SubmissionWriter) slots(c *txConn) (map[subKey]slotState, error) {
+	codes := map[int][]string{}
+	seen := map[subKey]bool{}
+	for _, p := range w.pending {
+		k := keyOf(p.meta)
+		if !seen[k] {
+			seen[k] = true
+			codes[k.fy] = append(codes[k.fy], k.entity)
+		}
+	}
+	out := map[subKey]slotState{}
+	for fy, list := range codes {
+		rows, err := c.conn.QueryContext(c.ctx, `SELECT entity_code, level, kind,
+				coalesce(max(id) FILTER (WHERE status = 'current'), 0), coalesce(max(sha256) FILTER (WHERE status = 'current'), ''), max(version)
+			FROM submissions WHERE fiscal_year = ? AND entity_code IN (SELECT unnest(string_split(?, ',')))
+			GROUP BY entity_code, level, kind`, fy, strings.Join(list, ","))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k subKey
+			var st slotState
+			if err := rows.Scan(&k.entity, &k.level, &k.kind, &st.id, &st.sha, &st.version); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			k.fy = fy
+			out[k] = st
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// checkOneCurrent fails the transaction if a slot it wrote has other than exactly one current
+// version.
+func (w *SubmissionWriter) checkOneCurrent(c *txConn) error {
+	codes := map[int][]string{}
+	for _, p := range w.pending {
+		codes[p.meta.FiscalYear] = append(codes[p.meta.FiscalYear], p.meta.EntityCode)
+	}
+	for fy, list := range codes {
+		var entity, level, kind string
+		var n int
+		err := c.queryRow(`SELECT entity_code, level, kind, count(*) FILTER (WHERE status = 'current') AS n FROM submissions
+			WHERE fiscal_year = ? AND entity_code IN (SELECT unnest(string_split(?, ',')))
+			GROUP BY entity_code, level, kind HAVING n <> 1 ORDER BY entity_code, level, kind LIMIT 1`, fy, strings.Join(list, ",")).Scan(&entity, &level, &kind, &n)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("integrity check: %d current versions of FY%d %s %s %s after the write (want 1)", n, fy, level, entity, kind)
+	}
+	return nil
+}
+
+// nextIDs draws n submission ids from the sequence, in increasing order.
+func nextIDs(c *txConn, n int) ([]int64, error) {
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT nextval('submission_id_seq') AS id FROM range(?) ORDER BY id`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ids := make([]int64, 0, n)
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(ids) != n {
+		return nil, fmt.Errorf("drew %d submission ids, want %d", len(ids), n)
+	}
+	return ids, nil
 }
 
 // Submission is one row of the submissions table.
@@ -208,7 +354,16 @@ type Submission struct {
 	Status       string
 	RulebookHash string
 	AnswerCount  int
+	// Via and By say who sent the version (empty for versions stored before they were recorded).
+	Via      string
+	ByRole   kofukin.Role
+	ByEntity string
+	ByToken  string
 }
+
+// OnBehalf reports whether the version was sent by another body than its own (a prefecture for its
+// municipality, the ministry or the operator for anyone).
+func (x Submission) OnBehalf() bool { return x.Via != "" && x.ByEntity != x.EntityCode }
 
 // CurrentSubmissions lists the current submissions of a fiscal year, ordered by level, entity and
 // kind.
@@ -223,7 +378,8 @@ func (s *Store) SubmissionHistory(ctx context.Context, fy int, entity string) ([
 
 func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]Submission, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT id, fiscal_year, entity_code, level, kind, file_name, sha256, received_at,
-		version, status, coalesce(rulebook_hash, ''), answer_count FROM submissions `+where+` ORDER BY level, entity_code, kind, version DESC`, args...)
+		version, status, coalesce(rulebook_hash, ''), answer_count, coalesce(submitted_via, ''), coalesce(submitted_by_role, ''),
+		coalesce(submitted_by_entity, ''), coalesce(submitted_by_token, '') FROM submissions `+where+` ORDER BY level, entity_code, kind, version DESC`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -231,10 +387,12 @@ func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]S
 	var out []Submission
 	for rows.Next() {
 		var x Submission
+		var role string
 		if err := rows.Scan(&x.ID, &x.FiscalYear, &x.EntityCode, &x.Level, &x.Kind, &x.FileName, &x.SHA256, &x.ReceivedAt,
-			&x.Version, &x.Status, &x.RulebookHash, &x.AnswerCount); err != nil {
+			&x.Version, &x.Status, &x.RulebookHash, &x.AnswerCount, &x.Via, &role, &x.ByEntity, &x.ByToken); err != nil {
 			return nil, err
 		}
+		x.ByRole = kofukin.Role(role)
 		out = append(out, x)
 	}
 	return out, rows.Err()

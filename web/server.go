@@ -17,11 +17,13 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
@@ -43,7 +45,8 @@ type Server struct {
 	Logger        *slog.Logger
 	Now           func() time.Time
 
-	tmpl *template.Template
+	tmpl     *template.Template
+	throttle *throttle
 }
 
 const (
@@ -59,65 +62,86 @@ func (s *Server) Handler() http.Handler {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
+	s.throttle = newThrottle(s.Now)
 	s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-		"yen":    func(n int64) string { return commas(n) },
+		"yen":    exporters.Commas[int64],
 		"pct":    func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 		"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
 		"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 		"status": func(s string) string { return statusJA[s] },
 		"level":  func(l string) string { return indicators.Level(l).LabelJA() },
-		"role": func(r string) string {
-			return map[string]string{"municipality": "市町村", "centre": "地域包括支援センター", "prefecture": "都道府県", "ministry": "国（厚生労働省）"}[r]
+		"role":   func(r kofukin.Role) string { return r.LabelJA() },
+		"submitter": func(x store.Submission) string {
+			switch {
+			case x.Via == "":
+				return ""
+			case x.Via == "cli" || x.Via == "inbox": // the operator loading files the ministry received
+				return "国が取込（" + viaJA[x.Via] + "）"
+			case !x.OnBehalf():
+				return "本人（" + viaJA[x.Via] + "）"
+			case x.ByEntity == "":
+				return x.ByRole.LabelJA() + "による代理提出（" + viaJA[x.Via] + "）"
+			}
+			return x.ByRole.LabelJA() + " " + x.ByEntity + " による代理提出（" + viaJA[x.Via] + "）"
 		},
 	}).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.HandleFunc("GET /{$}", s.root)
-	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.login)
-	mux.HandleFunc("POST /logout", s.page(s.logout))
-	mux.HandleFunc("GET /home", s.page(s.home))
-	mux.HandleFunc("GET /entity/{code}", s.page(s.entityPage))
-	mux.HandleFunc("GET /entity/{code}/template", s.page(s.template))
-	mux.HandleFunc("POST /entity/{code}/upload", s.page(s.uploadForm))
-	mux.HandleFunc("GET /uploads/{id}", s.page(s.uploadPage))
-	mux.HandleFunc("GET /uploads/{id}/annotated", s.page(s.annotated))
-	mux.HandleFunc("GET /prefecture/{code}", s.page(s.prefecturePage))
-	mux.HandleFunc("POST /prefecture/{code}/review", s.page(s.review))
-	mux.HandleFunc("GET /prefecture/{code}/review.xlsx", s.page(s.reviewWorkbook))
-	mux.HandleFunc("GET /ministry", s.page(s.ministryPage))
-	mux.HandleFunc("POST /ministry/run", s.page(s.runPipeline))
-	mux.HandleFunc("POST /ministry/deadline", s.page(s.deadline))
-	mux.HandleFunc("POST /ministry/tokens", s.page(s.issueToken))
-	mux.HandleFunc("GET /ministry/runs/{id}", s.page(s.runPage))
-	mux.HandleFunc("GET /ministry/files/{path...}", s.page(s.file))
-	mux.HandleFunc("POST /api/v1/submissions", s.api(s.apiUpload))
-	mux.HandleFunc("GET /api/v1/submissions", s.api(s.apiList))
-	return s.logRequests(securityHeaders(mux))
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.pattern, rt.handler)
+	}
+	return s.logRequests(s.recoverPanics(securityHeaders(mux)))
+}
+
+// route is one pattern of the service and how it is guarded: "session" (a signed-in user; a POST
+// must carry the session's CSRF token), "bearer" (the JSON API's token) or "public".
+type route struct {
+	pattern string
+	guard   string
+	handler http.HandlerFunc
+}
+
+// routes is every route of the service (tests walk it: every POST with a session needs CSRF).
+func (s *Server) routes() []route {
+	public := func(p string, h http.HandlerFunc) route { return route{p, "public", h} }
+	session := func(p string, h func(http.ResponseWriter, *http.Request, request)) route {
+		return route{p, "session", s.page(h)}
+	}
+	bearer := func(p string, h func(http.ResponseWriter, *http.Request, store.Principal)) route {
+		return route{p, "bearer", s.api(h)}
+	}
+	return []route{
+		public("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") }),
+		public("GET /readyz", s.readyz),
+		public("GET /{$}", s.root),
+		public("GET /login", s.loginPage),
+		public("POST /login", s.login), // double-submit cookie against cross-site posting
+		session("POST /logout", s.logout),
+		session("GET /home", s.home),
+		session("GET /entity/{code}", s.entityPage),
+		session("GET /entity/{code}/template", s.template),
+		session("POST /entity/{code}/upload", s.uploadForm),
+		session("GET /uploads/{id}", s.uploadPage),
+		session("GET /uploads/{id}/annotated", s.annotated),
+		session("GET /prefecture/{code}", s.prefecturePage),
+		session("POST /prefecture/{code}/review", s.review),
+		session("GET /prefecture/{code}/review.xlsx", s.reviewWorkbook),
+		session("GET /ministry", s.ministryPage),
+		session("POST /ministry/run", s.runPipeline),
+		session("POST /ministry/deadline", s.deadline),
+		session("POST /ministry/tokens", s.issueToken),
+		session("GET /ministry/runs/{id}", s.runPage),
+		session("GET /ministry/files/{path...}", s.file),
+		bearer("POST /api/v1/submissions", s.apiUpload),
+		bearer("GET /api/v1/submissions", s.apiList),
+	}
 }
 
 var jst = time.FixedZone("JST", 9*3600)
 
+var viaJA = map[string]string{"web": "画面", "api": "API", "inbox": "受信フォルダ", "cli": "コマンド"}
+
 var statusJA = map[string]string{"accepted": "受付", "unchanged": "変更なし（同一ファイル）", "rejected": "却下", "denied": "拒否",
 	"current": "最新", "superseded": "旧版"}
-
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
 
 // request is what a page handler gets: who is asking and the session's CSRF token.
 type request struct {
@@ -138,6 +162,8 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, request)) http.
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
+		// Pages show a principal's own data (and the token page a secret): never kept by caches.
+		w.Header().Set("Cache-Control", "no-store")
 		if r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, s.MaxUpload+1<<20)
 			got := r.Header.Get("X-CSRF-Token")
@@ -145,7 +171,7 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, request)) http.
 				got = formValue(r, "csrf")
 			}
 			if subtle.ConstantTimeCompare([]byte(got), []byte(csrf)) != 1 {
-				s.Runner.Store.Audit(r.Context(), p, "denied", r.URL.Path, "CSRF token missing or wrong")
+				s.audit(r.Context(), p, "denied", r.URL.Path, "CSRF token missing or wrong")
 				s.fail(w, http.StatusForbidden, "フォームの有効期限が切れたか、不正な送信です。ページを開き直してください。")
 				return
 			}
@@ -173,14 +199,25 @@ func formValue(r *http.Request, key string) string {
 // api wraps a JSON API handler authenticated by a bearer token.
 func (s *Server) api(h func(http.ResponseWriter, *http.Request, store.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "Authorization: Bearer TOKEN is required", "error_ja": "トークンが必要です"})
 			return
 		}
-		p, err := s.Runner.Store.Authenticate(r.Context(), strings.TrimSpace(tok))
+		tok = strings.TrimSpace(tok)
+		keys := throttleKeys(r, tok)
+		if blocked, wait := s.throttle.Blocked(keys); blocked {
+			w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+			writeJSON(w, http.StatusTooManyRequests, map[string]string{"error": "too many failed attempts; try again later",
+				"error_ja": fmt.Sprintf("認証の失敗が続いたため、約%d分後に再度お試しください。", int(wait.Minutes())+1)})
+			return
+		}
+		p, err := s.Runner.Store.Authenticate(r.Context(), tok)
 		if err != nil {
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid or revoked token", "error_ja": "トークンが無効です"})
+			s.throttle.Fail(keys)
+			s.audit(r.Context(), store.Principal{}, "api sign-in failed", r.URL.Path, failureDetail(r, tok))
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid, expired or revoked token", "error_ja": "トークンが無効です（期限切れ又は失効を含む）"})
 			return
 		}
 		h(w, r, p)
@@ -221,24 +258,46 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 	})
 }
 
-// canSee reports whether a principal may see or act for an entity: the ministry everything, a
-// prefecture its own code and its municipalities and centres, others their own code only.
-func canSee(p store.Principal, code string) bool {
-	switch p.Role {
-	case store.RoleMinistry:
-		return true
-	case store.RolePrefecture:
-		return len(code) >= 2 && len(p.EntityCode) >= 2 && code[:2] == p.EntityCode[:2]
-	case store.RoleMunicipality, store.RoleCentre:
-		return code == p.EntityCode
-	}
-	return false
+// allowed asks the one policy (kofukin.Authorize) whether p may do a to target; a refusal is
+// answered by deny.
+func allowed(p store.Principal, a kofukin.Action, target string) bool {
+	return kofukin.Allowed(p, a, target)
 }
 
 // deny answers 403 with nothing about the thing asked for, and records the denial.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, p store.Principal) {
-	s.Runner.Store.Audit(r.Context(), p, "denied", r.URL.Path, r.Method)
+	s.audit(r.Context(), p, "denied", r.URL.Path, r.Method)
 	s.fail(w, http.StatusForbidden, "この操作の権限がありません。")
+}
+
+// audit records an action; a failure to record it is logged.
+func (s *Server) audit(ctx context.Context, p store.Principal, action, target, detail string) {
+	if err := s.Runner.Store.Audit(ctx, p, action, target, detail); err != nil {
+		s.Logger.Error("audit", "action", action, "target", target, "error", err)
+	}
+}
+
+// recoverPanics answers a request whose handler panicked with a 500 page and logs the stack: no
+// request can stop the service.
+func (s *Server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.fail(w, http.StatusInternalServerError, "システム内部の誤りが発生しました。時間をおいて再度お試しください。")
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// failureDetail is what the audit log keeps of a failed sign-in: the address and the first
+// characters of the token tried (never enough to use it).
+func failureDetail(r *http.Request, token string) string {
+	return fmt.Sprintf("from %s token %s…", r.RemoteAddr, tokenPrefix(token))
 }
 
 func (s *Server) fail(w http.ResponseWriter, code int, msg string) {
@@ -298,13 +357,26 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimSpace(r.PostFormValue("token"))
-	cookie, _, err := s.Runner.Store.NewSession(r.Context(), token, s.SessionTTL)
+	keys := throttleKeys(r, token)
+	if blocked, wait := s.throttle.Blocked(keys); blocked {
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds())+1))
+		s.fail(w, http.StatusTooManyRequests, fmt.Sprintf("ログインの失敗が続いたため、一時的にログインを止めています。約%d分後に再度お試しください。", int(wait.Minutes())+1))
+		return
+	}
+	p, err := s.Runner.Store.Authenticate(r.Context(), token)
 	if err != nil {
+		s.throttle.Fail(keys)
+		s.audit(r.Context(), store.Principal{}, "login failed", "", failureDetail(r, token))
 		http.Redirect(w, r, "/login?e=1", http.StatusSeeOther)
 		return
 	}
-	p, _ := s.Runner.Store.Authenticate(r.Context(), token)
-	s.Runner.Store.Audit(r.Context(), p, "login", p.EntityCode, "")
+	cookie, _, err := s.Runner.Store.NewSession(r.Context(), token, s.SessionTTL)
+	if err != nil {
+		s.Logger.Error("new session", "error", err)
+		s.fail(w, http.StatusInternalServerError, "ログインできませんでした。時間をおいて再度お試しください。")
+		return
+	}
+	s.audit(r.Context(), p, "login", p.EntityCode, "")
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: cookie, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r), MaxAge: int(s.SessionTTL.Seconds())})
 	http.Redirect(w, r, "/home", http.StatusSeeOther)
 }
@@ -330,21 +402,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request, q request) {
 
 // entity finds an entity of the service's fiscal year.
 func (s *Server) entity(ctx context.Context, code string) (*store.EntityInfo, error) {
-	lv := string(loaders.LevelOfCode(code))
-	list, err := s.Runner.Store.Entities(ctx, s.FiscalYear, lv)
-	if err != nil {
-		return nil, err
-	}
-	i := sort.Search(len(list), func(i int) bool { return list[i].Code >= code })
-	if i < len(list) && list[i].Code == code {
-		return &list[i], nil
-	}
-	return nil, fmt.Errorf("no entity %s", code)
+	return s.Runner.FindEntity(ctx, s.FiscalYear, code)
 }
 
 func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !canSee(q.p, code) {
+	if !allowed(q.p, kofukin.ActView, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -374,7 +437,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 
 func (s *Server) template(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !canSee(q.p, code) {
+	if !allowed(q.p, kofukin.ActTemplate, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -433,77 +496,93 @@ func (s *Server) closedReason(ctx context.Context, p store.Principal, code strin
 
 func deadlineKey(fy int) string { return fmt.Sprintf("deadline:%d", fy) }
 
-// accept validates and stores one uploaded file for a principal. The entity the file is for is
-// read first: a file for an entity the principal may not submit for is refused (403) and nothing
-// of it is stored. It returns the HTTP status, the file's report and the upload's id.
-func (s *Server) accept(ctx context.Context, p store.Principal, name string, data []byte) (int, *pipeline.FileReport, int64) {
+// accept validates and stores one uploaded file for a principal, coming through via (web or api).
+// The entity the file is for is read first and the policy asked whether p may submit for it: a
+// file p may not submit is refused (403), nothing of it is stored, and the refusal is recorded
+// under p's own entity (never in another body's history). It returns the HTTP status, the file's
+// report and the upload's id.
+func (s *Server) accept(ctx context.Context, p store.Principal, via, name string, data []byte) (int, *pipeline.FileReport, int64) {
 	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
 	if name == "." || name == "/" || name == "" {
 		name = "upload.xlsx"
 	}
 	code := loaders.PeekEntity(data)
-	owner := code
-	if owner == "" {
-		owner = p.EntityCode
-	}
-	rec := store.Upload{TokenID: p.TokenID, EntityCode: owner, FileName: name, SHA256: sha(data)}
-	if code != "" && !canSee(p, code) || (code == "" && p.Role != store.RoleMinistry && strings.EqualFold(filepath.Ext(name), ".csv") && loaders.CSVKind(data) != loaders.CSVSurvey) {
-		rec.Status, rec.Report = "denied", `{"error":"not allowed"}`
-		id, _ := s.Runner.Store.AddUpload(ctx, rec)
-		s.Runner.Store.Audit(ctx, p, "upload denied", owner, name)
+	rec := store.Upload{TokenID: p.TokenID, EntityCode: p.EntityCode, FileName: name, SHA256: sha(data)}
+	denied := func(detail string) (int, *pipeline.FileReport, int64) {
+		rec.Status, rec.Report = pipeline.Denied, `{"error":"not allowed"}`
+		id, err := s.Runner.Store.AddUpload(ctx, rec)
+		if err != nil {
+			s.Logger.Error("record upload", "error", err)
+		}
+		s.audit(ctx, p, "upload denied", code, name+": "+detail)
 		return http.StatusForbidden, nil, id
 	}
-	if why := s.closedReason(ctx, p, owner); why != "" {
-		fr := &pipeline.FileReport{Path: name, Status: "denied", EntityCode: owner, Problems: []loaders.Problem{{Code: "E403", File: name, MessageJA: why, MessageEN: "submissions are closed"}}}
+	switch {
+	case code != "":
+		if err := kofukin.Authorize(p, kofukin.ActSubmit, code); err != nil {
+			return denied(err.Error())
+		}
+		rec.EntityCode = code
+	case strings.EqualFold(filepath.Ext(name), ".csv") && loaders.CSVKind(data) != loaders.CSVSurvey:
+		if err := kofukin.Authorize(p, kofukin.ActSubmitMinistryData, ""); err != nil {
+			return denied(err.Error())
+		}
+	}
+	if why := s.closedReason(ctx, p, rec.EntityCode); why != "" {
+		fr := &pipeline.FileReport{Path: name, Status: pipeline.Denied, EntityCode: rec.EntityCode, Problems: []loaders.Problem{{Code: "E403", File: name, MessageJA: why, MessageEN: "submissions are closed"}}}
 		js, _ := json.Marshal(fr)
-		rec.Status, rec.Report = "denied", string(js)
-		id, _ := s.Runner.Store.AddUpload(ctx, rec)
-		s.Runner.Store.Audit(ctx, p, "upload closed", owner, why)
+		rec.Status, rec.Report = pipeline.Denied, string(js)
+		id, err := s.Runner.Store.AddUpload(ctx, rec)
+		if err != nil {
+			s.Logger.Error("record upload", "error", err)
+		}
+		s.audit(ctx, p, "upload closed", rec.EntityCode, why)
 		return http.StatusForbidden, fr, id
 	}
-	dir, err := os.MkdirTemp("", "kofukin-upload-")
-	if err != nil {
-		return http.StatusInternalServerError, nil, 0
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		return http.StatusInternalServerError, nil, 0
-	}
-	rep, err := s.Runner.Ingest(ctx, []string{path}, pipeline.IngestOptions{FiscalYear: s.FiscalYear})
+	rep, err := s.Runner.IngestFiles(ctx, []pipeline.File{{Name: name, Data: data}}, pipeline.IngestOptions{FiscalYear: s.FiscalYear, By: p, Via: via})
 	if err != nil || len(rep.Files) != 1 {
 		s.Logger.Error("upload", "file", name, "error", err)
 		return http.StatusInternalServerError, nil, 0
 	}
 	fr := rep.Files[0]
-	fr.Path = name
-	for i := range fr.Problems {
-		fr.Problems[i].File = name
+	if fr.Status == pipeline.Denied { // the file's entity, once read, is not one p may submit for
+		return denied("entity " + fr.EntityCode)
 	}
-	for i := range fr.Warnings {
-		fr.Warnings[i].File = name
-	}
-	if fr.EntityCode != "" {
+	if fr.EntityCode != "" && fr.EntityCode != store.MinistryCode {
 		rec.EntityCode = fr.EntityCode
 	}
 	rec.Status = fr.Status
-	js, _ := json.Marshal(fr)
-	rec.Report = string(js)
-	id, _ := s.Runner.Store.AddUpload(ctx, rec)
 	if fr.Status == pipeline.Rejected && strings.EqualFold(filepath.Ext(name), ".xlsx") {
-		var ann bytes.Buffer
-		if exporters.Annotate(&ann, data, fr.Problems) == nil {
-			dst := filepath.Join(s.Out, "uploads", fmt.Sprintf("%d_%s_エラー箇所.xlsx", id, strings.TrimSuffix(name, filepath.Ext(name))))
-			if pipeline.WriteFileAtomic(dst, ann.Bytes()) == nil {
-				s.Runner.Store.DB.ExecContext(ctx, `UPDATE uploads SET annotated = ? WHERE id = ?`, dst, id)
+		ann, why, err := pipeline.AnnotateData(data, fr.Problems)
+		switch {
+		case err != nil:
+			s.Logger.Error("annotate", "file", name, "error", err)
+		case ann == nil:
+			fr.NotAnnotated = why
+		default:
+			dst := filepath.Join(s.Out, "uploads", fmt.Sprintf("%s_%s_エラー箇所.xlsx", rec.SHA256[:12], strings.TrimSuffix(name, filepath.Ext(name))))
+			if err := pipeline.WriteFileAtomic(dst, ann); err == nil {
+				rec.Annotated = dst
+			} else {
+				s.Logger.Error("write annotated copy", "error", err)
 			}
 		}
 	}
-	s.Runner.Store.Audit(ctx, p, "upload "+fr.Status, rec.EntityCode, fmt.Sprintf("%s sha256 %s version %d", name, rec.SHA256[:12], fr.Version))
-	if fr.Status == pipeline.Rejected {
-		return http.StatusUnprocessableEntity, &fr, id
+	js, _ := json.Marshal(fr)
+	rec.Report = string(js)
+	id, err := s.Runner.Store.AddUpload(ctx, rec)
+	if err != nil {
+		s.Logger.Error("record upload", "error", err)
 	}
-	if fr.Status == store.Unchanged {
+	version := ""
+	if fr.Version > 0 {
+		version = fmt.Sprintf(" version %d", fr.Version)
+	}
+	s.audit(ctx, p, "upload "+fr.Status, rec.EntityCode, fmt.Sprintf("%s sha256 %s%s", name, rec.SHA256[:12], version))
+	switch fr.Status {
+	case pipeline.Rejected:
+		return http.StatusUnprocessableEntity, &fr, id
+	case store.Unchanged:
 		return http.StatusOK, &fr, id
 	}
 	return http.StatusCreated, &fr, id
@@ -511,7 +590,7 @@ func (s *Server) accept(ctx context.Context, p store.Principal, name string, dat
 
 func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !canSee(q.p, code) {
+	if !allowed(q.p, kofukin.ActSubmit, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -526,7 +605,7 @@ func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("ファイルが大きすぎます（上限 %d MB）。", s.MaxUpload>>20))
 		return
 	}
-	status, fr, id := s.accept(r.Context(), q.p, hdr.Filename, data)
+	status, fr, id := s.accept(r.Context(), q.p, "web", hdr.Filename, data)
 	if status == http.StatusForbidden && fr == nil {
 		s.deny(w, r, q.p) // a file for an entity the user may not submit for: nothing about it is shown
 		return
@@ -545,7 +624,7 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, q request) (*sto
 		return nil, false
 	}
 	u, err := s.Runner.Store.GetUpload(r.Context(), id)
-	if err != nil || !(canSee(q.p, u.EntityCode) || u.TokenID == q.p.TokenID) {
+	if err != nil || !(allowed(q.p, kofukin.ActView, u.EntityCode) || u.TokenID == q.p.TokenID) {
 		s.deny(w, r, q.p) // the same answer whether the upload exists or not
 		return nil, false
 	}
@@ -581,7 +660,7 @@ func (s *Server) annotated(w http.ResponseWriter, r *http.Request, q request) {
 
 func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !canSee(q.p, code) || loaders.LevelOfCode(code) != indicators.Prefecture {
+	if !allowed(q.p, kofukin.ActPrefecture, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -680,32 +759,21 @@ func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q reques
 }
 
 func (s *Server) review(w http.ResponseWriter, r *http.Request, q request) {
-	code := r.PathValue("code")
-	entity := r.PostFormValue("entity")
-	if !canSee(q.p, code) || !canSee(q.p, entity) || (q.p.Role != store.RolePrefecture && q.p.Role != store.RoleMinistry) ||
-		loaders.LevelOfCode(code) != indicators.Prefecture || entity[:2] != code[:2] {
-		s.deny(w, r, q.p)
-		return
-	}
-	status, comment := r.PostFormValue("status"), strings.TrimSpace(r.PostFormValue("comment"))
-	valid := false
-	for _, v := range exporters.ReviewStatuses {
-		valid = valid || v == status
-	}
-	if !valid {
-		s.fail(w, http.StatusBadRequest, "審査状況は「未確認」「確認済」「差戻し」から選んでください。")
-		return
-	}
-	if status == "差戻し" && comment == "" {
-		s.fail(w, http.StatusBadRequest, "差戻しの場合は、市町村に伝える理由をコメントに記入してください。")
-		return
-	}
-	if err := s.Runner.Store.SaveReviews(r.Context(), []store.Review{{FiscalYear: s.FiscalYear, EntityCode: entity, Status: status, Comment: comment, File: "web:" + q.p.TokenID, SHA256: ""}}); err != nil {
+	code, entity := r.PathValue("code"), strings.TrimSpace(r.PostFormValue("entity"))
+	err := s.Runner.Review(r.Context(), q.p, s.FiscalYear, code, entity, r.PostFormValue("status"), r.PostFormValue("comment"), "web:"+q.p.TokenID)
+	var denied *kofukin.Denied
+	var bad *pipeline.ReviewError
+	switch {
+	case err == nil:
+		http.Redirect(w, r, "/prefecture/"+code, http.StatusSeeOther)
+	case errors.As(err, &denied), errors.Is(err, pipeline.ErrNotFound):
+		s.fail(w, http.StatusForbidden, "この操作の権限がありません。") // the same answer for another's code and a code that does not exist
+	case errors.As(err, &bad):
+		s.fail(w, http.StatusBadRequest, bad.MessageJA)
+	default:
+		s.Logger.Error("review", "entity", entity, "error", err)
 		s.fail(w, http.StatusInternalServerError, "保存できませんでした。")
-		return
 	}
-	s.Runner.Store.Audit(r.Context(), q.p, "review "+status, entity, comment)
-	http.Redirect(w, r, "/prefecture/"+code, http.StatusSeeOther)
 }
 
 // latestExportDir is the folder of the year's newest export run.
@@ -725,7 +793,7 @@ func (s *Server) latestExportDir(ctx context.Context) (string, *pipeline.ExportM
 
 func (s *Server) reviewWorkbook(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !canSee(q.p, code) || loaders.LevelOfCode(code) != indicators.Prefecture {
+	if !allowed(q.p, kofukin.ActPrefecture, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -747,7 +815,7 @@ func (s *Server) reviewWorkbook(w http.ResponseWriter, r *http.Request, q reques
 }
 
 func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	if !allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -776,7 +844,7 @@ func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request)
 }
 
 func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	if !allowed(q.p, kofukin.ActRun, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -817,12 +885,12 @@ func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request, q request) 
 			msg = "実行に失敗しました: " + err.Error()
 		}
 	}
-	s.Runner.Store.Audit(ctx, q.p, "run pipeline", fmt.Sprint(s.FiscalYear), msg)
+	s.audit(ctx, q.p, "run pipeline", fmt.Sprint(s.FiscalYear), msg)
 	http.Redirect(w, r, "/ministry?m="+urlEscape(msg), http.StatusSeeOther)
 }
 
 func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	if !allowed(q.p, kofukin.ActDeadline, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -837,12 +905,12 @@ func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, http.StatusInternalServerError, "保存できませんでした。")
 		return
 	}
-	s.Runner.Store.Audit(r.Context(), q.p, "set deadline", fmt.Sprint(s.FiscalYear), d)
+	s.audit(r.Context(), q.p, "set deadline", fmt.Sprint(s.FiscalYear), d)
 	http.Redirect(w, r, "/ministry?m="+urlEscape("提出期限を設定しました: "+d), http.StatusSeeOther)
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	if !allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -860,7 +928,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	if !allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -907,7 +975,7 @@ func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, p store.Princ
 		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "file too large", "error_ja": "ファイルが大きすぎます"})
 		return
 	}
-	status, fr, id := s.accept(r.Context(), p, hdr.Filename, data)
+	status, fr, id := s.accept(r.Context(), p, "api", hdr.Filename, data)
 	switch {
 	case status == http.StatusForbidden && fr == nil:
 		writeJSON(w, status, map[string]string{"error": "forbidden", "error_ja": "この団体の提出の権限がありません"})
@@ -946,10 +1014,10 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request, p store.Princip
 	}
 	out := []item{}
 	for _, x := range subs {
-		if x.EntityCode == store.MinistryCode && p.Role != store.RoleMinistry {
+		if x.EntityCode == store.MinistryCode && !allowed(p, kofukin.ActConsole, "") {
 			continue
 		}
-		if x.EntityCode != store.MinistryCode && !canSee(p, x.EntityCode) {
+		if x.EntityCode != store.MinistryCode && !allowed(p, kofukin.ActView, x.EntityCode) {
 			continue
 		}
 		out = append(out, item{x.ID, x.EntityCode, x.Level, x.Kind, x.FileName, x.SHA256, x.Version, x.ReceivedAt})
@@ -958,24 +1026,38 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request, p store.Princip
 }
 
 // issueToken lets an analyst issue a token from the console (the process owns the database, so
-// the command line cannot while the service runs). The token is shown once.
+// the command line cannot while the service runs). The token is shown once; the page is never
+// cached.
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
-	if q.p.Role != store.RoleMinistry {
+	role, entity, label := kofukin.Role(r.PostFormValue("role")), strings.TrimSpace(r.PostFormValue("entity")), r.PostFormValue("label")
+	spec := store.TokenSpec{Role: role, Entity: entity, Label: label}
+	if d := strings.TrimSpace(r.PostFormValue("expires")); d != "" {
+		t, err := time.ParseInLocation("2006-01-02", d, jst)
+		if err != nil {
+			s.fail(w, http.StatusBadRequest, "有効期限は 2027-03-31 の形で入力してください。")
+			return
+		}
+		spec.Expires = t.Add(24*time.Hour - time.Second) // to the end of that day
+	}
+	tok, p, err := s.Runner.IssueToken(r.Context(), q.p, s.FiscalYear, spec)
+	var denied *kofukin.Denied
+	if errors.As(err, &denied) {
 		s.deny(w, r, q.p)
 		return
 	}
-	role, entity, label := r.PostFormValue("role"), strings.TrimSpace(r.PostFormValue("entity")), r.PostFormValue("label")
-	if role != store.RoleMinistry {
-		if _, err := s.entity(r.Context(), entity); err != nil {
-			s.fail(w, http.StatusBadRequest, "団体コード「"+entity+"」が見つかりません。")
-			return
-		}
-	}
-	tok, p, err := s.Runner.Store.IssueToken(r.Context(), role, entity, label)
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, "トークンを発行できません: "+err.Error())
 		return
 	}
-	s.Runner.Store.Audit(r.Context(), q.p, "token issued", p.Role+" "+p.EntityCode, p.TokenID+" "+label)
-	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": p})
+	tokens, err := s.Runner.Tokens(r.Context(), q.p)
+	if err != nil {
+		s.Logger.Error("list tokens", "error", err)
+	}
+	var expires time.Time
+	for _, t := range tokens {
+		if t.ID == p.TokenID {
+			expires = t.ExpiresAt
+		}
+	}
+	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": p, "Expires": expires})
 }

@@ -14,11 +14,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
@@ -34,16 +36,63 @@ type world struct {
 	tokens map[string]string // name → token
 }
 
+// base is 鳥取県's synthetic nation, ingested, scored, allocated and exported once per test binary;
+// each world copies its database, so tests change nothing of each other's.
+var base struct {
+	once sync.Once
+	dir  string // fixtures in dir/fix, the database dir/k.duckdb, outputs in dir/out
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if base.dir != "" {
+		os.RemoveAll(base.dir)
+	}
+	os.Exit(code)
+}
+
+func buildBase() (string, error) {
+	ctx := context.Background()
+	lib, err := indicators.Shipped()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "kofukin-web-test-")
+	if err != nil {
+		return "", err
+	}
+	fix := filepath.Join(dir, "fix")
+	if _, err := fixtures.WriteNation(ctx, fix, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}}); err != nil {
+		return dir, err
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, "k.duckdb"))
+	if err != nil {
+		return dir, err
+	}
+	defer st.Close()
+	r := &pipeline.Runner{Store: st, Rulebooks: lib}
+	_, err = r.Cycle(ctx, 2026, []string{fix}, filepath.Join(dir, "out", "FY2026"))
+	return dir, err
+}
+
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
+	base.once.Do(func() { base.dir, base.err = buildBase() })
+	if base.err != nil {
+		t.Fatal(base.err)
+	}
 	lib, err := indicators.Shipped()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	fix := filepath.Join(dir, "fix")
-	if _, err := fixtures.WriteNation(ctx, fix, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}}); err != nil {
+	db, err := os.ReadFile(filepath.Join(base.dir, "k.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "k.duckdb"), db, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	st, err := store.Open(ctx, filepath.Join(dir, "k.duckdb"))
@@ -52,19 +101,16 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { st.Close() })
 	r := &pipeline.Runner{Store: st, Rulebooks: lib}
-	out := filepath.Join(dir, "out")
-	if _, err := r.Cycle(ctx, 2026, []string{fix}, filepath.Join(out, "FY2026")); err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{Runner: r, FiscalYear: 2026, Out: out, MaxUpload: 16 << 20, SessionTTL: time.Hour}
-	w := &world{t: t, s: s, fix: fix, tokens: map[string]string{}}
+	// Uploads' annotated copies go to this test's folder; the exports stay in the shared base.
+	s := &Server{Runner: r, FiscalYear: 2026, Out: filepath.Join(dir, "out"), MaxUpload: 16 << 20, SessionTTL: time.Hour}
+	w := &world{t: t, s: s, fix: filepath.Join(base.dir, "fix"), tokens: map[string]string{}}
 	w.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(w.srv.Close)
 	for name, spec := range map[string][2]string{
 		"ministry": {"ministry", ""}, "pref": {"prefecture", "310000"}, "otherpref": {"prefecture", "320005"},
 		"muni": {"municipality", "312011"}, "othermuni": {"municipality", "312029"}, "centre": {"centre", "312011001"},
 	} {
-		tok, _, err := st.IssueToken(ctx, spec[0], spec[1], name)
+		tok, _, err := st.IssueToken(ctx, store.TokenSpec{Role: kofukin.Role(spec[0]), Entity: spec[1], Label: name, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}

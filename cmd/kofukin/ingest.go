@@ -79,6 +79,9 @@ func printIngest(a *app, rep *pipeline.IngestReport) {
 					note = "報告書とエラー箇所に印を付けた写し " + filepath.Base(f.Annotated) + " を同じフォルダに保存"
 				}
 				fmt.Fprintf(a.stdout, "  → 隔離 quarantined: %s（%s）\n", f.Quarantined, note)
+				if f.NotAnnotated != "" {
+					fmt.Fprintf(a.stdout, "  %s\n", f.NotAnnotated)
+				}
 			}
 		case len(f.Warnings) > 0:
 			fmt.Fprintf(a.stdout, "注意 warnings: %s\n", f.Path)

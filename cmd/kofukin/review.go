@@ -2,13 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
-	"github.com/kofukin/kofukin/loaders"
-	"github.com/kofukin/kofukin/store"
+	"github.com/kofukin/kofukin"
 )
 
 func cmdReview(ctx context.Context, a *app, args []string) error {
@@ -34,31 +32,20 @@ func cmdReview(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
-		inPref := func(pref, code string) bool {
-			return len(pref) >= 2 && len(code) == 6 && code[:2] == pref[:2] && code[2:5] != "000"
+		res, err := r.ImportReview(ctx, kofukin.Operator("cli"), a.cfg.FiscalYear, filepath.Base(path), data)
+		if err != nil {
+			return fmt.Errorf("review import %s: %w", path, err)
 		}
-		rf, err := loaders.ReadReview(path, data, inPref)
-		var rj *loaders.Rejection
-		if errors.As(err, &rj) {
+		if rj := res.Rejection; rj != nil {
 			bad++
 			fmt.Fprintf(a.stdout, "却下 rejected: %s（%d件の問題）\n", path, len(rj.Problems))
 			for _, p := range rj.Problems {
 				fmt.Fprintf(a.stdout, "  %s\n", p)
 			}
 			continue
-		} else if err != nil {
-			return err
 		}
-		var reviews []store.Review
-		counts := map[string]int{}
-		for _, v := range rf.Verdicts {
-			reviews = append(reviews, store.Review{FiscalYear: rf.FiscalYear, EntityCode: v.Code, Status: v.Status, Comment: v.Comment, File: filepath.Base(path), SHA256: rf.SHA256})
-			counts[v.Status]++
-		}
-		if err := r.Store.SaveReviews(ctx, reviews); err != nil {
-			return err
-		}
-		fmt.Fprintf(a.stdout, "review: %s FY%d %s: %d verdict(s) — 確認済 %d, 差戻し %d, 未確認 %d\n", path, rf.FiscalYear, rf.PrefectureCode, len(reviews), counts["確認済"], counts["差戻し"], counts["未確認"])
+		n := len(res.File.Verdicts)
+		fmt.Fprintf(a.stdout, "review: %s FY%d %s: %d verdict(s) — 確認済 %d, 差戻し %d, 未確認 %d\n", path, res.File.FiscalYear, res.Prefecture, n, res.Counts["確認済"], res.Counts["差戻し"], res.Counts["未確認"])
 	}
 	if bad > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d file(s) rejected", bad)}

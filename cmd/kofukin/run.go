@@ -10,10 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-
 	"github.com/kofukin/kofukin/config"
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
@@ -138,6 +136,4 @@ func (a *app) runner(ctx context.Context, path string) (*pipeline.Runner, func()
 }
 
 // yen formats an amount with thousands separators.
-func yen(n int64) string { return jaPrinter.Sprintf("%d", n) }
-
-var jaPrinter = message.NewPrinter(language.Japanese)
+func yen(n int64) string { return exporters.Commas(n) }

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/store"
 	"github.com/kofukin/kofukin/web"
 )
 
@@ -95,18 +97,52 @@ func cmdSchedule(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// cmdToken issues or revokes access tokens.
+// cmdToken issues, lists or revokes access tokens, as the operator of the machine (with the
+// ministry's rights; every action is in the audit log).
 func cmdToken(ctx context.Context, a *app, args []string) error {
+	usage := "token: issue --role R --entity CODE [--label L] [--expires YYYY-MM-DD] | list | revoke TOKEN_OR_ID"
 	if len(args) == 0 {
-		return &exitError{code: 2, msg: "token: issue --role R --entity CODE [--label L] | revoke TOKEN_OR_ID"}
+		return &exitError{code: 2, msg: usage}
 	}
+	op := kofukin.Operator("cli")
 	switch args[0] {
 	case "issue":
 		fs := a.flags("token issue")
 		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
 		role := fs.String("role", "", "municipality | centre | prefecture | ministry")
-		entity := fs.String("entity", "", "団体コード the token acts for (not for ministry)")
+		entity := fs.String("entity", "", "団体コード the token acts for: a municipal code for municipality, a centre code for centre, a prefectural code for prefecture; none for ministry")
 		label := fs.String("label", "", "who holds it, for the audit log")
+		expires := fs.String("expires", "", "last day the token works (YYYY-MM-DD, Asia/Tokyo; default: a year from now)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		spec := store.TokenSpec{Role: kofukin.Role(*role), Entity: *entity, Label: *label}
+		if *expires != "" {
+			t, err := time.ParseInLocation("2006-01-02", *expires, jst)
+			if err != nil {
+				return &exitError{code: 2, msg: "token issue: --expires must be a date such as 2027-03-31"}
+			}
+			spec.Expires = t.Add(24*time.Hour - time.Second)
+		}
+		r, closeStore, err := a.runner(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		tok, p, err := r.IssueToken(ctx, op, a.cfg.FiscalYear, spec)
+		if err != nil {
+			return fmt.Errorf("token issue: %w", err)
+		}
+		exp := spec.Expires
+		if exp.IsZero() {
+			exp = time.Now().Add(pipeline.DefaultTokenLife)
+		}
+		fmt.Fprintf(a.stdout, "issued token %s for %s %s, valid until %s — shown once, only its hash is stored:\n%s\n",
+			p.TokenID, p.Role, p.EntityCode, exp.In(jst).Format("2006-01-02 15:04 MST"), tok)
+		return nil
+	case "list":
+		fs := a.flags("token list")
+		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -115,17 +151,23 @@ func cmdToken(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		defer closeStore()
-		if *role != "ministry" && *entity != "" {
-			if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
-				return err
-			}
-		}
-		tok, p, err := r.Store.IssueToken(ctx, *role, *entity, *label)
+		list, err := r.Tokens(ctx, op)
 		if err != nil {
 			return err
 		}
-		r.Store.Audit(ctx, p, "token issued", p.EntityCode, *label)
-		fmt.Fprintf(a.stdout, "issued token %s for %s %s — shown once, only its hash is stored:\n%s\n", p.TokenID, p.Role, p.EntityCode, tok)
+		now := time.Now()
+		fmt.Fprintln(a.stdout, "id\trole\tentity\tlabel\tissued\texpires\tstate")
+		for _, t := range list {
+			state := "有効 active"
+			switch {
+			case t.RevokedAt != nil:
+				state = "失効 revoked " + t.RevokedAt.In(jst).Format("2006-01-02")
+			case !t.ExpiresAt.After(now):
+				state = "期限切れ expired"
+			}
+			fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.EntityCode, t.Label,
+				t.CreatedAt.In(jst).Format("2006-01-02"), t.ExpiresAt.In(jst).Format("2006-01-02"), state)
+		}
 		return nil
 	case "revoke":
 		fs := a.flags("token revoke")
@@ -141,11 +183,13 @@ func cmdToken(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		defer closeStore()
-		if _, err := r.Store.RevokeToken(ctx, fs.Arg(0)); err != nil {
+		if err := r.RevokeToken(ctx, op, fs.Arg(0)); err != nil {
 			return err
 		}
 		fmt.Fprintln(a.stdout, "revoked; its sessions are ended")
 		return nil
 	}
-	return &exitError{code: 2, msg: fmt.Sprintf("token: unknown subcommand %q (issue, revoke)", args[0])}
+	return &exitError{code: 2, msg: fmt.Sprintf("token: unknown subcommand %q (issue, list, revoke)", args[0])}
 }
+
+var jst = time.FixedZone("JST", 9*3600)

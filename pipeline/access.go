@@ -1,0 +1,239 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/store"
+)
+
+// The actions on tokens and verdicts, each taking who asks: the web, the API and the command line
+// call these, and each makes its one decision with kofukin.Authorize and records it in the audit
+// log.
+
+// ErrNotFound is returned for an entity that does not exist in the fiscal year. Callers answer it
+// as they answer a denial, so that nobody learns which codes exist outside their scope.
+var ErrNotFound = errors.New("no such entity in the fiscal year")
+
+// DefaultTokenLife is how long a token lasts unless its issuer says otherwise: a year, the length
+// of one grant cycle.
+const DefaultTokenLife = 365 * 24 * time.Hour
+
+// FindEntity returns the entity of a code valid in fy (of the level its code's shape says).
+func (r *Runner) FindEntity(ctx context.Context, fy int, code string) (*store.EntityInfo, error) {
+	lv := kofukin.LevelOf(code)
+	if lv == kofukin.CodeUnknown {
+		return nil, ErrNotFound
+	}
+	if err := r.EnsureReference(ctx, fy); err != nil {
+		return nil, err
+	}
+	list, err := r.Store.Entities(ctx, fy, string(lv))
+	if err != nil {
+		return nil, err
+	}
+	i := sort.Search(len(list), func(i int) bool { return list[i].Code >= code })
+	if i < len(list) && list[i].Code == code {
+		return &list[i], nil
+	}
+	return nil, ErrNotFound
+}
+
+// IssueToken issues a token for spec on behalf of by (who must hold kofukin.ActTokens). The role
+// and the entity must match and the entity must exist in fy; a zero expiry means DefaultTokenLife
+// from now. The token's value is returned once; only its hash is stored.
+func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, spec store.TokenSpec) (string, store.Principal, error) {
+	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
+		r.audit(ctx, by, "denied", "token issue", err.Error())
+		return "", store.Principal{}, err
+	}
+	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
+		return "", store.Principal{}, err
+	}
+	if spec.Role != kofukin.RoleMinistry {
+		if _, err := r.FindEntity(ctx, fy, spec.Entity); errors.Is(err, ErrNotFound) {
+			return "", store.Principal{}, fmt.Errorf("団体コード %s は%d年度の団体にありません / %s is not an entity of FY%d", spec.Entity, fy, spec.Entity, fy)
+		} else if err != nil {
+			return "", store.Principal{}, err
+		}
+	}
+	if spec.Expires.IsZero() {
+		spec.Expires = r.Store.Now().Add(DefaultTokenLife)
+	}
+	tok, p, err := r.Store.IssueToken(ctx, spec)
+	if err != nil {
+		return "", p, err
+	}
+	r.audit(ctx, by, "token issued", strings.TrimSpace(string(p.Role)+" "+p.EntityCode), fmt.Sprintf("%s %s expires %s", p.TokenID, spec.Label, spec.Expires.UTC().Format(time.RFC3339)))
+	return tok, p, nil
+}
+
+// RevokeToken revokes a token (by its value or public id) on behalf of by.
+func (r *Runner) RevokeToken(ctx context.Context, by kofukin.Principal, tokenOrID string) error {
+	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
+		r.audit(ctx, by, "denied", "token revoke", err.Error())
+		return err
+	}
+	if _, err := r.Store.RevokeToken(ctx, tokenOrID); err != nil {
+		return err
+	}
+	id := tokenOrID
+	if len(id) > 8 {
+		id = "(value)"
+	}
+	r.audit(ctx, by, "token revoked", id, "")
+	return nil
+}
+
+// Tokens lists the tokens on behalf of by.
+func (r *Runner) Tokens(ctx context.Context, by kofukin.Principal) ([]store.TokenInfo, error) {
+	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
+		return nil, err
+	}
+	return r.Store.Tokens(ctx)
+}
+
+// Review statuses.
+var ReviewStatuses = []string{"未確認", "確認済", "差戻し"}
+
+// ReviewError is a verdict that cannot be recorded as given (not a denial): its message is for the
+// reviewer, in Japanese.
+type ReviewError struct{ MessageJA string }
+
+func (e *ReviewError) Error() string { return e.MessageJA }
+
+// Review records a verdict on a municipality's submission of fy on behalf of by: a prefecture for
+// its own municipalities only (never its own submission), the ministry for any. The municipality
+// must exist in fy and belong to prefecture (the prefecture whose page the verdict was given on).
+// A denial is a *kofukin.Denied; an unknown code is ErrNotFound; a bad status or a return without
+// a comment is a *ReviewError.
+func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefecture, entity, status, comment, source string) error {
+	for _, c := range []struct {
+		a      kofukin.Action
+		target string
+	}{{kofukin.ActPrefecture, prefecture}, {kofukin.ActReview, entity}} {
+		if err := kofukin.Authorize(by, c.a, c.target); err != nil {
+			r.audit(ctx, by, "denied", "review "+entity, err.Error())
+			return err
+		}
+	}
+	e, err := r.FindEntity(ctx, fy, entity)
+	if err == nil && e.PrefectureCode != prefecture[:2] {
+		err = ErrNotFound
+	}
+	if err != nil {
+		r.audit(ctx, by, "denied", "review "+entity, "not a municipality of "+prefecture)
+		return err
+	}
+	comment = strings.TrimSpace(comment)
+	if !validStatus(status) {
+		return &ReviewError{"審査状況は「未確認」「確認済」「差戻し」から選んでください。"}
+	}
+	if status == "差戻し" && comment == "" {
+		return &ReviewError{"差戻しの場合は、市町村に伝える理由をコメントに記入してください。"}
+	}
+	if err := r.Store.SaveReviews(ctx, []store.Review{{FiscalYear: fy, EntityCode: entity, Status: status, Comment: comment, File: source}}); err != nil {
+		return err
+	}
+	r.audit(ctx, by, "review "+status, entity, comment)
+	return nil
+}
+
+func validStatus(s string) bool {
+	for _, v := range ReviewStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ReviewImport is the outcome of importing one returned review workbook.
+type ReviewImport struct {
+	File       *loaders.ReviewFile
+	Counts     map[string]int
+	Rejection  *loaders.Rejection // the workbook was refused (nothing recorded)
+	Prefecture string
+}
+
+// ImportReview reads a returned review workbook and records its verdicts on behalf of by. The
+// workbook names its prefecture (its stamp); every row must be an existing municipality of that
+// prefecture in the workbook's fiscal year, and by must be allowed to review each (a prefecture its
+// own municipalities). Any bad row refuses the whole workbook with every problem named; nothing of
+// it is recorded. fy is the year assumed when the workbook's own cannot be read.
+func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int, name string, data []byte) (*ReviewImport, error) {
+	// The workbook's fiscal year decides which municipalities exist: read it first.
+	if rf, err := loaders.ReadReview(name, data, func(string, string) bool { return true }); err == nil && rf.FiscalYear > 0 {
+		fy = rf.FiscalYear
+	}
+	cache := map[string]map[string]bool{}
+	var lookupErr error
+	inPref := func(pref, code string) bool {
+		set, ok := cache[pref]
+		if !ok {
+			set = map[string]bool{}
+			if kofukin.LevelOf(pref) == kofukin.CodePrefecture {
+				if err := r.EnsureReference(ctx, fy); err != nil {
+					lookupErr = err
+				} else if list, err := r.Store.Entities(ctx, fy, string(kofukin.CodeMunicipality)); err != nil {
+					lookupErr = err
+				} else {
+					for _, e := range list {
+						if e.PrefectureCode == pref[:2] {
+							set[e.Code] = true
+						}
+					}
+				}
+			}
+			cache[pref] = set
+		}
+		return set[code] && kofukin.Allowed(by, kofukin.ActReview, code)
+	}
+	rf, err := loaders.ReadReview(name, data, inPref)
+	if lookupErr != nil {
+		return nil, lookupErr
+	}
+	out := &ReviewImport{Counts: map[string]int{}}
+	var rj *loaders.Rejection
+	if errors.As(err, &rj) {
+		out.Rejection = rj
+		r.audit(ctx, by, "review import rejected", name, fmt.Sprintf("%d problem(s)", len(rj.Problems)))
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out.File, out.Prefecture = rf, rf.PrefectureCode
+	if err := kofukin.Authorize(by, kofukin.ActPrefecture, rf.PrefectureCode); err != nil {
+		r.audit(ctx, by, "denied", "review import "+rf.PrefectureCode, err.Error())
+		return nil, err
+	}
+	var reviews []store.Review
+	for _, v := range rf.Verdicts {
+		// A comment the review workbook wrote with a quote against formula injection comes back
+		// without it.
+		comment := exporters.UnquoteText(v.Comment)
+		reviews = append(reviews, store.Review{FiscalYear: rf.FiscalYear, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256})
+		out.Counts[v.Status]++
+	}
+	if err := r.Store.SaveReviews(ctx, reviews); err != nil {
+		return nil, err
+	}
+	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s)", name, len(reviews)))
+	return out, nil
+}
+
+// audit records an action; a failure to record is logged, never hidden and never fatal to the
+// action already done.
+func (r *Runner) audit(ctx context.Context, by kofukin.Principal, action, target, detail string) {
+	if err := r.Store.Audit(ctx, by, action, target, detail); err != nil {
+		r.logger().Error("audit", "action", action, "target", target, "error", err)
+	}
+}
