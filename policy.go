@@ -112,8 +112,12 @@ func Authorize(p Principal, a Action, target string) error {
 	if scope == ScopeNone {
 		return deny("the role has no such right")
 	}
-	if p.Role != RoleMinistry && LevelOf(p.EntityCode) == CodeUnknown {
-		return deny("the principal has no valid entity")
+	if p.Role != RoleMinistry {
+		// A token acts only for an entity of its own role's level: a municipality token bound to a
+		// prefectural code (as older versions issued) has no rights at all.
+		if err := TokenEntityOK(p.Role, p.EntityCode); err != nil {
+			return deny("the principal's entity does not match its role: " + err.Error())
+		}
 	}
 	if rule.Levels == nil {
 		if target != "" {

@@ -80,6 +80,12 @@ func TestAuthorizeTable(t *testing.T) {
 		{"muni without an entity", Principal{Role: RoleMunicipality}, ActView, "", false},
 		{"pref with a bad entity", Principal{Role: RolePrefecture, EntityCode: "31"}, ActView, "312011", false},
 		{"operator", Operator("cli"), ActSubmit, "312011", true},
+		// Tokens issued before role and entity had to match have no rights.
+		{"municipality token on a prefectural code", Principal{Role: RoleMunicipality, EntityCode: "310000"}, ActSubmit, "310000", false},
+		{"municipality token on a prefectural code views", Principal{Role: RoleMunicipality, EntityCode: "310000"}, ActView, "310000", false},
+		{"centre token on a municipal code", Principal{Role: RoleCentre, EntityCode: "312011"}, ActSubmit, "312011", false},
+		{"prefecture token on a municipal code", Principal{Role: RolePrefecture, EntityCode: "312011"}, ActView, "312011", false},
+		{"municipality token on a centre code", Principal{Role: RoleMunicipality, EntityCode: "312011001"}, ActView, "312011001", false},
 	}
 	for _, c := range cases {
 		err := Authorize(c.p, c.a, c.target)

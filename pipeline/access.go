@@ -49,30 +49,30 @@ func (r *Runner) FindEntity(ctx context.Context, fy int, code string) (*store.En
 // IssueToken issues a token for spec on behalf of by (who must hold kofukin.ActTokens). The role
 // and the entity must match and the entity must exist in fy; a zero expiry means DefaultTokenLife
 // from now. The token's value is returned once; only its hash is stored.
-func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, spec store.TokenSpec) (string, store.Principal, error) {
+func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, spec store.TokenSpec) (string, store.TokenInfo, error) {
 	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
 		r.audit(ctx, by, "denied", "token issue", err.Error())
-		return "", store.Principal{}, err
+		return "", store.TokenInfo{}, err
 	}
 	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
-		return "", store.Principal{}, err
+		return "", store.TokenInfo{}, err
 	}
 	if spec.Role != kofukin.RoleMinistry {
 		if _, err := r.FindEntity(ctx, fy, spec.Entity); errors.Is(err, ErrNotFound) {
-			return "", store.Principal{}, fmt.Errorf("団体コード %s は%d年度の団体にありません / %s is not an entity of FY%d", spec.Entity, fy, spec.Entity, fy)
+			return "", store.TokenInfo{}, fmt.Errorf("団体コード %s は%d年度の団体にありません / %s is not an entity of FY%d", spec.Entity, fy, spec.Entity, fy)
 		} else if err != nil {
-			return "", store.Principal{}, err
+			return "", store.TokenInfo{}, err
 		}
 	}
 	if spec.Expires.IsZero() {
 		spec.Expires = r.Store.Now().Add(DefaultTokenLife)
 	}
-	tok, p, err := r.Store.IssueToken(ctx, spec)
+	tok, t, err := r.Store.IssueToken(ctx, spec)
 	if err != nil {
-		return "", p, err
+		return "", t, err
 	}
-	r.audit(ctx, by, "token issued", strings.TrimSpace(string(p.Role)+" "+p.EntityCode), fmt.Sprintf("%s %s expires %s", p.TokenID, spec.Label, spec.Expires.UTC().Format(time.RFC3339)))
-	return tok, p, nil
+	r.audit(ctx, by, "token issued", strings.TrimSpace(string(t.Role)+" "+t.EntityCode), fmt.Sprintf("%s %s expires %s", t.ID, t.Label, t.ExpiresAt.Format(time.RFC3339)))
+	return tok, t, nil
 }
 
 // RevokeToken revokes a token (by its value or public id) on behalf of by.
@@ -166,12 +166,18 @@ type ReviewImport struct {
 // ImportReview reads a returned review workbook and records its verdicts on behalf of by. The
 // workbook names its prefecture (its stamp); every row must be an existing municipality of that
 // prefecture in the workbook's fiscal year, and by must be allowed to review each (a prefecture its
-// own municipalities). Any bad row refuses the whole workbook with every problem named; nothing of
-// it is recorded. fy is the year assumed when the workbook's own cannot be read.
+// own municipalities). The workbook must be of fiscal year fy (its stamp). Any bad row refuses the
+// whole workbook with every problem named; nothing of it is recorded.
 func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int, name string, data []byte) (*ReviewImport, error) {
-	// The workbook's fiscal year decides which municipalities exist: read it first.
-	if rf, err := loaders.ReadReview(name, data, func(string, string) bool { return true }); err == nil && rf.FiscalYear > 0 {
-		fy = rf.FiscalYear
+	out := &ReviewImport{Counts: map[string]int{}}
+	// Verdicts are recorded for the year the workbook is stamped with: it must be fy.
+	if rf, err := loaders.ReadReview(name, data, func(string, string) bool { return true }); err == nil && rf.FiscalYear != fy {
+		out.Rejection = &loaders.Rejection{File: name, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: name, Sheet: "_stamp",
+			Expected: fmt.Sprint(fy), Found: fmt.Sprint(rf.FiscalYear),
+			MessageJA: fmt.Sprintf("この審査用ブックは%d年度のものではありません（様式情報の年度：%d）。%d年度の審査用ブックを使用してください。", fy, rf.FiscalYear, fy),
+			MessageEN: fmt.Sprintf("this review workbook is not for FY%d (its stamp says %d)", fy, rf.FiscalYear)}}}
+		r.audit(ctx, by, "review import rejected", name, "fiscal year "+fmt.Sprint(rf.FiscalYear))
+		return out, nil
 	}
 	cache := map[string]map[string]bool{}
 	var lookupErr error
@@ -200,7 +206,6 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 	if lookupErr != nil {
 		return nil, lookupErr
 	}
-	out := &ReviewImport{Counts: map[string]int{}}
 	var rj *loaders.Rejection
 	if errors.As(err, &rj) {
 		out.Rejection = rj
@@ -220,7 +225,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		// A comment the review workbook wrote with a quote against formula injection comes back
 		// without it.
 		comment := exporters.UnquoteText(v.Comment)
-		reviews = append(reviews, store.Review{FiscalYear: rf.FiscalYear, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256})
+		reviews = append(reviews, store.Review{FiscalYear: fy, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256})
 		out.Counts[v.Status]++
 	}
 	if err := r.Store.SaveReviews(ctx, reviews); err != nil {

@@ -150,20 +150,44 @@ func (s source) read() ([]byte, *loaders.Problem) {
 		}
 		return s.data, nil
 	}
-	f, err := os.Open(s.path)
-	if err != nil {
+	data, err := ReadFileLimit(s.path, limit)
+	var big *TooLargeError
+	switch {
+	case errors.As(err, &big):
+		return nil, tooLarge(big.Size)
+	case err != nil:
 		return nil, &loaders.Problem{Code: loaders.ErrNotWorkbook, File: s.path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}
+	}
+	return data, nil
+}
+
+// TooLargeError is ReadFileLimit's refusal of a file larger than its limit.
+type TooLargeError struct {
+	Path        string
+	Size, Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %d bytes, more than the limit of %d", e.Path, e.Size, e.Limit)
+}
+
+// ReadFileLimit reads a file of at most limit bytes: a larger one is refused (*TooLargeError)
+// before it is read, and reading stops at the limit if it grows meanwhile.
+func ReadFileLimit(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil && st.Size() > limit {
-		return nil, tooLarge(st.Size())
+		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1)) // the file may grow while it is read
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, &loaders.Problem{Code: loaders.ErrNotWorkbook, File: s.path, MessageJA: "ファイルを読み込めません。", MessageEN: err.Error()}
+		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, tooLarge(int64(len(data)))
+		return nil, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit}
 	}
 	return data, nil
 }
@@ -249,6 +273,8 @@ func (r *Runner) IngestFiles(ctx context.Context, files []File, opts IngestOptio
 }
 
 func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions) (*IngestReport, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	by, via := opts.sender()
 	rep := &IngestReport{}
 	count := func(fr FileReport) {
@@ -306,6 +332,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		}
 	}()
 	defer wg.Wait()
+	defer cancel() // before the wait: a failed write stops the parsing of the files left
 	// Files are stored in groups, one transaction each; a file's report joins the final report only
 	// once its group is committed.
 	w := r.Store.NewSubmissionWriter()
@@ -332,7 +359,12 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 			return rep, ctx.Err()
 		}
 		var res *store.IngestResult
-		if p.report.Status != Rejected {
+		if p.report.Status == Rejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
+			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
+			// Another body's survey: its problems are not the sender's to read.
+			p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+		}
+		if p.report.Status != Rejected && p.report.Status != Denied {
 			if err := authorizeFile(by, p.meta); err != nil {
 				r.logger().Warn("ingest denied", "path", p.report.Path, "error", err)
 				p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
@@ -358,7 +390,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 			if rep.Files[i].Status != Rejected {
 				continue
 			}
-			dst, ann, why, err := quarantine(opts.Quarantine, rep.Files[i])
+			dst, ann, why, err := r.quarantine(opts.Quarantine, rep.Files[i])
 			if err != nil {
 				return rep, fmt.Errorf("quarantine %s: %w", rep.Files[i].Path, err)
 			}
@@ -428,8 +460,12 @@ func (r *Runner) ingestReferenceSafe(ctx context.Context, src source, kind strin
 func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, ents *entityCache) parsed {
 	path := src.path
 	rep := FileReport{Path: path}
+	var data []byte
 	reject := func(err error) parsed {
 		rep.Status = Rejected
+		if rep.EntityCode == "" && data != nil {
+			rep.EntityCode = loaders.PeekEntity(data) // whose survey it claims to be, for the policy
+		}
 		var rj *loaders.Rejection
 		if errors.As(err, &rj) {
 			rep.Problems = withFile(rj.Problems, path)
@@ -438,7 +474,8 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 		}
 		return parsed{report: rep}
 	}
-	data, prob := src.read()
+	var prob *loaders.Problem
+	data, prob = src.read()
 	if prob != nil {
 		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
 		return parsed{report: rep}

@@ -402,8 +402,25 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 			t.Errorf("%s: no E006 at %s in %v", c.name, c.cell, res.Rejection.Problems)
 		}
 	}
+	// A workbook stamped with another year is refused: its verdicts would land in that year.
+	yearRow := 0
+	for i, row := range sr {
+		if len(row) > 0 && row[0] == "fiscal_year" {
+			yearRow = i + 1
+		}
+	}
+	for _, y := range []string{"2025", "", "x"} {
+		forged := forge("year"+y+".xlsx", func(f *excelize.File) { f.SetCellStr("_stamp", fmt.Sprintf("B%d", yearRow), y) })
+		res, err := r.ImportReview(ctx, op, 2026, "year.xlsx", forged)
+		if err != nil || res.Rejection == nil || res.Rejection.Problems[0].Code != loaders.ErrFiscalYear {
+			t.Errorf("a workbook stamped with year %q: %v %+v", y, err, res)
+		}
+	}
 	if got, _ := r.Store.Reviews(ctx, 2026); len(got) != 0 {
 		t.Errorf("refused workbooks recorded %d verdicts", len(got))
+	}
+	if got, _ := r.Store.Reviews(ctx, 2025); len(got) != 0 {
+		t.Errorf("a forged year recorded %d verdicts in FY2025", len(got))
 	}
 	// Another prefecture may not import this one's workbook.
 	data, _ = os.ReadFile(returned)

@@ -1,10 +1,13 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/fixtures"
@@ -64,12 +67,25 @@ func TestIngestAuthorizesEachFile(t *testing.T) {
 	own := read(fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
 	other := read(fixtures.SurveyFileName(2026, indicators.Municipality, "312029"))
 	outcomes := read(fixtures.OutcomesFileName(2026))
+	broken := func(f pipeline.File) pipeline.File {
+		x, err := excelize.OpenReader(bytes.NewReader(f.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		x.SetCellStr("回答", "F7", "たぶん")
+		var buf bytes.Buffer
+		x.WriteTo(&buf)
+		return pipeline.File{Name: "broken_" + filepath.Base(f.Name), Data: buf.Bytes()}
+	}
 	for _, c := range []struct {
 		by   kofukin.Principal
 		file pipeline.File
 		want string
 	}{
 		{muni, other, pipeline.Denied},
+		{muni, broken(other), pipeline.Denied}, // not rejected with its problems: they are not the sender's to read
+		{muni, broken(own), pipeline.Rejected},
 		{pref, outcomes, pipeline.Denied},
 		{muni, outcomes, pipeline.Denied},
 		{muni, own, store.Accepted},
@@ -81,6 +97,9 @@ func TestIngestAuthorizesEachFile(t *testing.T) {
 		}
 		if got := rep.Files[0].Status; got != c.want {
 			t.Errorf("%s %s sending %s: %s, want %s", c.by.Role, c.by.EntityCode, c.file.Name, got, c.want)
+		}
+		if rep.Files[0].Status == pipeline.Denied && len(rep.Files[0].Problems) > 0 {
+			t.Errorf("%s: a denied file's problems are shown to its sender", c.file.Name)
 		}
 	}
 	subs, err := st.CurrentSubmissions(ctx, 2026)

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 
@@ -22,7 +23,7 @@ import (
 // quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
 // workbook, an annotated copy with each bad cell marked. It returns where the file and the
 // annotated copy went ("" when none could be made) and, then, why not.
-func quarantine(dir string, fr FileReport) (dst, annotated, why string, err error) {
+func (r *Runner) quarantine(dir string, fr FileReport) (dst, annotated, why string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", "", "", err
 	}
@@ -55,7 +56,7 @@ func quarantine(dir string, fr FileReport) (dst, annotated, why string, err erro
 	// Annotate bounds the rest and says why it would not.
 	if strings.EqualFold(ext, ".xlsx") {
 		var ann []byte
-		ann, why, err = annotate(fr)
+		ann, why, err = r.annotate(fr)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -83,26 +84,37 @@ func quarantine(dir string, fr FileReport) (dst, annotated, why string, err erro
 // annotate makes the annotated copy of a rejected workbook on disk, or says (in Japanese) why
 // there is none: too large to read, or beyond what Annotate takes (exporters.NotAnnotatedError).
 // The error is for failing to read the file.
-func annotate(fr FileReport) ([]byte, string, error) {
+func (r *Runner) annotate(fr FileReport) ([]byte, string, error) {
 	if fr.Bytes <= 0 || fr.Bytes > loaders.MaxFileSize {
 		return nil, "エラー箇所付きの写しは作成しませんでした（ファイルが大きすぎるため）", nil
 	}
-	original, err := os.ReadFile(fr.Path)
+	original, err := ReadFileLimit(fr.Path, loaders.MaxFileSize) // it may have changed since it was read
+	var big *TooLargeError
+	if errors.As(err, &big) {
+		return nil, "エラー箇所付きの写しは作成しませんでした（ファイルが大きすぎるため）", nil
+	}
 	if err != nil {
 		return nil, "", err
 	}
-	return AnnotateData(original, fr.Problems)
+	return r.AnnotateData(original, fr.Problems)
 }
 
 // AnnotateData makes the annotated copy of a rejected workbook held in memory, or says (in
-// Japanese) why there is none.
-func AnnotateData(original []byte, problems []loaders.Problem) ([]byte, string, error) {
-	var ann bytes.Buffer
-	err := exporters.Annotate(&ann, original, problems)
+// Japanese) why there is none. A panic in the workbook library on a hostile file is recovered
+// (logged by the caller's report as the reason): no input stops the process.
+func (r *Runner) AnnotateData(original []byte, problems []loaders.Problem) (ann []byte, why string, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logger().Error("panic while annotating a rejected workbook", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			ann, why, err = nil, "エラー箇所付きの写しは作成しませんでした（ファイルを処理できませんでした）", nil
+		}
+	}()
+	var buf bytes.Buffer
+	err = exporters.Annotate(&buf, original, problems)
 	var na *exporters.NotAnnotatedError
 	switch {
 	case err == nil:
-		return ann.Bytes(), "", nil
+		return buf.Bytes(), "", nil
 	case errors.As(err, &na):
 		return nil, na.MessageJA(), nil
 	}

@@ -80,8 +80,15 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	rep, err := s.Runner.Ingest(ctx, files, IngestOptions{FiscalYear: s.FiscalYear, Quarantine: s.Quarantine, Via: "inbox"})
 	if err == nil {
 		for _, f := range rep.Files {
-			if f.Status != Rejected {
-				os.Remove(f.Path)
+			// Remove a file taken (or the same file already held) — unless it was replaced under
+			// the same name while the job ran: then it is read on the next run.
+			if f.Status == Rejected || f.SHA256 == "" {
+				continue
+			}
+			if sum, serr := fileSHA256(f.Path); serr == nil && sum == f.SHA256 {
+				if rerr := os.Remove(f.Path); rerr != nil {
+					s.logger().Warn("inbox: cannot remove a file taken", "path", f.Path, "error", rerr)
+				}
 			}
 		}
 	}
@@ -127,6 +134,13 @@ func (s *Scheduler) dryCycle(ctx context.Context) (string, error) {
 	}
 	m := sr.Municipal()
 	return fmt.Sprintf("dry run: %d municipalities (%d submitted), mean %.2f; %d pools; %d files in %s", m.Entities, m.Submitted, m.MeanTotal, len(ar.Results), len(er.Files), out), nil
+}
+
+func (s *Scheduler) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
 }
 
 // cronLogger adapts slog to cron's logger.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/marcboeker/go-duckdb"
 )
@@ -53,6 +54,13 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A run that read version "2" (id 3), and a token issued two years ago.
+	if _, err := db.Exec(`INSERT INTO run_inputs VALUES (1, 3, '312011', 'survey', 2, 'x')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO tokens VALUES ('h', 'id', 'ministry', '', 'old', CAST(now() AS TIMESTAMP) - INTERVAL 730 DAY, NULL)`); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 	c.Close()
 
@@ -81,6 +89,14 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 		if got[id] != w {
 			t.Errorf("submission %d: version/status %v, want %v", id, got[id], w)
 		}
+	}
+	var v int
+	if err := st.DB.QueryRow(`SELECT version FROM run_inputs WHERE run_id = 1 AND submission_id = 3`).Scan(&v); err != nil || v != 3 {
+		t.Errorf("the run's input version is %d (%v), want 3 as renumbered", v, err)
+	}
+	var days float64
+	if err := st.DB.QueryRow(`SELECT date_diff('day', now()::TIMESTAMP, expires_at) FROM tokens WHERE id = 'id'`).Scan(&days); err != nil || days < 29 {
+		t.Errorf("an old token expires in %v days (%v): the upgrade must not lock it out at once", days, err)
 	}
 	if _, err := st.DB.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
 		VALUES (99, 2026, '312011', 'municipality', 'survey', 'f.xlsx', 'z', 1, now(), 7, 'current', 0)`); err == nil {
@@ -115,5 +131,48 @@ func TestWriterChecksOneCurrentBeforeCommit(t *testing.T) {
 	st.DB.QueryRow(`SELECT count(*) FROM submissions WHERE entity_code = '312011'`).Scan(&n)
 	if n != 2 {
 		t.Errorf("%d rows after the refused write, want the 2 there were", n)
+	}
+}
+
+// A write that conflicts with another transaction (here one holding the slot's current row) is
+// retried, not lost: it succeeds once the other commits.
+func TestWriterRetriesAConflict(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "k.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	meta := func(sha string) SubmissionMeta {
+		return SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: sha, SHA256: sha}
+	}
+	first, err := st.AddSubmission(ctx, meta("a"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := st.DB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION; UPDATE submissions SET status = 'current' WHERE id = ?`, first.SubmissionID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	var res IngestResult
+	go func() {
+		var err error
+		res, err = st.AddSubmission(ctx, meta("b"), nil)
+		done <- err
+	}()
+	time.Sleep(30 * time.Millisecond) // the writer's first attempt meets the held row
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the conflicting write was lost: %v", err)
+	}
+	if res.Status != Accepted || res.Version != 2 {
+		t.Errorf("result %+v, want accepted version 2", res)
 	}
 }

@@ -48,30 +48,28 @@ type TokenSpec struct {
 	Expires time.Time
 }
 
-// IssueToken creates a token for a role and entity and returns it; only its hash is stored, so it
-// can be shown once only. The role and the entity's code must match (kofukin.TokenEntityOK) and the
-// expiry must be in the future; whether the entity exists is the caller's to check.
-func (s *Store) IssueToken(ctx context.Context, spec TokenSpec) (token string, p Principal, err error) {
-	if spec.Role == RoleMinistry && spec.Entity != "" {
-		spec.Entity = ""
-	}
+// IssueToken creates a token for a role and entity and returns it with what was issued; only its
+// hash is stored, so it can be shown once only. The role and the entity's code must match
+// (kofukin.TokenEntityOK) and the expiry must be in the future; whether the entity exists is the
+// caller's to check.
+func (s *Store) IssueToken(ctx context.Context, spec TokenSpec) (string, TokenInfo, error) {
 	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
-		return "", p, err
+		return "", TokenInfo{}, err
 	}
 	now := s.Now().UTC()
 	if !spec.Expires.After(now) {
-		return "", p, fmt.Errorf("the expiry %s is not in the future", spec.Expires.Format(time.RFC3339))
+		return "", TokenInfo{}, fmt.Errorf("the expiry %s is not in the future", spec.Expires.Format(time.RFC3339))
 	}
 	raw, err := randomHex(32)
 	if err != nil {
-		return "", p, err
+		return "", TokenInfo{}, err
 	}
-	token = "kfk_" + raw
+	token := "kfk_" + raw
 	h := hashOf(token)
-	p = Principal{TokenID: h[:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label}
+	t := TokenInfo{ID: h[:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO tokens (hash, id, role, entity_code, label, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
-		h, p.TokenID, string(spec.Role), spec.Entity, spec.Label, now, spec.Expires.UTC())
-	return token, p, err
+		h, t.ID, string(t.Role), t.EntityCode, t.Label, t.CreatedAt, t.ExpiresAt)
+	return token, t, err
 }
 
 // TokenInfo is one issued token as listed (never its value: only its hash is stored).
@@ -85,8 +83,16 @@ type TokenInfo struct {
 	RevokedAt  *time.Time
 }
 
-// Active reports whether the token can be used at t.
-func (t TokenInfo) Active(at time.Time) bool { return t.RevokedAt == nil && t.ExpiresAt.After(at) }
+// Active reports whether the token can be used at t: not revoked, not expired, and bound to an
+// entity of its role's level (tokens issued before that was checked may not be).
+func (t TokenInfo) Active(at time.Time) bool {
+	return t.RevokedAt == nil && t.ExpiresAt.After(at) && kofukin.TokenEntityOK(t.Role, t.EntityCode) == nil
+}
+
+// Principal is whom the token speaks for.
+func (t TokenInfo) Principal() Principal {
+	return Principal{TokenID: t.ID, Role: t.Role, EntityCode: t.EntityCode, Label: t.Label}
+}
 
 // Tokens lists the issued tokens, newest first.
 func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {

@@ -88,11 +88,17 @@ type subKey struct {
 	entity, level, kind string
 }
 
+// slotState is what a slot holds while a group is decided: its current version (stored, or a file of
+// the group) and its highest version number.
 type slotState struct {
-	id      int64 // the current version's id; 0 when none
-	sha     string
-	version int // highest version, current or not
+	id      int64  // the stored current version's id (0: none)
+	pending int    // the index of the group's file that is now the current version (-1: none)
+	sha     string // the current version's hash
+	current int    // the current version's number
+	last    int    // the highest version number, current or not
 }
+
+func (st slotState) hasCurrent() bool { return st.id != 0 || st.pending >= 0 }
 
 type pendingSubmission struct {
 	meta    SubmissionMeta
@@ -163,22 +169,32 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		before := make(map[subKey]slotState, len(slots))
+		before := make(map[subKey]int64, len(slots)) // the stored current version of each slot
 		for k, v := range slots {
-			before[k] = v
+			before[k] = v.id
+		}
+		state := func(k subKey) slotState {
+			st, ok := slots[k]
+			if !ok {
+				st.pending = -1
+			}
+			return st
 		}
 		// Decide in order: a file identical to its slot's current version (stored, or written
 		// earlier in this group) is unchanged; any other is the slot's next version.
 		var fresh []int
+		sameAs := make([]int, len(w.pending)) // for an unchanged file: the group's file it repeats (-1: a stored one)
 		for i, p := range w.pending {
 			k := keyOf(p.meta)
-			cur := slots[k]
-			if cur.id != 0 && cur.sha == p.meta.SHA256 {
-				decided[i] = IngestResult{Status: Unchanged, SubmissionID: cur.id, Version: cur.version}
+			st := state(k)
+			if st.hasCurrent() && st.sha == p.meta.SHA256 {
+				decided[i] = IngestResult{Status: Unchanged, SubmissionID: st.id, Version: st.current}
+				sameAs[i] = st.pending
 				continue
 			}
-			decided[i] = IngestResult{Status: Accepted, Version: cur.version + 1}
-			slots[k] = slotState{id: -1 - int64(i), sha: p.meta.SHA256, version: cur.version + 1} // id assigned below
+			decided[i] = IngestResult{Status: Accepted, Version: st.last + 1}
+			st.pending, st.sha, st.current, st.last = i, p.meta.SHA256, st.last+1, st.last+1
+			slots[k] = st
 			fresh = append(fresh, i)
 		}
 		if len(fresh) == 0 {
@@ -192,8 +208,8 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 			decided[i].SubmissionID = ids[k]
 		}
 		for i := range decided {
-			if decided[i].Status == Unchanged && decided[i].SubmissionID < 0 {
-				decided[i].SubmissionID = decided[-1-decided[i].SubmissionID].SubmissionID
+			if decided[i].Status == Unchanged && sameAs[i] >= 0 {
+				decided[i].SubmissionID = decided[sameAs[i]].SubmissionID
 			}
 		}
 		var subs, ans [][]driver.Value
@@ -201,9 +217,9 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 		for _, i := range fresh {
 			p, d := w.pending[i], decided[i]
 			k := keyOf(p.meta)
-			if b := before[k]; b.id > 0 {
-				superseded = append(superseded, fmt.Sprint(b.id))
-				before[k] = slotState{} // once
+			if id := before[k]; id > 0 {
+				superseded = append(superseded, fmt.Sprint(id))
+				before[k] = 0 // once
 			}
 			var rh, filled, via, byRole, byEntity, byToken driver.Value
 			if p.meta.RulebookHash != "" {
@@ -217,7 +233,7 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 			}
 			// Of the versions this group writes for a slot, only the last is current.
 			status := "superseded"
-			if slots[k].id == -1-int64(i) {
+			if slots[k].pending == i {
 				status = "current"
 			}
 			subs = append(subs, []driver.Value{d.SubmissionID, int32(p.meta.FiscalYear), p.meta.EntityCode, p.meta.Level, p.meta.Kind, p.meta.FileName,
@@ -269,7 +285,8 @@ func (w *SubmissionWriter) slots(c *txConn) (map[subKey]slotState, error) {
 	out := map[subKey]slotState{}
 	for fy, list := range codes {
 		rows, err := c.conn.QueryContext(c.ctx, `SELECT entity_code, level, kind,
-				coalesce(max(id) FILTER (WHERE status = 'current'), 0), coalesce(max(sha256) FILTER (WHERE status = 'current'), ''), max(version)
+				coalesce(max(id) FILTER (WHERE status = 'current'), 0), coalesce(max(sha256) FILTER (WHERE status = 'current'), ''),
+				coalesce(max(version) FILTER (WHERE status = 'current'), 0), max(version)
 			FROM submissions WHERE fiscal_year = ? AND entity_code IN (SELECT unnest(string_split(?, ',')))
 			GROUP BY entity_code, level, kind`, fy, strings.Join(list, ","))
 		if err != nil {
@@ -277,8 +294,8 @@ func (w *SubmissionWriter) slots(c *txConn) (map[subKey]slotState, error) {
 		}
 		for rows.Next() {
 			var k subKey
-			var st slotState
-			if err := rows.Scan(&k.entity, &k.level, &k.kind, &st.id, &st.sha, &st.version); err != nil {
+			st := slotState{pending: -1}
+			if err := rows.Scan(&k.entity, &k.level, &k.kind, &st.id, &st.sha, &st.current, &st.last); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -295,15 +312,19 @@ func (w *SubmissionWriter) slots(c *txConn) (map[subKey]slotState, error) {
 // checkOneCurrent fails the transaction if a slot it wrote has other than exactly one current
 // version.
 func (w *SubmissionWriter) checkOneCurrent(c *txConn) error {
-	codes := map[int][]string{}
+	slots := map[int][]string{}
+	seen := map[subKey]bool{}
 	for _, p := range w.pending {
-		codes[p.meta.FiscalYear] = append(codes[p.meta.FiscalYear], p.meta.EntityCode)
+		if k := keyOf(p.meta); !seen[k] {
+			seen[k] = true
+			slots[k.fy] = append(slots[k.fy], k.entity+"/"+k.level+"/"+k.kind)
+		}
 	}
-	for fy, list := range codes {
+	for fy, list := range slots {
 		var entity, level, kind string
 		var n int
 		err := c.queryRow(`SELECT entity_code, level, kind, count(*) FILTER (WHERE status = 'current') AS n FROM submissions
-			WHERE fiscal_year = ? AND entity_code IN (SELECT unnest(string_split(?, ',')))
+			WHERE fiscal_year = ? AND entity_code || '/' || level || '/' || kind IN (SELECT unnest(string_split(?, ',')))
 			GROUP BY entity_code, level, kind HAVING n <> 1 ORDER BY entity_code, level, kind LIMIT 1`, fy, strings.Join(list, ",")).Scan(&entity, &level, &kind, &n)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue

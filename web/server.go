@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -44,9 +45,12 @@ type Server struct {
 	SecureCookies bool
 	Logger        *slog.Logger
 	Now           func() time.Time
+	// UploadWait is how long an upload waits for a free slot before it is answered 503 (0: 30 s).
+	UploadWait time.Duration
 
 	tmpl     *template.Template
 	throttle *throttle
+	uploads  chan struct{} // slots of uploads being read and checked at once (see uploadSlot)
 }
 
 const (
@@ -63,6 +67,7 @@ func (s *Server) Handler() http.Handler {
 		s.Now = time.Now
 	}
 	s.throttle = newThrottle(s.Now)
+	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 	s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"yen":    exporters.Commas[int64],
 		"pct":    func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
@@ -149,6 +154,29 @@ type request struct {
 	csrf string
 }
 
+// multipartMemory is how much of a multipart form is held in memory; the rest of an upload (at most
+// MaxUpload) waits in a temporary file.
+const multipartMemory = 1 << 20
+
+// uploadSlot waits (up to UploadWait, 30 seconds by default) for one of the uploads that may be read and checked at once:
+// each takes up to MaxUpload in memory and its inflated parts, so their number is bounded. The
+// caller calls release when done; ok is false when no slot freed in time.
+func (s *Server) uploadSlot(ctx context.Context) (release func(), ok bool) {
+	wait := s.UploadWait
+	if wait == 0 {
+		wait = 30 * time.Second
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case s.uploads <- struct{}{}:
+		return func() { <-s.uploads }, true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return nil, false
+}
+
 // page wraps a handler that needs a signed-in user; POSTs must carry the session's CSRF token.
 func (s *Server) page(h func(http.ResponseWriter, *http.Request, request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -184,7 +212,7 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, request)) http.
 func formValue(r *http.Request, key string) string {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
 		if r.MultipartForm == nil {
-			r.ParseMultipartForm(32 << 20)
+			r.ParseMultipartForm(multipartMemory)
 		}
 		if r.MultipartForm != nil {
 			if v := r.MultipartForm.Value[key]; len(v) > 0 {
@@ -258,16 +286,22 @@ func (s *Server) logRequests(h http.Handler) http.Handler {
 	})
 }
 
-// allowed asks the one policy (kofukin.Authorize) whether p may do a to target; a refusal is
-// answered by deny.
-func allowed(p store.Principal, a kofukin.Action, target string) bool {
-	return kofukin.Allowed(p, a, target)
-}
-
 // deny answers 403 with nothing about the thing asked for, and records the denial.
 func (s *Server) deny(w http.ResponseWriter, r *http.Request, p store.Principal) {
 	s.audit(r.Context(), p, "denied", r.URL.Path, r.Method)
 	s.fail(w, http.StatusForbidden, "この操作の権限がありません。")
+}
+
+// missing answers a code within the principal's scope that names no entity of the year exactly as
+// a code outside it (403, nothing said), so that nobody learns which codes exist; a failure of the
+// store is a 500.
+func (s *Server) missing(w http.ResponseWriter, r *http.Request, p store.Principal, err error) {
+	if errors.Is(err, pipeline.ErrNotFound) {
+		s.deny(w, r, p)
+		return
+	}
+	s.Logger.Error("find entity", "path", r.URL.Path, "error", err)
+	s.fail(w, http.StatusInternalServerError, "システム内部の誤りが発生しました。時間をおいて再度お試しください。")
 }
 
 // audit records an action; a failure to record it is logged.
@@ -407,14 +441,14 @@ func (s *Server) entity(ctx context.Context, code string) (*store.EntityInfo, er
 
 func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !allowed(q.p, kofukin.ActView, code) {
+	if !kofukin.Allowed(q.p, kofukin.ActView, code) {
 		s.deny(w, r, q.p)
 		return
 	}
 	ctx := r.Context()
 	e, err := s.entity(ctx, code)
 	if err != nil {
-		s.fail(w, http.StatusNotFound, "団体が見つかりません。")
+		s.missing(w, r, q.p, err)
 		return
 	}
 	hist, _ := s.Runner.Store.SubmissionHistory(ctx, s.FiscalYear, code)
@@ -437,13 +471,13 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 
 func (s *Server) template(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !allowed(q.p, kofukin.ActTemplate, code) {
+	if !kofukin.Allowed(q.p, kofukin.ActTemplate, code) {
 		s.deny(w, r, q.p)
 		return
 	}
 	e, err := s.entity(r.Context(), code)
 	if err != nil {
-		s.fail(w, http.StatusNotFound, "団体が見つかりません。")
+		s.missing(w, r, q.p, err)
 		return
 	}
 	rb, err := s.Runner.Rulebooks.Get(s.FiscalYear, indicators.Level(e.Level))
@@ -553,7 +587,7 @@ func (s *Server) accept(ctx context.Context, p store.Principal, via, name string
 	}
 	rec.Status = fr.Status
 	if fr.Status == pipeline.Rejected && strings.EqualFold(filepath.Ext(name), ".xlsx") {
-		ann, why, err := pipeline.AnnotateData(data, fr.Problems)
+		ann, why, err := s.Runner.AnnotateData(data, fr.Problems)
 		switch {
 		case err != nil:
 			s.Logger.Error("annotate", "file", name, "error", err)
@@ -590,10 +624,17 @@ func (s *Server) accept(ctx context.Context, p store.Principal, via, name string
 
 func (s *Server) uploadForm(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !allowed(q.p, kofukin.ActSubmit, code) {
+	if !kofukin.Allowed(q.p, kofukin.ActSubmit, code) {
 		s.deny(w, r, q.p)
 		return
 	}
+	release, ok := s.uploadSlot(r.Context())
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		s.fail(w, http.StatusServiceUnavailable, "提出が混み合っています。しばらく（30秒ほど）待ってから、もう一度提出してください。")
+		return
+	}
+	defer release()
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, "ファイルを選択してください。")
@@ -624,7 +665,8 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request, q request) (*sto
 		return nil, false
 	}
 	u, err := s.Runner.Store.GetUpload(r.Context(), id)
-	if err != nil || !(allowed(q.p, kofukin.ActView, u.EntityCode) || u.TokenID == q.p.TokenID) {
+	// An upload is recorded under the entity it was for, or (refused) under the uploader's own.
+	if err != nil || !kofukin.Allowed(q.p, kofukin.ActView, u.EntityCode) {
 		s.deny(w, r, q.p) // the same answer whether the upload exists or not
 		return nil, false
 	}
@@ -660,14 +702,14 @@ func (s *Server) annotated(w http.ResponseWriter, r *http.Request, q request) {
 
 func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !allowed(q.p, kofukin.ActPrefecture, code) {
+	if !kofukin.Allowed(q.p, kofukin.ActPrefecture, code) {
 		s.deny(w, r, q.p)
 		return
 	}
 	ctx := r.Context()
 	pref, err := s.entity(ctx, code)
 	if err != nil {
-		s.fail(w, http.StatusNotFound, "都道府県が見つかりません。")
+		s.missing(w, r, q.p, err)
 		return
 	}
 	subs, _ := s.Runner.Store.CurrentSubmissions(ctx, s.FiscalYear)
@@ -793,7 +835,7 @@ func (s *Server) latestExportDir(ctx context.Context) (string, *pipeline.ExportM
 
 func (s *Server) reviewWorkbook(w http.ResponseWriter, r *http.Request, q request) {
 	code := r.PathValue("code")
-	if !allowed(q.p, kofukin.ActPrefecture, code) {
+	if !kofukin.Allowed(q.p, kofukin.ActPrefecture, code) {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -815,7 +857,7 @@ func (s *Server) reviewWorkbook(w http.ResponseWriter, r *http.Request, q reques
 }
 
 func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request) {
-	if !allowed(q.p, kofukin.ActConsole, "") {
+	if !kofukin.Allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -844,7 +886,7 @@ func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request)
 }
 
 func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request, q request) {
-	if !allowed(q.p, kofukin.ActRun, "") {
+	if !kofukin.Allowed(q.p, kofukin.ActRun, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -890,7 +932,7 @@ func (s *Server) runPipeline(w http.ResponseWriter, r *http.Request, q request) 
 }
 
 func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
-	if !allowed(q.p, kofukin.ActDeadline, "") {
+	if !kofukin.Allowed(q.p, kofukin.ActDeadline, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -910,7 +952,7 @@ func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
-	if !allowed(q.p, kofukin.ActConsole, "") {
+	if !kofukin.Allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -928,7 +970,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
 }
 
 func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
-	if !allowed(q.p, kofukin.ActConsole, "") {
+	if !kofukin.Allowed(q.p, kofukin.ActConsole, "") {
 		s.deny(w, r, q.p)
 		return
 	}
@@ -959,6 +1001,20 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
 // apiUpload: POST /api/v1/submissions, multipart field "file".
 func (s *Server) apiUpload(w http.ResponseWriter, r *http.Request, p store.Principal) {
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxUpload+1<<20)
+	release, ok := s.uploadSlot(r.Context())
+	if !ok {
+		w.Header().Set("Retry-After", "30")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too many uploads at once; retry later", "error_ja": "提出が混み合っています。しばらく待ってから再送してください"})
+		return
+	}
+	defer release()
+	if err := r.ParseMultipartForm(multipartMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "file too large", "error_ja": "ファイルが大きすぎます"})
+			return
+		}
+	}
 	file, hdr, err := r.FormFile("file")
 	if err != nil {
 		var mb *http.MaxBytesError
@@ -1014,10 +1070,10 @@ func (s *Server) apiList(w http.ResponseWriter, r *http.Request, p store.Princip
 	}
 	out := []item{}
 	for _, x := range subs {
-		if x.EntityCode == store.MinistryCode && !allowed(p, kofukin.ActConsole, "") {
+		if x.EntityCode == store.MinistryCode && !kofukin.Allowed(p, kofukin.ActConsole, "") {
 			continue
 		}
-		if x.EntityCode != store.MinistryCode && !allowed(p, kofukin.ActView, x.EntityCode) {
+		if x.EntityCode != store.MinistryCode && !kofukin.Allowed(p, kofukin.ActView, x.EntityCode) {
 			continue
 		}
 		out = append(out, item{x.ID, x.EntityCode, x.Level, x.Kind, x.FileName, x.SHA256, x.Version, x.ReceivedAt})
@@ -1039,7 +1095,7 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
 		}
 		spec.Expires = t.Add(24*time.Hour - time.Second) // to the end of that day
 	}
-	tok, p, err := s.Runner.IssueToken(r.Context(), q.p, s.FiscalYear, spec)
+	tok, t, err := s.Runner.IssueToken(r.Context(), q.p, s.FiscalYear, spec)
 	var denied *kofukin.Denied
 	if errors.As(err, &denied) {
 		s.deny(w, r, q.p)
@@ -1049,15 +1105,5 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, http.StatusBadRequest, "トークンを発行できません: "+err.Error())
 		return
 	}
-	tokens, err := s.Runner.Tokens(r.Context(), q.p)
-	if err != nil {
-		s.Logger.Error("list tokens", "error", err)
-	}
-	var expires time.Time
-	for _, t := range tokens {
-		if t.ID == p.TokenID {
-			expires = t.ExpiresAt
-		}
-	}
-	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": p, "Expires": expires})
+	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": t.Principal(), "Expires": t.ExpiresAt})
 }

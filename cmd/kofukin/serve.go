@@ -129,16 +129,12 @@ func cmdToken(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		defer closeStore()
-		tok, p, err := r.IssueToken(ctx, op, a.cfg.FiscalYear, spec)
+		tok, t, err := r.IssueToken(ctx, op, a.cfg.FiscalYear, spec)
 		if err != nil {
 			return fmt.Errorf("token issue: %w", err)
 		}
-		exp := spec.Expires
-		if exp.IsZero() {
-			exp = time.Now().Add(pipeline.DefaultTokenLife)
-		}
 		fmt.Fprintf(a.stdout, "issued token %s for %s %s, valid until %s — shown once, only its hash is stored:\n%s\n",
-			p.TokenID, p.Role, p.EntityCode, exp.In(jst).Format("2006-01-02 15:04 MST"), tok)
+			t.ID, t.Role, t.EntityCode, t.ExpiresAt.In(jst).Format("2006-01-02 15:04 MST"), tok)
 		return nil
 	case "list":
 		fs := a.flags("token list")
@@ -164,6 +160,8 @@ func cmdToken(ctx context.Context, a *app, args []string) error {
 				state = "失効 revoked " + t.RevokedAt.In(jst).Format("2006-01-02")
 			case !t.ExpiresAt.After(now):
 				state = "期限切れ expired"
+			case !t.Active(now):
+				state = "無効（区分と団体コードが不整合）invalid: role and entity do not match"
 			}
 			fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.EntityCode, t.Label,
 				t.CreatedAt.In(jst).Format("2006-01-02"), t.ExpiresAt.In(jst).Format("2006-01-02"), state)

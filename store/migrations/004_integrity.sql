@@ -9,6 +9,9 @@
 UPDATE submissions SET version = r.rn
 FROM (SELECT id, row_number() OVER (PARTITION BY fiscal_year, level, entity_code, kind ORDER BY id) AS rn FROM submissions) r
 WHERE submissions.id = r.id AND submissions.version <> r.rn;
+-- The runs that read renumbered versions name them by the new numbers too.
+UPDATE run_inputs SET version = s.version FROM submissions s
+WHERE s.id = run_inputs.submission_id AND run_inputs.version <> s.version;
 UPDATE submissions SET status = 'superseded'
 WHERE status = 'current' AND id NOT IN (
     SELECT max(id) FROM submissions WHERE status = 'current' GROUP BY fiscal_year, level, entity_code, kind);
