@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/kofukin/kofukin/indicators"
 )
 
 // FeedbackFileName is the file of one prefecture's municipal feedback workbook.
@@ -63,7 +65,7 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 		s := name
 		f.SetCellStr(s, "A1", safeText(fmt.Sprintf("%s 評価指標の結果（%s%s）", fb.EraLabel, fb.PrefName, m.Name)))
 		f.SetCellStyle(s, "A1", "A1", st.title)
-		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %.1f%%）", m.Total, m.Max, 100*m.Rate)}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
+		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %s）", m.Total, m.Max, indicators.FormatPercent(m.Rate, 1))}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
 			{"規模区分（第1号被保険者数）", m.Band}, {"交付額合計（円）", m.YenTotal}}
 		for k, l := range lines {
 			f.SetCellValue(s, cellName(1, k+2), safeValue(l[0]))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -308,7 +309,7 @@ func WriteReview(w io.Writer, rv Review) error {
 func itemFlags(it store.ReviewItem) []string {
 	var out []string
 	if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
-		out = append(out, fmt.Sprintf("県内の%.0f%%が得点しているが未得点", 100*it.PrefRate))
+		out = append(out, "県内の"+indicators.FormatPercent(it.PrefRate, 0)+"が得点しているが未得点")
 	}
 	if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
 		out = append(out, "前年度から回答が変化（"+*it.PrevAnswer+"→"+it.Answer+"）")

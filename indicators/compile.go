@@ -2,6 +2,7 @@ package indicators
 
 import (
 	"fmt"
+	"math/big"
 	"strconv"
 	"strings"
 )
@@ -39,10 +40,20 @@ func StatusLabelJA(s string) string {
 // PointsType is the SQL type of every points column: exact decimals, two places.
 const PointsType = "DECIMAL(9,2)"
 
+// ValueType is the SQL type of every value an item is scored on (answers, ministry values, changes,
+// roll-ups): exact decimals, six places. Numbers are never DOUBLE where they are scored or compared;
+// quotients are taken with the store's kf_div2/kf_div6/kf_div9 macros (exact, rounded half away from
+// zero), since DuckDB divides DECIMALs in binary floating point.
+const ValueType = "DECIMAL(18,6)"
+
+// RateType is the SQL type of 得点率 (score_totals.rate): total ÷ max_total to nine places.
+const RateType = "DECIMAL(18,9)"
+
 // Relations names what the compiled SQL reads. The store creates them (as temporary tables) for one
 // fiscal year and level before running the SQL; the names are inserted as written.
 type Relations struct {
-	// Peers: entity_code, prefecture_code, size_band — the entities of the level valid in the year.
+	// Peers: entity_code, prefecture_code, size_band, submitted — the entities of the level valid in
+	// the year; submitted is true for an entity with a current survey of the year.
 	Peers string
 	// Answers: entity_code, item_id, value_num, value_text — current answers of the level and the
 	// ministry for the year; PrevAnswers the same for the previous fiscal year.
@@ -60,8 +71,10 @@ type Relations struct {
 }
 
 // ValuesSQL compiles the values the items are scored on: answers as given, previous-year changes
-// and roll-ups, as rows (entity_code, item_id, value_num, value_text). A row whose value_text is
-// NULL is a blank; an item with no row has no value.
+// and roll-ups, as rows (entity_code, item_id, value_num, value_text), value_num of ValueType. A row
+// whose value_text is NULL is a blank; an item with no row has no value. A change is the exact
+// difference of the two decimals (32.3 − 31.8 = 0.5). With "unsubmitted": "zero" an entity without a
+// current survey has no value at all (its ministry and roll-up values are not scored).
 func (rb *Rulebook) ValuesSQL(r Relations) string {
 	var parts []string
 	var change []string
@@ -70,7 +83,7 @@ func (rb *Rulebook) ValuesSQL(r Relations) string {
 			change = append(change, lit(it.ID))
 		}
 	}
-	plain := fmt.Sprintf("SELECT entity_code, item_id, value_num, value_text FROM %s", r.Answers)
+	plain := fmt.Sprintf("SELECT entity_code, item_id, CAST(value_num AS %s) AS value_num, value_text FROM %s", ValueType, r.Answers)
 	if len(change) > 0 {
 		plain += " WHERE item_id NOT IN (" + strings.Join(change, ", ") + ")"
 	}
@@ -78,17 +91,21 @@ func (rb *Rulebook) ValuesSQL(r Relations) string {
 	for _, it := range rb.Items() {
 		switch {
 		case it.Rule.Value == "change":
-			parts = append(parts, fmt.Sprintf(`SELECT c.entity_code, %[1]s, c.value_num - p.value_num,
+			parts = append(parts, fmt.Sprintf(`SELECT c.entity_code, %[1]s, CAST(c.value_num - p.value_num AS %[6]s),
   CASE WHEN c.value_text IS NULL THEN NULL
        WHEN p.value_num IS NULL THEN '前年度の値なし（今年度 ' || c.value_text || '）'
-       ELSE '今年度 ' || c.value_text || ' − 前年度 ' || p.value_text || ' = ' || kf_num(c.value_num - p.value_num) END
+       ELSE '今年度 ' || c.value_text || ' − 前年度 ' || p.value_text || ' = ' || kf_num(CAST(c.value_num - p.value_num AS %[6]s)) END
 FROM %[2]s c LEFT JOIN %[3]s p ON p.entity_code = c.entity_code AND p.item_id = %[4]s
-WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.PreviousOf(it.ID)), lit(it.Rule.CurrentOf(it.ID))))
+WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.PreviousOf(it.ID)), lit(it.Rule.CurrentOf(it.ID)), ValueType))
 		case it.Source == SourceRollup:
 			parts = append(parts, rb.rollupSQL(it, r))
 		}
 	}
-	return strings.Join(parts, "\nUNION ALL\n")
+	all := strings.Join(parts, "\nUNION ALL\n")
+	if !rb.ScoresUnsubmitted() {
+		all = fmt.Sprintf("SELECT * FROM (\n%s\n) v WHERE v.entity_code IN (SELECT entity_code FROM %s WHERE submitted)", all, r.Peers)
+	}
+	return all
 }
 
 // childOf is the join condition of a child c of peer p.
@@ -99,6 +116,10 @@ func childOf(rb *Rulebook) string {
 	return "c.parent_code = p.entity_code"
 }
 
+// rollupSQL compiles a roll-up item's values: one row per peer, from its children's results of the
+// same run. Every value is exact (ValueType): shares and means are quotients rounded half away from
+// zero to 6 places (kf_div6); count_low compares each child's 得点率 with mean − k·SD exactly, on
+// integers (see countLowSQL).
 func (rb *Rulebook) rollupSQL(it *Item, r Relations) string {
 	ru := it.Rollup
 	kids := fmt.Sprintf("(SELECT * FROM %s WHERE level = %s)", r.Children, lit(string(ru.Level)))
@@ -108,72 +129,130 @@ func (rb *Rulebook) rollupSQL(it *Item, r Relations) string {
 	}
 	switch ru.Measure {
 	case MeasureShareRate:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s,
-  100.0 * count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) / nullif(count(c.code), 0),
-  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(100.0 * count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) / count(c.code), 1))
+		// t.rate is exact (RateType): 0.29 × 100 ≥ 29 holds.
+		share := fmt.Sprintf("kf_div6(100 * count(c.code) FILTER (WHERE t.rate * 100 >= %[1]s), count(c.code))", num(ru.RateAtLeast))
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(%[10]s AS %[11]s),
+  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(%[10]s, 1))
     || %[9]s || '（管内%[7]s' || count(c.code) || 'のうち得点率%[2]s%%以上が' || count(c.code) FILTER (WHERE t.rate * 100 >= %[2]s) || '）' END
 FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
 LEFT JOIN %[6]s t ON t.run_id = %[8]d AND t.entity_code = c.code
-GROUP BY p.entity_code`, lit(it.ID), num(ru.RateAtLeast), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
+GROUP BY p.entity_code`, lit(it.ID), num(ru.RateAtLeast), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit), share, ValueType)
 	case MeasureShareMet:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s,
-  100.0 * count(c.code) FILTER (WHERE s.status = 'met') / nullif(count(c.code), 0),
-  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(100.0 * count(c.code) FILTER (WHERE s.status = 'met') / count(c.code), 1))
+		share := "kf_div6(100 * count(c.code) FILTER (WHERE s.status = 'met'), count(c.code))"
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(%[11]s AS %[12]s),
+  CASE WHEN count(c.code) = 0 THEN NULL ELSE kf_num(round(%[11]s, 1))
     || %[10]s || '（管内%[7]s' || count(c.code) || 'のうち項目%[8]sを達成したもの' || count(c.code) FILTER (WHERE s.status = 'met') || '）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s s ON s.run_id = %[6]d AND s.entity_code = c.code AND s.item_id = %[9]s
-GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ItemScores, r.RunID, noun, strings.ReplaceAll(ru.Item, "'", ""), lit(ru.Item), lit(it.Unit))
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ItemScores, r.RunID, noun, strings.ReplaceAll(ru.Item, "'", ""), lit(ru.Item), lit(it.Unit), share, ValueType)
 	case MeasureMeanRate:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(100 * avg(CAST(t.rate AS DECIMAL(18,9))), 6),
-  CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(100 * avg(CAST(t.rate AS DECIMAL(18,9))), 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
+		mean := "kf_div6(100 * sum(t.rate), count(t.rate))"
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(%[9]s AS %[10]s),
+  CASE WHEN count(t.rate) = 0 THEN NULL ELSE kf_num(round(%[9]s, 1)) || %[8]s || '（管内%[6]s' || count(t.rate) || 'の平均得点率）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s t ON t.run_id = %[7]d AND t.entity_code = c.code
-GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit))
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ScoreTotals, noun, r.RunID, lit(it.Unit), mean, ValueType)
 	case MeasureMeanValue:
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, round(avg(CAST(a.value_num AS DECIMAL(38,6))), 6),
-  CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(avg(CAST(a.value_num AS DECIMAL(38,6))), 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
+		mean := "kf_div6(sum(a.value_num), count(a.value_num))"
+		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(%[9]s AS %[10]s),
+  CASE WHEN count(a.value_num) = 0 THEN NULL ELSE kf_num(round(%[9]s, 2)) || %[8]s || '（管内%[6]s' || count(a.value_num) || 'の平均）' END
 FROM %[2]s p LEFT JOIN %[3]s c ON %[4]s
 LEFT JOIN %[5]s a ON a.entity_code = c.code AND a.item_id = %[7]s
-GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ChildAnswers, noun, lit(ru.Item), lit(it.Unit))
+GROUP BY p.entity_code`, lit(it.ID), r.Peers, kids, childOf(rb), r.ChildAnswers, noun, lit(ru.Item), lit(it.Unit), mean, ValueType)
 	case MeasureCountLow:
-		k := ru.SD
-		if k == 0 {
-			k = defaultLowSDCount
-		}
-		return fmt.Sprintf(`SELECT p.entity_code, %[1]s, count(c.code) FILTER (WHERE t.rate < st.m - %[2]s * st.sd),
-  count(c.code) FILTER (WHERE t.rate < st.m - %[2]s * st.sd) || %[9]s || '（得点率が全国平均' || kf_num(round(100 * st.m, 1)) || '%% − %[2]s×標準偏差'
-    || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (st.m - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
-FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
-LEFT JOIN %[7]s t ON t.run_id = %[8]d AND t.entity_code = c.code
-CROSS JOIN (SELECT avg(CAST(t2.rate AS DECIMAL(18,9))) AS m,
-  coalesce(sqrt(greatest(avg(CAST(t2.rate AS DECIMAL(38,9)) * CAST(t2.rate AS DECIMAL(38,9))) - pow(avg(CAST(t2.rate AS DECIMAL(18,9))), 2), 0)), 0) AS sd FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
-GROUP BY p.entity_code, st.m, st.sd`, lit(it.ID), num(k), r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit))
+		return rb.countLowSQL(it, r, kids, noun)
 	}
 	return ""
 }
 
-// ItemScoresSQL compiles the items that are scored from values (every type but all_of) to one
-// DuckDB query yielding (entity_code, item_id, points, max_points, status, reason, rank_no,
+// countLowSQL compiles a count_low roll-up: the number of the peer's children whose 得点率 r is
+// below m − k·SD, where m and SD are the mean and standard deviation of the 得点率 of every child of
+// the level in the nation scored in the run (submitted or not). The test is exact, on the rates as
+// integers R = r·10⁹ with n children, S = ΣR, Q = ΣR² and k = K/10^d:
+//
+//	population SD: S − n·R > 0 and 10^2d·(S − n·R)²         > K²·(n·Q − S²)
+//	sample SD:     S − n·R > 0 and 10^2d·(n − 1)·(S − n·R)² > K²·n·(n·Q − S²)
+//
+// (r < m − k·SD ⇔ m − r > k·SD, squared). The mean, SD and threshold in the reason are for reading
+// only (one decimal of a percent; the SD through a square root in floating point).
+func (rb *Rulebook) countLowSQL(it *Item, r Relations, kids, noun string) string {
+	ru := it.Rollup
+	K, d, _ := sdFactor(ru)
+	k := num(float64(K) / pow10(d))
+	p2d := fmt.Sprintf("CAST(%d AS HUGEINT)", int64(pow10(2*d)))
+	gap := "(st.s - st.n * kf_int9(t.rate))"
+	var low, sdLabel, variance string
+	if ru.SDKindOf() == SDSample {
+		low = fmt.Sprintf("%[1]s > 0 AND %[2]s * (st.n - 1) * %[1]s * %[1]s > %[3]d * st.n * (st.n * st.q - st.s * st.s)", gap, p2d, K*K)
+		sdLabel, variance = "標準偏差（標本）", "(st.n * st.q - st.s * st.s) / (st.n * (st.n - 1))"
+	} else {
+		low = fmt.Sprintf("%[1]s > 0 AND %[2]s * %[1]s * %[1]s > %[3]d * (st.n * st.q - st.s * st.s)", gap, p2d, K*K)
+		sdLabel, variance = "標準偏差", "(st.n * st.q - st.s * st.s) / (st.n * st.n)"
+	}
+	// For the reason only: SD = √variance / 10⁹ in DOUBLE (0 when n < 2 for the sample SD).
+	sd := fmt.Sprintf("CASE WHEN st.n < 2 THEN 0 ELSE sqrt(greatest(CAST(%s AS DOUBLE), 0)) / 1e9 END", variance)
+	return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(count(c.code) FILTER (WHERE l.low) AS %[11]s),
+  count(c.code) FILTER (WHERE l.low) || %[9]s || '（得点率が全国平均' || kf_num(round(100 * st.m, 1)) || '%% − %[2]s×%[12]s'
+    || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (CAST(st.m AS DOUBLE) - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
+FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
+LEFT JOIN (SELECT t.entity_code, %[13]s AS low FROM %[7]s t CROSS JOIN (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
+    FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
+  WHERE t.run_id = %[8]d) l ON l.entity_code = c.code
+CROSS JOIN (SELECT n, s, q, kf_div9(s, n * 1000000000) AS m, %[10]s AS sd FROM (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
+    FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st) st
+GROUP BY p.entity_code, st.m, st.sd`, lit(it.ID), k, r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit), sd, ValueType, sdLabel, low)
+}
+
+// pow10 returns 10^d for a small d.
+func pow10(d int) float64 {
+	p := 1.0
+	for range d {
+		p *= 10
+	}
+	return p
+}
+
+// ItemScoresSQL compiles the items that are scored from values (every type but all_of, and but the
+// rank items that leave out entities whose prerequisites are not met: RankAfterPrerequisitesSQL) to
+// one DuckDB query yielding (entity_code, item_id, points, max_points, status, reason, rank_no,
 // rank_of) for every peer and item. values is a relation of ValuesSQL's shape. Rank items are the
 // second pass: they need the distribution over the peer set, which the window functions give.
 func (rb *Rulebook) ItemScoresSQL(peers, values string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "WITH p AS (SELECT entity_code, prefecture_code, size_band FROM %s),\na AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", peers, values)
+	b.WriteString(withPeersAndValues(peers, values))
 	first := true
 	for _, it := range rb.Items() {
-		if it.Rule.Type == RuleAllOf {
+		if it.Rule.Type == RuleAllOf || it.RanksAfterPrerequisites() {
 			continue
 		}
 		if !first {
 			b.WriteString("UNION ALL\n")
 		}
 		first = false
-		b.WriteString(compileItem(it))
+		b.WriteString(rb.compileItem(it, ""))
 	}
 	if first {
 		b.WriteString("SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE FALSE\n")
 	}
 	return b.String()
+}
+
+// withPeersAndValues is the WITH clause every compiled item reads: p the peers, a the values.
+func withPeersAndValues(peers, values string) string {
+	return fmt.Sprintf("WITH p AS (SELECT entity_code, prefecture_code, size_band, submitted FROM %s),\na AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", peers, values)
+}
+
+// RankAfterPrerequisitesSQL compiles a rank item whose peers.prerequisite is exclude, to be run after
+// its prerequisites are scored (in DependencyOrder): an entity for which one of them is not met in
+// run runID leaves the peer set — it has no rank, n does not count it, and it scores 0 (要件未達) —
+// and the others are ranked among themselves. The columns are ItemScoresSQL's.
+func (rb *Rulebook) RankAfterPrerequisitesSQL(it *Item, peers, values, itemScores string, runID int64) string {
+	ids := make([]string, len(it.Requires))
+	for i, id := range it.Requires {
+		ids[i] = lit(id)
+	}
+	failed := fmt.Sprintf("(SELECT DISTINCT entity_code FROM %s WHERE run_id = %d AND item_id IN (%s) AND status <> 'met')", itemScores, runID, strings.Join(ids, ", "))
+	return withPeersAndValues(peers, values) + rb.compileItem(it, failed)
 }
 
 // DerivedSQL compiles an all_of item to a query over the item scores of run runID, to be run after
@@ -214,8 +293,10 @@ WHERE s.run_id = %[3]d AND s.item_id = %[4]s AND s.status = 'met' AND EXISTS (
 }
 
 // compileItem renders one item's scoring query. The subquery x yields, per peer, whether a value
-// row exists (present), the value (v), its text (t) and for rank items the rank and peer count.
-func compileItem(it *Item) string {
+// row exists (present), the value (v), its text (t), whether the entity is excluded from the peer
+// set (excluded), and for rank items the rank and peer count. failed, when not empty, is a relation
+// of the entities whose prerequisites are not met, which a rank item leaves out of its peer set.
+func (rb *Rulebook) compileItem(it *Item, failed string) string {
 	unit, prefix := it.Unit, "'回答 '"
 	switch {
 	case it.Source == SourceRollup:
@@ -271,16 +352,19 @@ func compileItem(it *Item) string {
 		statusCase = "CASE" + s.String() + " ELSE 'not_met' END"
 		reasonCase = prefix + " || x.t || CASE" + r.String() + " ELSE '（該当する区分なし）→ 0点' END"
 	case RuleLinear:
+		// points × (v − lower) ÷ (upper − lower), clamped to [0, points], rounded half away from zero
+		// to 0.01 with exact decimals (kf_div2); lower is better: points × (upper − v) ÷ (upper − lower).
 		lo, hi := num(*it.Rule.Lower), num(*it.Rule.Upper)
-		frac := fmt.Sprintf("(x.v - %s) / (%s - %s)", lo, hi, lo)
+		zeroAt, fullAt, gain := fmt.Sprintf("x.v <= %s", lo), fmt.Sprintf("x.v >= %s", hi), fmt.Sprintf("(x.v - %s)", lo)
 		label := fmt.Sprintf("%s%sで0点、%s%sで%s点の線形配点", lo, it.Unit, hi, it.Unit, pts)
 		if it.Rule.Direction == "lower" {
-			frac = fmt.Sprintf("(%s - x.v) / (%s - %s)", hi, hi, lo)
+			zeroAt, fullAt, gain = fmt.Sprintf("x.v >= %s", hi), fmt.Sprintf("x.v <= %s", lo), fmt.Sprintf("(%s - x.v)", hi)
 			label = fmt.Sprintf("%s%sで0点、%s%sで%s点の線形配点", hi, it.Unit, lo, it.Unit, pts)
 		}
-		pointsCase = fmt.Sprintf("round(%s * least(greatest(%s, 0), 1), 2)", pts, frac)
-		statusCase = fmt.Sprintf("CASE WHEN %s > 0 THEN 'met' ELSE 'not_met' END", frac)
-		reasonCase = fmt.Sprintf("%s || x.t || %s || '（%s）→ ' || kf_num(round(%s * least(greatest(%s, 0), 1), 2)) || '点'", prefix, lit(unit), label, pts, frac)
+		linear := fmt.Sprintf("CAST(CASE WHEN %s THEN 0 WHEN %s THEN %s ELSE kf_div2(%s * %s, %s - %s) END AS %s)", zeroAt, fullAt, pts, pts, gain, hi, lo, PointsType)
+		pointsCase = linear
+		statusCase = fmt.Sprintf("CASE WHEN %s THEN 'not_met' ELSE 'met' END", zeroAt)
+		reasonCase = fmt.Sprintf("%s || x.t || %s || '（%s）→ ' || kf_num(%s) || '点'", prefix, lit(unit), label, linear)
 	case RuleValue:
 		pointsCase, statusCase = "0", "'na'"
 		reasonCase = fmt.Sprintf("%s || x.t || %s || '（記録のみ・配点なし）'", prefix, lit(unit))
@@ -289,8 +373,13 @@ func compileItem(it *Item) string {
 		if it.Rule.Direction == "lower" {
 			order = "ASC"
 		}
+		// The ranked value: an entity excluded by its prerequisites has none (it is no peer).
+		ranked := "a.value_num"
+		if failed != "" {
+			ranked = "CASE WHEN f.entity_code IS NULL THEN a.value_num END"
+		}
 		part, scope := "'all'", "全国順位"
-		count := "count(a.value_num)"
+		count := fmt.Sprintf("count(%s)", ranked)
 		if pr := it.Rule.Peers; pr != nil {
 			switch pr.Partition {
 			case PartitionPrefecture:
@@ -300,16 +389,23 @@ func compileItem(it *Item) string {
 			}
 			if pr.Denominator == "all" {
 				count = "count(*)"
+				if failed != "" {
+					count = "count(*) FILTER (WHERE f.entity_code IS NULL)"
+				}
 			}
 		}
-		rankCols = fmt.Sprintf(`CASE WHEN a.value_num IS NULL THEN NULL ELSE rank() OVER (PARTITION BY %[1]s ORDER BY a.value_num %[2]s NULLS LAST) END AS rnk,
-    %[3]s OVER (PARTITION BY %[1]s) AS n`, part, order, count)
+		rankCols = fmt.Sprintf(`CASE WHEN %[4]s IS NULL THEN NULL ELSE rank() OVER (PARTITION BY %[1]s ORDER BY %[4]s %[2]s NULLS LAST) END AS rnk,
+    %[3]s OVER (PARTITION BY %[1]s) AS n`, part, order, count, ranked)
 		var p, s, r strings.Builder
 		for _, bd := range it.Rule.Bands {
 			// rank/n <= top_percent/100, kept exact: rank*100 <= top_percent*n.
 			cond := fmt.Sprintf("x.rnk * 100 <= %s * x.n", num(bd.TopPercent))
 			fmt.Fprintf(&p, " WHEN %s THEN %s", cond, num(bd.Points))
-			fmt.Fprintf(&s, " WHEN %s THEN '%s'", cond, StatusMet)
+			st := StatusMet // a 0-point band is 要件未達, as for threshold bands (README: statuses)
+			if bd.Points <= 0 {
+				st = StatusNotMet
+			}
+			fmt.Fprintf(&s, " WHEN %s THEN '%s'", cond, st)
 			fmt.Fprintf(&r, " WHEN %s THEN %s", cond, lit("（上位"+num(bd.TopPercent)+"%以内）→ "+num(bd.Points)+"点"))
 		}
 		pointsCase = "CASE" + p.String() + " ELSE 0 END"
@@ -318,11 +414,16 @@ func compileItem(it *Item) string {
     || '（上位' || CAST((x.rnk * 100 + x.n - 1) // x.n AS VARCHAR) || '%%）' || CASE%s ELSE %s END`,
 			prefix, lit(unit), scope, r.String(), lit("（上位"+num(lastTop(it.Rule.Bands))+"%圏外）→ 0点"))
 	}
+	excluded := "FALSE"
+	if failed != "" {
+		join += " LEFT JOIN " + failed + " f ON f.entity_code = p.entity_code"
+		excluded = "f.entity_code IS NOT NULL"
+	}
 	from = fmt.Sprintf(`(
-  SELECT p.entity_code, a.item_id IS NOT NULL AS present, a.value_num AS v, a.value_text AS t,
+  SELECT p.entity_code, p.submitted, a.item_id IS NOT NULL AS present, a.value_num AS v, a.value_text AS t, %s AS excluded,
     %s
   FROM %s
-) x`, rankCols, join)
+) x`, excluded, rankCols, join)
 	numeric := it.Rule.Type == RuleThreshold || it.Rule.Type == RuleLinear || it.Rule.Type == RuleRank || it.Rule.Type == RuleValue
 	noValue := ""
 	if numeric {
@@ -334,6 +435,11 @@ func compileItem(it *Item) string {
 		statusNoValue = fmt.Sprintf(" WHEN x.v IS NULL THEN '%s'", StatusUnanswered)
 		reasonNoValue = " WHEN x.v IS NULL THEN x.t || ' → 0点'"
 	}
+	if failed != "" {
+		noValue += " WHEN x.excluded THEN 0"
+		statusNoValue += fmt.Sprintf(" WHEN x.excluded THEN '%s'", StatusNotMet)
+		reasonNoValue += " WHEN x.excluded THEN " + lit("前提の"+strings.Join(it.Requires, "・")+"が未達成のため順位付けの対象外 → 0点")
+	}
 	return fmt.Sprintf(`SELECT x.entity_code, %[1]s AS item_id,
   CAST(CASE WHEN NOT x.present OR x.t IS NULL THEN 0%[2]s ELSE %[3]s END AS %[4]s) AS points,
   CAST(CASE WHEN x.present AND x.t IS NULL THEN %[5]s ELSE %[6]s END AS %[4]s) AS max_points,
@@ -342,10 +448,26 @@ func compileItem(it *Item) string {
   x.rnk AS rank_no, x.n AS rank_of
 FROM %[15]s
 `, lit(it.ID), noValue, pointsCase, PointsType, blankMax, maxPts, StatusUnanswered, blankStatus, statusNoValue, statusCase,
-		lit(notPresentReason(it)), lit(blankReason), reasonNoValue, reasonCase, from)
+		notPresentReason(it, rb.Unsubmitted), lit(blankReason), reasonNoValue, reasonCase, from)
 }
 
-func notPresentReason(it *Item) string {
+// notPresentReason is the SQL of the reason of an item without a value: for an entity that
+// submitted no survey of the year it says so (and, under "unsubmitted": "zero", that its ministry
+// and roll-up values are not scored).
+func notPresentReason(it *Item, unsubmitted string) string {
+	unsub := "調査票未提出（未回答）→ 0点"
+	switch {
+	case it.Source == SourceSelf || it.Source == SourceDerived:
+	case unsubmitted == UnsubmittedZero:
+		unsub = "調査票未提出のため国提供値・集計値も採点しない → 0点"
+	default:
+		return lit(presentlessReason(it))
+	}
+	return fmt.Sprintf("CASE WHEN x.submitted THEN %s ELSE %s END", lit(presentlessReason(it)), lit(unsub))
+}
+
+// presentlessReason is the reason of an item without a value for an entity that submitted.
+func presentlessReason(it *Item) string {
 	switch it.Source {
 	case SourceMinistry:
 		return "国提供の値なし → 0点"
@@ -401,3 +523,50 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // FormatPoints formats points for people: 4, 4.5.
 func FormatPoints(f float64) string { return num(f) }
+
+// FormatDecimal formats f to the given number of decimal places, rounding half away from zero on
+// the decimal f was read from (its shortest form), not on its binary value: an exact decimal read
+// from the store as float64 for display, such as a mean of 427.115, prints 427.12 (fmt's %.2f
+// prints 427.11, because the binary value lies just below).
+func FormatDecimal(f float64, places int) string {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64))
+	if !ok {
+		return strconv.FormatFloat(f, 'f', places, 64) // NaN, ±Inf
+	}
+	scale := new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)
+	q := RoundHalfAway(r.Mul(r, new(big.Rat).SetInt(scale)))
+	digits := new(big.Int).Abs(q).String()
+	if places > 0 {
+		if len(digits) <= places {
+			digits = strings.Repeat("0", places-len(digits)+1) + digits
+		}
+		digits = digits[:len(digits)-places] + "." + digits[len(digits)-places:]
+	}
+	if r.Sign() < 0 && q.Sign() != 0 {
+		digits = "-" + digits
+	}
+	return digits
+}
+
+// RoundHalfAway rounds r to the nearest integer, halves away from zero, as DuckDB's ROUND on a
+// DECIMAL and its DECIMAL casts do (2.5 → 3, −2.5 → −3): ⌊(2·|num| + den) ÷ (2·den)⌋ with r's sign.
+func RoundHalfAway(r *big.Rat) *big.Int {
+	num, den := new(big.Int).Abs(r.Num()), r.Denom()
+	q := new(big.Int).Quo(new(big.Int).Add(new(big.Int).Lsh(num, 1), den), new(big.Int).Lsh(den, 1))
+	if r.Sign() < 0 {
+		q.Neg(q)
+	}
+	return q
+}
+
+// FormatPercent formats a 得点率 (a fraction, e.g. 0.5145) as a percentage with the given decimal
+// places, rounded half away from zero on its decimal form: 51.5%.
+func FormatPercent(rate float64, places int) string {
+	r, ok := new(big.Rat).SetString(strconv.FormatFloat(rate, 'g', -1, 64))
+	if !ok {
+		return strconv.FormatFloat(100*rate, 'f', places, 64) + "%"
+	}
+	f, _ := r.Mul(r, big.NewRat(100, 1)).Float64()
+	// f is the nearest float64 to 100 × the decimal; its shortest form is that decimal again.
+	return FormatDecimal(f, places) + "%"
+}

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -77,6 +78,24 @@ const (
 	defaultLowSDCount = 2
 )
 
+// Kinds of standard deviation of a count_low roll-up.
+const (
+	SDPopulation = "population" // √(Σ(r − m)² / n), the default
+	SDSample     = "sample"     // √(Σ(r − m)² / (n − 1))
+)
+
+// What a rank rule does with an entity whose prerequisites (requires) are not met.
+const (
+	PrerequisiteKeep    = "keep"    // it keeps its place among the peers (default); only its points are 0
+	PrerequisiteExclude = "exclude" // it leaves the peer set: no rank, not counted in n
+)
+
+// How a rulebook scores an entity that submitted no survey for the year (Rulebook.Unsubmitted).
+const (
+	UnsubmittedScoreSupplied = "score_supplied" // self items 0 (未回答); ministry and roll-up values still scored (default)
+	UnsubmittedZero          = "zero"           // every item 0: nothing known of the entity is scored
+)
+
 // Rank peer-set partitions.
 const (
 	PartitionNation     = ""           // all entities of the level (national rank)
@@ -94,6 +113,10 @@ type Rulebook struct {
 	Version    string `json:"version"`
 	Title      string `json:"title"`
 	Provenance string `json:"provenance"`
+
+	// Unsubmitted says how an entity without a current survey of the year is scored:
+	// score_supplied (default) or zero; see the Unsubmitted* constants.
+	Unsubmitted string `json:"unsubmitted,omitempty"`
 
 	Grants     []Grant     `json:"grants"`
 	Goals      []Goal      `json:"goals"`
@@ -152,6 +175,9 @@ type Indicator struct {
 	Combine string             `json:"combine,omitempty"` // sum (default) or max (the better alternative counts)
 	// Capped allows the items to add up to more than Points (the excess is cut).
 	Capped bool `json:"capped,omitempty"`
+	// AllowNegative lets a penalty item bring the indicator below 0; by default the indicator's
+	// points floor at 0 (a penalty can take away what the indicator earned, not more).
+	AllowNegative bool `json:"allow_negative,omitempty"`
 	// Predecessors names the indicator(s) of the previous fiscal year this one continues or
 	// replaces; NotComparable marks a new indicator that must not be compared across years.
 	Predecessors  []string `json:"predecessors,omitempty"`
@@ -212,6 +238,10 @@ type Rule struct {
 type Peers struct {
 	Partition   string `json:"partition,omitempty"`
 	Denominator string `json:"denominator,omitempty"` // answered (default) or all
+	// Prerequisite says what becomes of an entity whose prerequisites (the item's requires) are not
+	// met: keep (default: it is ranked among the peers, its points are 0) or exclude (it leaves the
+	// peer set: the others are ranked without it and n does not count it).
+	Prerequisite string `json:"prerequisite,omitempty"`
 }
 
 // Option is one answer of a choice rule.
@@ -236,6 +266,7 @@ type Rollup struct {
 	RateAtLeast float64 `json:"rate_at_least,omitempty"` // share_rate_at_least: threshold in %
 	Item        string  `json:"item,omitempty"`          // share_item_met, mean_value: the child level's item
 	SD          float64 `json:"sd,omitempty"`            // count_low: k in mean − k·SD (default 2)
+	SDKind      string  `json:"sd_kind,omitempty"`       // count_low: population (default) or sample
 }
 
 // CurrentOf returns the item whose value this year a change rule uses.
@@ -253,6 +284,24 @@ func (r Rule) PreviousOf(self string) string {
 	}
 	return r.CurrentOf(self)
 }
+
+// RanksAfterPrerequisites reports whether the item is a rank rule whose peer set leaves out the
+// entities whose prerequisites are not met: it is scored after its prerequisites.
+func (it *Item) RanksAfterPrerequisites() bool {
+	return it.Rule.Type == RuleRank && len(it.Requires) > 0 && it.Rule.Peers != nil && it.Rule.Peers.Prerequisite == PrerequisiteExclude
+}
+
+// SDKindOf returns the kind of standard deviation of a count_low roll-up (population by default).
+func (r *Rollup) SDKindOf() string {
+	if r.SDKind == "" {
+		return SDPopulation
+	}
+	return r.SDKind
+}
+
+// ScoresUnsubmitted reports whether ministry-supplied and roll-up values of an entity without a
+// current survey are scored (the default) rather than set to 0.
+func (rb *Rulebook) ScoresUnsubmitted() bool { return rb.Unsubmitted != UnsubmittedZero }
 
 // GrantPoints returns the indicator's points in each grant it counts in.
 func (rb *Rulebook) GrantPoints(ind *Indicator) map[string]float64 {
@@ -342,6 +391,11 @@ func (rb *Rulebook) Check() []string {
 	if rb.Version == "" {
 		add("version", "is empty")
 	}
+	switch rb.Unsubmitted {
+	case "", UnsubmittedScoreSupplied, UnsubmittedZero:
+	default:
+		add("unsubmitted", "must be %s or %s, found %q", UnsubmittedScoreSupplied, UnsubmittedZero, rb.Unsubmitted)
+	}
 	grants := map[string]*Grant{}
 	for i := range rb.Grants {
 		g := &rb.Grants[i]
@@ -419,6 +473,7 @@ func (rb *Rulebook) Check() []string {
 			add(where, "has no items")
 		}
 		var itemSum, itemMax float64
+		negative := false
 		for j := range ind.Items {
 			it := &ind.Items[j]
 			it.Indicator = ind.ID
@@ -460,9 +515,13 @@ func (rb *Rulebook) Check() []string {
 			}
 			itemSum += max(it.Points, 0)
 			itemMax = max(itemMax, it.Points)
+			negative = negative || it.Points < 0
 			for _, p := range checkRule(it) {
 				add(iw, "%s", p)
 			}
+		}
+		if ind.AllowNegative && !negative {
+			add(where, "allow_negative is set, but no item has negative points (a penalty)")
 		}
 		switch {
 		case ind.Combine == "max":
@@ -601,7 +660,43 @@ func checkRollup(level Level, r *Rollup) []string {
 		errs = append(errs, fmt.Sprintf("unknown rollup.measure %q (known: %s, %s, %s, %s, %s)", r.Measure,
 			MeasureShareRate, MeasureShareMet, MeasureMeanRate, MeasureMeanValue, MeasureCountLow))
 	}
+	if r.Measure != MeasureCountLow && (r.SD != 0 || r.SDKind != "") {
+		errs = append(errs, "rollup.sd and rollup.sd_kind are only for count_low")
+	}
+	if r.Measure == MeasureCountLow {
+		switch r.SDKind {
+		case "", SDPopulation, SDSample:
+		default:
+			errs = append(errs, fmt.Sprintf("rollup.sd_kind must be %s or %s, found %q", SDPopulation, SDSample, r.SDKind))
+		}
+		if _, _, ok := sdFactor(r); !ok {
+			errs = append(errs, fmt.Sprintf("rollup.sd must be in (0, 10] with at most 3 decimal places, found %g", r.SD))
+		}
+	}
 	return errs
+}
+
+// sdFactor returns k of a count_low roll-up (mean − k·SD) as an integer and a power of ten,
+// k = K / 10^d, so that the compiled SQL compares exactly; ok is false for a k outside (0, 10] or
+// with more than 3 decimal places.
+func sdFactor(r *Rollup) (K int64, d int, ok bool) {
+	k := r.SD
+	if k == 0 {
+		k = defaultLowSDCount
+	}
+	if k <= 0 || k > 10 {
+		return 0, 0, false
+	}
+	text := num(k)
+	whole, frac, _ := strings.Cut(text, ".")
+	if len(frac) > 3 {
+		return 0, 0, false
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil {
+		return 0, 0, false
+	}
+	return n, len(frac), true
 }
 
 func checkRule(it *Item) []string {
@@ -695,6 +790,15 @@ func checkRule(it *Item) []string {
 			if p.Denominator != "" && p.Denominator != "answered" && p.Denominator != "all" {
 				errs = append(errs, fmt.Sprintf("rule.peers.denominator must be answered or all, found %q", p.Denominator))
 			}
+			switch p.Prerequisite {
+			case "", PrerequisiteKeep:
+			case PrerequisiteExclude:
+				if len(it.Requires) == 0 {
+					errs = append(errs, "rule.peers.prerequisite exclude needs prerequisites (requires) to exclude by")
+				}
+			default:
+				errs = append(errs, fmt.Sprintf("rule.peers.prerequisite must be %s or %s, found %q", PrerequisiteKeep, PrerequisiteExclude, p.Prerequisite))
+			}
 		}
 	case RuleAllOf:
 		if len(r.Items) < 2 {
@@ -721,7 +825,38 @@ func checkRule(it *Item) []string {
 	if it.Source == SourceRollup && !numeric {
 		errs = append(errs, "a rollup item needs a numeric rule (threshold, linear or rank)")
 	}
+	// Values are scored as DECIMAL(18,6) and points as DECIMAL(9,2): the numbers they are compared
+	// with must be exact in those types.
+	if decimals(it.Points) > 2 {
+		errs = append(errs, fmt.Sprintf("points %g: at most 2 decimal places", it.Points))
+	}
+	for _, o := range r.Options {
+		if decimals(o.Points) > 2 {
+			errs = append(errs, fmt.Sprintf("rule.options %q: points %g: at most 2 decimal places", o.Value, o.Points))
+		}
+	}
+	for k, b := range r.Bands {
+		for _, f := range []*float64{b.From, b.To} {
+			if f != nil && decimals(*f) > 6 {
+				errs = append(errs, fmt.Sprintf("rule.bands[%d]: %g has more than 6 decimal places", k, *f))
+			}
+		}
+		if decimals(b.Points) > 2 || decimals(b.TopPercent) > 6 {
+			errs = append(errs, fmt.Sprintf("rule.bands[%d]: points take at most 2 decimal places, top_percent at most 6", k))
+		}
+	}
+	for _, f := range []*float64{r.Lower, r.Upper, r.Min, r.Max} {
+		if f != nil && decimals(*f) > 6 {
+			errs = append(errs, fmt.Sprintf("rule: %g has more than 6 decimal places", *f))
+		}
+	}
 	return errs
+}
+
+// decimals returns the number of decimal places of f written the shortest way (0.25 → 2).
+func decimals(f float64) int {
+	_, frac, _ := strings.Cut(num(f), ".")
+	return len(frac)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -90,6 +90,23 @@ func TestCheckErrorClasses(t *testing.T) {
 		"negative choice":  {`"points": 2, "rule": {"type": "threshold"`, `"points": -2, "rule": {"type": "threshold"`, `negative points are only for yesno items`},
 		"unknown field":    {`"question": "q", "points": 2`, `"question": "q", "pionts": 2, "points": 2`, `ok.json:10: json: unknown field "pionts"`},
 		"max alternatives": {`"points": 8,`, `"points": 8, "combine": "max",`, `the best alternative gives 4 points, indicator declares 8`},
+		// Policies made explicit (issue 10).
+		"allow_negative without a penalty": {`"points": 8,`, `"points": 8, "allow_negative": true,`, `indicators[0] "X": allow_negative is set, but no item has negative points`},
+		"allow_negative not a boolean":     {`"points": 8,`, `"points": 8, "allow_negative": "yes",`, `cannot unmarshal string`},
+		"unsubmitted":                      {`"version": "t",`, `"version": "t", "unsubmitted": "ignore",`, `unsubmitted: must be score_supplied or zero, found "ignore"`},
+		"sd_kind": {`{"id": "Y-a", "question": "q",`, `{"id": "Y-a", "source": "rollup", "rollup": {"level": "centre", "measure": "count_low", "sd_kind": "biased"}, "question": "q",`,
+			`rollup.sd_kind must be population or sample, found "biased"`},
+		"sd on another measure": {`{"id": "Y-a", "question": "q",`, `{"id": "Y-a", "source": "rollup", "rollup": {"level": "centre", "measure": "mean_rate", "sd_kind": "sample"}, "question": "q",`,
+			`rollup.sd and rollup.sd_kind are only for count_low`},
+		"sd decimals": {`{"id": "Y-a", "question": "q",`, `{"id": "Y-a", "source": "rollup", "rollup": {"level": "centre", "measure": "count_low", "sd": 1.2345}, "question": "q",`,
+			`rollup.sd must be in (0, 10] with at most 3 decimal places, found 1.2345`},
+		"prerequisite exclude without requires": {`"points": 2, "rule": {"type": "threshold", "min": 0, "bands": [
+      {"to": 5, "points": 0}, {"from": 5, "points": 2}]}`, `"points": 2, "rule": {"type": "rank", "peers": {"prerequisite": "exclude"}, "bands": [{"top_percent": 50, "points": 2}]}`,
+			`rule.peers.prerequisite exclude needs prerequisites (requires) to exclude by`},
+		"prerequisite unknown": {`"points": 2, "rule": {"type": "threshold", "min": 0, "bands": [
+      {"to": 5, "points": 0}, {"from": 5, "points": 2}]}`, `"points": 2, "rule": {"type": "rank", "peers": {"prerequisite": "drop"}, "bands": [{"top_percent": 50, "points": 2}]}`,
+			`rule.peers.prerequisite must be keep or exclude, found "drop"`},
+		"band edge decimals": {`{"to": 5, "points": 0}, {"from": 5, "points": 2}`, `{"to": 5.0000001, "points": 0}, {"from": 5.0000001, "points": 2}`, `rule.bands[0]: 5.0000001 has more than 6 decimal places`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			src := strings.Replace(base, c.old, c.new, 1)
@@ -132,5 +149,24 @@ func TestLibraryChecksCrossFileReferences(t *testing.T) {
 	_, err = checked(Load(fstest.MapFS{"rb/m.json": {Data: []byte(roll)}}, "rb"))
 	if err == nil || !strings.Contains(err.Error(), `rolls up centre item "C-1-a", but there is no FY2026 centre rulebook`) {
 		t.Errorf("want the missing roll-up target named, got %v", err)
+	}
+}
+
+// Exact decimals read as float64 print as the decimals they are, rounded half away from zero.
+func TestFormatDecimalAndPercent(t *testing.T) {
+	for _, c := range []struct {
+		f      float64
+		places int
+		want   string
+	}{{427.115, 2, "427.12"}, {427.114999, 2, "427.11"}, {0.625, 2, "0.63"}, {-0.625, 2, "-0.63"}, {-0.004, 2, "0.00"}, {3, 0, "3"}, {0.05, 1, "0.1"}, {1.005, 2, "1.01"}} {
+		if got := FormatDecimal(c.f, c.places); got != c.want {
+			t.Errorf("FormatDecimal(%v, %d) = %s, want %s", c.f, c.places, got, c.want)
+		}
+	}
+	// 411.6 / 800 = 0.5145 → 51.45% → 51.5% (fmt's %.1f of 100 × 0.5145 prints 51.4); 492.4 / 800 = 0.6155 → 61.6%.
+	for rate, want := range map[float64]string{0.5145: "51.5%", 0.6155: "61.6%", 0.615384615: "61.5%", 1: "100.0%", 0: "0.0%"} {
+		if got := FormatPercent(rate, 1); got != want {
+			t.Errorf("FormatPercent(%v) = %s, want %s", rate, got, want)
+		}
 	}
 }

@@ -92,7 +92,8 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		InputsDigest: hex.EncodeToString(h.Sum(nil)), CodeVersion: CodeVersion(), DuckDBVersion: ddb}
 	summary := ""
 	for _, l := range sum.Levels {
-		summary += fmt.Sprintf("%s: %d entities (%d submitted), mean %.2f / %g (%.1f%%); ", l.Level, l.Entities, l.Submitted, l.MeanTotal, l.MaxTotal, 100*l.MeanRate)
+		summary += fmt.Sprintf("%s: %d entities (%d submitted), mean %s / %g (%s); ", l.Level, l.Entities, l.Submitted,
+			indicators.FormatDecimal(l.MeanTotal, 2), l.MaxTotal, indicators.FormatPercent(l.MeanRate, 1))
 	}
 	if err := r.Store.FinishRun(ctx, runID, man, summary, nil); err != nil {
 		return nil, err

@@ -5,7 +5,8 @@ import (
 )
 
 // ColumnStats are the statistics of one score column over the entities of a level, as the
-// published results show them under each column.
+// published results show them under each column. They are computed on the exact decimals and
+// handed over as float64 for the workbooks to print (display only: no decision is taken on them).
 type ColumnStats struct {
 	Sum    float64
 	Mean   float64
@@ -16,11 +17,13 @@ type ColumnStats struct {
 }
 
 // matrixSQL yields (entity_code, key, value) for one run and level: every item's points
-// ("item:<id>"), goal subtotals per grant ("goal:<goal>/<grant>"), grant totals ("grant:<id>") and
-// 総合計 ("total"). Args: run id ×4, level ×4.
+// ("item:<id>"), each indicator's points in each grant it counts in ("ind:<id>/<grant>", to 0.01),
+// goal subtotals per grant ("goal:<goal>/<grant>"), grant totals ("grant:<id>") and 総合計
+// ("total"). Args: run id ×5, level ×2.
 const matrixSQL = `
 WITH lv AS (SELECT entity_code FROM score_totals WHERE run_id = ? AND level = ?)
 SELECT entity_code, 'item:' || item_id AS key, points AS v FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, 'ind:' || indicator_id || '/' || grant_id, points FROM indicator_grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
 UNION ALL SELECT entity_code, 'goal:' || goal_id || '/' || grant_id, points FROM goal_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
 UNION ALL SELECT entity_code, 'grant:' || grant_id, points FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
 UNION ALL SELECT entity_code, 'total', total FROM score_totals WHERE run_id = ? AND level = ?`
@@ -28,7 +31,8 @@ UNION ALL SELECT entity_code, 'total', total FROM score_totals WHERE run_id = ? 
 // ScoreMatrix returns every entity's value of every score column of a run and level:
 // code → key → value (keys as in matrixSQL).
 func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, level)
+	// Points are DECIMAL(9,2); as float64 they print the same (display only).
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)
 	if err != nil {
 		return nil, err
 	}
@@ -51,11 +55,14 @@ func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[s
 // ScoreStats returns the statistics of every score column of a run and level, by key, computed
 // by DuckDB's aggregates.
 func (s *Store) ScoreStats(ctx context.Context, run int64, level string) (map[string]ColumnStats, error) {
-	// Sums, means, medians and the SD (√(mean of squares − square of mean)) all from sums of the
-	// exact decimals: the order in which DuckDB's threads add cannot change a digit of a workbook.
-	rows, err := s.DB.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), round(CAST(sum(v) AS DOUBLE) / count(*), 6), CAST(median(v) AS DOUBLE),
-			round(sqrt(greatest(avg(v * v) - avg(v) * avg(v), 0)), 6), count(*) FILTER (WHERE v > 0), count(*)
-		FROM (`+matrixSQL+`) GROUP BY key ORDER BY key`, run, level, run, run, run, run, level)
+	// Sums, means, medians and the SD all from the exact decimals, so that the order in which
+	// DuckDB's threads add cannot change a digit of a workbook: the mean is Σv ÷ n exactly rounded to
+	// 6 places (kf_div6); the median the middle value, or the exact half-sum of the two middle ones;
+	// the (population) SD √(n·Σv² − (Σv)²) ÷ n, whose radicand is exact, rounded to 6 places.
+	rows, err := s.DB.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), CAST(kf_div6(sum(v), count(*)) AS DOUBLE),
+			CAST((list_sort(list(v))[(count(*) + 1) // 2] + list_sort(list(v))[(count(*) + 2) // 2]) * 0.5 AS DOUBLE),
+			round(sqrt(greatest(CAST(count(*) * sum(v * v) - sum(v) * sum(v) AS DOUBLE), 0)) / count(*), 6), count(*) FILTER (WHERE v > 0), count(*)
+		FROM (`+matrixSQL+`) GROUP BY key ORDER BY key`, run, level, run, run, run, run, run, level)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +131,9 @@ func (s *Store) Amounts(ctx context.Context, run int64) ([]AmountRow, error) {
 	return out, rows.Err()
 }
 
-// Standing is an entity's result in a score run.
+// Standing is an entity's result in a score run, for the workbooks and pages to show. The stored
+// total, maximum and 得点率 are exact decimals; these float64 copies are for display only (rank,
+// points and money are decided in SQL on the decimals).
 type Standing struct {
 	Total, Max, Rate float64
 	Rank             int64
@@ -133,7 +142,7 @@ type Standing struct {
 
 // Standings returns every entity of a level in a score run.
 func (s *Store) Standings(ctx context.Context, run int64, level string) (map[string]Standing, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), CAST(max_total AS DOUBLE), rate, national_rank, submitted
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), CAST(max_total AS DOUBLE), CAST(rate AS DOUBLE), national_rank, submitted
 		FROM score_totals WHERE run_id = ? AND level = ? ORDER BY entity_code`, run, level)
 	if err != nil {
 		return nil, err

@@ -132,6 +132,16 @@ func (n *nation) expectItems(run int64, want map[[2]string]itemWant) {
 	}
 }
 
+// text runs a query returning one text, e.g. a DECIMAL cast to VARCHAR, to compare exactly.
+func (n *nation) text(q string, args ...any) string {
+	n.t.Helper()
+	var v string
+	if err := n.st.DB.QueryRow(q, args...).Scan(&v); err != nil {
+		n.t.Fatalf("%s: %v", q, err)
+	}
+	return v
+}
+
 func (n *nation) value(q string, args ...any) float64 {
 	n.t.Helper()
 	var v float64
@@ -183,9 +193,9 @@ func TestChoiceLinearNegativeNA(t *testing.T) {
 	if v := n.value(`SELECT CAST(max_points AS DOUBLE) FROM scores WHERE run_id = ? AND entity_code = '000012' AND indicator_id = 'N'`, run); v != 4 {
 		t.Errorf("max of N of 000012 = %g, want 4 (N-a is 対象外)", v)
 	}
-	// 得点率 of 000012: (3 + 4 + 1) / (5 + 4 + 4) = 8/13.
-	if v := n.value(`SELECT rate FROM score_totals WHERE run_id = ? AND entity_code = '000012'`, run); v != 8.0/13 {
-		t.Errorf("rate of 000012 = %g, want 8/13", v)
+	// 得点率 of 000012: (3 + 4 + 1) / (5 + 4 + 4) = 8/13 = 0.615384615|38… → 0.615384615 (9 places).
+	if v := n.text(`SELECT CAST(rate AS VARCHAR) FROM score_totals WHERE run_id = ? AND entity_code = '000012'`, run); v != "0.615384615" {
+		t.Errorf("rate of 000012 = %s, want 8/13 to 9 places, 0.615384615", v)
 	}
 }
 

@@ -147,6 +147,40 @@ func (s *Store) RestoreInputs(ctx context.Context, runID int64, fy int) error {
 	})
 }
 
+// ScoreLines renders everything a score run stored, for comparing two runs line by line: after
+// the item scores (as ItemScoreLines), each entity's indicator points, goal subtotals and grant
+// totals per grant, and 総合計, maximum, 得点率, rank and whether it submitted. Each line names its
+// table; lines come in a fixed order.
+func (s *Store) ScoreLines(ctx context.Context, runID int64) ([]string, error) {
+	out, err := s.ItemScoreLines(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.QueryContext(ctx, `
+		SELECT 1, entity_code, indicator_id, '指標 ' || entity_code || ' ' || indicator_id || ' ' || CAST(points AS VARCHAR) || '/' || CAST(max_points AS VARCHAR) || ' ' || status || ' ' || reason
+		FROM scores WHERE run_id = ?
+		UNION ALL SELECT 2, entity_code, goal_id || '/' || grant_id, '目標 ' || entity_code || ' ' || goal_id || ' ' || grant_id || ' ' || CAST(points AS VARCHAR) || '/' || CAST(max_points AS VARCHAR)
+		FROM goal_scores WHERE run_id = ?
+		UNION ALL SELECT 3, entity_code, grant_id, '交付金 ' || entity_code || ' ' || grant_id || ' ' || CAST(points AS VARCHAR) || '/' || CAST(max_points AS VARCHAR)
+		FROM grant_scores WHERE run_id = ?
+		UNION ALL SELECT 4, entity_code, level, '総合計 ' || entity_code || ' ' || level || ' ' || CAST(total AS VARCHAR) || '/' || CAST(max_total AS VARCHAR) || ' 得点率 ' || CAST(rate AS VARCHAR) || ' 順位 ' || CAST(national_rank AS VARCHAR) || CASE WHEN submitted THEN ' 提出' ELSE ' 未提出' END
+		FROM score_totals WHERE run_id = ?
+		ORDER BY 1, 2, 3`, runID, runID, runID, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind int
+		var code, key, l string
+		if err := rows.Scan(&kind, &code, &key, &l); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
 // ItemScoreLines renders a score run's item scores, one line per entity and item, in order.
 func (s *Store) ItemScoreLines(ctx context.Context, runID int64) ([]string, error) {
 	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code || ' ' || item_id || ' ' || CAST(points AS VARCHAR) || ' ' || status || ' ' || reason

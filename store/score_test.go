@@ -169,11 +169,12 @@ func TestScorePrimitives(t *testing.T) {
 			t.Errorf("%s: 推進 %g 支援 %g 総合計 %g, want %v", c, su, sh, tot, w)
 		}
 	}
-	var rate float64
+	var rate string
 	var maxTotal float64
-	st.DB.QueryRow(`SELECT rate, CAST(max_total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '000001'`, run).Scan(&rate, &maxTotal)
-	if maxTotal != 36 || rate != 29.0/36 {
-		t.Errorf("rate %g of %g, want 29/36", rate, maxTotal)
+	st.DB.QueryRow(`SELECT CAST(rate AS VARCHAR), CAST(max_total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '000001'`, run).Scan(&rate, &maxTotal)
+	// 29/36 = 0.8055555|55… → 0.805555556 (9 places, half away from zero).
+	if maxTotal != 36 || rate != "0.805555556" {
+		t.Errorf("rate %s of %g, want 29/36 = 0.805555556", rate, maxTotal)
 	}
 }
 

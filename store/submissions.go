@@ -241,7 +241,10 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 			for _, a := range p.answers {
 				var text, num driver.Value
 				if !a.Blank {
-					text, num = a.Text, a.Num
+					text = a.Text
+					if num, err = valueDecimal(a.Num); err != nil {
+						return fmt.Errorf("%s %s item %s: %w", p.meta.FileName, a.EntityCode, a.ItemID, err)
+					}
 				}
 				ans = append(ans, []driver.Value{d.SubmissionID, a.EntityCode, a.ItemID, text, num, a.Cell})
 			}
@@ -421,7 +424,9 @@ func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]S
 
 // SubmissionAnswers returns the answers of one submission, by entity and item.
 func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, item_id, value_text, value_num, cell FROM answers WHERE submission_id = ? ORDER BY entity_code, item_id`, id)
+	// value_num is DECIMAL(18,6): read as its text and parsed; the writer turns Num back into the
+	// same decimal (see valueDecimal), so a what-if copy of the answers stores the same values.
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, item_id, value_text, CAST(value_num AS VARCHAR), cell FROM answers WHERE submission_id = ? ORDER BY entity_code, item_id`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -429,8 +434,7 @@ func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, e
 	var out []AnswerRow
 	for rows.Next() {
 		var a AnswerRow
-		var text *string
-		var num *float64
+		var text, num *string
 		if err := rows.Scan(&a.EntityCode, &a.ItemID, &text, &num, &a.Cell); err != nil {
 			return nil, err
 		}
@@ -440,7 +444,9 @@ func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, e
 			a.Text = *text
 		}
 		if num != nil {
-			a.Num = *num
+			if a.Num, err = parseDecimalText(*num); err != nil {
+				return nil, fmt.Errorf("answer %s of %s: %w", a.ItemID, a.EntityCode, err)
+			}
 		}
 		out = append(out, a)
 	}

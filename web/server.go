@@ -70,7 +70,7 @@ func (s *Server) Handler() http.Handler {
 	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 	s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		"yen":    exporters.Commas[int64],
-		"pct":    func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+		"pct":    func(f float64) string { return indicators.FormatPercent(f, 1) },
 		"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
 		"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 		"status": func(s string) string { return statusJA[s] },

@@ -157,6 +157,9 @@ func rulebookSQL(a *app, args []string) error {
 		if it.Rule.Type == indicators.RuleAllOf {
 			fmt.Fprintf(a.stdout, "\n-- derived %s\n%s;\n", it.ID, rb.DerivedSQL(it, "kf_peers", "item_scores", 0))
 		}
+		if it.RanksAfterPrerequisites() {
+			fmt.Fprintf(a.stdout, "\n-- rank %s among the entities whose prerequisites are met\n%s;\n", it.ID, rb.RankAfterPrerequisitesSQL(it, "kf_peers", "kf_values", "item_scores", 0))
+		}
 		if len(it.Requires) > 0 {
 			fmt.Fprintf(a.stdout, "\n-- prerequisites of %s\n%s;\n", it.ID, rb.PrerequisiteSQL(it, "item_scores", 0))
 		}

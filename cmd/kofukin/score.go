@@ -35,8 +35,8 @@ func cmdScore(ctx context.Context, a *app, args []string) error {
 // printScore prints one line per level of a score run.
 func printScore(w io.Writer, prefix string, res *pipeline.ScoreResult) {
 	for _, l := range res.Levels {
-		fmt.Fprintf(w, "%s run %d: %s %d (%d submitted), mean %.2f / %g points (%.1f%%), rulebook %s\n",
-			prefix, res.RunID, l.Level.LabelJA(), l.Entities, l.Submitted, l.MeanTotal, l.MaxTotal, 100*l.MeanRate, l.RulebookHash[:12])
+		fmt.Fprintf(w, "%s run %d: %s %d (%d submitted), mean %s / %g points (%s), rulebook %s\n",
+			prefix, res.RunID, l.Level.LabelJA(), l.Entities, l.Submitted, indicators.FormatDecimal(l.MeanTotal, 2), l.MaxTotal, indicators.FormatPercent(l.MeanRate, 1), l.RulebookHash[:12])
 	}
 }
 
