@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -191,6 +192,136 @@ func SplitCapped(pool, unit int64, shares []Share, caps map[string]int64, redist
 	return out, nil
 }
 
+// GrantPool is one pool of a grant for SplitGrant: the municipal pool or an extra pool taken from
+// the grant, with the entities that share it.
+type GrantPool struct {
+	ID     string
+	Yen    int64
+	Shares []Share
+	// Redistribute: what a cap cuts from an amount of this pool goes to the pool's uncapped entities
+	// (iteratively, as in SplitCapped); otherwise it is returned (the pool's Surplus).
+	Redistribute bool
+}
+
+// PoolSplit is how SplitGrant shared one pool.
+type PoolSplit struct {
+	ID string
+	Capped
+	// Caps is the cap each capped entity had in this pool: its 所要見込額 (floored to the rounding
+	// unit) less what the pools paid before this one gave it. An entity without 所要見込額 is absent.
+	Caps map[string]int64
+	// Empty: no share had a positive score × weight. Amounts is nil and the whole pool is Surplus.
+	Empty bool
+}
+
+// SplitGrant shares the pools of one grant, in the order given (the order they are paid), so that
+// no entity's amounts over all of them exceed its 所要見込額 (needs: code → yen; absent: no cap).
+// Each pool is split like SplitCapped with, as each entity's cap, its 所要見込額 less what the
+// earlier pools paid it: the pools paid first are paid in full up to the 所要見込額 and the later
+// ones give way. What a cap cuts is returned or redistributed within the pool it is cut from, so
+// for every pool Σ amounts + Surplus = pool, exactly.
+func SplitGrant(unit int64, pools []GrantPool, needs map[string]int64) ([]PoolSplit, error) {
+	if unit <= 0 {
+		return nil, fmt.Errorf("rounding unit %d must be positive", unit)
+	}
+	paid := map[string]int64{}
+	out := make([]PoolSplit, len(pools))
+	for k, p := range pools {
+		ps := PoolSplit{ID: p.ID}
+		for _, s := range p.Shares {
+			c, ok := needs[s.Code]
+			if !ok {
+				continue
+			}
+			if ps.Caps == nil {
+				ps.Caps = map[string]int64{}
+			}
+			c = max(c, 0) / unit * unit
+			ps.Caps[s.Code] = max(c-paid[s.Code], 0)
+		}
+		positive := false
+		for _, s := range p.Shares {
+			if s.ScoreCenti < 0 || s.Weight < 0 {
+				return nil, fmt.Errorf("pool %s: %s: negative score %d or weight %d", p.ID, s.Code, s.ScoreCenti, s.Weight)
+			}
+			positive = positive || s.ScoreCenti > 0 && s.Weight > 0
+		}
+		if !positive {
+			if p.Yen < 0 || p.Yen%unit != 0 {
+				return nil, fmt.Errorf("pool %s: %d yen is not a whole number of %d-yen units", p.ID, p.Yen, unit)
+			}
+			ps.Empty, ps.Surplus = true, p.Yen
+			out[k] = ps
+			continue
+		}
+		got, err := SplitCapped(p.Yen, unit, p.Shares, ps.Caps, p.Redistribute)
+		if err != nil {
+			return nil, fmt.Errorf("pool %s: %w", p.ID, err)
+		}
+		ps.Capped = got
+		for _, a := range got.Amounts {
+			paid[a.Code] += a.Yen
+		}
+		out[k] = ps
+	}
+	return out, nil
+}
+
+// Tie rules at the boundary of a top-percent pool (ExtraPool.Ties).
+const (
+	// TiesInclude admits every entity whose competition rank r (1 + the number of higher scores)
+	// is within the top percent, r·100 ≤ percent·n: all those tied at the boundary are in, and
+	// more than percent % of n may be admitted.
+	TiesInclude = "include"
+	// TiesExclude admits an entity only when its whole tie group is within the top percent,
+	// (r + t − 1)·100 ≤ percent·n with t the number of entities of its score: a tie group across
+	// the boundary is out, and at most percent % of n are admitted.
+	TiesExclude = "exclude"
+)
+
+// Admit says, for each score (hundredths of a point), whether it is within the top percent of the
+// n = len(scores) scores under a tie rule (TiesInclude, TiesExclude; empty: TiesInclude). Equal
+// scores are always treated alike; a score of 0 or less is never admitted. percent is compared
+// as the decimal it is written as (33.3 is 333/10, not its binary approximation).
+func Admit(scores []int64, percent float64, ties string) ([]bool, error) {
+	pct, ok := new(big.Rat).SetString(strconv.FormatFloat(percent, 'f', -1, 64))
+	if !ok || pct.Sign() <= 0 || pct.Cmp(big.NewRat(100, 1)) > 0 {
+		return nil, fmt.Errorf("top percent %v must be in (0, 100]", percent)
+	}
+	if ties == "" {
+		ties = TiesInclude
+	}
+	if ties != TiesInclude && ties != TiesExclude {
+		return nil, fmt.Errorf("ties %q must be %s or %s", ties, TiesInclude, TiesExclude)
+	}
+	// limit = percent·n / 100: a position p (1-based) is within the top percent when p ≤ limit.
+	limit := new(big.Rat).Mul(pct, big.NewRat(int64(len(scores)), 100))
+	higher := map[int64]int64{} // score → entities scoring more (r − 1)
+	same := map[int64]int64{}   // score → entities of that score (t)
+	distinct := make([]int64, 0, len(scores))
+	for _, s := range scores {
+		if same[s] == 0 {
+			distinct = append(distinct, s)
+		}
+		same[s]++
+	}
+	sort.Slice(distinct, func(i, j int) bool { return distinct[i] > distinct[j] })
+	var above int64
+	for _, s := range distinct {
+		higher[s] = above
+		above += same[s]
+	}
+	out := make([]bool, len(scores))
+	for i, s := range scores {
+		last := higher[s] + 1 // the competition rank r
+		if ties == TiesExclude {
+			last = higher[s] + same[s] // the tie group's last position
+		}
+		out[i] = s > 0 && new(big.Rat).SetInt64(last).Cmp(limit) <= 0
+	}
+	return out, nil
+}
+
 // Grant is one grant's budget in the parameters.
 type Grant struct {
 	ID        string `json:"id"`
@@ -210,11 +341,33 @@ type ExtraPool struct {
 	// the grant's total.
 	Goal string `json:"goal,omitempty"`
 	// TopPercent: eligible are the municipalities whose pool score ranks within the top
-	// TopPercent % (competition rank r of n with r/n ≤ TopPercent/100).
+	// TopPercent % by competition rank among the n ranked, under the tie rule Ties (Admit).
 	TopPercent float64 `json:"top_percent"`
+	// Ties is the rule at the boundary of TopPercent: TiesInclude (everyone tied at the boundary is
+	// in, as rank bands are scored) or TiesExclude (a tie group across the boundary is out); empty:
+	// TiesInclude.
+	Ties string `json:"ties,omitempty"`
 	// SustainedYears > 0 also requires the municipality's 総合計 to have ranked within the top
-	// TopPercent % in each of that many previous fiscal years' latest score runs.
+	// TopPercent % (under the same tie rule) in each of that many previous fiscal years' latest
+	// score runs.
 	SustainedYears int `json:"sustained_years,omitempty"`
+}
+
+// TieRule is the pool's tie rule, TiesInclude when none is given.
+func (e ExtraPool) TieRule() string {
+	if e.Ties == "" {
+		return TiesInclude
+	}
+	return e.Ties
+}
+
+// TieRuleJA names the pool's admission rule for officials, e.g. 「上位30%（同点は含める）」.
+func (e ExtraPool) TieRuleJA() string {
+	pct := strconv.FormatFloat(e.TopPercent, 'f', -1, 64)
+	if e.TieRule() == TiesExclude {
+		return "上位" + pct + "%（境界の同点は含めない）"
+	}
+	return "上位" + pct + "%（同点は含める）"
 }
 
 // Params are one fiscal year's allocation parameters.
@@ -226,12 +379,64 @@ type Params struct {
 	PrefectureShare string  `json:"prefecture_share"` // exact decimal, e.g. "0.05"
 	Weight          string  `json:"weight"`
 	Grants          []Grant `json:"grants"`
-	// NeedsCap applies 確定額 = min(案, 所要見込額) where a municipality's 所要見込額 is known.
+	// NeedsCap makes a municipality's 所要見込額 for a grant, where known, the ceiling of the sum of
+	// its amounts from all of the grant's pools (SplitGrant): in each pool 確定額 = min(案, what the
+	// pools paid before it left of the 所要見込額).
 	NeedsCap bool `json:"needs_cap"`
-	// Surplus is what happens to what caps leave: "return" (reported, not allocated) or
-	// "redistribute" (iteratively to the uncapped).
-	Surplus    string      `json:"surplus"`
-	ExtraPools []ExtraPool `json:"extra_pools,omitempty"`
+	// NeedsCapGivesWay says which pools of a grant give way when a municipality's amounts from the
+	// grant's pools together exceed its 所要見込額 (the cap is on their sum): GivesWayMunicipal (the
+	// extra pools are paid first, in the order listed, and the municipal pool is reduced) or
+	// GivesWayExtra (the municipal pool is paid first and the extra pools are reduced, the last
+	// listed first); empty: GivesWayMunicipal.
+	NeedsCapGivesWay string `json:"needs_cap_gives_way,omitempty"`
+	// Surplus is what happens, within each pool, to what caps cut: "return" (reported, not
+	// allocated) or "redistribute" (iteratively to the pool's uncapped entities).
+	Surplus string `json:"surplus"`
+	// NonSubmitters says what becomes of an entity that submitted no survey (score_totals.submitted
+	// false): NonSubmittersScore (it shares every pool by the score it has — 0 on self-reported
+	// items, ministry-supplied and computed items still scored) or NonSubmittersExclude (it shares
+	// no pool and takes no place in a top-percent ranking); empty: NonSubmittersScore.
+	NonSubmitters string      `json:"non_submitters,omitempty"`
+	ExtraPools    []ExtraPool `json:"extra_pools,omitempty"`
+}
+
+// Values of Params.NeedsCapGivesWay and Params.NonSubmitters.
+const (
+	GivesWayMunicipal    = "municipal"
+	GivesWayExtra        = "extra"
+	NonSubmittersScore   = "score"
+	NonSubmittersExclude = "exclude"
+)
+
+// CapGivesWay is NeedsCapGivesWay, GivesWayMunicipal when none is given.
+func (p Params) CapGivesWay() string {
+	if p.NeedsCapGivesWay == "" {
+		return GivesWayMunicipal
+	}
+	return p.NeedsCapGivesWay
+}
+
+// NonSubmitterRule is NonSubmitters, NonSubmittersScore when none is given.
+func (p Params) NonSubmitterRule() string {
+	if p.NonSubmitters == "" {
+		return NonSubmittersScore
+	}
+	return p.NonSubmitters
+}
+
+// PayOrder lists the pools of grant g in the order SplitGrant pays them under the needs cap: the
+// grant's municipal pool (its id is the grant's id) and the ids of the extra pools taken from it.
+func (p Params) PayOrder(g string) []string {
+	var extra []string
+	for _, e := range p.ExtraPools {
+		if e.FromGrant == g {
+			extra = append(extra, e.ID)
+		}
+	}
+	if p.CapGivesWay() == GivesWayExtra {
+		return append([]string{g}, extra...)
+	}
+	return append(extra, g)
 }
 
 // Pools of one grant.
@@ -248,6 +453,9 @@ func (p Params) Pools() ([]Pools, error) {
 	share, ok := new(big.Rat).SetString(p.PrefectureShare)
 	if !ok || share.Sign() < 0 || share.Cmp(big.NewRat(1, 1)) > 0 {
 		return nil, fmt.Errorf("prefecture_share %q is not a decimal between 0 and 1", p.PrefectureShare)
+	}
+	if p.RoundingUnitYen <= 0 {
+		return nil, fmt.Errorf("rounding_unit_yen %d must be positive", p.RoundingUnitYen)
 	}
 	var out []Pools
 	for _, g := range p.Grants {
@@ -294,6 +502,14 @@ func Parse(name string, data []byte) (Params, error) {
 	if err := dec.Decode(&p); err != nil {
 		return p, fmt.Errorf("%s: %w", name, err)
 	}
+	if err := p.Check(); err != nil {
+		return p, fmt.Errorf("%s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Check checks the parameters, naming every problem.
+func (p Params) Check() error {
 	var errs []string
 	if p.RoundingUnitYen != 1 && p.RoundingUnitYen != 1000 {
 		errs = append(errs, "rounding_unit_yen must be 1 or 1000")
@@ -314,6 +530,12 @@ func Parse(name string, data []byte) (Params, error) {
 	if p.Surplus != "return" && p.Surplus != "redistribute" {
 		errs = append(errs, fmt.Sprintf("surplus %q must be return or redistribute", p.Surplus))
 	}
+	if g := p.CapGivesWay(); g != GivesWayMunicipal && g != GivesWayExtra {
+		errs = append(errs, fmt.Sprintf("needs_cap_gives_way %q must be %s or %s", g, GivesWayMunicipal, GivesWayExtra))
+	}
+	if n := p.NonSubmitterRule(); n != NonSubmittersScore && n != NonSubmittersExclude {
+		errs = append(errs, fmt.Sprintf("non_submitters %q must be %s or %s", n, NonSubmittersScore, NonSubmittersExclude))
+	}
 	seen := map[string]bool{}
 	for i, e := range p.ExtraPools {
 		where := fmt.Sprintf("extra_pools[%d] %q", i, e.ID)
@@ -330,12 +552,15 @@ func Parse(name string, data []byte) (Params, error) {
 		if e.TopPercent <= 0 || e.TopPercent > 100 {
 			errs = append(errs, where+": top_percent must be in (0, 100]")
 		}
+		if t := e.TieRule(); t != TiesInclude && t != TiesExclude {
+			errs = append(errs, fmt.Sprintf("%s: ties %q must be %s or %s", where, t, TiesInclude, TiesExclude))
+		}
 	}
 	if _, err := p.Pools(); err != nil {
 		errs = append(errs, err.Error())
 	}
 	if len(errs) > 0 {
-		return p, fmt.Errorf("%s: %s", name, strings.Join(errs, "; "))
+		return errors.New(strings.Join(errs, "; "))
 	}
-	return p, nil
+	return nil
 }

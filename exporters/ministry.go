@@ -142,7 +142,21 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 	return save(w, f)
 }
 
-type styles struct{ head, title, yen, pts, text, rate, stat int }
+type styles struct {
+	head, title, yen, pts, text, rate, stat int
+	// The same on a grey fill: the row of a municipality that submitted no survey (未提出).
+	greyPlain, greyYen, greyPts, greyText int
+}
+
+// unsubmittedFill is the fill of a 未提出 municipality's row in 「市町村」.
+var unsubmittedFill = excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9D9D9"}}
+
+// Unsubmitted is the mark of a municipality that submitted no survey, in 「交付額」's
+// ColSubmission column.
+const (
+	Unsubmitted   = "未提出"
+	ColSubmission = "提出状況"
+)
 
 func newStyles(f *excelize.File) styles {
 	var s styles
@@ -155,7 +169,23 @@ func newStyles(f *excelize.File) styles {
 	s.text, _ = f.NewStyle(&excelize.Style{NumFmt: 49})
 	s.rate, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
 	s.stat, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00"), Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
+	s.greyPlain, _ = f.NewStyle(&excelize.Style{Fill: unsubmittedFill})
+	s.greyYen, _ = f.NewStyle(&excelize.Style{NumFmt: 3, Fill: unsubmittedFill})
+	s.greyPts, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Fill: unsubmittedFill})
+	s.greyText, _ = f.NewStyle(&excelize.Style{NumFmt: 49, Fill: unsubmittedFill})
 	return s
+}
+
+// unsubmitted counts the municipalities of the workbook that submitted no survey and says, by
+// code, which they are.
+func unsubmitted(m Ministry) (int, map[string]bool) {
+	codes := map[string]bool{}
+	for _, r := range m.Rows {
+		if !r.Submitted {
+			codes[r.Code] = true
+		}
+	}
+	return len(codes), codes
 }
 
 // MunicipalHeaders returns the headers of the 「市町村」 sheet for the given grants.
@@ -206,18 +236,24 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 		return err
 	}
 	for n, r := range m.Rows {
+		// A municipality that submitted no survey (未提出) keeps its values and gets a grey row:
+		// the sheet's columns stay exactly those documented (other programs read them by name).
+		plain, text, yen, pts := 0, st.text, st.yen, st.pts
+		if !r.Submitted {
+			plain, text, yen, pts = st.greyPlain, st.greyText, st.greyYen, st.greyPts
+		}
 		row := []any{
-			excelize.Cell{Value: r.PrefectureName},
-			excelize.Cell{Value: r.Code, StyleID: st.text},
-			excelize.Cell{Value: r.Name},
-			excelize.Cell{Value: r.Age65Plus, StyleID: st.yen},
+			excelize.Cell{Value: r.PrefectureName, StyleID: plain},
+			excelize.Cell{Value: r.Code, StyleID: text},
+			excelize.Cell{Value: r.Name, StyleID: plain},
+			excelize.Cell{Value: r.Age65Plus, StyleID: yen},
 		}
 		for _, g := range m.Grants {
-			row = append(row, excelize.Cell{Value: r.Grants[g.ID], StyleID: st.pts})
+			row = append(row, excelize.Cell{Value: r.Grants[g.ID], StyleID: pts})
 		}
-		row = append(row, excelize.Cell{Value: r.Total, StyleID: st.pts}, excelize.Cell{Value: r.Rank})
+		row = append(row, excelize.Cell{Value: r.Total, StyleID: pts}, excelize.Cell{Value: r.Rank, StyleID: plain})
 		for _, g := range m.Grants {
-			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: st.yen})
+			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: yen})
 		}
 		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
 			return err
@@ -457,8 +493,9 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 	if err != nil {
 		return err
 	}
-	h := []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）"}
-	for i, wd := range []float64{10, 11, 22, 8, 26, 9, 14, 18, 16, 16, 14, 12} {
+	h := []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）", ColSubmission}
+	_, absent := unsubmitted(m)
+	for i, wd := range []float64{10, 11, 22, 8, 26, 9, 14, 18, 16, 16, 14, 12, 10} {
 		sw.SetColWidth(i+1, i+1, wd)
 	}
 	sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"})
@@ -478,6 +515,9 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 			excelize.Cell{Value: a.Score, StyleID: st.pts}, excelize.Cell{Value: a.Weight, StyleID: st.yen},
 			excelize.Cell{Value: a.ProposalYen, StyleID: st.yen}, cp, excelize.Cell{Value: a.AmountYen, StyleID: st.yen},
 			excelize.Cell{Value: a.AmountYen / 1000, StyleID: st.yen}, excelize.Cell{Value: a.ProposalYen - a.AmountYen, StyleID: st.yen}}
+		if absent[a.Code] {
+			row = append(row, Unsubmitted)
+		}
 		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
 			return err
 		}
@@ -527,6 +567,11 @@ func writeSummary(f *excelize.File, m Ministry, st styles) error {
 		r++
 	}
 	r++
+	if n, _ := unsubmitted(m); n > 0 {
+		f.SetCellStr(s, cellName(1, r), safeText("調査票未提出の市町村"))
+		f.SetCellStr(s, cellName(2, r), safeText(fmt.Sprintf("%s団体（「%s」シートでは行を灰色で、「%s」シートでは「%s」欄に「%s」と表示）", Commas(n), SheetMunicipal, SheetAmounts, ColSubmission, Unsubmitted)))
+		r += 2
+	}
 	for _, kv := range m.Summary {
 		f.SetCellStr(s, cellName(1, r), safeText(kv[0]))
 		f.SetCellStr(s, cellName(2, r), safeText(kv[1]))

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"strings"
 	"time"
 
 	"github.com/kofukin/kofukin/allocation"
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -20,11 +21,22 @@ type PoolResult struct {
 	PoolYen     int64  `json:"pool_yen"`
 	ProposalYen int64  `json:"proposal_yen"` // Σ 案
 	AmountYen   int64  `json:"amount_yen"`   // Σ 確定
-	SurplusYen  int64  `json:"surplus_yen"`  // returned: capped, or nobody to share it
+	SurplusYen  int64  `json:"surplus_yen"`  // returned: cut by the needs cap, or nobody to share it
 	Entities    int    `json:"entities"`     // entities that share the pool
-	Capped      int    `json:"capped"`       // entities cut to their 所要見込額
+	Capped      int    `json:"capped"`       // entities whose 確定 is below their 案 because of the needs cap
 	Rounds      int    `json:"rounds"`       // redistribution rounds
-	Note        string `json:"note,omitempty"`
+	// Excluded counts the entities left out of the pool because they submitted no survey
+	// (non_submitters: exclude).
+	Excluded int `json:"excluded,omitempty"`
+	// Ranked and Rule, for a top-percent pool: how many entities were ranked (n) and the
+	// admission rule, e.g. 上位30%（同点は含める）; Entities is how many were admitted.
+	Ranked int    `json:"ranked,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+	// PayOrder, when 所要見込額 are known for the pool's grant and the grant has several pools, lists
+	// them in the order they are paid under the needs cap (allocation.Params.PayOrder): what the
+	// pools before this one paid a municipality counts first against its 所要見込額.
+	PayOrder []string `json:"pay_order,omitempty"`
+	Note     string   `json:"note,omitempty"`
 }
 
 // AllocateResult is what an allocation run produced.
@@ -86,8 +98,16 @@ func (r *Runner) Allocate(ctx context.Context, fy int) (*AllocateResult, error) 
 
 // AllocateWith allocates by a given score run and parameters (Allocate takes the latest run and the
 // shipped parameters; rerun takes a past run's).
+//
+// For each grant, its municipal pool and the extra pools taken from it are paid in the order of
+// the parameters' needs_cap_gives_way (allocation.Params.PayOrder), so that a municipality's
+// amounts from all of them together never exceed its 所要見込額 for the grant; each pool returns or
+// redistributes what the cap cuts from it, and Σ 確定 + 返還 = pool for every pool.
 func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, params allocation.Params) (*AllocateResult, error) {
 	start := time.Now()
+	if err := params.Check(); err != nil {
+		return nil, fmt.Errorf("allocation parameters: %w", err)
+	}
 	pools, err := params.Pools()
 	if err != nil {
 		return nil, err
@@ -107,9 +127,22 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 			return fail(err)
 		}
 	}
+	exclude := params.NonSubmitterRule() == allocation.NonSubmittersExclude
 	refDate := ""
-	var rows []store.AllocationRow
-	share := func(pr PoolResult, level string, scores []store.GrantScore, caps map[string]int64) (PoolResult, error) {
+	// submitters drops the non-submitters when the parameters exclude them, counting them.
+	submitters := func(scores []store.GrantScore) ([]store.GrantScore, int) {
+		if !exclude {
+			return scores, 0
+		}
+		var out []store.GrantScore
+		for _, g := range scores {
+			if g.Submitted {
+				out = append(out, g)
+			}
+		}
+		return out, len(scores) - len(out)
+	}
+	toShares := func(scores []store.GrantScore) []allocation.Share {
 		shares := make([]allocation.Share, 0, len(scores))
 		for _, g := range scores {
 			shares = append(shares, allocation.Share{Code: g.EntityCode, ScoreCenti: g.ScoreCenti, Weight: g.Weight})
@@ -117,26 +150,84 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 				refDate = d
 			}
 		}
-		pr.Level, pr.Entities = level, len(shares)
-		var total int64
-		for _, s := range shares {
-			total += s.ScoreCenti * s.Weight
-		}
-		if len(shares) == 0 || total == 0 {
-			pr.SurplusYen = pr.PoolYen
-			pr.Note = "配分対象なし（得点のある団体がない）"
-			return pr, nil
-		}
-		got, err := allocation.SplitCapped(pr.PoolYen, params.RoundingUnitYen, shares, caps, params.Surplus == "redistribute")
+		return shares
+	}
+	redistribute := params.Surplus == "redistribute"
+	byID := map[string]*poolWork{}
+	var order []*poolWork // the order of the results: per grant its municipal and prefectural pool, then the extra pools
+	for _, p := range pools {
+		g := p.Grant
+		muni, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", "", g.ID)
 		if err != nil {
-			return pr, err
+			return fail(err)
 		}
+		if len(muni) == 0 {
+			return fail(fmt.Errorf("grant %s of the allocation parameters has no municipal scores in score run %d", g.ID, scoreRun.ID))
+		}
+		m := &poolWork{pr: PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, level: "municipality", caps: needs[g.ID]}
+		m.scores, m.pr.Excluded = submitters(muni)
+		pref, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "prefecture", "", g.ID)
+		if err != nil {
+			return fail(err)
+		}
+		pp := &poolWork{pr: PoolResult{ID: "pref:" + g.ID, Name: g.Name + "（都道府県分）", Grant: g.ID, PoolYen: p.PrefectureYen}, level: "prefecture"}
+		pp.scores, pp.pr.Excluded = submitters(pref)
+		byID[m.pr.ID], byID[pp.pr.ID] = m, pp
+		order = append(order, m, pp)
+	}
+	for _, e := range params.ExtraPools {
+		scores, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", e.Goal, e.FromGrant)
+		if err != nil {
+			return fail(err)
+		}
+		x := &poolWork{pr: PoolResult{ID: e.ID, Name: e.Name, Grant: e.FromGrant, PoolYen: e.BudgetYen, Rule: e.TieRuleJA()}, level: "municipality", caps: needs[e.FromGrant]}
+		if e.SustainedYears > 0 {
+			x.pr.Rule += fmt.Sprintf("、かつ過去%d年度の総合計も同じ基準で上位", e.SustainedYears)
+		}
+		scores, x.pr.Excluded = submitters(scores)
+		x.pr.Ranked = len(scores)
+		if x.scores, err = r.eligible(ctx, fy, scores, e, exclude); err != nil {
+			return fail(err)
+		}
+		byID[e.ID] = x
+		order = append(order, x)
+	}
+	// Split: each grant's municipal and extra pools together under the needs cap, in pay order;
+	// the prefectural pools alone (no cap).
+	for _, p := range pools {
+		ids := params.PayOrder(p.Grant.ID)
+		gp := make([]allocation.GrantPool, len(ids))
+		for k, id := range ids {
+			x := byID[id]
+			gp[k] = allocation.GrantPool{ID: id, Yen: x.pr.PoolYen, Shares: toShares(x.scores), Redistribute: redistribute}
+			if len(needs[p.Grant.ID]) > 0 && len(ids) > 1 {
+				x.pr.PayOrder = ids
+			}
+		}
+		got, err := allocation.SplitGrant(params.RoundingUnitYen, gp, needs[p.Grant.ID])
+		if err != nil {
+			return fail(err)
+		}
+		for k, id := range ids {
+			byID[id].split = got[k]
+		}
+		pref := byID["pref:"+p.Grant.ID]
+		got, err = allocation.SplitGrant(params.RoundingUnitYen, []allocation.GrantPool{{ID: pref.pr.ID, Yen: pref.pr.PoolYen, Shares: toShares(pref.scores), Redistribute: redistribute}}, nil)
+		if err != nil {
+			return fail(err)
+		}
+		pref.split = got[0]
+	}
+	var rows []store.AllocationRow
+	for _, x := range order {
+		pr, got := x.pr, x.split
+		pr.Level, pr.Entities = x.level, len(x.scores)
 		pr.SurplusYen, pr.Rounds = got.Surplus, got.Rounds
 		for i, a := range got.Amounts {
-			row := store.AllocationRow{EntityCode: a.Code, Level: level, PoolID: pr.ID, GrantID: pr.Grant, ScoreCenti: shares[i].ScoreCenti,
-				Weight: shares[i].Weight, ProposalYen: got.Proposal[i], AmountYen: a.Yen, FloorYen: a.Floor, ExtraUnits: a.Extra}
-			if c, ok := caps[a.Code]; ok {
-				c := c
+			s := x.scores[i]
+			row := store.AllocationRow{EntityCode: a.Code, Level: x.level, PoolID: pr.ID, GrantID: pr.Grant, ScoreCenti: s.ScoreCenti,
+				Weight: s.Weight, ProposalYen: got.Proposal[i], AmountYen: a.Yen, FloorYen: a.Floor, ExtraUnits: a.Extra}
+			if c, ok := x.caps[a.Code]; ok {
 				row.CapYen = &c
 				if a.Yen < got.Proposal[i] {
 					pr.Capped++
@@ -147,47 +238,11 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 			rows = append(rows, row)
 		}
 		if pr.AmountYen+pr.SurplusYen != pr.PoolYen {
-			return pr, fmt.Errorf("pool %s: amounts %d + surplus %d != pool %d", pr.ID, pr.AmountYen, pr.SurplusYen, pr.PoolYen)
+			return fail(fmt.Errorf("pool %s: amounts %d + surplus %d != pool %d", pr.ID, pr.AmountYen, pr.SurplusYen, pr.PoolYen))
 		}
-		return pr, nil
-	}
-	for _, p := range pools {
-		g := p.Grant
-		muni, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", "", g.ID)
-		if err != nil {
-			return fail(err)
-		}
-		if len(muni) == 0 {
-			return fail(fmt.Errorf("grant %s of the allocation parameters has no municipal scores in score run %d", g.ID, scoreRun.ID))
-		}
-		pr, err := share(PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, "municipality", muni, needs[g.ID])
-		if err != nil {
-			return fail(err)
-		}
-		res.Results = append(res.Results, pr)
-		res.Allocated[g.ID], res.Entities = pr.AmountYen, pr.Entities
-		pref, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "prefecture", "", g.ID)
-		if err != nil {
-			return fail(err)
-		}
-		pp, err := share(PoolResult{ID: "pref:" + g.ID, Name: g.Name + "（都道府県分）", Grant: g.ID, PoolYen: p.PrefectureYen}, "prefecture", pref, nil)
-		if err != nil {
-			return fail(err)
-		}
-		res.Results = append(res.Results, pp)
-	}
-	for _, e := range params.ExtraPools {
-		scores, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", e.Goal, e.FromGrant)
-		if err != nil {
-			return fail(err)
-		}
-		eligible, err := r.eligible(ctx, fy, scores, e)
-		if err != nil {
-			return fail(err)
-		}
-		pr, err := share(PoolResult{ID: e.ID, Name: e.Name, Grant: e.FromGrant, PoolYen: e.BudgetYen}, "municipality", eligible, needs[e.ID])
-		if err != nil {
-			return fail(err)
+		pr.Note = poolNote(pr, got.Empty, byID)
+		if pr.Level == "municipality" && pr.ID == pr.Grant {
+			res.Allocated[pr.Grant], res.Entities = pr.AmountYen, pr.Entities
 		}
 		res.Results = append(res.Results, pr)
 	}
@@ -217,24 +272,78 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	return res, nil
 }
 
-// eligible keeps the municipalities an extra pool is for: those whose pool score ranks within its
-// top percent (competition ranking), and, for a sustained pool, within the top percent of 総合計 in
-// each of the previous years' latest score runs.
-func (r *Runner) eligible(ctx context.Context, fy int, scores []store.GrantScore, e allocation.ExtraPool) ([]store.GrantScore, error) {
-	sorted := append([]store.GrantScore(nil), scores...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].ScoreCenti > sorted[j].ScoreCenti })
-	rank := map[string]int{}
-	for i, s := range sorted {
-		if i > 0 && s.ScoreCenti == sorted[i-1].ScoreCenti {
-			rank[s.EntityCode] = rank[sorted[i-1].EntityCode]
-		} else {
-			rank[s.EntityCode] = i + 1
-		}
+// poolWork is one pool on its way through AllocateWith.
+type poolWork struct {
+	pr     PoolResult
+	level  string
+	scores []store.GrantScore   // the entities that share the pool, in the order given to the split
+	caps   map[string]int64     // 所要見込額 of the pool's grant, stored with each amount
+	split  allocation.PoolSplit // what the split gave
+}
+
+// poolNote says, for people (the 概要 sheet's 備考 and the command's summary), what is particular
+// to a pool: who was admitted to a top-percent pool and under which rule, the non-submitters left
+// out, the order the grant's pools are paid in under the needs cap, or that nobody could share it.
+func poolNote(pr PoolResult, empty bool, byID map[string]*poolWork) string {
+	var parts []string
+	if pr.Rule != "" {
+		parts = append(parts, fmt.Sprintf("%s: %s団体（%s団体の%s）", pr.Rule, exporters.Commas(pr.Entities), exporters.Commas(pr.Ranked), percentJA(pr.Entities, pr.Ranked)))
 	}
-	n := float64(len(scores))
+	if pr.Excluded > 0 {
+		parts = append(parts, fmt.Sprintf("調査票未提出の%s団体は配分対象外", exporters.Commas(pr.Excluded)))
+	}
+	if len(pr.PayOrder) > 1 {
+		var names []string
+		for _, id := range pr.PayOrder {
+			names = append(names, byID[id].pr.Name)
+		}
+		parts = append(parts, "所要見込額は同じ交付金の配分枠の合計に適用（"+strings.Join(names, "→")+"の順に交付し、後の配分枠を減額）")
+	}
+	if empty {
+		parts = append(parts, "配分対象なし（得点のある団体がない）")
+	}
+	return strings.Join(parts, "。")
+}
+
+// percentJA is k of n as a percentage to one decimal, rounded half up, e.g. 35.8%.
+func percentJA(k, n int) string {
+	if n == 0 {
+		return "－"
+	}
+	tenths := (2000*int64(k) + int64(n)) / (2 * int64(n)) // round(1000·k/n)
+	return fmt.Sprintf("%d.%d%%", tenths/10, tenths%10)
+}
+
+// eligible keeps the municipalities an extra pool is for: those whose pool score is within its
+// top percent under its tie rule (competition ranking among the scores given: allocation.Admit),
+// and, for a sustained pool, whose 総合計 was within the top percent, under the same rule, in each
+// of the previous years' latest score runs (among that run's submitters when non-submitters are
+// excluded, and then only if the municipality had submitted).
+func (r *Runner) eligible(ctx context.Context, fy int, scores []store.GrantScore, e allocation.ExtraPool, exclude bool) ([]store.GrantScore, error) {
+	keep := func(scores []store.GrantScore) (map[string]bool, error) {
+		v := make([]int64, len(scores))
+		for i, s := range scores {
+			v[i] = s.ScoreCenti
+		}
+		in, err := allocation.Admit(v, e.TopPercent, e.TieRule())
+		if err != nil {
+			return nil, fmt.Errorf("pool %s: %w", e.ID, err)
+		}
+		out := map[string]bool{}
+		for i, s := range scores {
+			if in[i] {
+				out[s.EntityCode] = true
+			}
+		}
+		return out, nil
+	}
+	top, err := keep(scores)
+	if err != nil {
+		return nil, err
+	}
 	var out []store.GrantScore
 	for _, s := range scores {
-		if float64(rank[s.EntityCode])*100 <= e.TopPercent*n && s.ScoreCenti > 0 {
+		if top[s.EntityCode] {
 			out = append(out, s)
 		}
 	}
@@ -243,7 +352,20 @@ func (r *Runner) eligible(ctx context.Context, fy int, scores []store.GrantScore
 		if err != nil {
 			return nil, fmt.Errorf("pool %s needs FY%d scores (sustained %d years): %w", e.ID, fy-y, e.SustainedYears, err)
 		}
-		top, err := r.Store.TopByTotal(ctx, run.ID, "municipality", e.TopPercent)
+		totals, err := r.Store.TotalScores(ctx, run.ID, "municipality")
+		if err != nil {
+			return nil, err
+		}
+		if exclude {
+			kept := totals[:0]
+			for _, t := range totals {
+				if t.Submitted {
+					kept = append(kept, t)
+				}
+			}
+			totals = kept
+		}
+		top, err := keep(totals)
 		if err != nil {
 			return nil, err
 		}

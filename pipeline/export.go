@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
@@ -43,7 +44,12 @@ func (r *Runner) Export(ctx context.Context, fy int, dir string) (*ExportResult,
 func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*ExportResult, error) {
 	start := time.Now()
 	fy := alloc.FiscalYear
-	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": dir})
+	// The folder is recorded absolute, so that a rerun finds the files whatever its working folder.
+	recorded := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		recorded = abs
+	}
+	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": recorded})
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +267,9 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		{"対象市町村数", fmt.Sprint(len(rows))},
 		{"調査票提出市町村数", fmt.Sprint(submitted)},
 		{"平均総合計（点）", fmt.Sprintf("%.2f / %g", mean, rb.MaxPoints())},
-		{"配分式", "配分枠 × (得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。端数処理単位未満は切り捨て、残りの単位は端数の大きい順（同順は団体コード順）に1単位ずつ配分。所要見込額が判明している団体は確定額＝min(案, 所要見込額)。"},
+		{"配分式", "配分枠 × (得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。端数処理単位未満は切り捨て、残りの単位は端数の大きい順（同順は団体コード順）に1単位ずつ配分。"},
+		{"所要見込額の上限", needsCapJA(man.Params)},
+		{"未提出団体の扱い", nonSubmittersJA(man.Params)},
 		{"減額分の扱い", map[string]string{"return": "返還（再配分しない）", "redistribute": "減額されていない団体に繰り返し再配分"}[man.Params.Surplus]},
 		{"第1号被保険者数", "65歳以上人口（住民基本台帳、基準日 " + man.PopulationReferenceDate + "）で代替"},
 		{"端数処理単位（円）", fmt.Sprint(man.Params.RoundingUnitYen)},
@@ -276,8 +284,29 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	return m, nil
 }
 
+// needsCapJA states, for the 概要 sheet, how a municipality's 所要見込額 limits what it is paid.
+func needsCapJA(p allocation.Params) string {
+	if !p.NeedsCap {
+		return "適用しない（確定額＝案）"
+	}
+	order := "成果指向型配分枠などの追加枠を先に配分し、市町村分の配分枠の額を減らす"
+	if p.CapGivesWay() == allocation.GivesWayExtra {
+		order = "市町村分の配分枠を先に配分し、追加枠の額を（後に掲げる枠から）減らす"
+	}
+	return "所要見込額が判明している市町村は、同じ交付金のすべての配分枠（市町村分と追加枠）の確定額の合計が所要見込額を超えない。超える場合は" + order + "。"
+}
+
+// nonSubmittersJA states, for the 概要 sheet, what becomes of a municipality that submitted nothing.
+func nonSubmittersJA(p allocation.Params) string {
+	if p.NonSubmitterRule() == allocation.NonSubmittersExclude {
+		return "調査票を提出していない団体は配分の対象外（得点は参考として表示）。"
+	}
+	return "調査票を提出していない団体も、その得点（自己申告の設問は0点、国が提供する値による設問は採点）で配分の対象とする。"
+}
+
 // nationalColumns lays out the score columns of the national sheet: every item under its grant(s),
-// goal, group and indicator; then each goal's subtotal per grant; the grant totals; 総合計.
+// goal, group and indicator (and, for an indicator scaled to a grant, its points in each grant);
+// then each goal's subtotal per grant; the grant totals; 総合計.
 func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats) []exporters.Column {
 	shorts := map[string]string{}
 	for _, g := range rb.Grants {
@@ -307,6 +336,20 @@ func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats
 			for _, it := range ind.Items {
 				cols = append(cols, exporters.Column{Key: "item:" + it.ID, Grant: grantLabel(goal), Goal: goal.Label + " " + goal.Name,
 					Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: it.Branch, Points: it.Points, Stats: stats["item:"+it.ID]})
+			}
+			// An indicator scaled to a grant (FY2023: 55 points counting 35 in 支援) shows its points
+			// in each grant, to 0.01: the goal subtotals are the sums of these printed cells.
+			gp := rb.GrantPoints(ind)
+			scaled := false
+			for _, p := range gp {
+				scaled = scaled || p != ind.Points
+			}
+			for _, g := range rb.Grants {
+				if p, ok := gp[g.ID]; ok && scaled {
+					k := "ind:" + ind.ID + "/" + g.ID
+					cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Goal: goal.Label + " " + goal.Name,
+						Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: g.Short + "換算", Points: p, Stats: stats[k]})
+				}
 			}
 		}
 	}

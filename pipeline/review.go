@@ -3,10 +3,13 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
@@ -100,7 +103,11 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, s := range munis {
 		nation[binOf(s.Total)] += 1 / float64(len(munis))
 	}
-	var files []string
+	type job struct {
+		rv exporters.Review
+		fb exporters.Feedback
+	}
+	var jobs []job
 	prefs := append([]exporters.PrefectureLine(nil), m.Prefectures...)
 	sort.Slice(prefs, func(i, j int) bool { return prefs[i].Code < prefs[j].Code })
 	for _, p := range prefs {
@@ -168,24 +175,52 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			st := centres[c.Code]
 			rv.Centres = append(rv.Centres, exporters.CentreLine{Code: c.Code, Name: c.NameJA, Municipality: c.ParentCode, Submitted: st.Submitted, Total: st.Total, Max: st.Max, Rate: st.Rate})
 		}
-		var buf bytes.Buffer
-		if err := exporters.WriteReview(&buf, rv); err != nil {
-			return nil, fmt.Errorf("review workbook of %s: %w", p.Name, err)
-		}
-		name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, p.Code, p.Name))
-		if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
-			return nil, err
-		}
-		files = append(files, name)
-		buf.Reset()
-		if err := exporters.WriteFeedback(&buf, fb); err != nil {
-			return nil, fmt.Errorf("feedback workbook of %s: %w", p.Name, err)
-		}
-		name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, p.Code, p.Name))
-		if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
-			return nil, err
-		}
-		files = append(files, name)
+		jobs = append(jobs, job{rv, fb})
+	}
+	// The 47 + 47 workbooks are independent: write them on all cores. Each one's bytes depend on its
+	// own data only, and the list of files keeps the prefectures' order, so the output is the same
+	// whatever the scheduling.
+	files := make([]string, 2*len(jobs))
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for k := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() != nil {
+				errs[k] = ctx.Err()
+				return
+			}
+			j := jobs[k]
+			var buf bytes.Buffer
+			if err := exporters.WriteReview(&buf, j.rv); err != nil {
+				errs[k] = fmt.Errorf("review workbook of %s: %w", j.rv.PrefName, err)
+				return
+			}
+			name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, j.rv.PrefCode, j.rv.PrefName))
+			if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+				errs[k] = err
+				return
+			}
+			files[2*k] = name
+			buf.Reset()
+			if err := exporters.WriteFeedback(&buf, j.fb); err != nil {
+				errs[k] = fmt.Errorf("feedback workbook of %s: %w", j.fb.PrefName, err)
+				return
+			}
+			name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, j.fb.PrefCode, j.fb.PrefName))
+			if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+				errs[k] = err
+				return
+			}
+			files[2*k+1] = name
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return files, nil
 }

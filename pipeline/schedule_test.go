@@ -33,7 +33,8 @@ func TestSchedulerInboxAndNightly(t *testing.T) {
 	if err := s.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	// A safety net, not a timing: a nightly cycle takes seconds alone, longer beside parallel tests.
+	deadline := time.Now().Add(3 * time.Minute)
 	var kinds map[string]bool
 	for time.Now().Before(deadline) {
 		runs, _ := r.Store.Runs(ctx)

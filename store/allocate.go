@@ -15,6 +15,7 @@ type GrantScore struct {
 	ScoreCenti    int64 // points × 100, exact
 	Weight        int64 // 65+ population for the fiscal year
 	ReferenceDate time.Time
+	Submitted     bool // a current survey submission existed when the run scored (score_totals.submitted)
 }
 
 // GrantScores lists the grant totals of a level of a score run with each entity's weight (65+ population for
@@ -86,9 +87,10 @@ func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []Allocat
 }
 
 // GoalScores returns each entity's points of one goal in one grant of a score run (centi-points),
-// with the entity's 65+ population for fy, ordered by code.
+// with the entity's 65+ population for fy and whether it had submitted, ordered by code. An empty
+// goal gives the grant's total.
 func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, goal, grant string) ([]GrantScore, error) {
-	q := `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
+	q := `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date, t.submitted
 		FROM goal_scores g
 		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
 		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
@@ -96,7 +98,7 @@ func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, g
 		ORDER BY g.entity_code`
 	args := []any{level, fy, scoreRun, goal, grant}
 	if goal == "" {
-		q = `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
+		q = `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date, t.submitted
 		FROM grant_scores g
 		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
 		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
@@ -112,7 +114,7 @@ func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, g
 	var out []GrantScore
 	for rows.Next() {
 		var g GrantScore
-		if err := rows.Scan(&g.EntityCode, &g.GrantID, &g.ScoreCenti, &g.Weight, &g.ReferenceDate); err != nil {
+		if err := rows.Scan(&g.EntityCode, &g.GrantID, &g.ScoreCenti, &g.Weight, &g.ReferenceDate, &g.Submitted); err != nil {
 			return nil, err
 		}
 		out = append(out, g)
@@ -120,23 +122,22 @@ func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, g
 	return out, rows.Err()
 }
 
-// TopByTotal returns the entities of a level whose 総合計 ranks within the top percent of a score run
-// (competition rank r of n with r·100 ≤ percent·n), for sustained-performance pools.
-func (s *Store) TopByTotal(ctx context.Context, scoreRun int64, level string, percent float64) (map[string]bool, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code FROM score_totals
-		WHERE run_id = ? AND level = ? AND national_rank * 100 <= ? * (SELECT count(*) FROM score_totals WHERE run_id = ? AND level = ?)
-		ORDER BY entity_code`, scoreRun, level, percent, scoreRun, level)
+// TotalScores returns the 総合計 of every entity of a level in a score run, in hundredths of a
+// point, with whether it had submitted, ordered by code (for sustained-performance pools).
+func (s *Store) TotalScores(ctx context.Context, scoreRun int64, level string) ([]GrantScore, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total * 100 AS BIGINT), submitted FROM score_totals
+		WHERE run_id = ? AND level = ? ORDER BY entity_code`, scoreRun, level)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	var out []GrantScore
 	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
+		var g GrantScore
+		if err := rows.Scan(&g.EntityCode, &g.ScoreCenti, &g.Submitted); err != nil {
 			return nil, err
 		}
-		out[c] = true
+		out = append(out, g)
 	}
 	return out, rows.Err()
 }
@@ -203,7 +204,7 @@ type MinistryRow struct {
 func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
 	rows, err := s.DB.QueryContext(ctx, `
 		SELECT e.prefecture_code, pr.name_ja, e.code, e.name_ja, coalesce(p.population_total, 0), coalesce(p.population_65plus, 0),
-		       CAST(t.total AS DOUBLE), t.rate, t.national_rank, t.submitted
+		       CAST(t.total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank, t.submitted
 		FROM score_totals t
 		JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
 		     AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
@@ -288,7 +289,7 @@ func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[st
 		in[i] = "?"
 		args = append(args, c)
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.entity_code, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), t.rate, t.national_rank,
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.entity_code, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank,
 			(SELECT count(*) FROM score_totals x WHERE x.run_id = t.run_id AND x.level = t.level)
 		FROM score_totals t WHERE t.run_id = ? AND t.entity_code IN (`+strings.Join(in, ",")+`) ORDER BY t.entity_code`, args...)
 	if err != nil {
