@@ -575,8 +575,12 @@ type PopulationRow struct {
 }
 
 // ReadPopulation reads a population update (年度, 団体コード, 基準日, 第1号被保険者数, optional 総人口
-// and 出典). known reports whether a code is an entity. Every bad row is reported.
-func ReadPopulation(name string, data []byte, known func(code string) bool) ([]PopulationRow, error) {
+// and 出典). known reports whether a code is an entity; total gives the total population already
+// known for a code (nil, or false: none known). Every bad row is reported with its place: the 65+
+// population must not exceed the total — the row's own 総人口, or, where the row gives none (no
+// such column, or a blank cell), the known total. A 総人口 that is given must be a non-negative
+// whole number; it is never read as 0 when it cannot be read.
+func ReadPopulation(name string, data []byte, known func(code string) bool, total func(code string) (int64, bool)) ([]PopulationRow, error) {
 	ps := &problemList{file: name}
 	t := readCSV(ps, data, csvOptions{need: []string{PopColFiscalYear, PopColCode, PopColDate, PopColInsured}, optional: []string{PopColTotal, PopColSource}})
 	if t == nil || len(ps.list) > 0 {
@@ -611,14 +615,36 @@ func ReadPopulation(name string, data []byte, known func(code string) bool) ([]P
 			bad(PopColInsured, "第1号被保険者数が0以上の整数ではありません。", "第1号被保険者数 is not a non-negative integer")
 			continue
 		}
-		total, _ := ParseNumber(t.get(i, PopColTotal))
+		var tot int64 // 0: not given in this row
+		if raw := NormalizeText(t.get(i, PopColTotal)); raw != "" {
+			v, ok := ParseNumber(raw)
+			if !ok || v < 0 || v != float64(int64(v)) {
+				ps.add(Problem{Code: ErrCSV, Cell: t.place(i, PopColTotal), Expected: "0以上の整数", Found: clip(raw),
+					MessageJA: "総人口が0以上の整数ではありません（「" + clip(raw) + "」）。", MessageEN: "総人口 is not a non-negative integer: " + strconv.Quote(clip(raw))})
+				continue
+			}
+			tot = int64(v)
+			if int64(n) > tot {
+				ps.add(Problem{Code: ErrCSV, Cell: t.place(i, PopColInsured), Expected: fmt.Sprintf("総人口 %d 以下", tot), Found: strconv.FormatInt(int64(n), 10),
+					MessageJA: fmt.Sprintf("第1号被保険者数（%d）が同じ行の総人口（%d）を超えています。", int64(n), tot),
+					MessageEN: fmt.Sprintf("第1号被保険者数 %d exceeds the row's 総人口 %d", int64(n), tot)})
+				continue
+			}
+		} else if total != nil {
+			if recorded, ok := total(code); ok && recorded > 0 && int64(n) > recorded {
+				ps.add(Problem{Code: ErrCSV, Cell: t.place(i, PopColInsured), Expected: fmt.Sprintf("総人口 %d 以下", recorded), Found: strconv.FormatInt(int64(n), 10),
+					MessageJA: fmt.Sprintf("第1号被保険者数（%d）が登録済みの総人口（%d）を超えています。総人口列で新しい総人口を示すか、数を確かめてください。", int64(n), recorded),
+					MessageEN: fmt.Sprintf("第1号被保険者数 %d exceeds the recorded 総人口 %d; give the new total in a 総人口 column or check the figure", int64(n), recorded)})
+				continue
+			}
+		}
 		key := fmt.Sprint(fy, code)
 		if prev, dup := seen[key]; dup {
 			bad(PopColCode, fmt.Sprintf("同じ団体・年度の行が重複しています（%d行目と同じ）。", prev), fmt.Sprintf("repeats line %d", prev))
 			continue
 		}
 		seen[key] = t.line[i]
-		out = append(out, PopulationRow{FiscalYear: fy, Code: code, Insured65: int64(n), Total: int64(total), ReferenceDate: d, Source: NormalizeText(t.get(i, PopColSource))})
+		out = append(out, PopulationRow{FiscalYear: fy, Code: code, Insured65: int64(n), Total: tot, ReferenceDate: d, Source: NormalizeText(t.get(i, PopColSource))})
 	}
 	if len(ps.list) > 0 {
 		return nil, ps.rejection()

@@ -159,7 +159,7 @@ func FuzzReadCSV(f *testing.F) {
 		}
 		_, err = loaders.ReadOutcomes("fuzz.csv", data, rb, nil)
 		checkProblems(t, err)
-		_, err = loaders.ReadPopulation("fuzz.csv", data, nil)
+		_, err = loaders.ReadPopulation("fuzz.csv", data, nil, nil)
 		checkProblems(t, err)
 		_, err = loaders.ReadEntityList("fuzz.csv", data)
 		checkProblems(t, err)
@@ -178,6 +178,9 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatalf("PeekEntity %q", code)
 		}
 		loaders.CSVYear(data)
+		if fy, line, p := loaders.CSVFirstYear(data); (p != nil && (p.Cell == "" || fy != 0)) || (p == nil && line > 0 && fy <= 0) || line < 0 {
+			t.Fatalf("CSVFirstYear: year %d line %d problem %+v", fy, line, p)
+		}
 		loaders.CSVHeader(data)
 		if text, _, err := loaders.DecodeText(data); err == nil {
 			if !utf8.Valid(text) || bytes.ContainsRune(text, utf8.RuneError) {

@@ -96,7 +96,7 @@ func TestHostileFiles(t *testing.T) {
 	}
 	population := func(data []byte) func() ([]loaders.Problem, error) {
 		return func() ([]loaders.Problem, error) {
-			_, err := loaders.ReadPopulation("hostile.csv", data, nil)
+			_, err := loaders.ReadPopulation("hostile.csv", data, nil, nil)
 			return rejected(err)
 		}
 	}
@@ -307,7 +307,7 @@ func TestCSVReadersLocateBrokenQuotes(t *testing.T) {
 			_, err := loaders.ReadOutcomes("q.csv", b, rb, nil)
 			return err
 		},
-		"population": func(b []byte) error { _, err := loaders.ReadPopulation("q.csv", b, nil); return err },
+		"population": func(b []byte) error { _, err := loaders.ReadPopulation("q.csv", b, nil, nil); return err },
 		"unions":     func(b []byte) error { _, err := loaders.ReadUnions("q.csv", b, nil); return err },
 		"needs":      func(b []byte) error { _, err := loaders.ReadNeeds("q.csv", b, nil, nil); return err },
 		"entities":   func(b []byte) error { _, err := loaders.ReadEntityList("q.csv", b); return err },

@@ -130,6 +130,61 @@ func CSVYear(data []byte) (int, bool) {
 	return fy, err == nil
 }
 
+// CSVFirstYear reads the fiscal year of a CSV (decoded text) from the 年度 column of its first data
+// row, for choosing the rulebook or validity year before the file is read, and the line of that
+// row. line 0 (with no problem) is a header-only file: it holds no data row, and its year must
+// come from the ingest (--fy). When the year cannot be read — no header, a header without 年度,
+// a first record that is broken or whose 年度 is not a year — p is the problem at its place (its
+// File left for the caller); the readers report the same, and every other row, when they are
+// given a year to read the file for.
+func CSVFirstYear(data []byte) (fy, line int, p *Problem) {
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if l := csvTooWide(data, MaxCSVFields, 2); l > 0 {
+		return 0, l, &Problem{Code: ErrOutOfBounds, Cell: fmt.Sprintf("%d行目", l), Expected: fmt.Sprintf("%d列以下", MaxCSVFields),
+			MessageJA: fmt.Sprintf("%d行目の列が多すぎます（上限%d列）。CSVの形式を確かめてください。", l, MaxCSVFields),
+			MessageEN: fmt.Sprintf("line %d has more than %d fields", l, MaxCSVFields)}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return 0, 1, &Problem{Code: ErrCSV, Cell: "1行目", MessageJA: "CSVが空です（見出し行がありません）。", MessageEN: "the CSV is empty: no header"}
+	}
+	if err != nil {
+		l := csvErrorLine(err, 1)
+		return 0, l, &Problem{Code: ErrCSV, Cell: fmt.Sprintf("%d行目", l), MessageJA: csvErrorJA(err, "CSVの見出し行を読み込めません"), MessageEN: "cannot read the CSV header: " + clip(err.Error())}
+	}
+	col := -1
+	for i, h := range header {
+		if NormalizeText(h) == OutcomeColFiscalYear {
+			col = i
+			break
+		}
+	}
+	rec, err := cr.Read()
+	switch {
+	case err == io.EOF:
+		return 0, 0, nil
+	case err != nil:
+		l := csvErrorLine(err, 2)
+		return 0, l, &Problem{Code: ErrCSV, Cell: fmt.Sprintf("%d行目", l), MessageJA: csvErrorJA(err, "CSVの行を読み込めません"), MessageEN: clip(err.Error())}
+	case col < 0:
+		return 0, 1, &Problem{Code: ErrHeader, Cell: "1行目", Expected: OutcomeColFiscalYear,
+			MessageJA: "列「" + OutcomeColFiscalYear + "」がありません。", MessageEN: "column " + OutcomeColFiscalYear + " is missing"}
+	}
+	line, _ = cr.FieldPos(0)
+	text := ""
+	if col < len(rec) {
+		text = NormalizeText(rec[col])
+	}
+	fy, err = strconv.Atoi(text)
+	if err != nil || fy <= 0 {
+		return 0, line, &Problem{Code: ErrCSV, Cell: fmt.Sprintf("%d行目 %s列", line, OutcomeColFiscalYear), Expected: "年度（例: 2026）", Found: clip(text),
+			MessageJA: "年度を読み取れません（「" + clip(text) + "」）。", MessageEN: "cannot read the fiscal year " + strconv.Quote(clip(text))}
+	}
+	return fy, line, nil
+}
+
 // CSVHeader returns the normalised header cells of a CSV.
 func CSVHeader(data []byte) []string {
 	data = bytes.TrimPrefix(data, utf8BOM)

@@ -36,7 +36,17 @@ const (
 	ErrStaleTemplate   = "E022" // the template's stamped rulebook hash is not the year's rulebook
 	ErrInternal        = "E023" // the file could not be processed because of an internal error (used by pipeline when it recovers a panic)
 	WarnPrerequisite   = "W001" // a sub-item answered yes while its prerequisite is not (it will score 0)
+	WarnNoRows         = "W002" // a CSV with its header and no data row: accepted as 0 rows
 )
+
+// NoRowsWarning is the note on a CSV that holds its header and no data row (a header-only list: no
+// outcome values, unions or needs this year). It is accepted as 0 rows; the note says so, at the
+// line where the first data row would be.
+func NoRowsWarning(file string) Problem {
+	return Problem{Code: WarnNoRows, File: file, Cell: "2行目", Expected: "1行以上", Found: "0行",
+		MessageJA: "データ行がありません（0行）。見出し行だけのファイルとして受け付けました（読み込んだ値はありません）。",
+		MessageEN: "no data rows (0 rows): accepted as a header-only file; nothing was read from it"}
+}
 
 // Problem is one thing wrong with a submitted file, with its place.
 type Problem struct {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -47,6 +48,10 @@ type Expect struct {
 	// any code with a valid check digit).
 	Entity func(fy int, level indicators.Level, code string) bool
 }
+
+// MaxAnswerMagnitude bounds a numeric answer: the store keeps numbers as DECIMAL(18,6), which holds
+// less than 10¹²; a larger number is out of range (ErrAnswerRange, E012) wherever it is read.
+const MaxAnswerMagnitude = 1e12
 
 // Limits that bound what an upload can make the reader take in and inflate.
 const (
@@ -438,7 +443,7 @@ func parseAnswer(it *indicators.Item, raw string) (Answer, *Problem) {
 			MessageEN: "answer with a number; found " + strconv.Quote(clip(raw))}
 	}
 	r := it.Rule
-	if (r.Min != nil && v < *r.Min) || (r.Max != nil && v > *r.Max) {
+	if (r.Min != nil && v < *r.Min) || (r.Max != nil && v > *r.Max) || math.Abs(v) >= MaxAnswerMagnitude {
 		return Answer{}, &Problem{Code: ErrAnswerRange, Expected: survey.HowToAnswer(it), Found: clip(raw),
 			MessageJA: "回答が範囲外です（" + survey.HowToAnswer(it) + "、入力値：「" + clip(raw) + "」）。",
 			MessageEN: "answer out of range; found " + strconv.Quote(clip(raw))}

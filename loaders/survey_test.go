@@ -284,3 +284,20 @@ func TestErrorClasses(t *testing.T) {
 		t.Errorf("a year without a rulebook: %v", err)
 	}
 }
+
+// A number is read as the decimal typed; one that the store's DECIMAL(18,6) cannot hold (10¹² or
+// more) is out of range, even for an item without min or max.
+func TestParseAnswerNumbers(t *testing.T) {
+	it := &indicators.Item{ID: "N-a", Rule: indicators.Rule{Type: indicators.RuleThreshold}}
+	for raw, want := range map[string]string{"32.3": "32.3", "３１．８": "31.8", "1,234.5": "1234.5", "999999999999.99": "999999999999.99", "-0.5": "-0.5"} {
+		a, p := loaders.ParseAnswer(it, raw)
+		if p != nil || a.Text != want {
+			t.Errorf("%q → %q %v, want %q", raw, a.Text, p, want)
+		}
+	}
+	for _, raw := range []string{"1000000000000", "-1e12", "1.5E+13"} {
+		if _, p := loaders.ParseAnswer(it, raw); p == nil || p.Code != loaders.ErrAnswerRange {
+			t.Errorf("%q: problem %v, want %s", raw, p, loaders.ErrAnswerRange)
+		}
+	}
+}

@@ -106,6 +106,10 @@ type IngestOptions struct {
 	// stored. Every stored version records By and Via.
 	By  kofukin.Principal
 	Via string
+
+	// years are the fiscal years of the files an ingest without FiscalYear stored, given to the
+	// header-only lists it reads last.
+	years []int
 }
 
 func (o IngestOptions) sender() (kofukin.Principal, string) {
@@ -277,6 +281,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	defer cancel()
 	by, via := opts.sender()
 	rep := &IngestReport{}
+	years := map[int]bool{} // the fiscal years of the files stored, for the header-only files
 	count := func(fr FileReport) {
 		switch fr.Status {
 		case store.Accepted:
@@ -288,8 +293,25 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		default:
 			rep.Rejected++
 		}
+		if (fr.Status == store.Accepted || fr.Status == store.Unchanged) && fr.FiscalYear != 0 {
+			years[fr.FiscalYear] = true
+		}
 		rep.Bytes += fr.Bytes
 		rep.Files = append(rep.Files, fr)
+	}
+	// A list that holds its header and no data row says nothing of its year. Without a fiscal
+	// year for the ingest (--fy) it waits for the other files and takes theirs.
+	var later []source
+	if opts.FiscalYear == 0 {
+		var now []source
+		for _, f := range files {
+			if headerOnly(f) {
+				later = append(later, f)
+			} else {
+				now = append(now, f)
+			}
+		}
+		files = now
 	}
 	// Reference lists first, so that the entities they add are known when workbooks are checked.
 	var rest []source
@@ -351,13 +373,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		group, stored = group[:0], stored[:0]
 		return nil
 	}
-	for i := range files {
-		var p parsed
-		select {
-		case p = <-results[i]:
-		case <-ctx.Done():
-			return rep, ctx.Err()
-		}
+	take := func(p parsed) error {
 		var res *store.IngestResult
 		if p.report.Status == Rejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
 			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
@@ -377,13 +393,46 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		stored = append(stored, res)
 		r.logger().Debug("ingest file", "path", p.report.Path, "status", p.report.Status, "entity", p.report.EntityCode, "problems", len(p.report.Problems))
 		if w.Pending() >= ingestGroup {
-			if err := flush(); err != nil {
-				return rep, err
-			}
+			return flush()
+		}
+		return nil
+	}
+	for i := range files {
+		var p parsed
+		select {
+		case p = <-results[i]:
+		case <-ctx.Done():
+			return rep, ctx.Err()
+		}
+		if err := take(p); err != nil {
+			return rep, err
 		}
 	}
 	if err := flush(); err != nil {
 		return rep, err
+	}
+	if len(later) > 0 {
+		o := opts
+		for y := range years {
+			o.years = append(o.years, y)
+		}
+		sort.Ints(o.years)
+		for _, f := range later {
+			if kind := referenceKind(f); kind != "" {
+				fr, err := r.ingestReferenceSafe(ctx, f, kind, o)
+				if err != nil {
+					return rep, err
+				}
+				count(fr)
+				continue
+			}
+			if err := take(r.parseSafe(ctx, f, o, ents)); err != nil {
+				return rep, err
+			}
+		}
+		if err := flush(); err != nil {
+			return rep, err
+		}
 	}
 	if opts.Quarantine != "" {
 		for i := range rep.Files {
@@ -397,8 +446,64 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 			rep.Files[i].Quarantined, rep.Files[i].Annotated, rep.Files[i].NotAnnotated = dst, ann, why
 		}
 	}
-	r.logger().Info("ingest", "files", len(files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged, "denied", rep.Denied)
+	r.logger().Info("ingest", "files", len(rep.Files), "accepted", rep.Accepted, "rejected", rep.Rejected, "unchanged", rep.Unchanged, "denied", rep.Denied)
 	return rep, nil
+}
+
+// headerOnly reports whether a file is a CSV list (not a survey, not an entity list, which has no
+// 年度) holding its header and no data row, judged from its first 4 KiB.
+func headerOnly(src source) bool {
+	head, whole := csvHead(src)
+	if !whole {
+		return false
+	}
+	switch loaders.CSVKind(head) {
+	case loaders.CSVSurvey, loaders.CSVEntities:
+		return false
+	}
+	text, _, err := loaders.DecodeText(head)
+	if err != nil {
+		return false
+	}
+	_, line, p := loaders.CSVFirstYear(text)
+	return line == 0 && p == nil
+}
+
+// csvYear decides the fiscal year a CSV list (outcomes, care centres, population, unions, needs) is
+// read for: the 年度 of its first data row, which must be the ingest's year when one is given; a
+// header-only file takes the ingest's year (--fy; without it, the one fiscal year of the other files
+// stored by the same ingest). A year that cannot be decided is a problem at its place.
+func csvYear(path string, text []byte, opts IngestOptions) (int, *loaders.Problem) {
+	fy, line, p := loaders.CSVFirstYear(text)
+	switch {
+	case p != nil && opts.FiscalYear != 0:
+		return opts.FiscalYear, nil // the reader reports this row and every other at its place
+	case p != nil:
+		p.File = path
+		return 0, p
+	case line == 0 && opts.FiscalYear != 0:
+		return opts.FiscalYear, nil
+	case line == 0 && len(opts.years) == 1:
+		return opts.years[0], nil
+	case line == 0:
+		found, foundEN := "他のファイルなし", "no other file"
+		if len(opts.years) > 1 {
+			ys := make([]string, len(opts.years))
+			for i, y := range opts.years {
+				ys[i] = fmt.Sprint(y)
+			}
+			found, foundEN = "他のファイルの年度 "+strings.Join(ys, "・"), "the other files are for "+strings.Join(ys, ", ")
+		}
+		return 0, &loaders.Problem{Code: loaders.ErrFiscalYear, File: path, Cell: "2行目", Expected: "--fy で指定する年度", Found: "データ行なし（" + found + "）",
+			MessageJA: "データ行がない（見出し行だけの）ため、このファイルの年度が分かりません（" + found + "）。--fy で年度を指定して取り込んでください。",
+			MessageEN: "no data rows, so the file's fiscal year is unknown (" + foundEN + "): give it with --fy"}
+	case opts.FiscalYear != 0 && fy != opts.FiscalYear:
+		return fy, &loaders.Problem{Code: loaders.ErrFiscalYear, File: path, Cell: fmt.Sprintf("%d行目 %s列", line, loaders.OutcomeColFiscalYear),
+			Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
+			MessageJA: fmt.Sprintf("このファイルは%d年度のものです。%d年度のファイルを使用してください。", fy, opts.FiscalYear),
+			MessageEN: fmt.Sprintf("this file is for FY%d; use FY%d", fy, opts.FiscalYear)}
+	}
+	return fy, nil
 }
 
 // withFile names the file in problems that do not name one.
@@ -510,15 +615,9 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 		if err != nil {
 			return reject(err)
 		}
-		fy, ok := loaders.CSVYear(text)
-		if !ok {
-			fy = opts.FiscalYear
-		}
-		if opts.FiscalYear != 0 && fy != opts.FiscalYear {
-			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: path,
-				Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
-				MessageJA: fmt.Sprintf("このファイルは%d年度のものです。%d年度のファイルを使用してください。", fy, opts.FiscalYear),
-				MessageEN: fmt.Sprintf("this file is for FY%d; use FY%d", fy, opts.FiscalYear)}}})
+		fy, prob := csvYear(path, text, opts)
+		if prob != nil {
+			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{*prob}})
 		}
 		rb, err := r.rulebook(ctx, fy, indicators.Municipality)
 		if err != nil {
@@ -530,6 +629,9 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 			return reject(err)
 		}
 		rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256 = fy, store.MinistryCode, len(out.Rows), out.SHA256
+		if len(out.Rows) == 0 {
+			rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
+		}
 		rows := make([]store.AnswerRow, len(out.Rows))
 		for i, o := range out.Rows {
 			rows[i] = store.AnswerRow{EntityCode: o.EntityCode, Answer: o.Answer}
@@ -543,25 +645,12 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 		MessageJA: "対応していないファイル形式です（.xlsx 又は .csv）。", MessageEN: "unsupported file type (use .xlsx or .csv)"}}})
 }
 
-// referenceKind tells whether a file is a reference list (care centres, population, unions) and
-// which; "" for anything else.
+// referenceKind tells whether a file is a reference list (care centres, population, unions,
+// needs, entities) and which; "" for anything else.
 func referenceKind(src source) string {
-	if strings.ToLower(filepath.Ext(src.path)) != ".csv" {
+	head, _ := csvHead(src)
+	if head == nil {
 		return ""
-	}
-	head := src.data
-	if !src.mem {
-		f, err := os.Open(src.path)
-		if err != nil {
-			return ""
-		}
-		defer f.Close()
-		head = make([]byte, 4096)
-		n, _ := io.ReadFull(f, head)
-		head = head[:n]
-	}
-	if len(head) > 4096 {
-		head = head[:4096]
 	}
 	switch loaders.CSVKind(head) {
 	case loaders.CSVCentres:
@@ -576,6 +665,30 @@ func referenceKind(src source) string {
 		return KindEntities
 	}
 	return ""
+}
+
+// csvHead returns the first 4 KiB of a CSV file (nil for any other file) and whether that is the
+// whole file.
+func csvHead(src source) (head []byte, whole bool) {
+	const size = 4096
+	if strings.ToLower(filepath.Ext(src.path)) != ".csv" {
+		return nil, false
+	}
+	head = src.data
+	if !src.mem {
+		f, err := os.Open(src.path)
+		if err != nil {
+			return nil, false
+		}
+		defer f.Close()
+		head = make([]byte, size+1)
+		n, _ := io.ReadFull(f, head)
+		head = head[:n]
+	}
+	if len(head) > size {
+		return head[:size], false
+	}
+	return head, true
 }
 
 // ingestReference loads a reference list in one transaction: care centres become entities valid
@@ -622,22 +735,22 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if unchanged {
 			rep.Status = store.Unchanged
 		}
+		if len(rows) == 0 {
+			rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
+		}
 		r.logger().Info("entities", "path", path, "added", added, "updated", updated)
 		return rep, nil
 	}
-	fy, ok := loaders.CSVYear(text)
-	if !ok {
-		fy = opts.FiscalYear
-	}
-	if fy == 0 || (opts.FiscalYear != 0 && fy != opts.FiscalYear) {
-		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: path, Expected: fmt.Sprint(opts.FiscalYear), Found: fmt.Sprint(fy),
-			MessageJA: "年度列の値が指定の年度と異なるか、読み取れません。", MessageEN: "the 年度 column is missing or not the requested fiscal year"}}})
+	fy, prob := csvYear(path, text, opts)
+	if prob != nil {
+		return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{*prob}})
 	}
 	rep.FiscalYear = fy
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return rep, err
 	}
 	known := map[string]bool{}
+	totals := map[string]int64{} // the total population recorded for fy, where there is one
 	for _, lv := range []string{"municipality", "prefecture"} {
 		es, err := r.Store.Entities(ctx, fy, lv)
 		if err != nil {
@@ -645,6 +758,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		}
 		for _, e := range es {
 			known[e.Code] = true
+			if e.Population > 0 {
+				totals[e.Code] = e.Population
+			}
 		}
 	}
 	isKnown := func(c string) bool { return known[c] }
@@ -661,7 +777,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return rep, err
 		}
 	case KindPopulation:
-		rows, err := loaders.ReadPopulation(path, data, isKnown)
+		rows, err := loaders.ReadPopulation(path, data, isKnown, func(c string) (int64, bool) { n, ok := totals[c]; return n, ok })
 		if err != nil {
 			return reject(err)
 		}
@@ -697,6 +813,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	rep.Status = store.Accepted
 	if unchanged {
 		rep.Status = store.Unchanged
+	}
+	if rep.Answers == 0 {
+		rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
 	}
 	r.logger().Info("reference", "path", path, "kind", kind, "fiscal_year", fy, "rows", rep.Answers, "status", rep.Status)
 	return rep, nil

@@ -278,6 +278,8 @@ func TestRerunIsByteIdentical(t *testing.T) {
 	if len(rep.Different) > 0 || rep.Checked == 0 {
 		t.Errorf("rerun of score run: %d compared, differences %v", rep.Checked, rep.Different)
 	}
+	// The negative controls, on the same cycle.
+	t.Run("ReportsTampering", func(t *testing.T) { rerunReportsTampering(t, r, res, out) })
 }
 
 func TestWhatIfRipple(t *testing.T) {

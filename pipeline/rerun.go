@@ -2,8 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/kofukin/kofukin/indicators"
@@ -15,17 +19,23 @@ type RerunReport struct {
 	RunID     int64
 	Kind      string
 	NewRunID  int64    // the export run that wrote the files again
-	Checked   int      // amounts or files compared
+	Checked   int      // score lines, amounts and files compared
 	Different []string // what differs, empty when everything is identical
-	OutDir    string
+	// Notes say what could not be compared and why (an export's folder moved or deleted); they
+	// are not differences.
+	Notes  []string
+	OutDir string
 }
 
 // Rerun re-creates a past run and compares. A score run: scored again in a scratch copy from the
-// submission versions and the stored rulebook texts it used, every item score compared. An export run: its allocation run's outputs are
-// written again into dir and each file's SHA-256 compared with the recorded one. An allocation
-// run: the allocation is computed again from the recorded score run and parameters in a scratch
-// copy of the database and every amount compared with the stored one; then its outputs are written
-// into dir (and compared with the newest export of that run, if any).
+// submission versions and the stored rulebook texts it used, every score it stored compared. An
+// allocation run: the allocation computed again from the recorded score run and parameters in a
+// scratch copy of the database, every amount compared with the stored one; then its outputs are
+// written into dir and each file's SHA-256 compared with the newest export of that run (not itself
+// written by a rerun), if any. An export run: the same for its allocation run, the hashes compared
+// with the export's own. For the export compared with, the files it wrote are first checked where
+// it wrote them: a file there whose bytes are not the recorded ones (changed after the export) is a
+// difference; a file no longer there is a note.
 func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunReport, error) {
 	run, err := r.Store.GetRun(ctx, runID)
 	if err != nil {
@@ -45,53 +55,35 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 		if err != nil {
 			return nil, err
 		}
+		checkInPlace(run, man.Files, rep)
+		if err := r.reallocate(ctx, alloc, rep); err != nil {
+			return nil, err
+		}
 		return rep, r.reexport(ctx, alloc, dir, man.Files, rep)
 	case store.KindAllocate:
-		var man AllocateManifest
-		if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
-			return nil, fmt.Errorf("read manifest of run %d: %w", runID, err)
-		}
-		scoreRun, err := r.Store.GetRun(ctx, man.ScoreRunID)
-		if err != nil {
+		if err := r.reallocate(ctx, run, rep); err != nil {
 			return nil, err
-		}
-		sc, done, err := r.Store.Scratch(ctx)
-		if err != nil {
-			return nil, err
-		}
-		defer done()
-		tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
-		again, err := tmp.AllocateWith(ctx, run.FiscalYear, scoreRun, man.Params)
-		if err != nil {
-			return nil, fmt.Errorf("allocate again: %w", err)
-		}
-		old, err := r.Store.Amounts(ctx, runID)
-		if err != nil {
-			return nil, err
-		}
-		now, err := sc.Amounts(ctx, again.RunID)
-		if err != nil {
-			return nil, err
-		}
-		rep.Checked = len(old)
-		if len(old) != len(now) {
-			rep.Different = append(rep.Different, fmt.Sprintf("%d amounts recorded, %d computed again", len(old), len(now)))
-		}
-		for i := 0; i < len(old) && i < len(now); i++ {
-			a, b := old[i], now[i]
-			if a.EntityCode != b.EntityCode || a.PoolID != b.PoolID || a.AmountYen != b.AmountYen || a.ProposalYen != b.ProposalYen || a.Weight != b.Weight || a.Score != b.Score {
-				rep.Different = append(rep.Different, fmt.Sprintf("%s %s: recorded %d yen, computed %d yen", a.EntityCode, a.PoolID, a.AmountYen, b.AmountYen))
-			}
 		}
 		var recorded map[string]string
-		if runs, err := r.Store.Runs(ctx); err == nil {
-			for _, x := range runs { // newest first
-				var em ExportManifest
-				if x.Kind == store.KindExport && x.Status == store.RunSucceeded && json.Unmarshal([]byte(x.Manifest), &em) == nil && em.AllocateRunID == runID {
-					recorded = em.Files
-					break
-				}
+		runs, err := r.Store.Runs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range runs { // newest first
+			var em ExportManifest
+			var params struct {
+				RerunOf int64 `json:"rerun_of"`
 			}
+			json.Unmarshal([]byte(x.Parameters), &params)
+			if x.Kind == store.KindExport && x.Status == store.RunSucceeded && params.RerunOf == 0 &&
+				json.Unmarshal([]byte(x.Manifest), &em) == nil && em.AllocateRunID == runID {
+				recorded = em.Files
+				checkInPlace(&x, em.Files, rep)
+				break
+			}
+		}
+		if recorded == nil {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("allocation run %d was never exported: the files written again were not compared", runID))
 		}
 		return rep, r.reexport(ctx, run, dir, recorded, rep)
 	case store.KindScore:
@@ -100,9 +92,109 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 	return nil, fmt.Errorf("run %d is a %s run: rerun re-creates score, allocation and export runs", runID, run.Kind)
 }
 
+// reallocate computes an allocation run again in a scratch copy, from its recorded score run and
+// parameters, and compares every amount with the stored one.
+func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunReport) error {
+	var man AllocateManifest
+	if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
+		return fmt.Errorf("read manifest of run %d: %w", run.ID, err)
+	}
+	scoreRun, err := r.Store.GetRun(ctx, man.ScoreRunID)
+	if err != nil {
+		return err
+	}
+	sc, done, err := r.Store.Scratch(ctx)
+	if err != nil {
+		return err
+	}
+	defer done()
+	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	again, err := tmp.AllocateWith(ctx, run.FiscalYear, scoreRun, man.Params)
+	if err != nil {
+		return fmt.Errorf("allocate again: %w", err)
+	}
+	old, err := r.Store.Amounts(ctx, run.ID)
+	if err != nil {
+		return err
+	}
+	now, err := sc.Amounts(ctx, again.RunID)
+	if err != nil {
+		return err
+	}
+	rep.Checked += len(old)
+	if len(old) != len(now) {
+		rep.Different = append(rep.Different, fmt.Sprintf("%d amounts recorded, %d computed again", len(old), len(now)))
+	}
+	var diffs []string
+	for i := 0; i < len(old) && i < len(now); i++ {
+		if a, b := amountLine(old[i]), amountLine(now[i]); a != b {
+			diffs = append(diffs, "recorded "+a+" / computed "+b)
+		}
+	}
+	rep.Different = append(rep.Different, firstOf(diffs, "amounts")...)
+	return nil
+}
+
+// maxListed bounds the differences of one kind listed; the rest are counted.
+const maxListed = 20
+
+func firstOf(diffs []string, what string) []string {
+	if len(diffs) <= maxListed {
+		return diffs
+	}
+	return append(diffs[:maxListed:maxListed], fmt.Sprintf("… and %d more %s differ", len(diffs)-maxListed, what))
+}
+
+// amountLine is one stored amount as rerun compares and reports it.
+func amountLine(a store.AmountRow) string {
+	capYen := "なし"
+	if a.CapYen != nil {
+		capYen = fmt.Sprint(*a.CapYen)
+	}
+	return fmt.Sprintf("%s %s: %d yen (score %v, weight %d, proposal %d, cap %s)", a.EntityCode, a.PoolID, a.AmountYen, a.Score, a.Weight, a.ProposalYen, capYen)
+}
+
+// checkInPlace compares the files an export run wrote, where it wrote them, with the hashes it
+// recorded.
+func checkInPlace(export *store.Run, recorded map[string]string, rep *RerunReport) {
+	var params struct {
+		Dir string `json:"dir"`
+	}
+	if json.Unmarshal([]byte(export.Parameters), &params) != nil || params.Dir == "" {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("export run %d recorded no folder: its files were not checked in place", export.ID))
+		return
+	}
+	var missing []string
+	for _, n := range sortedKeys(recorded) {
+		path := filepath.Join(params.Dir, filepath.FromSlash(n))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			missing = append(missing, n)
+			continue
+		}
+		rep.Checked++
+		sum := sha256.Sum256(data)
+		if got := hex.EncodeToString(sum[:]); got != recorded[n] {
+			rep.Different = append(rep.Different, fmt.Sprintf("%s: changed since export run %d wrote it (sha256 %s, recorded %s)", path, export.ID, got[:12], recorded[n][:12]))
+		}
+	}
+	if len(missing) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d of the %d files export run %d wrote are no longer in %s (e.g. %s): not checked in place", len(missing), len(recorded), export.ID, params.Dir, missing[0]))
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // rescore scores a past run again in a scratch copy: the submission versions it read made current
-// again, its rulebooks taken from their stored text (not from the files now), then every item
-// score compared with the recorded one.
+// again, its rulebooks taken from their stored text (not from the files now), then every score it
+// stored — item, indicator, goal, grant, 総合計, 得点率 and rank — compared with the recorded one.
 func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) error {
 	var man ScoreManifest
 	if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
@@ -135,44 +227,59 @@ func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) 
 	if _, err := sc.Score(ctx, again, run.FiscalYear, books); err != nil {
 		return err
 	}
-	old, err := r.Store.ItemScoreLines(ctx, run.ID)
+	old, err := r.Store.ScoreLines(ctx, run.ID)
 	if err != nil {
 		return err
 	}
-	now, err := sc.ItemScoreLines(ctx, again)
+	now, err := sc.ScoreLines(ctx, again)
 	if err != nil {
 		return err
 	}
 	rep.Checked = len(old)
 	if len(old) != len(now) {
-		rep.Different = append(rep.Different, fmt.Sprintf("%d item scores recorded, %d computed again", len(old), len(now)))
+		rep.Different = append(rep.Different, fmt.Sprintf("%d score lines recorded, %d computed again", len(old), len(now)))
 	}
+	var diffs []string
 	for i := 0; i < len(old) && i < len(now); i++ {
 		if old[i] != now[i] {
-			rep.Different = append(rep.Different, "recorded "+old[i]+" / now "+now[i])
-			if len(rep.Different) >= 20 {
-				break
-			}
+			diffs = append(diffs, "recorded "+old[i]+" / now "+now[i])
 		}
 	}
+	rep.Different = append(rep.Different, firstOf(diffs, "scores")...)
 	return nil
 }
 
+// reexport writes an allocation run's outputs again into dir, as an export run recorded with
+// rerun_of (so that it never becomes the export a later rerun compares with), and compares each
+// file's SHA-256 with recorded.
 func (r *Runner) reexport(ctx context.Context, alloc *store.Run, dir string, recorded map[string]string, rep *RerunReport) error {
-	res, err := r.ExportRun(ctx, alloc, dir)
+	fy := alloc.FiscalYear
+	absDir := dir
+	if abs, err := filepath.Abs(dir); err == nil {
+		absDir = abs
+	}
+	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": absDir, "rerun_of": rep.RunID})
 	if err != nil {
 		return err
 	}
-	rep.NewRunID = res.RunID
+	res, err := r.exportRun(ctx, fy, alloc, dir)
+	if err != nil {
+		r.Store.FinishRun(ctx, runID, nil, "", err)
+		return err
+	}
+	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s), rerun of run %d", len(res.Files), rep.RunID), nil); err != nil {
+		return err
+	}
+	rep.NewRunID = runID
 	if recorded == nil {
 		return nil
 	}
-	names := make([]string, 0, len(recorded))
-	for n := range recorded {
-		names = append(names, n)
+	for _, n := range sortedKeys(res.SHA256) {
+		if _, ok := recorded[n]; !ok {
+			rep.Different = append(rep.Different, n+": written again, but not by the export")
+		}
 	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range sortedKeys(recorded) {
 		rep.Checked++
 		if got, ok := res.SHA256[n]; !ok {
 			rep.Different = append(rep.Different, n+": not written again")

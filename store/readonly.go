@@ -43,9 +43,18 @@ func (r *ReadOnly) Close() error {
 	return err
 }
 
+// Column is one column of a query's result: its name and DuckDB's name for its type (VARCHAR,
+// DECIMAL(9,2), TIMESTAMP, DATE, INTEGER[] …).
+type Column struct {
+	Name string
+	Type string
+}
+
 // Query runs exactly one SQL statement (DuckDB refuses to prepare several at once) and calls row
-// with the column names, first with nil values (the header), then once for each result row.
-func (r *ReadOnly) Query(ctx context.Context, query string, row func(cols []string, vals []any) error) error {
+// with the columns, first with nil values (the header), then once for each result row with the
+// values as go-duckdb returns them (nil for NULL, duckdb.Decimal for DECIMAL, time.Time for
+// dates and timestamps, …).
+func (r *ReadOnly) Query(ctx context.Context, query string, row func(cols []Column, vals []any) error) error {
 	conn, err := r.db.Conn(ctx)
 	if err != nil {
 		return err
@@ -61,9 +70,13 @@ func (r *ReadOnly) Query(ctx context.Context, query string, row func(cols []stri
 		return err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
+	types, err := rows.ColumnTypes()
 	if err != nil {
 		return err
+	}
+	cols := make([]Column, len(types))
+	for i, t := range types {
+		cols[i] = Column{Name: t.Name(), Type: t.DatabaseTypeName()}
 	}
 	if err := row(cols, nil); err != nil {
 		return err

@@ -163,7 +163,7 @@ func checkInvariants(t *testing.T, path string) {
 		{"orphan answers", `SELECT DISTINCT CAST(submission_id AS VARCHAR) FROM answers WHERE submission_id NOT IN (SELECT id FROM submissions)`},
 	} {
 		var bad []string
-		err := ro.Query(context.Background(), c.query, func(_ []string, vals []any) error {
+		err := ro.Query(context.Background(), c.query, func(_ []store.Column, vals []any) error {
 			if vals != nil {
 				bad = append(bad, fmt.Sprint(vals[0]))
 			}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
 )
 
@@ -90,8 +91,8 @@ func printIngest(a *app, rep *pipeline.IngestReport) {
 			}
 		}
 		if p := f.Preview; p != nil {
-			fmt.Fprintf(a.stdout, "試算 preview: %s %s: 総合計 %s / %s 点（得点率 %.1f%%）、順位 %d / %d", f.Path, f.EntityCode,
-				strconv.FormatFloat(p.Total, 'f', -1, 64), strconv.FormatFloat(p.MaxTotal, 'f', -1, 64), 100*p.Rate, p.Rank, p.Of)
+			fmt.Fprintf(a.stdout, "試算 preview: %s %s: 総合計 %s / %s 点（得点率 %s）、順位 %d / %d", f.Path, f.EntityCode,
+				strconv.FormatFloat(p.Total, 'f', -1, 64), strconv.FormatFloat(p.MaxTotal, 'f', -1, 64), indicators.FormatPercent(p.Rate, 1), p.Rank, p.Of)
 			for _, g := range sortedGrants(p.Grants) {
 				fmt.Fprintf(a.stdout, "、%s %s", g, strconv.FormatFloat(p.Grants[g], 'f', -1, 64))
 			}

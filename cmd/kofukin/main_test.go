@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/store"
 )
 
 func runCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
@@ -39,9 +42,54 @@ func TestDemoOnePrefecture(t *testing.T) {
 		}
 	}
 	// Runs are recorded and listed.
-	out, err = runCmd(t, nil, "runs", "--db", filepath.Join(dir, "demo.duckdb"))
+	db := filepath.Join(dir, "demo.duckdb")
+	out, err = runCmd(t, nil, "runs", "--db", db)
 	if err != nil || !strings.Contains(out, "allocate") || !strings.Contains(out, "succeeded") {
 		t.Errorf("runs: %v\n%s", err, out)
+	}
+
+	// A negative control through the command: one amount changed in the store and the ministry
+	// workbook changed where the demo wrote it; kofukin rerun of the export run says both and exits 1.
+	out, err = runCmd(t, nil, "sql", "--db", db, "--format", "csv", "SELECT max(id) FILTER (WHERE kind = 'export') AS export, max(id) FILTER (WHERE kind = 'allocate') AS alloc FROM runs")
+	var export, alloc int64
+	if _, serr := fmt.Sscanf(out, "export,alloc\n%d,%d\n", &export, &alloc); err != nil || serr != nil {
+		t.Fatalf("runs by sql: %v %v\n%s", err, serr, out)
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pool string
+	var yen int64
+	st.DB.QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc).Scan(&pool, &yen)
+	if _, err := st.DB.Exec(`UPDATE allocations SET amount_yen = amount_yen - 1000 WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc); err != nil || pool == "" {
+		t.Fatalf("change an amount: %v (pool %q)", err, pool)
+	}
+	st.Close()
+	ministry := filepath.Join(dir, "FY2026_交付額算定表.xlsx")
+	wb, err := os.ReadFile(ministry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wb[len(wb)/2] ^= 0xff
+	os.WriteFile(ministry, wb, 0o644)
+	out, err = runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "rerun", "--db", db, "--out", t.TempDir(), fmt.Sprint(export))
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Fatalf("rerun of a changed export: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"  differs: " + ministry + ": changed since export run " + fmt.Sprint(export) + " wrote it",
+		fmt.Sprintf("  differs: recorded 312011 suishin: %d yen ", yen-1000),
+		fmt.Sprintf(" / computed 312011 suishin: %d yen ", yen),
+		"  differs: FY2026_交付額算定表.xlsx: sha256 ",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("rerun output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "identical") {
+		t.Errorf("rerun says identical:\n%s", out)
 	}
 }
 
@@ -96,35 +144,92 @@ func TestUnknownCommandAndBadConfig(t *testing.T) {
 	}
 }
 
-// TestAnalystAddsFY2027 is the analyst's path: a new year's rulebook file in KOFUKIN_RULEBOOK_DIR,
-// checked, then fixtures, ingest and score for that year, with no Go change.
+// TestAnalystAddsFY2027 follows the README's recipe "Adding FY2027" to the letter: the recipe's
+// edits are checked to be the README's words, then made to a byte copy of the shipped FY2026 file
+// as an analyst would make them in an editor; the copy is checked, diffed and used for a template,
+// fixtures, ingest and score, with no Go change. It fails when the recipe no longer works.
 func TestAnalystAddsFY2027(t *testing.T) {
-	dir := t.TempDir()
-	data, err := os.ReadFile("../../indicators/rulebooks/municipality_2026.json")
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rb map[string]any
-	if err := json.Unmarshal(data, &rb); err != nil {
+	recipe := string(readme)
+	if i := strings.Index(recipe, "### Adding FY2027"); i < 0 {
+		t.Fatal("the README has no recipe \"Adding FY2027\"")
+	} else {
+		recipe = recipe[i:]
+		recipe = recipe[:strings.Index(recipe[4:], "\n### ")+4]
+	}
+	recipe = strings.Join(strings.Fields(recipe), " ") // the README's lines wrap anywhere
+	// Each edit the recipe names, and the same edit in the file's own text.
+	edits := []struct{ says, old, new string }{
+		{"Copy `municipality_2026.json` to a folder of your own as `municipality_2027.json`; set `fiscal_year` 2027, `action_year` 2026, `era_label` 令和9年度, `version` 2027.1, and in `title` change 令和8年度 to 令和9年度",
+			`"fiscal_year": 2026,`, `"fiscal_year": 2027,`},
+		{"`action_year` 2026", `"action_year": 2025,`, `"action_year": 2026,`},
+		{"`era_label` 令和9年度", `"era_label": "令和8年度",`, `"era_label": "令和9年度",`},
+		{"`version` 2027.1", `"version": "2026.1",`, `"version": "2027.1",`},
+		{"in `title` change 令和8年度 to 令和9年度", `"title": "令和8年度 `, `"title": "令和9年度 `},
+		{"S2-12, which replaced FY2025's S2-2, now continues itself: set its `\"predecessors\": [\"S2-12\"]`.",
+			"\"predecessors\": [\n        \"S2-2\"\n      ]", "\"predecessors\": [\n        \"S2-12\"\n      ]"},
+		{"S1-17, not comparable with FY2025, is comparable with FY2026: delete its `\"not_comparable\": true`.",
+			"      \"not_comparable\": true,\n", ""},
+	}
+	shipped, err := os.ReadFile("../../indicators/rulebooks/municipality_2026.json")
+	if err != nil {
 		t.Fatal(err)
 	}
-	rb["fiscal_year"], rb["action_year"], rb["version"], rb["era_label"] = 2027, 2026, "2027.1", "令和9年度"
-	for _, x := range rb["indicators"].([]any) {
-		ind := x.(map[string]any)
-		ind["predecessors"] = []string{ind["id"].(string)}
-		delete(ind, "not_comparable")
-	}
-	out, _ := json.MarshalIndent(rb, "", "  ")
+	draftText := string(shipped)
+	dir := t.TempDir()
 	books := filepath.Join(dir, "rulebooks")
 	os.MkdirAll(books, 0o755)
 	draft := filepath.Join(books, "municipality_2027.json")
-	os.WriteFile(draft, out, 0o644)
+	for i, e := range edits {
+		if !strings.Contains(recipe, e.says) {
+			t.Fatalf("the README's recipe no longer says %q:\n%s", e.says, recipe)
+		}
+		if n := strings.Count(draftText, e.old); n != 1 {
+			t.Fatalf("edit %q: %q is in the FY2026 file %d times, want once", e.says, e.old, n)
+		}
+		draftText = strings.Replace(draftText, e.old, e.new, 1)
+		if i == 4 {
+			// The year's fields alone leave links that speak of FY2025: the check says where.
+			os.WriteFile(draft, []byte(draftText), 0o644)
+			out, err := runCmd(t, nil, "rulebook", "check", draft)
+			if err == nil || !strings.Contains(out, `indicators[33] "S2-12": predecessor "S2-2" is not an indicator of`) || !strings.Contains(out, "municipality_2026.json") {
+				t.Errorf("check of the copy before its links are updated: %v\n%s", err, out)
+			}
+		}
+	}
+	os.WriteFile(draft, []byte(draftText), 0o644)
 
+	// 3. check
 	if out, err := runCmd(t, nil, "rulebook", "check", draft); err != nil || !strings.Contains(out, "ok: "+draft+" — FY2027 municipality") {
 		t.Fatalf("check the draft: %v\n%s", err, out)
 	}
 	env := map[string]string{"KOFUKIN_RULEBOOK_DIR": books, "KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn",
 		"KOFUKIN_OUT": filepath.Join(dir, "out"), "KOFUKIN_QUARANTINE": filepath.Join(dir, "q")}
+	// 4. diff: nothing changed, every indicator continues its FY2026 self.
+	if out, err := runCmd(t, env, "rulebook", "diff", "--from", "2026", "--to", "2027", "--out", filepath.Join(dir, "d.xlsx")); err != nil || !strings.Contains(out, "変更なし 48") {
+		t.Errorf("diff 2026 → 2027: %v\n%s", err, out)
+	}
+	// 5. template, fixtures, ingest, score for 2027.
+	tpl := filepath.Join(dir, "FY2027_312011.xlsx")
+	if out, err := runCmd(t, env, "template", "--fy", "2027", "--level", "municipality", "--entity", "312011", "--out", tpl); err != nil {
+		t.Fatalf("template: %v\n%s", err, out)
+	}
+	if f, err := excelize.OpenFile(tpl); err != nil {
+		t.Fatal(err)
+	} else {
+		var titles []string
+		for _, sh := range f.GetSheetList() {
+			v, _ := f.GetCellValue(sh, "A1")
+			titles = append(titles, v)
+		}
+		f.Close()
+		if all := strings.Join(titles, " / "); !strings.Contains(all, "令和9年度") || strings.Contains(all, "令和8年度") {
+			t.Errorf("the FY2027 template's titles: %s", all)
+		}
+	}
 	if out, err := runCmd(t, env, "fixtures", "--fy", "2027", "--out", filepath.Join(dir, "fx"), "--prefectures", "31", "--broken=false"); err != nil {
 		t.Fatalf("fixtures: %v\n%s", err, out)
 	}
@@ -135,11 +240,12 @@ func TestAnalystAddsFY2027(t *testing.T) {
 	if err != nil || !strings.Contains(out2, "市町村 1741 (19 submitted)") {
 		t.Fatalf("score: %v\n%s", err, out2)
 	}
-	if out, err := runCmd(t, env, "rulebook", "diff", "--from", "2026", "--to", "2027", "--out", filepath.Join(dir, "d.xlsx")); err != nil || !strings.Contains(out, "変更なし 48") {
-		t.Errorf("diff 2026 → 2027: %v\n%s", err, out)
+	// The shipped FY2026 file is untouched (its hash is stamped in templates and recorded in runs).
+	if now, _ := os.ReadFile("../../indicators/rulebooks/municipality_2026.json"); !bytes.Equal(now, shipped) {
+		t.Error("the shipped FY2026 rulebook changed")
 	}
 	// A broken draft names the file and the rule.
-	os.WriteFile(draft, bytes.Replace(out, []byte(`"points": 16`), []byte(`"points": 17`), 1), 0o644)
+	os.WriteFile(draft, bytes.Replace([]byte(draftText), []byte(`"points": 16`), []byte(`"points": 17`), 1), 0o644)
 	out3, err := runCmd(t, nil, "rulebook", "check", draft)
 	if err == nil || !strings.Contains(out3, draft) || !strings.Contains(out3, `indicators[0] "P1-1": items add up to 16 points, indicator declares 17`) {
 		t.Errorf("broken draft: %v\n%s", err, out3)

@@ -90,7 +90,7 @@ func digest(t *testing.T, path string) string {
 		`SELECT count(*), coalesce(sum(hash(code, valid_from_fy, name_ja)), 0) FROM entities`,
 		`SELECT count(*), coalesce(sum(hash(code, fiscal_year, population_65plus)), 0) FROM populations`,
 	} {
-		err := ro.Query(context.Background(), q, func(_ []string, vals []any) error {
+		err := ro.Query(context.Background(), q, func(_ []store.Column, vals []any) error {
 			if vals != nil {
 				out += fmt.Sprint(vals) + " "
 			}

@@ -27,6 +27,9 @@ func cmdRerun(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "rerun: %s run %d re-created into %s (export run %d); %d compared\n", rep.Kind, rep.RunID, rep.OutDir, rep.NewRunID, rep.Checked)
+	for _, n := range rep.Notes {
+		fmt.Fprintln(a.stdout, "  note:", n)
+	}
 	if len(rep.Different) == 0 {
 		fmt.Fprintln(a.stdout, "rerun: identical — every amount and every file's bytes are the same")
 		return nil
