@@ -15,6 +15,7 @@ import (
 	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -77,7 +78,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 		return nil, err
 	}
 	name := filepath.Join(dir, exporters.MinistryFileName(fy))
-	if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
 		return nil, err
 	}
 	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Rows)}
@@ -371,31 +372,7 @@ func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats
 
 func levelJA(l string) string { return indicators.Level(l).LabelJA() }
 
-// WriteFileAtomic writes data to a temporary file in the target folder, syncs it and renames it
-// over name, so that readers see the old file or the new one, never half of one.
-func WriteFileAtomic(name string, data []byte) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
-}
+// WriteFileAtomic writes data to name through atomicfile.WriteFile.
+//
+// Deprecated: call atomicfile.WriteFile; this stays only until web does.
+func WriteFileAtomic(name string, data []byte) error { return atomicfile.WriteFile(name, data) }

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/store"
 )
@@ -71,7 +72,7 @@ func (r *Runner) quarantine(dir string, fr FileReport) (dst, annotated, why stri
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		if err := WriteFileAtomic(n, outputs[n]); err != nil {
+		if err := atomicfile.WriteFile(n, outputs[n]); err != nil {
 			return "", "", "", err
 		}
 	}
@@ -121,7 +122,7 @@ func (r *Runner) AnnotateData(original []byte, problems []loaders.Problem) (ann 
 	return nil, "", err
 }
 
-// moveFile renames src to dst, copying across file systems.
+// moveFile renames src to dst, copying (atomically) across file systems.
 func moveFile(src, dst string) error {
 	if err := os.Rename(src, dst); err == nil {
 		return nil
@@ -131,19 +132,10 @@ func moveFile(src, dst string) error {
 		return err
 	}
 	defer in.Close()
-	out, err := os.CreateTemp(filepath.Dir(dst), ".move-*")
-	if err != nil {
+	if err := atomicfile.Write(dst, func(out *os.File) error {
+		_, err := io.Copy(out, in)
 		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(out.Name())
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(out.Name(), dst); err != nil {
+	}); err != nil {
 		return err
 	}
 	return os.Remove(src)

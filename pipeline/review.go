@@ -13,6 +13,7 @@ import (
 
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -200,7 +201,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 				return
 			}
 			name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, j.rv.PrefCode, j.rv.PrefName))
-			if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}
@@ -211,7 +212,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 				return
 			}
 			name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, j.fb.PrefCode, j.fb.PrefName))
-			if err := WriteFileAtomic(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}

@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/ipc"
 	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/marcboeker/go-duckdb"
+
+	"github.com/kofukin/kofukin/internal/atomicfile"
 )
 
 // analystQueries are the tables written for analysts, one row per answer, score and amount of a
@@ -36,39 +38,34 @@ func analystQueries(scoreRun, allocRun int64, fy int) map[string]string {
 var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "allocations"}
 
 // WriteParquet writes the analyst tables of a score run and an allocation run as Parquet files
-// (DuckDB COPY) into dir, named prefix + table + ".parquet", through temporary names renamed into
-// place. It returns the files written.
+// (DuckDB COPY) into dir, named prefix + table + ".parquet": COPY writes a temporary file in dir,
+// which atomicfile syncs and renames into place. It returns the files written.
 func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, allocRun int64, fy int) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	qs := analystQueries(scoreRun, allocRun, fy)
 	var out []string
 	for _, name := range AnalystNames {
 		final := filepath.Join(dir, prefix+name+".parquet")
-		tmp := filepath.Join(dir, "."+prefix+name+".parquet.tmp")
-		q := fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, qs[name], strings.ReplaceAll(tmp, "'", "''"))
-		if _, err := s.DB.ExecContext(ctx, q); err != nil {
-			os.Remove(tmp)
+		err := atomicfile.WriteWith(final, func(tmp string) error {
+			q := fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, qs[name], strings.ReplaceAll(tmp, "'", "''"))
+			_, err := s.DB.ExecContext(ctx, q)
+			return err
+		})
+		if err != nil {
 			return out, fmt.Errorf("write %s: %w", final, err)
-		}
-		if err := os.Rename(tmp, final); err != nil {
-			return out, err
 		}
 		out = append(out, final)
 	}
 	return out, nil
 }
 
-// WriteArrow writes the allocations of a run as an Arrow IPC file, read through DuckDB's Arrow
-// interface (record batches, no row-by-row copy).
+// WriteArrow writes the allocations of a run as an Arrow IPC file (atomically), read through
+// DuckDB's Arrow interface (record batches, no row-by-row copy).
 func (s *Store) WriteArrow(ctx context.Context, path string, scoreRun, allocRun int64, fy int) error {
 	conn, err := s.DB.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	tmp := path + ".tmp"
 	err = conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
@@ -117,35 +114,22 @@ func (s *Store) WriteArrow(ctx context.Context, path string, scoreRun, allocRun 
 		}
 		whole := array.NewRecord(rdr.Schema(), cols, rows)
 		defer whole.Release()
-		f, err := os.Create(tmp)
-		if err != nil {
-			return err
-		}
-		w, err := ipc.NewFileWriter(f, ipc.WithSchema(rdr.Schema()))
-		if err != nil {
-			f.Close()
-			return err
-		}
-		if err := w.Write(whole); err != nil {
-			w.Close()
-			f.Close()
-			return err
-		}
-		if err := w.Close(); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return err
-		}
-		return f.Close()
+		return atomicfile.Write(path, func(f *os.File) error {
+			w, err := ipc.NewFileWriter(f, ipc.WithSchema(rdr.Schema()))
+			if err != nil {
+				return err
+			}
+			if err := w.Write(whole); err != nil {
+				w.Close()
+				return err
+			}
+			return w.Close()
+		})
 	})
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
 // zeroNulls rebuilds an integer column with nulls so that the value slots under the nulls hold 0

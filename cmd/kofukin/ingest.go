@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/pipeline"
 )
 
@@ -51,7 +52,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		}
 		var buf bytes.Buffer
 		rep.WriteJSON(&buf)
-		if werr := pipeline.WriteFileAtomic(path, buf.Bytes()); werr != nil {
+		if werr := atomicfile.WriteFile(path, buf.Bytes()); werr != nil {
 			return werr
 		}
 		fmt.Fprintf(a.stdout, "report: %s\n", path)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
-	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 )
 
 func cmdRulebook(ctx context.Context, a *app, args []string) error {
@@ -118,7 +118,7 @@ func rulebookDiff(a *app, args []string) error {
 	if err := exporters.WriteDiff(&buf, old, cur, changes); err != nil {
 		return err
 	}
-	if err := pipeline.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	count := map[string]int{}

@@ -8,7 +8,7 @@ import (
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
-	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 )
 
 func cmdTemplate(ctx context.Context, a *app, args []string) error {
@@ -44,7 +44,7 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	if err := exporters.WriteSurvey(&buf, rb, e, nil); err != nil {
 		return err
 	}
-	if err := pipeline.WriteFileAtomic(*out, buf.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "template: wrote %s（%s%s, FY%d %s, %d items）\n", *out, e.PrefectureName, e.Name, *fy, *level, len(rb.SelfItems()))

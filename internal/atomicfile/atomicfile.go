@@ -6,7 +6,6 @@ package atomicfile
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -17,15 +16,16 @@ const Perm os.FileMode = 0o644
 
 // WriteFile writes data to name atomically, making name's folder if needed.
 func WriteFile(name string, data []byte) error {
-	return Write(name, func(w io.Writer) error {
-		_, err := w.Write(data)
+	return Write(name, func(f *os.File) error {
+		_, err := f.Write(data)
 		return err
 	})
 }
 
-// Write writes name atomically with what write puts into w, making name's folder if needed. If
+// Write writes name atomically with what write puts into f, a temporary file in name's folder
+// (an *os.File, for writers that seek; write must not close it), making the folder if needed. If
 // write fails, name is left as it was and the temporary file is removed.
-func Write(name string, write func(w io.Writer) error) error {
+func Write(name string, write func(f *os.File) error) error {
 	return WriteWith(name, func(tmp string) error {
 		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_TRUNC, 0)
 		if err != nil {

@@ -2,7 +2,6 @@ package atomicfile_test
 
 import (
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -59,8 +58,8 @@ func TestWrite(t *testing.T) {
 	// A writer that fails halfway leaves the old file whole and nothing else behind.
 	failing := map[string]func(name string) error{
 		"Write": func(name string) error {
-			return atomicfile.Write(name, func(w io.Writer) error {
-				if _, err := w.Write([]byte("half of a new")); err != nil {
+			return atomicfile.Write(name, func(f *os.File) error {
+				if _, err := f.Write([]byte("half of a new")); err != nil {
 					return err
 				}
 				return errBroken
