@@ -9,7 +9,6 @@ import (
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
-	"github.com/kofukin/kofukin/store"
 )
 
 // Text that could be taken for a formula, as municipalities, reviewers and uploads might supply it.
@@ -49,7 +48,7 @@ func TestMinistryNeutralisesFormulas(t *testing.T) {
 	m := exporters.Ministry{
 		Title: "令和8年度 交付額算定表", FiscalYear: 2026, EraLabel: "令和8年度", Grants: grants,
 		Pools: []exporters.PoolLine{{ID: "p", Name: "市町村分", Grant: "推進", Level: "municipality", PoolYen: 1000, AmountYen: 1000, Note: atSum}},
-		Rows: []store.MinistryRow{{PrefectureName: "鳥取県", Code: "312011", Name: hyperlink, Age65Plus: 100,
+		Municipal: []exporters.MunicipalRow{{PrefectureName: "鳥取県", Code: "312011", Name: hyperlink, Insured65: 100,
 			Grants: map[string]float64{"g1": -5}, Total: -5, Rank: 1, Yen: map[string]int64{"g1": 1000}}},
 		Columns:     []exporters.Column{{Key: "total", Grant: "推進", Name: "総合計", Points: 100}},
 		National:    []exporters.NationalRow{{PrefectureName: plusOne, Code: "312011", Name: hyperlink, Population: 1, Insured65: 1, Values: []float64{-5}, Rank: 1}},
@@ -106,9 +105,9 @@ func TestReviewNeutralisesFormulas(t *testing.T) {
 		FiscalYear: 2026, EraLabel: "令和8年度", PrefCode: "31", PrefName: "鳥取県", ScoreRunID: 1, AllocateRunID: 2,
 		Municipalities: []exporters.ReviewMunicipality{{
 			Code: "312011", Name: hyperlink, Submitted: true, Status: "差戻し", Comment: atSum,
-			Items: []store.ReviewItem{
-				{Code: "312011", ItemID: "A-1", Answer: plusOne, Status: "met", Reason: atSum},
-				{Code: "312011", ItemID: "A-2", Answer: negative, PrevAnswer: &neg, Status: "met", Reason: "回答 -5 → 0点"},
+			Items: []exporters.ReviewItem{
+				{ItemID: "A-1", Answer: plusOne, Status: "met", Reason: atSum},
+				{ItemID: "A-2", Answer: negative, PrevAnswer: &neg, Status: "met", Reason: "回答 -5 → 0点"},
 			},
 		}},
 		Labels: map[string]exporters.ItemLabel{"A-1": {Goal: "目標Ⅰ", Question: "＝設問"}},

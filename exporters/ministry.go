@@ -5,8 +5,6 @@ import (
 	"io"
 
 	"github.com/xuri/excelize/v2"
-
-	"github.com/kofukin/kofukin/store"
 )
 
 // Sheet names and the fixed headers of the ministry workbook's 「市町村」 sheet. Other programs
@@ -54,10 +52,32 @@ type PoolLine struct {
 
 // Column is one score column of the national sheet, with its 8-row header and its statistics.
 type Column struct {
-	Key                                    string // matrix key (item:…, goal:…/…, grant:…, total)
+	Key                                    string // the score column it shows (the store's matrix key)
 	Grant, Goal, Group, No, Name, SubLabel string // header rows 2–7
 	Points                                 float64
-	Stats                                  store.ColumnStats
+	Stats                                  ColumnStats
+}
+
+// ColumnStats are the statistics printed under a column of the national sheet, over the
+// municipalities (display values: no decision is taken on them).
+type ColumnStats struct {
+	Sum    float64
+	Mean   float64
+	Median float64
+	SD     float64 // population standard deviation
+	Count  int     // municipalities with points > 0 (該当数)
+	N      int     // municipalities
+}
+
+// MunicipalRow is one municipality of the 「市町村」 sheet.
+type MunicipalRow struct {
+	PrefectureName, Code, Name string
+	Insured65                  int64
+	Grants                     map[string]float64 // grant id → points
+	Total                      float64
+	Rank                       int64
+	Submitted                  bool
+	Yen                        map[string]int64 // grant id → 確定額 in the grant's pools
 }
 
 // NationalRow is one municipality of the national sheet.
@@ -91,14 +111,14 @@ type PrefectureLine struct {
 	Yen        map[string]int64 // grant id → 確定額 of its prefectural pool
 }
 
-// Ministry is everything the ministry workbook shows. Rows must be ordered (by code).
+// Ministry is everything the ministry workbook shows. Municipal must be ordered (by code).
 type Ministry struct {
 	Title       string
 	FiscalYear  int
 	EraLabel    string
 	Grants      []GrantLine
 	Pools       []PoolLine
-	Rows        []store.MinistryRow
+	Municipal   []MunicipalRow
 	Columns     []Column
 	National    []NationalRow
 	Prefectures []PrefectureLine
@@ -180,7 +200,7 @@ func newStyles(f *excelize.File) styles {
 // code, which they are.
 func unsubmitted(m Ministry) (int, map[string]bool) {
 	codes := map[string]bool{}
-	for _, r := range m.Rows {
+	for _, r := range m.Municipal {
 		if !r.Submitted {
 			codes[r.Code] = true
 		}
@@ -235,7 +255,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 	if err := sw.SetRow("A1", safeRow(row)); err != nil {
 		return err
 	}
-	for n, r := range m.Rows {
+	for n, r := range m.Municipal {
 		// A municipality that submitted no survey (未提出) keeps its values and gets a grey row:
 		// the sheet's columns stay exactly those documented (other programs read them by name).
 		plain, text, yen, pts := 0, st.text, st.yen, st.pts
@@ -246,7 +266,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 			excelize.Cell{Value: r.PrefectureName, StyleID: plain},
 			excelize.Cell{Value: r.Code, StyleID: text},
 			excelize.Cell{Value: r.Name, StyleID: plain},
-			excelize.Cell{Value: r.Age65Plus, StyleID: yen},
+			excelize.Cell{Value: r.Insured65, StyleID: yen},
 		}
 		for _, g := range m.Grants {
 			row = append(row, excelize.Cell{Value: r.Grants[g.ID], StyleID: pts})
@@ -260,7 +280,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 		}
 	}
 	// A table gives the filter buttons without re-reading the streamed sheet.
-	if err := addTable(sw, "Municipal", len(headers), len(m.Rows)); err != nil {
+	if err := addTable(sw, "Municipal", len(headers), len(m.Municipal)); err != nil {
 		return err
 	}
 	return sw.Flush()

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/kofukin/kofukin/exporters"
-	"github.com/kofukin/kofukin/store"
 )
 
 // TestMinistryMarksNonSubmitters: a municipality that submitted no survey is marked 未提出 — a
@@ -25,10 +24,10 @@ func TestMinistryMarksNonSubmitters(t *testing.T) {
 			{ID: "suishin", Name: "保険者機能強化推進交付金（市町村分）", Grant: "suishin", Level: "市町村", PoolYen: 700, AmountYen: 700, Entities: 2},
 			{ID: "outcome", Name: "成果指向型配分枠", Grant: "suishin", Level: "市町村", PoolYen: 300, AmountYen: 300, Entities: 1, Note: rule},
 		},
-		Rows: []store.MinistryRow{
-			{PrefectureName: "鳥取県", Code: "312011", Name: "鳥取市", Age65Plus: 100, Grants: map[string]float64{"suishin": 200, "shien": 150}, Total: 350, Rank: 1, Submitted: true,
+		Municipal: []exporters.MunicipalRow{
+			{PrefectureName: "鳥取県", Code: "312011", Name: "鳥取市", Insured65: 100, Grants: map[string]float64{"suishin": 200, "shien": 150}, Total: 350, Rank: 1, Submitted: true,
 				Yen: map[string]int64{"suishin": 800, "shien": 400}},
-			{PrefectureName: "鳥取県", Code: "312029", Name: "米子市", Age65Plus: 100, Grants: map[string]float64{"suishin": 50, "shien": 25}, Total: 75, Rank: 2, Submitted: false,
+			{PrefectureName: "鳥取県", Code: "312029", Name: "米子市", Insured65: 100, Grants: map[string]float64{"suishin": 50, "shien": 25}, Total: 75, Rank: 2, Submitted: false,
 				Yen: map[string]int64{"suishin": 200, "shien": 100}},
 		},
 		Columns:  []exporters.Column{{Key: "total", Name: "総合計", Points: 800}},
@@ -107,8 +106,8 @@ func TestMinistryMarksNonSubmitters(t *testing.T) {
 		t.Errorf("概要: legend %v, admission rule %v:\n%v", legend, note, summary)
 	}
 	// Everyone submitted: no legend.
-	for i := range m.Rows {
-		m.Rows[i].Submitted = true
+	for i := range m.Municipal {
+		m.Municipal[i].Submitted = true
 	}
 	out.Reset()
 	if err := exporters.WriteMinistry(&out, m); err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kofukin/kofukin/indicators"
-	"github.com/kofukin/kofukin/store"
 )
 
 // The prefectural review workbook: its sheets, the reviewer's columns and the stamp that
@@ -53,6 +52,19 @@ type ChainLine struct {
 	AmountYen            int64
 }
 
+// ReviewItem is one row of 「回答と得点」: a municipality's answer and points for one item, with
+// what a prefectural reviewer compares it with.
+type ReviewItem struct {
+	ItemID         string
+	Answer         string // "" when blank or not submitted
+	Points, Max    float64
+	Status, Reason string
+	NationalRate   float64  // share of the nation's municipalities that scored the item (全国該当率)
+	PrefRate       float64  // the same within the prefecture (県内該当率)
+	PrevAnswer     *string  // last fiscal year's answer, when there is one
+	Z              *float64 // (value − national mean) / SD for numeric answers
+}
+
 // ReviewMunicipality is one municipality of a review workbook.
 type ReviewMunicipality struct {
 	Code, Name       string
@@ -62,7 +74,7 @@ type ReviewMunicipality struct {
 	NationalRank, Of int64
 	PrefRank         int
 	YenTotal         int64
-	Items            []store.ReviewItem
+	Items            []ReviewItem
 	Chain            []ChainLine
 	Status, Comment  string // the current verdict, if any
 	Flags            []string
@@ -306,7 +318,7 @@ func WriteReview(w io.Writer, rv Review) error {
 }
 
 // itemFlags says what a reviewer should look at for one answer.
-func itemFlags(it store.ReviewItem) []string {
+func itemFlags(it ReviewItem) []string {
 	var out []string
 	if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
 		out = append(out, "県内の"+indicators.FormatPercent(it.PrefRate, 0)+"が得点しているが未得点")
@@ -321,7 +333,7 @@ func itemFlags(it store.ReviewItem) []string {
 }
 
 // ReviewFlags summarises a municipality's items for the 審査 sheet.
-func ReviewFlags(items []store.ReviewItem, submitted bool) []string {
+func ReviewFlags(items []ReviewItem, submitted bool) []string {
 	if !submitted {
 		return []string{"調査票が未提出"}
 	}

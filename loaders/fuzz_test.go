@@ -16,7 +16,6 @@ import (
 	"github.com/kofukin/kofukin/fixtures/hostile"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
-	"github.com/kofukin/kofukin/store"
 )
 
 // The fuzz targets run as tests with their seeds (go test ./loaders) and fuzz with
@@ -238,7 +237,7 @@ func reviewWorkbook(tb testing.TB) []byte {
 	var buf bytes.Buffer
 	err := exporters.WriteReview(&buf, exporters.Review{FiscalYear: 2026, EraLabel: "令和8年度", PrefCode: "310000", PrefName: "鳥取県", ScoreRunID: 1, AllocateRunID: 2,
 		Municipalities: []exporters.ReviewMunicipality{
-			{Code: "312011", Name: "鳥取市", Submitted: true, Status: "確認済", Items: []store.ReviewItem{}},
+			{Code: "312011", Name: "鳥取市", Submitted: true, Status: "確認済", Items: []exporters.ReviewItem{}},
 			{Code: "312029", Name: "米子市", Submitted: true, Status: "差戻し", Comment: "P1-7 の回収率を確認してください。"},
 			{Code: "312037", Name: "倉吉市"},
 		},

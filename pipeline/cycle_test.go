@@ -369,11 +369,11 @@ func checkSubtotalsAddUp(t *testing.T, r *pipeline.Runner, run int64, rb *indica
 				for i := range rb.Indicators {
 					ind := &rb.Indicators[i]
 					if p, ok := rb.GrantPoints(ind)[g.ID]; ok && ind.Goal == goal.ID && ind.Points > 0 {
-						sum += cents(row["ind:"+ind.ID+"/"+g.ID])
+						sum += cents(row[store.IndicatorKey(ind.ID, g.ID)])
 						once.Add(once, new(big.Rat).SetFrac64(exact[code][ind.ID]*int64(math.Round(p*100)), int64(math.Round(ind.Points*100))))
 					}
 				}
-				sub := cents(row["goal:"+goal.ID+"/"+g.ID])
+				sub := cents(row[store.GoalKey(goal.ID, g.ID)])
 				if sub != sum {
 					bad++
 					if bad <= 5 {
@@ -386,12 +386,12 @@ func checkSubtotalsAddUp(t *testing.T, r *pipeline.Runner, run int64, rb *indica
 				}
 				grant += sub
 			}
-			if got := cents(row["grant:"+g.ID]); got != max(grant, 0) {
+			if got := cents(row[store.GrantKey(g.ID)]); got != max(grant, 0) {
 				t.Errorf("FY%d %s grant %s: %d hundredths, its goals add up to %d", rb.FiscalYear, code, g.ID, got, grant)
 			}
 			total += max(grant, 0)
 		}
-		if got := cents(row["total"]); got != total {
+		if got := cents(row[store.TotalKey]); got != total {
 			t.Errorf("FY%d %s 総合計 %d hundredths, its grants add up to %d", rb.FiscalYear, code, got, total)
 		}
 	}

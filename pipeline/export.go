@@ -69,7 +69,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 }
 
 func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir string) (*ExportResult, error) {
-	m, err := r.ministry(ctx, fy, alloc)
+	m, rows, err := r.ministry(ctx, fy, alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Rows)}
+	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
 	res.add(dir, name)
 	var man AllocateManifest
 	json.Unmarshal([]byte(alloc.Manifest), &man)
@@ -93,7 +93,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	for _, f := range files {
 		res.add(dir, f)
 	}
-	written, err := r.writeReviews(ctx, fy, alloc, man, m, dir)
+	written, err := r.writeReviews(ctx, fy, alloc, man, m.Prefectures, rows, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -129,50 +129,47 @@ func (e *ExportResult) add(dir, path string) {
 	e.SHA256[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
 }
 
-// ministry gathers everything the ministry workbook of an allocation run shows.
-func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, error) {
+// ministry gathers everything the ministry workbook of an allocation run shows, and returns with it
+// the store's municipal rows (the review workbooks use them too).
+func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, []store.MinistryRow, error) {
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
-		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
+		return nil, nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	var sman ScoreManifest
 	json.Unmarshal(man.ScoreManifest, &sman)
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
-		return nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
+		return nil, nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
 	}
 	rows, err := r.Store.MinistryRows(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	amounts, err := r.Store.Amounts(ctx, alloc.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	byGrant := map[string]map[string]int64{} // code → grant → 確定額 (municipal pools)
-	prefYen := map[string]map[string]int64{}
+	prefYen := map[string]map[string]int64{} // code → grant → 確定額 (prefectural pools)
 	for _, a := range amounts {
-		target := byGrant
-		if a.Level == "prefecture" {
-			target = prefYen
+		if a.Level != "prefecture" {
+			continue
 		}
-		if target[a.EntityCode] == nil {
-			target[a.EntityCode] = map[string]int64{}
+		if prefYen[a.EntityCode] == nil {
+			prefYen[a.EntityCode] = map[string]int64{}
 		}
-		target[a.EntityCode][a.GrantID] += a.AmountYen
-	}
-	for i := range rows {
-		rows[i].Yen = byGrant[rows[i].Code]
-		if rows[i].Yen == nil {
-			rows[i].Yen = map[string]int64{}
-		}
+		prefYen[a.EntityCode][a.GrantID] += a.AmountYen
 	}
 	m := &exporters.Ministry{
 		Title:      fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 交付額算定表", rb.EraLabel),
-		FiscalYear: fy, EraLabel: rb.EraLabel, Rows: rows,
+		FiscalYear: fy, EraLabel: rb.EraLabel,
+	}
+	for _, row := range rows {
+		m.Municipal = append(m.Municipal, exporters.MunicipalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Insured65: row.Age65Plus,
+			Grants: row.Grants, Total: row.Total, Rank: row.Rank, Submitted: row.Submitted, Yen: row.Yen})
 	}
 	pools := map[string]PoolResult{}
 	for _, p := range man.Results {
@@ -187,11 +184,11 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	// The national sheet: columns from the rulebook, values and statistics from the store.
 	matrix, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	stats, err := r.Store.ScoreStats(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m.Columns = nationalColumns(rb, stats)
 	var prevTotal map[string]float64
@@ -213,22 +210,22 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	// Prefectures and every amount.
 	prefs, err := r.Store.Entities(ctx, fy, "prefecture")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pm, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "prefecture")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	_, prank, err := r.Store.Totals(ctx, man.ScoreRunID, "prefecture")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := map[string][2]string{}
 	for _, p := range prefs {
 		names[p.Code] = [2]string{p.Name(), p.NameJA}
-		pl := exporters.PrefectureLine{Code: p.Code, Name: p.NameJA, Insured65: p.Age65Plus, Grants: map[string]float64{}, Total: pm[p.Code]["total"], Rank: prank[p.Code], Yen: prefYen[p.Code]}
+		pl := exporters.PrefectureLine{Code: p.Code, Name: p.NameJA, Insured65: p.Age65Plus, Grants: map[string]float64{}, Total: pm[p.Code][store.TotalKey], Rank: prank[p.Code], Yen: prefYen[p.Code]}
 		for _, g := range rb.Grants {
-			pl.Grants[g.ID] = pm[p.Code]["grant:"+g.ID]
+			pl.Grants[g.ID] = pm[p.Code][store.GrantKey(g.ID)]
 		}
 		m.Prefectures = append(m.Prefectures, pl)
 	}
@@ -282,7 +279,7 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		{"プログラム版", man.CodeVersion},
 		{"DuckDB版", man.DuckDBVersion},
 	}
-	return m, nil
+	return m, rows, nil
 }
 
 // needsCapJA states, for the 概要 sheet, how a municipality's 所要見込額 limits what it is paid.
@@ -308,7 +305,11 @@ func nonSubmittersJA(p allocation.Params) string {
 // nationalColumns lays out the score columns of the national sheet: every item under its grant(s),
 // goal, group and indicator (and, for an indicator scaled to a grant, its points in each grant);
 // then each goal's subtotal per grant; the grant totals; 総合計.
-func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats) []exporters.Column {
+func nationalColumns(rb *indicators.Rulebook, colStats map[string]store.ColumnStats) []exporters.Column {
+	stats := func(key string) exporters.ColumnStats {
+		st := colStats[key]
+		return exporters.ColumnStats{Sum: st.Sum, Mean: st.Mean, Median: st.Median, SD: st.SD, Count: st.Count, N: st.N}
+	}
 	shorts := map[string]string{}
 	for _, g := range rb.Grants {
 		shorts[g.ID] = g.Short
@@ -335,8 +336,9 @@ func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats
 				continue
 			}
 			for _, it := range ind.Items {
-				cols = append(cols, exporters.Column{Key: "item:" + it.ID, Grant: grantLabel(goal), Goal: goal.Label + " " + goal.Name,
-					Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: it.Branch, Points: it.Points, Stats: stats["item:"+it.ID]})
+				k := store.ItemKey(it.ID)
+				cols = append(cols, exporters.Column{Key: k, Grant: grantLabel(goal), Goal: goal.Label + " " + goal.Name,
+					Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: it.Branch, Points: it.Points, Stats: stats(k)})
 			}
 			// An indicator scaled to a grant (FY2023: 55 points counting 35 in 支援) shows its points
 			// in each grant, to 0.01: the goal subtotals are the sums of these printed cells.
@@ -347,9 +349,9 @@ func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats
 			}
 			for _, g := range rb.Grants {
 				if p, ok := gp[g.ID]; ok && scaled {
-					k := "ind:" + ind.ID + "/" + g.ID
+					k := store.IndicatorKey(ind.ID, g.ID)
 					cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Goal: goal.Label + " " + goal.Name,
-						Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: g.Short + "換算", Points: p, Stats: stats[k]})
+						Group: groups[ind.Group], No: ind.No, Name: ind.Name, SubLabel: g.Short + "換算", Points: p, Stats: stats(k)})
 				}
 			}
 		}
@@ -357,16 +359,16 @@ func nationalColumns(rb *indicators.Rulebook, stats map[string]store.ColumnStats
 	for _, goal := range rb.Goals {
 		for _, g := range rb.Grants {
 			if p, ok := goal.Grants[g.ID]; ok {
-				k := "goal:" + goal.ID + "/" + g.ID
-				cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Goal: goal.Label, Name: goal.Label + " 小計（" + g.Short + "）", Points: p, Stats: stats[k]})
+				k := store.GoalKey(goal.ID, g.ID)
+				cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Goal: goal.Label, Name: goal.Label + " 小計（" + g.Short + "）", Points: p, Stats: stats(k)})
 			}
 		}
 	}
 	for _, g := range rb.Grants {
-		k := "grant:" + g.ID
-		cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Name: g.Short + "合計", Points: g.Points, Stats: stats[k]})
+		k := store.GrantKey(g.ID)
+		cols = append(cols, exporters.Column{Key: k, Grant: g.Short, Name: g.Short + "合計", Points: g.Points, Stats: stats(k)})
 	}
-	cols = append(cols, exporters.Column{Key: "total", Name: "総合計", Points: rb.MaxPoints(), Stats: stats["total"]})
+	cols = append(cols, exporters.Column{Key: store.TotalKey, Name: "総合計", Points: rb.MaxPoints(), Stats: stats(store.TotalKey)})
 	return cols
 }
 

@@ -17,9 +17,24 @@ import (
 	"github.com/kofukin/kofukin/store"
 )
 
+// ReviewItems maps the store's review rows to the rows of the review workbook's 「回答と得点」
+// sheet, in the same order.
+func ReviewItems(items []store.ReviewItem) []exporters.ReviewItem {
+	out := make([]exporters.ReviewItem, len(items))
+	for i, it := range items {
+		out[i] = reviewItem(it)
+	}
+	return out
+}
+
+func reviewItem(it store.ReviewItem) exporters.ReviewItem {
+	return exporters.ReviewItem{ItemID: it.ItemID, Answer: it.Answer, Points: it.Points, Max: it.Max, Status: it.Status, Reason: it.Reason,
+		NationalRate: it.NationalRate, PrefRate: it.PrefRate, PrevAnswer: it.PrevAnswer, Z: it.Z}
+}
+
 // writeReviews writes, for each prefecture, its review workbook (review/) and its municipalities'
 // feedback workbook (feedback/), and returns the files written.
-func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, m *exporters.Ministry, dir string) ([]string, error) {
+func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, prefLines []exporters.PrefectureLine, rows []store.MinistryRow, dir string) ([]string, error) {
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
 		return nil, err
@@ -28,9 +43,9 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	if err != nil {
 		return nil, err
 	}
-	byCode := map[string][]store.ReviewItem{}
+	byCode := map[string][]exporters.ReviewItem{}
 	for _, it := range items {
-		byCode[it.Code] = append(byCode[it.Code], it)
+		byCode[it.Code] = append(byCode[it.Code], reviewItem(it))
 	}
 	rates, err := r.Store.GoalRates(ctx, man.ScoreRunID, fy)
 	if err != nil {
@@ -109,7 +124,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		fb exporters.Feedback
 	}
 	var jobs []job
-	prefs := append([]exporters.PrefectureLine(nil), m.Prefectures...)
+	prefs := append([]exporters.PrefectureLine(nil), prefLines...)
 	sort.Slice(prefs, func(i, j int) bool { return prefs[i].Code < prefs[j].Code })
 	for _, p := range prefs {
 		pc := p.Code[:2]
@@ -117,7 +132,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			AllocateRunID: alloc.ID, Labels: labels, ChartBins: bins, NationBins: nation, PrefBins: make([]float64, 16)}
 		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}
 		var inPref []store.MinistryRow
-		for _, row := range m.Rows {
+		for _, row := range rows {
 			if row.PrefectureCode == pc {
 				inPref = append(inPref, row)
 			}

@@ -182,7 +182,8 @@ func (s *Store) ReferenceFiles(ctx context.Context, fy int) ([]ReferenceFile, er
 	return out, rows.Err()
 }
 
-// MinistryRow is one municipality's line in the ministry workbook.
+// MinistryRow is one municipality's line in the ministry workbook (its 「市町村」 and national
+// sheets) and the prefectures' review workbooks.
 type MinistryRow struct {
 	PrefectureCode string
 	PrefectureName string
@@ -191,12 +192,11 @@ type MinistryRow struct {
 	Population     int64
 	Age65Plus      int64
 	Grants         map[string]float64 // grant id → points
-	Goals          map[string]float64 // goal id + "/" + grant id → points
 	Total          float64
 	Rate           float64
 	Rank           int64
 	Submitted      bool
-	Yen            map[string]int64 // pool id (grant id for a grant's municipal pool) → 確定額
+	Yen            map[string]int64 // grant id → Σ 確定額 over the grant's pools
 }
 
 // MinistryRows returns every municipality's scores and amounts of an allocation run (and the
@@ -218,7 +218,7 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 	var out []MinistryRow
 	idx := map[string]int{}
 	for rows.Next() {
-		r := MinistryRow{Grants: map[string]float64{}, Goals: map[string]float64{}, Yen: map[string]int64{}}
+		r := MinistryRow{Grants: map[string]float64{}, Yen: map[string]int64{}}
 		if err := rows.Scan(&r.PrefectureCode, &r.PrefectureName, &r.Code, &r.Name, &r.Population, &r.Age65Plus, &r.Total, &r.Rate, &r.Rank, &r.Submitted); err != nil {
 			rows.Close()
 			return nil, err
@@ -253,12 +253,9 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Grants[k] = v }); err != nil {
 		return nil, err
 	}
-	if err := fill(`SELECT entity_code, goal_id || '/' || grant_id, CAST(points AS DOUBLE), 0 FROM goal_scores WHERE run_id = ? ORDER BY entity_code, goal_id, grant_id`,
-		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Goals[k] = v }); err != nil {
-		return nil, err
-	}
 	if allocRun > 0 {
-		if err := fill(`SELECT entity_code, pool_id, CAST(0 AS DOUBLE), amount_yen FROM allocations WHERE run_id = ? AND level = 'municipality' ORDER BY entity_code, pool_id`,
+		if err := fill(`SELECT entity_code, grant_id, CAST(0 AS DOUBLE), CAST(sum(amount_yen) AS BIGINT) FROM allocations WHERE run_id = ? AND level = 'municipality'
+			GROUP BY entity_code, grant_id ORDER BY entity_code, grant_id`,
 			[]any{allocRun}, func(r *MinistryRow, k string, _ float64, n int64) { r.Yen[k] = n }); err != nil {
 			return nil, err
 		}

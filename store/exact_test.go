@@ -221,7 +221,7 @@ func TestPerGrantPoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := m["000011"]["ind:Z/shien"]; got != 0.63 {
+	if got := m["000011"][store.IndicatorKey("Z", "shien")]; got != 0.63 {
 		t.Errorf("matrix ind:Z/shien = %g, want 0.63", got)
 	}
 }

@@ -16,20 +16,43 @@ type ColumnStats struct {
 	N      int     // entities
 }
 
+// The keys of the score matrix name its columns. They are written here once: the functions below
+// build them in Go and matrixSQL builds the same in SQL from the same prefixes.
+const (
+	keyItem      = "item:"
+	keyIndicator = "ind:"
+	keyGoal      = "goal:"
+	keyGrant     = "grant:"
+	keySep       = "/"
+	// TotalKey is the key of 総合計.
+	TotalKey = "total"
+)
+
+// ItemKey is the key of an item's points.
+func ItemKey(item string) string { return keyItem + item }
+
+// IndicatorKey is the key of an indicator's points in one grant it counts in (to 0.01).
+func IndicatorKey(indicator, grant string) string { return keyIndicator + indicator + keySep + grant }
+
+// GoalKey is the key of a goal's subtotal in one grant.
+func GoalKey(goal, grant string) string { return keyGoal + goal + keySep + grant }
+
+// GrantKey is the key of a grant's total.
+func GrantKey(grant string) string { return keyGrant + grant }
+
 // matrixSQL yields (entity_code, key, value) for one run and level: every item's points
-// ("item:<id>"), each indicator's points in each grant it counts in ("ind:<id>/<grant>", to 0.01),
-// goal subtotals per grant ("goal:<goal>/<grant>"), grant totals ("grant:<id>") and 総合計
-// ("total"). Args: run id ×5, level ×2.
+// (ItemKey), each indicator's points in each grant it counts in (IndicatorKey), goal subtotals per
+// grant (GoalKey), grant totals (GrantKey) and 総合計 (TotalKey). Args: run id ×5, level ×2.
 const matrixSQL = `
 WITH lv AS (SELECT entity_code FROM score_totals WHERE run_id = ? AND level = ?)
-SELECT entity_code, 'item:' || item_id AS key, points AS v FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
-UNION ALL SELECT entity_code, 'ind:' || indicator_id || '/' || grant_id, points FROM indicator_grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
-UNION ALL SELECT entity_code, 'goal:' || goal_id || '/' || grant_id, points FROM goal_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
-UNION ALL SELECT entity_code, 'grant:' || grant_id, points FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
-UNION ALL SELECT entity_code, 'total', total FROM score_totals WHERE run_id = ? AND level = ?`
+SELECT entity_code, '` + keyItem + `' || item_id AS key, points AS v FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, '` + keyIndicator + `' || indicator_id || '` + keySep + `' || grant_id, points FROM indicator_grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, '` + keyGoal + `' || goal_id || '` + keySep + `' || grant_id, points FROM goal_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, '` + keyGrant + `' || grant_id, points FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
+UNION ALL SELECT entity_code, '` + TotalKey + `', total FROM score_totals WHERE run_id = ? AND level = ?`
 
 // ScoreMatrix returns every entity's value of every score column of a run and level:
-// code → key → value (keys as in matrixSQL).
+// code → key → value (keys as built by ItemKey, IndicatorKey, GoalKey, GrantKey and TotalKey).
 func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
 	// Points are DECIMAL(9,2); as float64 they print the same (display only).
 	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)

@@ -749,7 +749,7 @@ func (s *Server) prefecturePage(w http.ResponseWriter, r *http.Request, q reques
 				}
 			}
 			for code, list := range byCode {
-				flags[code] = exporters.ReviewFlags(list, true)
+				flags[code] = exporters.ReviewFlags(pipeline.ReviewItems(list), true)
 			}
 		}
 	}
