@@ -1,0 +1,236 @@
+// Package web is kofukin's service: sign-in with a token, uploads and reports for municipal and
+// care-centre staff, submission status and review for prefectural officials, a console for
+// ministry analysts, and a small JSON API — all from the process that owns the database.
+//
+// It is a thin adapter: every request becomes one call of the application (pipeline.Runner),
+// which decides with the written policy whether its principal may; web holds no SQL and no policy.
+// Its files are named for the nouns they serve: auth.go (sign-in, sessions, tokens on requests),
+// entity.go (an entity's page and template), upload.go, prefecture.go, ministry.go, api.go, and
+// errors.go (the one mapping of failures to HTTP statuses). The pages are embedded templates.
+package web
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Server serves the web pages and the API.
+type Server struct {
+	Runner        *pipeline.Runner
+	FiscalYear    int
+	Out           string // exports and upload reports
+	MaxUpload     int64  // bytes
+	SessionTTL    time.Duration
+	SecureCookies bool
+	Logger        *slog.Logger
+	Now           func() time.Time
+	// UploadWait is how long an upload waits for a free slot before it is answered 503 (0: 30 s).
+	UploadWait time.Duration
+
+	tmpl     *template.Template
+	throttle *throttle
+	uploads  chan struct{} // slots of uploads being read and checked at once (see uploadSlot)
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	s.throttle = newThrottle(s.Now)
+	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html"))
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.HandleFunc(rt.pattern, doing(rt.what, rt.handler))
+	}
+	return s.logRequests(s.recoverPanics(securityHeaders(mux)))
+}
+
+// route is one pattern of the service, how it is guarded — "session" (a signed-in user; a POST
+// must carry the session's CSRF token), "bearer" (the JSON API's token) or "public" — and what it
+// does, in the words a refusal names (「この操作（…）の権限がありません」).
+type route struct {
+	pattern string
+	guard   string
+	what    string
+	handler http.HandlerFunc
+}
+
+// routes is every route of the service (tests walk it: every POST with a session needs CSRF).
+func (s *Server) routes() []route {
+	public := func(p, what string, h http.HandlerFunc) route { return route{p, "public", what, h} }
+	session := func(p, what string, h func(http.ResponseWriter, *http.Request, request)) route {
+		return route{p, "session", what, s.page(h)}
+	}
+	bearer := func(p, what string, h func(http.ResponseWriter, *http.Request, kofukin.Principal)) route {
+		return route{p, "bearer", what, s.api(h)}
+	}
+	return []route{
+		public("GET /healthz", "稼働確認", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") }),
+		public("GET /readyz", "稼働確認", s.readyz),
+		public("GET /{$}", "ホーム", s.root),
+		public("GET /login", "ログイン", s.loginPage),
+		public("POST /login", "ログイン", s.login), // double-submit cookie against cross-site posting
+		session("POST /logout", "ログアウト", s.logout),
+		session("GET /home", "ホーム", s.home),
+		session("GET /entity/{code}", "団体の画面の閲覧", s.entityPage),
+		session("GET /entity/{code}/template", "調査票（様式）のダウンロード", s.template),
+		session("POST /entity/{code}/upload", "調査票の提出", s.uploadForm),
+		session("GET /uploads/{id}", "提出結果の閲覧", s.uploadPage),
+		session("GET /uploads/{id}/annotated", "エラー箇所付きの写しのダウンロード", s.annotated),
+		session("GET /prefecture/{code}", "提出状況の閲覧", s.prefecturePage),
+		session("POST /prefecture/{code}/review", "審査結果の登録", s.review),
+		session("GET /prefecture/{code}/review.xlsx", "審査用ブックのダウンロード", s.reviewWorkbook),
+		session("GET /ministry", "国の画面の閲覧", s.ministryPage),
+		session("POST /ministry/run", "採点・算定・出力の実行", s.runCycle),
+		session("POST /ministry/deadline", "提出期限の設定", s.deadline),
+		session("POST /ministry/tokens", "トークンの発行", s.issueToken),
+		session("GET /ministry/runs/{id}", "実行記録の閲覧", s.runPage),
+		session("GET /ministry/files/{path...}", "出力ファイルのダウンロード", s.file),
+		bearer("POST /api/v1/submissions", "調査票の提出", s.apiUpload),
+		bearer("GET /api/v1/submissions", "提出一覧の取得", s.apiList),
+	}
+}
+
+var jst = time.FixedZone("JST", 9*3600)
+
+var viaJA = map[string]string{"web": "画面", "api": "API", "inbox": "受信フォルダ", "cli": "コマンド"}
+
+var statusJA = map[string]string{"accepted": "受付", "unchanged": "変更なし（同一ファイル）", "rejected": "却下", "denied": "拒否",
+	"current": "最新", "superseded": "旧版"}
+
+var templateFuncs = template.FuncMap{
+	"yen":    exporters.Commas[int64],
+	"pct":    func(f float64) string { return indicators.FormatPercent(f, 1) },
+	"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
+	"status": func(s string) string { return statusJA[s] },
+	"level":  func(l string) string { return indicators.Level(l).LabelJA() },
+	"role":   func(r kofukin.Role) string { return r.LabelJA() },
+	"submitter": func(x store.Submission) string {
+		switch {
+		case x.Via == "":
+			return ""
+		case x.Via == "cli" || x.Via == "inbox": // the operator loading files the ministry received
+			return "国が取込（" + viaJA[x.Via] + "）"
+		case !x.OnBehalf():
+			return "本人（" + viaJA[x.Via] + "）"
+		case x.ByEntity == "":
+			return x.ByRole.LabelJA() + "による代理提出（" + viaJA[x.Via] + "）"
+		}
+		return x.ByRole.LabelJA() + " " + x.ByEntity + " による代理提出（" + viaJA[x.Via] + "）"
+	},
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHeader(c) }
+
+func (s *Server) logRequests(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		h.ServeHTTP(sw, r)
+		s.Logger.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.code, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+// recoverPanics answers a request whose handler panicked with a 500 page and logs the stack: no
+// request can stop the service.
+func (s *Server) recoverPanics(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.fail(w, r, errInternal)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// render answers a page; a template that fails is logged and answered 500.
+func (s *Server) render(w http.ResponseWriter, name string, data map[string]any) {
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		s.Logger.Error("render", "template", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+// sendFile answers a download.
+func sendFile(w http.ResponseWriter, name string, data []byte) {
+	ct := "application/octet-stream"
+	if strings.HasSuffix(name, ".xlsx") {
+		ct = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+urlEscape(name))
+	w.Write(data)
+}
+
+func urlEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.Runner.Ready(ctx); err != nil {
+		s.Logger.Warn("not ready", "error", err)
+		http.Error(w, "database not ready", http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ready\n")
+}
