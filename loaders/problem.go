@@ -35,6 +35,7 @@ const (
 	ErrOutOfBounds     = "E021" // a cell or row outside the template's area, a malformed cell reference, or a file beyond a row/cell limit
 	ErrStaleTemplate   = "E022" // the template's stamped rulebook hash is not the year's rulebook
 	ErrInternal        = "E023" // the file could not be processed because of an internal error (used by pipeline when it recovers a panic)
+	ErrClosed          = "E024" // submissions of the entity are closed: the deadline passed, or its prefecture confirmed the submission
 	WarnPrerequisite   = "W001" // a sub-item answered yes while its prerequisite is not (it will score 0)
 	WarnNoRows         = "W002" // a CSV with its header and no data row: accepted as 0 rows
 )

@@ -373,8 +373,3 @@ func nationalColumns(rb *indicators.Rulebook, colStats map[string]store.ColumnSt
 }
 
 func levelJA(l string) string { return indicators.Level(l).LabelJA() }
-
-// WriteFileAtomic writes data to name through atomicfile.WriteFile.
-//
-// Deprecated: call atomicfile.WriteFile; this stays only until web does.
-func WriteFileAtomic(name string, data []byte) error { return atomicfile.WriteFile(name, data) }

@@ -80,7 +80,7 @@ func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("no succeeded %s run for fiscal year %d", kind, fy)
+		return nil, fmt.Errorf("no succeeded %s run for fiscal year %d: %w", kind, fy, ErrNotFound)
 	}
 	return &runs[0], nil
 }
@@ -92,7 +92,7 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("no run %d", id)
+		return nil, fmt.Errorf("no run %d: %w", id, ErrNotFound)
 	}
 	return &runs[0], nil
 }

@@ -249,7 +249,7 @@ func (s *Store) GetUpload(ctx context.Context, id int64) (*Upload, error) {
 	err := s.DB.QueryRowContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, annotated FROM uploads WHERE id = ?`, id).
 		Scan(&u.ID, &u.At, &u.TokenID, &u.EntityCode, &u.FileName, &u.SHA256, &u.Status, &u.Report, &ann)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("no upload %d", id)
+		return nil, fmt.Errorf("no upload %d: %w", id, ErrNotFound)
 	}
 	u.Annotated = ann.String
 	return &u, err

@@ -299,7 +299,7 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 	tokensAfter, _ := w.s.Runner.Store.Tokens(ctx)
 	runsAfter, _ := w.s.Runner.Store.Runs(ctx)
 	reviews, _ := w.s.Runner.Store.Reviews(ctx, 2026)
-	deadline, _ := w.s.Runner.Store.Setting(ctx, deadlineKey(2026))
+	deadline, _ := w.s.Runner.Store.Setting(ctx, pipeline.DeadlineKey(2026))
 	log, _ := w.s.Runner.Store.AuditLog(ctx, 1000)
 	for _, e := range log {
 		if e.Action == "run pipeline" {

@@ -295,9 +295,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 }
 
 func mustManifest(t *testing.T, w *world) *pipeline.ExportManifest {
-	_, m := w.s.latestExportDir(context.Background())
-	if m == nil {
-		t.Fatal("no export")
+	_, m, err := w.s.Runner.LatestExport(context.Background(), kofukin.Operator("test"), 2026)
+	if err != nil || m == nil {
+		t.Fatal("no export", err)
 	}
 	return m
 }

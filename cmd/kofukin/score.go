@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
 )
@@ -116,7 +117,7 @@ func cmdRuns(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
-	runs, err := r.Store.Runs(ctx)
+	runs, err := r.Runs(ctx, kofukin.Operator("cli"))
 	if err != nil {
 		return err
 	}

@@ -1,23 +1,27 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
-	"github.com/kofukin/kofukin/exporters"
-	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/internal/atomicfile"
+	"github.com/kofukin/kofukin/pipeline"
 )
 
+// cmdTemplate writes an entity's survey workbook, stamped with the entity as the store lists it
+// for the year — as the web service does, so that both agree after a merger. Without a database
+// file yet, the shipped reference data (municipalities and prefectures) is read into memory.
 func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("template")
 	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
 	level := fs.String("level", "municipality", "municipality | prefecture | centre")
-	entity := fs.String("entity", "", "団体コード (6 digits) of the entity the workbook is for")
+	entity := fs.String("entity", "", "団体コード (6 digits; 9 for a care centre) of the entity the workbook is for")
 	out := fs.String("out", "", "output .xlsx file")
-	db := fs.String("db", a.cfg.DB, "DuckDB file, where care centres are listed (KOFUKIN_DB)")
+	db := fs.String("db", a.cfg.DB, "DuckDB file whose entities valid in the year are used (KOFUKIN_DB); care centres are listed only there")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,77 +29,45 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return &exitError{code: 2, msg: "template: --fy, --entity and --out are required"}
 	}
-	lib, err := a.library()
+	if lv := kofukin.LevelOf(*entity); string(lv) != *level {
+		return &exitError{code: 2, msg: fmt.Sprintf("template: %q is not a %s code", *entity, *level)}
+	}
+	path := *db
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		path = "" // no database yet: the shipped reference data, in memory
+	}
+	r, closeStore, err := a.runner(ctx, path)
 	if err != nil {
 		return err
-	}
-	rb, err := lib.Get(*fy, indicators.Level(*level))
-	if err != nil {
-		return err
-	}
-	e, err := findEntity(*level, *entity)
-	if err != nil && *level == "centre" {
-		e, err = a.findCentre(ctx, *db, *fy, *entity)
-	}
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := exporters.WriteSurvey(&buf, rb, e, nil); err != nil {
-		return err
-	}
-	if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
-		return err
-	}
-	fmt.Fprintf(a.stdout, "template: wrote %s（%s%s, FY%d %s, %d items）\n", *out, e.PrefectureName, e.Name, *fy, *level, len(rb.SelfItems()))
-	return nil
-}
-
-// findCentre looks a care centre up in the store (centres come from the list ingested each year).
-func (a *app) findCentre(ctx context.Context, db string, fy int, code string) (exporters.SurveyEntity, error) {
-	r, closeStore, err := a.runner(ctx, db)
-	if err != nil {
-		return exporters.SurveyEntity{}, err
 	}
 	defer closeStore()
-	if err := r.EnsureReference(ctx, fy); err != nil {
-		return exporters.SurveyEntity{}, err
-	}
-	list, err := r.Store.Entities(ctx, fy, "centre")
-	if err != nil {
-		return exporters.SurveyEntity{}, err
-	}
-	for _, c := range list {
-		if c.Code == code {
-			return exporters.SurveyEntity{Code: c.Code, PrefectureName: c.PrefectureName, Name: c.NameJA}, nil
+	op := kofukin.Operator("cli")
+	_, data, err := r.Template(ctx, op, *fy, *entity)
+	if errors.Is(err, pipeline.ErrNotFound) {
+		where := "the shipped reference data"
+		if path != "" {
+			where = path
 		}
+		return fmt.Errorf("template: no %s %q valid in FY%d in %s (for a care centre, ingest the year's centre list first)", *level, *entity, *fy, where)
 	}
-	return exporters.SurveyEntity{}, fmt.Errorf("no care centre %q valid in FY%d in %s (ingest the year's centre list first)", code, fy, db)
-}
-
-// findEntity looks a code up in the shipped reference data.
-func findEntity(level, code string) (exporters.SurveyEntity, error) {
-	muni, err := fixtures.Municipalities()
 	if err != nil {
-		return exporters.SurveyEntity{}, err
+		return fmt.Errorf("template: %w", err)
 	}
-	prefs, err := fixtures.Prefectures()
+	if err := atomicfile.WriteFile(*out, data); err != nil {
+		return err
+	}
+	e, err := r.FindEntity(ctx, *fy, *entity)
 	if err != nil {
-		return exporters.SurveyEntity{}, err
+		return err
 	}
-	prefName := map[string]string{}
-	for _, p := range prefs.Entities {
-		prefName[p.PrefectureCode] = p.NameJA
-		if level == "prefecture" && p.Code == code {
-			return exporters.SurveyEntity{Code: code, Name: p.NameJA}, nil
-		}
+	items := 0
+	if rb, err := r.Rulebooks.Get(*fy, indicators.Level(*level)); err == nil {
+		items = len(rb.SelfItems())
 	}
-	if level == "municipality" {
-		for _, m := range muni.Entities {
-			if m.Code == code {
-				return exporters.SurveyEntity{Code: code, PrefectureName: prefName[m.PrefectureCode], Name: m.NameJA}, nil
-			}
-		}
+	name := e.PrefectureName + e.NameJA
+	if e.PrefectureName == e.NameJA {
+		name = e.NameJA
 	}
-	return exporters.SurveyEntity{}, fmt.Errorf("no %s with code %q in the reference data", level, code)
+	fmt.Fprintf(a.stdout, "template: wrote %s（%s, FY%d %s, %d items）\n", *out, name, *fy, *level, items)
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
 )
 
@@ -40,7 +41,7 @@ func cmdWhatIf(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
-	rep, err := r.WhatIf(ctx, *fy, changes)
+	rep, err := r.WhatIfAs(ctx, kofukin.Operator("cli"), *fy, changes)
 	if err != nil {
 		return err
 	}

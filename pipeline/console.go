@@ -1,0 +1,202 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/store"
+)
+
+// The ministry's console and its actions: runs, outputs, the audit log, a cycle run or a dry run,
+// and the submissions a principal may list.
+
+// ConsoleView is the ministry's console.
+type ConsoleView struct {
+	Runs     []store.Run        // the newest 30
+	Counts   map[string]int     // current submissions by level
+	Deadline string             // fy's submission deadline ("" when none)
+	Files    []string           // the newest export's files, relative to its folder
+	Audit    []store.AuditEntry // the newest 30 entries
+}
+
+// Console returns the console of fy for by.
+func (r *Runner) Console(ctx context.Context, by kofukin.Principal, fy int) (*ConsoleView, error) {
+	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
+		return nil, err
+	}
+	v := &ConsoleView{Counts: map[string]int{}}
+	var err error
+	if v.Runs, err = r.Store.Runs(ctx); err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	if len(v.Runs) > 30 {
+		v.Runs = v.Runs[:30]
+	}
+	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	if err != nil {
+		return nil, fmt.Errorf("current submissions: %w", err)
+	}
+	for _, x := range subs {
+		v.Counts[x.Level]++
+	}
+	if v.Deadline, err = r.Deadline(ctx, fy); err != nil {
+		return nil, err
+	}
+	_, man, err := r.latestExport(ctx, fy)
+	if err != nil {
+		return nil, err
+	}
+	if man != nil {
+		v.Files = sortedKeys(man.Files)
+	}
+	if v.Audit, err = r.Store.AuditLog(ctx, 30); err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	return v, nil
+}
+
+// Runs lists every recorded run, newest first, for by.
+func (r *Runner) Runs(ctx context.Context, by kofukin.Principal) ([]store.Run, error) {
+	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
+		return nil, err
+	}
+	runs, err := r.Store.Runs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Run returns one recorded run and its manifest, indented, for by.
+func (r *Runner) Run(ctx context.Context, by kofukin.Principal, id int64) (*store.Run, string, error) {
+	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
+		return nil, "", err
+	}
+	run, err := r.Store.GetRun(ctx, id)
+	if noRows(err) {
+		return nil, "", missing("実行記録が見つかりません。", err)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("run %d: %w", id, err)
+	}
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, []byte(run.Manifest), "", "  ") != nil {
+		pretty.Reset()
+		pretty.WriteString(run.Manifest) // shown as recorded
+	}
+	return run, pretty.String(), nil
+}
+
+// ExportFile returns a file of fy's newest export (its path relative to the export's folder, as
+// the manifest records it) for by. Only files the export recorded are served: no path traversal.
+func (r *Runner) ExportFile(ctx context.Context, by kofukin.Principal, fy int, rel string) (string, []byte, error) {
+	dir, man, err := r.LatestExport(ctx, by, fy)
+	if err != nil {
+		return "", nil, err
+	}
+	if man == nil {
+		return "", nil, missing("出力ファイルはまだありません。", nil)
+	}
+	if _, ok := man.Files[rel]; !ok {
+		return "", nil, missing("ファイルが見つかりません。", nil)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return "", nil, missing("ファイルが見つかりません。", err)
+	}
+	return filepath.Base(rel), data, nil
+}
+
+// Submissions returns fy's current submissions that by may see: its own entity's, those of the
+// entities in its scope, and the ministry's values for whoever may use the console.
+func (r *Runner) Submissions(ctx context.Context, by kofukin.Principal, fy int) ([]store.Submission, error) {
+	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	if err != nil {
+		return nil, fmt.Errorf("current submissions: %w", err)
+	}
+	console := kofukin.Allowed(by, kofukin.ActConsole, "")
+	out := []store.Submission{}
+	for _, x := range subs {
+		if x.EntityCode == store.MinistryCode && console || x.EntityCode != store.MinistryCode && kofukin.Allowed(by, kofukin.ActView, x.EntityCode) {
+			out = append(out, x)
+		}
+	}
+	return out, nil
+}
+
+// CycleRun is what RunCycle did.
+type CycleRun struct {
+	DryRun   bool
+	Score    *ScoreResult
+	Allocate *AllocateResult
+	Export   *ExportResult // nil for a dry run
+}
+
+// RunCycle scores, allocates and exports fy into outDir on behalf of by; a dry run scores and
+// allocates in a scratch copy of the database and keeps nothing. The attempt and its outcome are
+// in the audit log.
+func (r *Runner) RunCycle(ctx context.Context, by kofukin.Principal, fy int, dry bool, outDir string) (*CycleRun, error) {
+	if err := r.authorize(ctx, by, kofukin.ActRun, ""); err != nil {
+		return nil, err
+	}
+	res, err := r.runCycle(ctx, fy, dry, outDir)
+	r.audit(ctx, by, "run pipeline", fmt.Sprint(fy), res.summary(err))
+	return res, err
+}
+
+// summary is the run's line in the audit log.
+func (c *CycleRun) summary(err error) string {
+	s := "run"
+	if c.DryRun {
+		s = "dry run"
+	}
+	if err != nil {
+		return s + " failed: " + err.Error()
+	}
+	s += fmt.Sprintf(": score run %d, allocate run %d", c.Score.RunID, c.Allocate.RunID)
+	if c.Export != nil {
+		s += fmt.Sprintf(", export run %d (%d files)", c.Export.RunID, len(c.Export.Files))
+	}
+	return s
+}
+
+func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) (*CycleRun, error) {
+	res := &CycleRun{DryRun: dry}
+	on := r
+	if dry {
+		sc, done, err := r.Store.Scratch(ctx)
+		if err != nil {
+			return res, fmt.Errorf("scratch copy: %w", err)
+		}
+		defer done()
+		on = &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	}
+	var err error
+	if res.Score, err = on.Score(ctx, fy); err != nil {
+		return res, err
+	}
+	if res.Allocate, err = on.Allocate(ctx, fy); err != nil {
+		return res, err
+	}
+	if dry {
+		return res, nil
+	}
+	if res.Export, err = on.Export(ctx, fy, outDir); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// WhatIfAs re-scores and re-allocates fy with changes in a scratch copy on behalf of by (a dry
+// run: it needs the right to run).
+func (r *Runner) WhatIfAs(ctx context.Context, by kofukin.Principal, fy int, changes []Change) (*WhatIfReport, error) {
+	if err := r.authorize(ctx, by, kofukin.ActRun, ""); err != nil {
+		return nil, err
+	}
+	return r.WhatIf(ctx, fy, changes)
+}
