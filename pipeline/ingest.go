@@ -36,25 +36,30 @@ const (
 	KindUnions     = "unions"     // reference list of unions and their members
 	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
 	KindEntities   = "entities"   // entity list with validity years (mergers, new codes)
-	Rejected       = "rejected"
-	// Denied: the sender may not send this file (another body's survey); nothing of it is stored.
-	Denied = "denied"
+)
+
+// Statuses of a file that is not stored.
+//
+// Deprecated: use kofukin.StatusRejected and kofukin.StatusDenied.
+const (
+	Rejected = kofukin.StatusRejected
+	Denied   = kofukin.StatusDenied
 )
 
 // FileReport says what became of one file.
 type FileReport struct {
-	Path         string            `json:"path"`
-	Kind         string            `json:"kind,omitempty"`
-	Status       string            `json:"status"` // accepted | unchanged | rejected
-	FiscalYear   int               `json:"fiscal_year,omitempty"`
-	EntityCode   string            `json:"entity_code,omitempty"`
-	Version      int               `json:"version,omitempty"`
-	SubmissionID int64             `json:"submission_id,omitempty"`
-	Answers      int               `json:"answers,omitempty"`
-	SHA256       string            `json:"sha256,omitempty"`
-	Bytes        int64             `json:"bytes"`
-	Problems     []loaders.Problem `json:"problems,omitempty"`
-	Warnings     []loaders.Problem `json:"warnings,omitempty"`
+	Path         string                   `json:"path"`
+	Kind         string                   `json:"kind,omitempty"`
+	Status       kofukin.SubmissionStatus `json:"status"` // kofukin.StatusAccepted, StatusUnchanged, StatusRejected or StatusDenied
+	FiscalYear   int                      `json:"fiscal_year,omitempty"`
+	EntityCode   string                   `json:"entity_code,omitempty"`
+	Version      int                      `json:"version,omitempty"`
+	SubmissionID int64                    `json:"submission_id,omitempty"`
+	Answers      int                      `json:"answers,omitempty"`
+	SHA256       string                   `json:"sha256,omitempty"`
+	Bytes        int64                    `json:"bytes"`
+	Problems     []loaders.Problem        `json:"problems,omitempty"`
+	Warnings     []loaders.Problem        `json:"warnings,omitempty"`
 	// Quarantined is where a rejected file was moved, with its report and annotated copy.
 	Quarantined string `json:"quarantined,omitempty"`
 	// Annotated is the copy of a rejected workbook with each bad cell marked, for its submitter;
@@ -284,16 +289,16 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	years := map[int]bool{} // the fiscal years of the files stored, for the header-only files
 	count := func(fr FileReport) {
 		switch fr.Status {
-		case store.Accepted:
+		case kofukin.StatusAccepted:
 			rep.Accepted++
-		case store.Unchanged:
+		case kofukin.StatusUnchanged:
 			rep.Unchanged++
-		case Denied:
+		case kofukin.StatusDenied:
 			rep.Denied++
 		default:
 			rep.Rejected++
 		}
-		if (fr.Status == store.Accepted || fr.Status == store.Unchanged) && fr.FiscalYear != 0 {
+		if (fr.Status == kofukin.StatusAccepted || fr.Status == kofukin.StatusUnchanged) && fr.FiscalYear != 0 {
 			years[fr.FiscalYear] = true
 		}
 		rep.Bytes += fr.Bytes
@@ -375,15 +380,15 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	}
 	take := func(p parsed) error {
 		var res *store.IngestResult
-		if p.report.Status == Rejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
+		if p.report.Status == kofukin.StatusRejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
 			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
 			// Another body's survey: its problems are not the sender's to read.
-			p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 		}
-		if p.report.Status != Rejected && p.report.Status != Denied {
+		if p.report.Status != kofukin.StatusRejected && p.report.Status != kofukin.StatusDenied {
 			if err := authorizeFile(by, p.meta); err != nil {
 				r.logger().Warn("ingest denied", "path", p.report.Path, "error", err)
-				p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+				p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 			} else {
 				p.meta.Via, p.meta.By = via, by
 				res = w.Add(p.meta, p.answers)
@@ -436,7 +441,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	}
 	if opts.Quarantine != "" {
 		for i := range rep.Files {
-			if rep.Files[i].Status != Rejected {
+			if rep.Files[i].Status != kofukin.StatusRejected {
 				continue
 			}
 			dst, ann, why, err := r.quarantine(opts.Quarantine, rep.Files[i])
@@ -532,7 +537,7 @@ func (r *Runner) parseSafe(ctx context.Context, src source, opts IngestOptions, 
 	defer func() {
 		if v := recover(); v != nil {
 			r.logger().Error("panic while reading a file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			p = parsed{report: FileReport{Path: src.path, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}}
+			p = parsed{report: FileReport{Path: src.path, Status: kofukin.StatusRejected, Problems: []loaders.Problem{internalProblem(src.path)}}}
 		}
 	}()
 	return r.parseFile(ctx, src, opts, ents)
@@ -549,13 +554,13 @@ func (r *Runner) ingestReferenceSafe(ctx context.Context, src source, kind strin
 	defer func() {
 		if v := recover(); v != nil {
 			r.logger().Error("panic while reading a reference file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			fr, err = FileReport{Path: src.path, Kind: kind, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}, nil
+			fr, err = FileReport{Path: src.path, Kind: kind, Status: kofukin.StatusRejected, Problems: []loaders.Problem{internalProblem(src.path)}}, nil
 		}
 	}()
 	by, _ := opts.sender()
 	if err := kofukin.Authorize(by, kofukin.ActSubmitMinistryData, ""); err != nil {
 		r.logger().Warn("ingest denied", "path", src.path, "error", err)
-		return FileReport{Path: src.path, Kind: kind, Status: Denied}, nil
+		return FileReport{Path: src.path, Kind: kind, Status: kofukin.StatusDenied}, nil
 	}
 	return r.ingestReference(ctx, src, kind, opts)
 }
@@ -567,7 +572,7 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 	rep := FileReport{Path: path}
 	var data []byte
 	reject := func(err error) parsed {
-		rep.Status = Rejected
+		rep.Status = kofukin.StatusRejected
 		if rep.EntityCode == "" && data != nil {
 			rep.EntityCode = loaders.PeekEntity(data) // whose survey it claims to be, for the policy
 		}
@@ -582,7 +587,7 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 	var prob *loaders.Problem
 	data, prob = src.read()
 	if prob != nil {
-		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		rep.Status, rep.Problems = kofukin.StatusRejected, []loaders.Problem{*prob}
 		return parsed{report: rep}
 	}
 	rep.Bytes = int64(len(data))
@@ -699,7 +704,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	rep := FileReport{Path: path, Kind: kind, EntityCode: store.MinistryCode}
 	raw, prob := src.read()
 	if prob != nil {
-		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		rep.Status, rep.Problems = kofukin.StatusRejected, []loaders.Problem{*prob}
 		return rep, nil
 	}
 	rep.Bytes = int64(len(raw))
@@ -711,7 +716,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if !errors.As(err, &rj) {
 			return rep, err
 		}
-		rep.Status, rep.Problems = Rejected, withFile(rj.Problems, path)
+		rep.Status, rep.Problems = kofukin.StatusRejected, withFile(rj.Problems, path)
 		return rep, nil
 	}
 	data := raw // the readers decode (UTF-8 or Shift_JIS) and bound the file themselves
@@ -731,9 +736,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if err != nil {
 			return rep, err
 		}
-		rep.Answers, rep.FiscalYear, rep.Status = added+updated, opts.FiscalYear, store.Accepted
+		rep.Answers, rep.FiscalYear, rep.Status = added+updated, opts.FiscalYear, kofukin.StatusAccepted
 		if unchanged {
-			rep.Status = store.Unchanged
+			rep.Status = kofukin.StatusUnchanged
 		}
 		if len(rows) == 0 {
 			rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
@@ -751,8 +756,8 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	}
 	known := map[string]bool{}
 	totals := map[string]int64{} // the total population recorded for fy, where there is one
-	for _, lv := range []string{"municipality", "prefecture"} {
-		es, err := r.Store.Entities(ctx, fy, lv)
+	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
+		es, err := r.Store.Entities(ctx, fy, string(lv))
 		if err != nil {
 			return rep, err
 		}
@@ -810,9 +815,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return rep, err
 		}
 	}
-	rep.Status = store.Accepted
+	rep.Status = kofukin.StatusAccepted
 	if unchanged {
-		rep.Status = store.Unchanged
+		rep.Status = kofukin.StatusUnchanged
 	}
 	if rep.Answers == 0 {
 		rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
@@ -825,7 +830,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 func (r *Runner) surveyParsed(ctx context.Context, rep FileReport, sv *loaders.Survey, name string) parsed {
 	rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256, rep.Warnings = sv.FiscalYear, sv.EntityCode, len(sv.Answers), sv.SHA256, sv.Warnings
 	if _, err := r.rulebook(ctx, sv.FiscalYear, sv.Level); err != nil {
-		rep.Status = Rejected
+		rep.Status = kofukin.StatusRejected
 		rep.Problems = []loaders.Problem{{Code: loaders.ErrRulebook, File: rep.Path, MessageJA: "評価指標を登録できません。", MessageEN: err.Error()}}
 		return parsed{report: rep}
 	}

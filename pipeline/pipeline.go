@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"sync"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
@@ -72,9 +73,12 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 	if err != nil || have {
 		return err
 	}
-	for _, f := range []struct{ name, level string }{
-		{fixtures.PrefecturesFile, "prefecture"},
-		{fixtures.MunicipalitiesFile, "municipality"},
+	for _, f := range []struct {
+		name  string
+		level kofukin.Level
+	}{
+		{fixtures.PrefecturesFile, kofukin.Prefecture},
+		{fixtures.MunicipalitiesFile, kofukin.Municipality},
 	} {
 		data, err := fixtures.ReferenceFile(f.name)
 		if err != nil {
@@ -95,7 +99,7 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 	return nil
 }
 
-func readReference(name string, data []byte, level string) (*loaders.Reference, error) {
+func readReference(name string, data []byte, level kofukin.Level) (*loaders.Reference, error) {
 	ref, err := loaders.ReadReference(name, bytesReader(data), level)
 	if err != nil {
 		return nil, fmt.Errorf("read reference: %w", err)

@@ -15,9 +15,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/loaders"
-	"github.com/kofukin/kofukin/store"
 )
 
 // quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
@@ -181,7 +181,7 @@ func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions)
 	rep.DryRun = true
 	codes := map[int][]string{}
 	for _, f := range rep.Files {
-		if f.Status == store.Accepted && f.Kind == KindSurvey {
+		if f.Status == kofukin.StatusAccepted && f.Kind == KindSurvey {
 			codes[f.FiscalYear] = append(codes[f.FiscalYear], f.EntityCode)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
@@ -41,7 +42,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 	if err != nil {
 		return nil, err
 	}
-	if run.Status != store.RunSucceeded {
+	if run.Status != kofukin.RunSucceeded {
 		return nil, fmt.Errorf("run %d did not succeed (%s): nothing to re-create", runID, run.Status)
 	}
 	rep := &RerunReport{RunID: runID, Kind: run.Kind, OutDir: dir}
@@ -75,7 +76,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 				RerunOf int64 `json:"rerun_of"`
 			}
 			json.Unmarshal([]byte(x.Parameters), &params)
-			if x.Kind == store.KindExport && x.Status == store.RunSucceeded && params.RerunOf == 0 &&
+			if x.Kind == store.KindExport && x.Status == kofukin.RunSucceeded && params.RerunOf == 0 &&
 				json.Unmarshal([]byte(x.Manifest), &em) == nil && em.AllocateRunID == runID {
 				recorded = em.Files
 				checkInPlace(&x, em.Files, rep)

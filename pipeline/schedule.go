@@ -10,6 +10,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -82,7 +83,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 		for _, f := range rep.Files {
 			// Remove a file taken (or the same file already held) — unless it was replaced under
 			// the same name while the job ran: then it is read on the next run.
-			if f.Status == Rejected || f.SHA256 == "" {
+			if f.Status == kofukin.StatusRejected || f.SHA256 == "" {
 				continue
 			}
 			if sum, serr := fileSHA256(f.Path); serr == nil && sum == f.SHA256 {

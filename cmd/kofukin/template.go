@@ -4,17 +4,28 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
 )
 
+// levelUsage is the help text of a --level flag.
+var levelUsage = func() string {
+	var names []string
+	for _, l := range kofukin.Levels {
+		names = append(names, string(l))
+	}
+	return strings.Join(names, " | ")
+}()
+
 func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("template")
 	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
-	level := fs.String("level", "municipality", "municipality | prefecture | centre")
+	level := fs.String("level", string(kofukin.Municipality), levelUsage)
 	entity := fs.String("entity", "", "団体コード (6 digits) of the entity the workbook is for")
 	out := fs.String("out", "", "output .xlsx file")
 	db := fs.String("db", a.cfg.DB, "DuckDB file, where care centres are listed (KOFUKIN_DB)")
@@ -33,8 +44,8 @@ func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	e, err := findEntity(*level, *entity)
-	if err != nil && *level == "centre" {
+	e, err := findEntity(kofukin.Level(*level), *entity)
+	if err != nil && kofukin.Level(*level) == kofukin.Centre {
 		e, err = a.findCentre(ctx, *db, *fy, *entity)
 	}
 	if err != nil {
@@ -61,7 +72,7 @@ func (a *app) findCentre(ctx context.Context, db string, fy int, code string) (e
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return exporters.SurveyEntity{}, err
 	}
-	list, err := r.Store.Entities(ctx, fy, "centre")
+	list, err := r.Store.Entities(ctx, fy, string(kofukin.Centre))
 	if err != nil {
 		return exporters.SurveyEntity{}, err
 	}
@@ -74,7 +85,7 @@ func (a *app) findCentre(ctx context.Context, db string, fy int, code string) (e
 }
 
 // findEntity looks a code up in the shipped reference data.
-func findEntity(level, code string) (exporters.SurveyEntity, error) {
+func findEntity(level kofukin.Level, code string) (exporters.SurveyEntity, error) {
 	muni, err := fixtures.Municipalities()
 	if err != nil {
 		return exporters.SurveyEntity{}, err
@@ -86,11 +97,11 @@ func findEntity(level, code string) (exporters.SurveyEntity, error) {
 	prefName := map[string]string{}
 	for _, p := range prefs.Entities {
 		prefName[p.PrefectureCode] = p.NameJA
-		if level == "prefecture" && p.Code == code {
+		if level == kofukin.Prefecture && p.Code == code {
 			return exporters.SurveyEntity{Code: code, Name: p.NameJA}, nil
 		}
 	}
-	if level == "municipality" {
+	if level == kofukin.Municipality {
 		for _, m := range muni.Entities {
 			if m.Code == code {
 				return exporters.SurveyEntity{Code: code, PrefectureName: prefName[m.PrefectureCode], Name: m.NameJA}, nil
