@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -118,8 +119,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 		return nil, err
 	}
 	fail := func(err error) (*AllocateResult, error) {
-		r.Store.FinishRun(ctx, runID, nil, "", err)
-		return nil, err
+		return nil, r.failRun(ctx, runID, err)
 	}
 	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}}
 	var needs map[string]map[string]int64
@@ -250,14 +250,21 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	if err := r.Store.SaveAllocations(ctx, runID, rows); err != nil {
 		return fail(err)
 	}
-	ddb, _ := r.Store.DuckDBVersion(ctx)
+	ddb, err := r.Store.DuckDBVersion(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("duckdb version: %w", err))
+	}
 	refs, err := r.Store.ReferenceFiles(ctx, fy)
 	if err != nil {
 		return fail(err)
 	}
-	var prevRun int64
-	if prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); err == nil {
+	var prevRun int64 // 0: no score run of the year before
+	var none *store.NoRunError
+	switch prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); {
+	case err == nil:
 		prevRun = prev.ID
+	case !errors.As(err, &none):
+		return fail(err)
 	}
 	man := AllocateManifest{ScoreRunID: scoreRun.ID, PrevScoreRunID: prevRun, ScoreManifest: json.RawMessage(orNull(scoreRun.Manifest)), Params: params, Pools: pools,
 		Results: res.Results, PopulationReferenceDate: refDate, Weight: params.Weight, ReferenceFiles: refs, CodeVersion: CodeVersion(), DuckDBVersion: ddb}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -105,6 +106,16 @@ func readReference(name string, data []byte, level kofukin.Level) (*loaders.Refe
 		return nil, fmt.Errorf("read reference: %w", err)
 	}
 	return ref, nil
+}
+
+// failRun records run id as failed with runErr and returns runErr. The record is written even when
+// ctx was cancelled (often the very cause of the failure); a failure to write it is joined to the
+// error returned.
+func (r *Runner) failRun(ctx context.Context, id int64, runErr error) error {
+	if err := r.Store.FinishRun(context.WithoutCancel(ctx), id, nil, "", runErr); err != nil {
+		return errors.Join(runErr, fmt.Errorf("record run %d as failed: %w", id, err))
+	}
+	return runErr
 }
 
 // rulebook returns the rulebook of fy and level and makes sure the store has it.

@@ -47,7 +47,10 @@ func (r *Runner) quarantine(dir string, fr FileReport) (dst, annotated, why stri
 	for _, p := range fr.Problems {
 		fmt.Fprintln(&text, p.String())
 	}
-	js, _ := json.MarshalIndent(fr, "", "  ")
+	js, err := json.MarshalIndent(fr, "", "  ")
+	if err != nil {
+		return "", "", "", fmt.Errorf("report of %s: %w", base, err)
+	}
 	outputs := map[string][]byte{
 		filepath.Join(dir, stem+ext+".report.txt"):  text.Bytes(),
 		filepath.Join(dir, stem+ext+".report.json"): append(js, '\n'),

@@ -147,7 +147,11 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 	if err != nil {
 		return err
 	}
-	byEntity := map[string][]Change{}
+	type parsedChange struct {
+		Change
+		answer loaders.Answer
+	}
+	byEntity := map[string][]parsedChange{}
 	var order []string
 	for _, c := range changes {
 		level := kofukin.ClaimedLevel(c.Code)
@@ -159,7 +163,8 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		if !ok || (it.Source != indicators.SourceSelf && it.Source != indicators.SourceMinistry) {
 			return fmt.Errorf("%s: %s is not an answered or ministry-supplied item of the FY%d %s rulebook", c.Code, c.Item, fy, level)
 		}
-		if _, p := loaders.ParseAnswer(it, c.Value); p != nil {
+		a, p := loaders.ParseAnswer(it, c.Value)
+		if p != nil {
 			return fmt.Errorf("%s:%s=%s: %s / %s", c.Code, c.Item, c.Value, p.MessageJA, p.MessageEN)
 		}
 		owner := c.Code
@@ -169,7 +174,7 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		if _, seen := byEntity[owner]; !seen {
 			order = append(order, owner)
 		}
-		byEntity[owner] = append(byEntity[owner], c)
+		byEntity[owner] = append(byEntity[owner], parsedChange{c, a})
 	}
 	for _, owner := range order {
 		var cur *store.Submission
@@ -191,9 +196,7 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 			meta.Level = string(kofukin.ClaimedLevel(owner))
 		}
 		for _, c := range byEntity[owner] {
-			rb, _ := r.Rulebooks.Get(fy, kofukin.ClaimedLevel(c.Code))
-			it, _ := rb.Item(c.Item)
-			a, _ := loaders.ParseAnswer(it, c.Value)
+			a := c.answer
 			a.ItemID, a.Cell = c.Item, "what-if"
 			replaced := false
 			for i := range rows {

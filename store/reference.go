@@ -314,7 +314,11 @@ func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile,
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n > 0 {
 				updated++
 				continue
 			}

@@ -87,9 +87,19 @@ func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("no succeeded %s run for fiscal year %d", kind, fy)
+		return nil, &NoRunError{Kind: kind, FiscalYear: fy}
 	}
 	return &runs[0], nil
+}
+
+// NoRunError is LatestRun's answer when no run of the kind has succeeded for the fiscal year.
+type NoRunError struct {
+	Kind       string
+	FiscalYear int
+}
+
+func (e *NoRunError) Error() string {
+	return fmt.Sprintf("no succeeded %s run for fiscal year %d", e.Kind, e.FiscalYear)
 }
 
 // GetRun returns one run by id.

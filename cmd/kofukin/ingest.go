@@ -51,7 +51,9 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 			path = filepath.Join(a.cfg.Out, "ingest_"+time.Now().Format("20060102-150405")+".json")
 		}
 		var buf bytes.Buffer
-		rep.WriteJSON(&buf)
+		if werr := rep.WriteJSON(&buf); werr != nil {
+			return werr
+		}
 		if werr := pipeline.WriteFileAtomic(path, buf.Bytes()); werr != nil {
 			return werr
 		}
