@@ -52,15 +52,15 @@ const (
 // takes at all (its levels; nil for actions without a target).
 type Rule struct {
 	Action  Action
-	Levels  []CodeLevel // the levels of target the action applies to; nil: no target
+	Levels  []Level // the levels of target the action applies to; nil: no target
 	Scopes  map[Role]Scope
 	Comment string
 }
 
 var (
-	entityLevels = []CodeLevel{CodeMunicipality, CodeCentre, CodePrefecture}
-	muniOnly     = []CodeLevel{CodeMunicipality}
-	prefOnly     = []CodeLevel{CodePrefecture}
+	entityLevels = []Level{Municipality, Centre, Prefecture}
+	muniOnly     = []Level{Municipality}
+	prefOnly     = []Level{Prefecture}
 )
 
 // Policy is the one written access policy: role × action × scope. The web pages, the JSON API,
@@ -137,11 +137,11 @@ func Authorize(p Principal, a Action, target string) error {
 			return nil
 		}
 	case ScopeOwnAndChildren:
-		if target == p.EntityCode || (LevelOf(p.EntityCode) == CodePrefecture && lv != CodePrefecture && target[:2] == p.EntityCode[:2]) {
+		if target == p.EntityCode || InPrefecture(target, p.EntityCode) {
 			return nil
 		}
 	case ScopeChildMunicipalities:
-		if LevelOf(p.EntityCode) == CodePrefecture && lv == CodeMunicipality && target[:2] == p.EntityCode[:2] {
+		if lv == Municipality && InPrefecture(target, p.EntityCode) {
 			return nil
 		}
 	}
@@ -160,9 +160,9 @@ func ruleOf(a Action) (Rule, bool) {
 	return Rule{}, false
 }
 
-func containsLevel(ls []CodeLevel, l CodeLevel) bool {
+func containsLevel(ls []Level, l Level) bool {
 	for _, x := range ls {
-		if x == l && l != CodeUnknown {
+		if x == l && l != LevelUnknown {
 			return true
 		}
 	}
@@ -173,7 +173,7 @@ func containsLevel(ls []CodeLevel, l CodeLevel) bool {
 // municipal code, a centre token to a centre code, a prefecture token to a prefectural code, a
 // ministry token to none. (Whether the entity exists is checked against the entity list.)
 func TokenEntityOK(role Role, entity string) error {
-	want := map[Role]CodeLevel{RoleMunicipality: CodeMunicipality, RoleCentre: CodeCentre, RolePrefecture: CodePrefecture}
+	want := map[Role]Level{RoleMunicipality: Municipality, RoleCentre: Centre, RolePrefecture: Prefecture}
 	switch {
 	case role == RoleMinistry && entity == "":
 		return nil

@@ -100,12 +100,12 @@ func TestAuthorizeTable(t *testing.T) {
 }
 
 func TestLevelOf(t *testing.T) {
-	for code, want := range map[string]CodeLevel{
-		"312011": CodeMunicipality, "322016": CodeMunicipality, "011002": CodeMunicipality,
-		"310000": CodePrefecture, "320005": CodePrefecture, "010006": CodePrefecture,
-		"312011001": CodeCentre,
-		"":          CodeUnknown, "31": CodeUnknown, "319999": CodeUnknown, "312012": CodeUnknown, "31201a": CodeUnknown,
-		"310000001": CodeUnknown, "3120110011": CodeUnknown, "MHLW": CodeUnknown, "３１２０１１": CodeUnknown,
+	for code, want := range map[string]Level{
+		"312011": Municipality, "322016": Municipality, "011002": Municipality,
+		"310000": Prefecture, "320005": Prefecture, "010006": Prefecture,
+		"312011001": Centre,
+		"":          LevelUnknown, "31": LevelUnknown, "319999": LevelUnknown, "312012": LevelUnknown, "31201a": LevelUnknown,
+		"310000001": LevelUnknown, "3120110011": LevelUnknown, "MHLW": LevelUnknown, "３１２０１１": LevelUnknown,
 	} {
 		if got := LevelOf(code); got != want {
 			t.Errorf("LevelOf(%q) = %q, want %q", code, got, want)

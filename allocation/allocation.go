@@ -484,7 +484,10 @@ func Load(fy int) (Params, error) {
 	name := fmt.Sprintf("params/%d.json", fy)
 	data, err := paramFiles.ReadFile(name)
 	if err != nil {
-		entries, _ := paramFiles.ReadDir("params")
+		entries, derr := paramFiles.ReadDir("params")
+		if derr != nil {
+			return Params{}, errors.Join(err, derr)
+		}
 		var have []string
 		for _, e := range entries {
 			have = append(have, strings.TrimSuffix(e.Name(), ".json"))

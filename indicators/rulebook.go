@@ -14,30 +14,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kofukin/kofukin"
 )
 
-// Level is the kind of reporting body a rulebook applies to.
-type Level string
+// Level is the kind of reporting body a rulebook applies to: kofukin.Level, whose name new code
+// should use.
+type Level = kofukin.Level
 
-// The levels of reporting body.
+// The levels of reporting body, as kofukin names them.
 const (
-	Municipality Level = "municipality"
-	Prefecture   Level = "prefecture"
-	Centre       Level = "centre"
+	Municipality = kofukin.Municipality
+	Prefecture   = kofukin.Prefecture
+	Centre       = kofukin.Centre
 )
-
-// LabelJA returns the Japanese name of the level.
-func (l Level) LabelJA() string {
-	switch l {
-	case Municipality:
-		return "市町村"
-	case Prefecture:
-		return "都道府県"
-	case Centre:
-		return "地域包括支援センター"
-	}
-	return string(l)
-}
 
 // Rule types an item can declare.
 const (

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 )
 
@@ -201,18 +202,6 @@ func CSVKind(data []byte) string {
 		return CSVOutcomes
 	}
 	return CSVUnknown
-}
-
-// LevelOfCode tells the level of an entity code: a care centre (9 digits), a prefecture (its
-// code's digits 3–5 are 000) or a municipality.
-func LevelOfCode(code string) indicators.Level {
-	switch {
-	case len(code) == 9:
-		return indicators.Centre
-	case len(code) == 6 && code[2:5] == "000":
-		return indicators.Prefecture
-	}
-	return indicators.Municipality
 }
 
 // maxHeaderLine bounds the header line looked at to tell a CSV's kind.
@@ -478,8 +467,8 @@ func ReadSurveyCSV(name string, data []byte, lib *indicators.Library, want Expec
 	}
 	fyText := NormalizeText(t.get(0, OutcomeColFiscalYear))
 	code := NormalizeText(t.get(0, OutcomeColCode))
-	level := LevelOfCode(RestoreCode("municipality", code))
-	code = RestoreCode(string(level), code)
+	level := kofukin.ClaimedLevel(kofukin.RestoreCode(kofukin.Municipality, code))
+	code = kofukin.RestoreCode(level, code)
 	fy, err := strconv.Atoi(fyText)
 	if err != nil {
 		add(Problem{Code: ErrFiscalYear, Cell: t.place(0, OutcomeColFiscalYear), Found: clip(fyText),
@@ -493,7 +482,7 @@ func ReadSurveyCSV(name string, data []byte, lib *indicators.Library, want Expec
 			MessageEN: fmt.Sprintf("this file answers FY%d; send FY%d", fy, want.FiscalYear)})
 		return nil, reject()
 	}
-	if !ValidCode(string(level), code) || (want.Entity != nil && !want.Entity(fy, level, code)) {
+	if !kofukin.ValidCode(level, code) || (want.Entity != nil && !want.Entity(fy, level, code)) {
 		add(Problem{Code: ErrEntity, Cell: t.place(0, OutcomeColCode), Found: clip(code),
 			MessageJA: "団体コード「" + clip(code) + "」は登録されていない団体です。", MessageEN: "unknown entity code " + clip(code)})
 		return nil, reject()
@@ -518,7 +507,7 @@ func ReadSurveyCSV(name string, data []byte, lib *indicators.Library, want Expec
 		if ps.full {
 			return nil, reject()
 		}
-		if c := RestoreCode(string(level), NormalizeText(t.get(i, OutcomeColCode))); c != code {
+		if c := kofukin.RestoreCode(level, NormalizeText(t.get(i, OutcomeColCode))); c != code {
 			add(Problem{Code: ErrEntity, Cell: t.place(i, OutcomeColCode), Expected: code, Found: clip(c),
 				MessageJA: "1つのファイルには1団体の回答だけを記載してください（団体コード「" + clip(c) + "」）。", MessageEN: "one file holds one entity's answers; found " + clip(c)})
 			continue
@@ -600,8 +589,8 @@ func ReadPopulation(name string, data []byte, known func(code string) bool, tota
 			bad(PopColFiscalYear, "年度を読み取れません。", "cannot read the fiscal year")
 			continue
 		}
-		code := ResolveCode("municipality", NormalizeText(t.get(i, PopColCode)), known)
-		if !ValidCode("municipality", code) || (known != nil && !known(code)) {
+		code := kofukin.ResolveCode(kofukin.Municipality, NormalizeText(t.get(i, PopColCode)), known)
+		if !kofukin.ValidCode(kofukin.Municipality, code) || (known != nil && !known(code)) {
 			bad(PopColCode, "団体コード「"+clip(code)+"」は登録されていない団体です。", "unknown entity code "+clip(code))
 			continue
 		}
@@ -684,12 +673,12 @@ func ReadUnions(name string, data []byte, known func(code string) bool) ([]Union
 			continue
 		}
 		code, uname := NormalizeText(t.get(i, UnionColCode)), NormalizeText(t.get(i, UnionColName))
-		m := ResolveCode("municipality", NormalizeText(t.get(i, UnionColMember)), known)
+		m := kofukin.ResolveCode(kofukin.Municipality, NormalizeText(t.get(i, UnionColMember)), known)
 		if code == "" || uname == "" {
 			bad(UnionColCode, "広域連合コード・名称が空欄です。", "union code or name is empty")
 			continue
 		}
-		if !ValidCode("municipality", m) || (known != nil && !known(m)) {
+		if !kofukin.ValidCode(kofukin.Municipality, m) || (known != nil && !known(m)) {
 			bad(UnionColMember, "構成市町村コード「"+clip(m)+"」は登録されていない市町村です。", "unknown member municipality "+clip(m))
 			continue
 		}
@@ -818,8 +807,8 @@ func ReadNeeds(name string, data []byte, known func(code string) bool, grants ma
 			bad(PopColFiscalYear, "年度を読み取れません。", "cannot read the fiscal year")
 			continue
 		}
-		code := ResolveCode("municipality", NormalizeText(t.get(i, PopColCode)), known)
-		if !ValidCode("municipality", code) || (known != nil && !known(code)) {
+		code := kofukin.ResolveCode(kofukin.Municipality, NormalizeText(t.get(i, PopColCode)), known)
+		if !kofukin.ValidCode(kofukin.Municipality, code) || (known != nil && !known(code)) {
 			bad(PopColCode, "団体コード「"+clip(code)+"」は登録されていない団体です。", "unknown entity code "+clip(code))
 			continue
 		}
@@ -876,8 +865,11 @@ func ReadEntityList(name string, data []byte) ([]EntityChange, error) {
 	if t == nil || len(ps.list) > 0 {
 		return nil, ps.rejection()
 	}
-	levels := map[string]string{"市町村": "municipality", "都道府県": "prefecture", "地域包括支援センター": "centre", "広域連合": "union",
-		"municipality": "municipality", "prefecture": "prefecture", "centre": "centre", "union": "union"}
+	const union kofukin.Level = "union" // a union of municipalities (広域連合): listed, but no level of its own
+	levels := map[string]kofukin.Level{"市町村": kofukin.Municipality, "都道府県": kofukin.Prefecture, "地域包括支援センター": kofukin.Centre, "広域連合": union}
+	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture, kofukin.Centre, union} {
+		levels[string(lv)] = lv
+	}
 	var out []EntityChange
 	seen := map[string]int{}
 	for i := range t.rows {
@@ -893,9 +885,9 @@ func ReadEntityList(name string, data []byte) ([]EntityChange, error) {
 			continue
 		}
 		code := NormalizeText(t.get(i, EntColCode))
-		if lv != "union" {
-			code = RestoreCode(lv, code)
-			if !ValidCode(lv, code) {
+		if lv != union {
+			code = kofukin.RestoreCode(lv, code)
+			if !kofukin.ValidCode(lv, code) {
 				bad(EntColCode, "団体コード「"+clip(code)+"」の形式又は検査数字が正しくありません。", "code "+clip(code)+" is malformed or its check digit is wrong")
 				continue
 			}
@@ -905,7 +897,7 @@ func ReadEntityList(name string, data []byte) ([]EntityChange, error) {
 			bad(EntColFrom, "有効開始年度を読み取れません。", "cannot read the first fiscal year")
 			continue
 		}
-		ch := EntityChange{Code: code, Level: lv, Name: NormalizeText(t.get(i, EntColName)), PrefectureCode: NormalizeText(t.get(i, EntColPref)),
+		ch := EntityChange{Code: code, Level: string(lv), Name: NormalizeText(t.get(i, EntColName)), PrefectureCode: NormalizeText(t.get(i, EntColPref)),
 			Parent: NormalizeText(t.get(i, EntColParent)), ValidFrom: from}
 		if to := NormalizeText(t.get(i, EntColTo)); to != "" {
 			v, err := strconv.Atoi(to)
@@ -915,7 +907,7 @@ func ReadEntityList(name string, data []byte) ([]EntityChange, error) {
 			}
 			ch.ValidTo = &v
 		}
-		if ch.Name == "" || len(ch.PrefectureCode) != 2 || (lv != "union" && !strings.HasPrefix(code, ch.PrefectureCode)) {
+		if ch.Name == "" || len(ch.PrefectureCode) != 2 || (lv != union && !strings.HasPrefix(code, ch.PrefectureCode)) {
 			bad(EntColPref, "名称が空欄か、都道府県コードが団体コードと一致しません。", "the name is empty or the prefecture code does not match the code")
 			continue
 		}

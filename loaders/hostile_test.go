@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/fixtures/hostile"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/survey"
@@ -322,7 +323,7 @@ func TestCSVReadersLocateBrokenQuotes(t *testing.T) {
 			}
 		}
 	}
-	if _, err := loaders.ReadReference("q.csv", strings.NewReader("code\n\"abc\n"), "prefecture"); err == nil {
+	if _, err := loaders.ReadReference("q.csv", strings.NewReader("code\n\"abc\n"), kofukin.Prefecture); err == nil {
 		t.Error("ReadReference accepted a broken quote")
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 )
 
@@ -66,10 +67,10 @@ func ReadOutcomes(name string, data []byte, rb *indicators.Rulebook, entity func
 			continue
 		}
 		code := NormalizeText(t.get(i, OutcomeColCode))
-		if len(code) == 5 && CheckDigitOK("0"+code) {
+		if len(code) == 5 && kofukin.CheckDigitOK("0"+code) {
 			code = "0" + code
 		}
-		if !CheckDigitOK(code) || (entity != nil && !entity(code)) {
+		if !kofukin.CheckDigitOK(code) || (entity != nil && !entity(code)) {
 			add(line, OutcomeColCode, Problem{Code: ErrEntity, Found: clip(code),
 				MessageJA: "団体コード「" + clip(code) + "」は登録されていない団体です。", MessageEN: "unknown entity code " + clip(code)})
 			continue

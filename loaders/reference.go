@@ -41,73 +41,6 @@ type Reference struct {
 	Populations []Population
 }
 
-// ValidCode reports whether code is well formed for its level: a 6-digit 全国地方公共団体コード
-// with its check digit for municipalities and prefectures; for care centres, their
-// municipality's code followed by a 3-digit number.
-func ValidCode(level, code string) bool {
-	if level == "centre" {
-		if len(code) != 9 {
-			return false
-		}
-		for i := 6; i < 9; i++ {
-			if code[i] < '0' || code[i] > '9' {
-				return false
-			}
-		}
-		return CheckDigitOK(code[:6])
-	}
-	return CheckDigitOK(code)
-}
-
-// RestoreCode puts back the leading zero Excel drops from a code stored as a number, but only when
-// the check digit proves the restored code (a wrong code is never made to look right).
-func RestoreCode(level, code string) string {
-	want := 6
-	if level == "centre" {
-		want = 9
-	}
-	if len(code) == want-1 && ValidCode(level, "0"+code) {
-		return "0" + code
-	}
-	return code
-}
-
-// CheckDigit computes the check digit of a 5-digit JIS X 0402 code (kofukin.CheckDigit).
-func CheckDigit(code5 string) byte { return kofukin.CheckDigit(code5) }
-
-// ResolveCode turns what was typed into an entity code: the code as it is, the code with the
-// leading zero Excel dropped, or a 5-digit JIS code completed with its check digit — whichever
-// of these is a known entity, when exactly one is (known nil: well-formed is enough). Anything
-// else is returned unchanged, to be reported as unknown.
-func ResolveCode(level, code string, known func(string) bool) string {
-	ok := func(c string) bool { return ValidCode(level, c) && (known == nil || known(c)) }
-	if ok(code) {
-		return code
-	}
-	var cands []string
-	if c := "0" + code; ok(c) {
-		cands = append(cands, c)
-	}
-	if level != "centre" && len(code) == 5 && isDigits(code) {
-		if c := code + string(CheckDigit(code)); ok(c) {
-			cands = append(cands, c)
-		}
-	}
-	if len(cands) == 1 {
-		return cands[0]
-	}
-	return code
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
 // Centre reference CSV headers.
 const (
 	CentreColCode         = "センターコード"
@@ -136,10 +69,10 @@ func ReadCentres(name string, data []byte, known func(code string) bool) ([]Enti
 		bad := func(c, ja, en string) {
 			ps.add(Problem{Code: ErrCSV, Cell: fmt.Sprintf("%d行目 %s列", line, c), MessageJA: ja, MessageEN: en})
 		}
-		code := RestoreCode("centre", get(CentreColCode))
-		muni := RestoreCode("municipality", get(CentreColMunicipality))
+		code := kofukin.RestoreCode(kofukin.Centre, get(CentreColCode))
+		muni := kofukin.RestoreCode(kofukin.Municipality, get(CentreColMunicipality))
 		switch {
-		case !ValidCode("centre", code):
+		case !kofukin.ValidCode(kofukin.Centre, code):
 			bad(CentreColCode, "センターコード「"+clip(code)+"」は市町村コード6桁＋連番3桁ではありません。", "centre code "+clip(code)+" is not a municipality code followed by 3 digits")
 			continue
 		case muni != code[:6] || (known != nil && !known(muni)):
@@ -154,7 +87,7 @@ func ReadCentres(name string, data []byte, known func(code string) bool) ([]Enti
 			continue
 		}
 		seen[code] = line
-		out = append(out, Entity{Code: code, Level: "centre", ParentCode: muni, PrefectureCode: code[:2], NameJA: get(CentreColName), TypeJA: get(CentreColOperation)})
+		out = append(out, Entity{Code: code, Level: string(kofukin.Centre), ParentCode: muni, PrefectureCode: code[:2], NameJA: get(CentreColName), TypeJA: get(CentreColOperation)})
 	}
 	if len(ps.list) > 0 {
 		return nil, ps.rejection()
@@ -162,14 +95,10 @@ func ReadCentres(name string, data []byte, known func(code string) bool) ([]Enti
 	return out, nil
 }
 
-// CheckDigitOK reports whether a 6-digit 全国地方公共団体コード carries the right check digit
-// (weights 6,5,4,3,2 on the first five digits; check = (11 − sum mod 11) mod 10).
-func CheckDigitOK(code string) bool { return kofukin.CheckDigitOK(code) }
-
 // ReadReference parses the municipalities.csv or prefectures.csv of the reference data (see
-// fixtures/reference/README.md). level is "municipality" or "prefecture". Columns are found by
+// fixtures/reference/README.md). level is kofukin.Municipality or kofukin.Prefecture. Columns are found by
 // header name. Every bad row is reported, naming the file, line and column.
-func ReadReference(name string, r io.Reader, level string) (*Reference, error) {
+func ReadReference(name string, r io.Reader, level kofukin.Level) (*Reference, error) {
 	cr := csv.NewReader(r)
 	cr.ReuseRecord = false
 	header, err := cr.Read()
@@ -181,7 +110,7 @@ func ReadReference(name string, r io.Reader, level string) (*Reference, error) {
 		col[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
 	}
 	need := []string{"code", "prefecture_code", "name_ja", "population_total", "population_40_64", "population_65plus", "population_75plus", "source_date"}
-	if level == "municipality" {
+	if level == kofukin.Municipality {
 		need = append(need, "prefecture_name_ja", "type_ja")
 	}
 	var missing []string
@@ -216,14 +145,14 @@ func ReadReference(name string, r io.Reader, level string) (*Reference, error) {
 			errs = append(errs, fmt.Errorf("%s:%d: column %s: %s", name, line, c, fmt.Sprintf(format, args...)))
 		}
 		e := Entity{
-			Code: get(rec, "code"), Level: level, PrefectureCode: get(rec, "prefecture_code"),
+			Code: get(rec, "code"), Level: string(level), PrefectureCode: get(rec, "prefecture_code"),
 			PrefectureName: get(rec, "prefecture_name_ja"), NameJA: get(rec, "name_ja"),
 			NameKana: get(rec, "name_kana"), NameEN: get(rec, "name_en"), TypeJA: get(rec, "type_ja"),
 		}
-		if level == "prefecture" {
+		if level == kofukin.Prefecture {
 			e.PrefectureName, e.TypeJA = e.NameJA, "都道府県"
 		}
-		if !CheckDigitOK(e.Code) {
+		if !kofukin.CheckDigitOK(e.Code) {
 			bad("code", "%q is not a 6-digit code with a valid check digit", e.Code)
 		}
 		if prev, dup := seen[e.Code]; dup {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/survey"
 )
@@ -364,13 +365,13 @@ func readStamp(f *xlsxBook) (map[string]string, []Problem, error) {
 // entity list. A code that lost its leading zero (Excel stored it as a number) is restored only when
 // the check digit proves it.
 func readEntityCode(raw, stampCode string, sv *Survey, want Expect) (string, *Problem) {
-	code := RestoreCode(string(sv.Level), NormalizeText(raw))
+	code := kofukin.RestoreCode(sv.Level, NormalizeText(raw))
 	if code != stampCode {
 		return code, &Problem{Code: ErrEntity, Expected: clip(stampCode), Found: clip(code),
 			MessageJA: "団体コード「" + clip(code) + "」が様式に記録された団体コード「" + clip(stampCode) + "」と一致しません。自団体用の様式を使用してください。",
 			MessageEN: "entity code " + clip(code) + " does not match the template's stamped code " + clip(stampCode)}
 	}
-	if !ValidCode(string(sv.Level), code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
+	if !kofukin.ValidCode(sv.Level, code) || (want.Entity != nil && !want.Entity(sv.FiscalYear, sv.Level, code)) {
 		return code, &Problem{Code: ErrEntity, Found: clip(code),
 			MessageJA: "団体コード「" + clip(code) + "」は登録されていない団体です。",
 			MessageEN: "entity code " + clip(code) + " is not a known " + string(sv.Level)}
@@ -477,5 +478,14 @@ func PeekEntity(data []byte) string {
 		return ""
 	}
 	code := NormalizeText(t.get(0, OutcomeColCode))
-	return plausible(RestoreCode(string(LevelOfCode(code)), code))
+	return plausible(kofukin.RestoreCode(kofukin.ClaimedLevel(code), code))
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

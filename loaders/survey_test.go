@@ -213,33 +213,9 @@ func TestNormalisation(t *testing.T) {
 			t.Errorf("ParseNumber(%q) = %v, %v", in, got, ok)
 		}
 	}
-	if !loaders.CheckDigitOK("131016") || loaders.CheckDigitOK("131017") || !loaders.CheckDigitOK("011002") {
-		t.Error("check digit")
-	}
 }
 
 func filledB(b *testing.B, rb *indicators.Rulebook) []byte { return filled(b, rb, nil) }
-
-func TestResolveCode(t *testing.T) {
-	known := map[string]bool{"012025": true, "312029": true, "131016": true}
-	k := func(c string) bool { return known[c] }
-	for in, want := range map[string]string{
-		"012025": "012025", // as is
-		"12025":  "012025", // Excel dropped the leading zero (120251 is not an entity)
-		"31202":  "312029", // a 5-digit JIS code completed with its check digit
-		"13101":  "131016",
-		"99999":  "99999", // nothing known: unchanged, to be reported
-	} {
-		if got := loaders.ResolveCode("municipality", in, k); got != want {
-			t.Errorf("ResolveCode(%q) = %q, want %q", in, got, want)
-		}
-	}
-	// Both readings known: ambiguous, left as typed.
-	known["120251"] = true
-	if got := loaders.ResolveCode("municipality", "12025", k); got != "12025" {
-		t.Errorf("ambiguous 12025 resolved to %q", got)
-	}
-}
 
 // TestErrorClasses covers the rejection codes the other tests do not reach.
 func TestErrorClasses(t *testing.T) {

@@ -29,7 +29,7 @@ const DefaultTokenLife = 365 * 24 * time.Hour
 // FindEntity returns the entity of a code valid in fy (of the level its code's shape says).
 func (r *Runner) FindEntity(ctx context.Context, fy int, code string) (*store.EntityInfo, error) {
 	lv := kofukin.LevelOf(code)
-	if lv == kofukin.CodeUnknown {
+	if lv == kofukin.LevelUnknown {
 		return nil, ErrNotFound
 	}
 	if err := r.EnsureReference(ctx, fy); err != nil {
@@ -51,7 +51,7 @@ func (r *Runner) FindEntity(ctx context.Context, fy int, code string) (*store.En
 // from now. The token's value is returned once; only its hash is stored.
 func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, spec store.TokenSpec) (string, store.TokenInfo, error) {
 	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
-		r.audit(ctx, by, "denied", "token issue", err.Error())
+		r.audit(ctx, by, kofukin.StatusDenied, "token issue", err.Error())
 		return "", store.TokenInfo{}, err
 	}
 	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
@@ -78,7 +78,7 @@ func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, s
 // RevokeToken revokes a token (by its value or public id) on behalf of by.
 func (r *Runner) RevokeToken(ctx context.Context, by kofukin.Principal, tokenOrID string) error {
 	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
-		r.audit(ctx, by, "denied", "token revoke", err.Error())
+		r.audit(ctx, by, kofukin.StatusDenied, "token revoke", err.Error())
 		return err
 	}
 	if _, err := r.Store.RevokeToken(ctx, tokenOrID); err != nil {
@@ -120,16 +120,16 @@ func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefe
 		target string
 	}{{kofukin.ActPrefecture, prefecture}, {kofukin.ActReview, entity}} {
 		if err := kofukin.Authorize(by, c.a, c.target); err != nil {
-			r.audit(ctx, by, "denied", "review "+entity, err.Error())
+			r.audit(ctx, by, kofukin.StatusDenied, "review "+entity, err.Error())
 			return err
 		}
 	}
 	e, err := r.FindEntity(ctx, fy, entity)
-	if err == nil && e.PrefectureCode != prefecture[:2] {
+	if err == nil && !kofukin.InPrefecture(e.Code, prefecture) {
 		err = ErrNotFound
 	}
 	if err != nil {
-		r.audit(ctx, by, "denied", "review "+entity, "not a municipality of "+prefecture)
+		r.audit(ctx, by, kofukin.StatusDenied, "review "+entity, "not a municipality of "+prefecture)
 		return err
 	}
 	comment = strings.TrimSpace(comment)
@@ -185,14 +185,14 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		set, ok := cache[pref]
 		if !ok {
 			set = map[string]bool{}
-			if kofukin.LevelOf(pref) == kofukin.CodePrefecture {
+			if kofukin.LevelOf(pref) == kofukin.Prefecture {
 				if err := r.EnsureReference(ctx, fy); err != nil {
 					lookupErr = err
-				} else if list, err := r.Store.Entities(ctx, fy, string(kofukin.CodeMunicipality)); err != nil {
+				} else if list, err := r.Store.Entities(ctx, fy, string(kofukin.Municipality)); err != nil {
 					lookupErr = err
 				} else {
 					for _, e := range list {
-						if e.PrefectureCode == pref[:2] {
+						if kofukin.InPrefecture(e.Code, pref) {
 							set[e.Code] = true
 						}
 					}
@@ -217,7 +217,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 	}
 	out.File, out.Prefecture = rf, rf.PrefectureCode
 	if err := kofukin.Authorize(by, kofukin.ActPrefecture, rf.PrefectureCode); err != nil {
-		r.audit(ctx, by, "denied", "review import "+rf.PrefectureCode, err.Error())
+		r.audit(ctx, by, kofukin.StatusDenied, "review import "+rf.PrefectureCode, err.Error())
 		return nil, err
 	}
 	var reviews []store.Review

@@ -3,10 +3,12 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/allocation"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/store"
@@ -117,8 +119,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 		return nil, err
 	}
 	fail := func(err error) (*AllocateResult, error) {
-		r.Store.FinishRun(ctx, runID, nil, "", err)
-		return nil, err
+		return nil, r.failRun(ctx, runID, err)
 	}
 	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}}
 	var needs map[string]map[string]int64
@@ -157,30 +158,30 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	var order []*poolWork // the order of the results: per grant its municipal and prefectural pool, then the extra pools
 	for _, p := range pools {
 		g := p.Grant
-		muni, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", "", g.ID)
+		muni, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), "", g.ID)
 		if err != nil {
 			return fail(err)
 		}
 		if len(muni) == 0 {
 			return fail(fmt.Errorf("grant %s of the allocation parameters has no municipal scores in score run %d", g.ID, scoreRun.ID))
 		}
-		m := &poolWork{pr: PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, level: "municipality", caps: needs[g.ID]}
+		m := &poolWork{pr: PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, level: string(kofukin.Municipality), caps: needs[g.ID]}
 		m.scores, m.pr.Excluded = submitters(muni)
-		pref, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "prefecture", "", g.ID)
+		pref, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Prefecture), "", g.ID)
 		if err != nil {
 			return fail(err)
 		}
-		pp := &poolWork{pr: PoolResult{ID: "pref:" + g.ID, Name: g.Name + "（都道府県分）", Grant: g.ID, PoolYen: p.PrefectureYen}, level: "prefecture"}
+		pp := &poolWork{pr: PoolResult{ID: "pref:" + g.ID, Name: g.Name + "（都道府県分）", Grant: g.ID, PoolYen: p.PrefectureYen}, level: string(kofukin.Prefecture)}
 		pp.scores, pp.pr.Excluded = submitters(pref)
 		byID[m.pr.ID], byID[pp.pr.ID] = m, pp
 		order = append(order, m, pp)
 	}
 	for _, e := range params.ExtraPools {
-		scores, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, "municipality", e.Goal, e.FromGrant)
+		scores, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), e.Goal, e.FromGrant)
 		if err != nil {
 			return fail(err)
 		}
-		x := &poolWork{pr: PoolResult{ID: e.ID, Name: e.Name, Grant: e.FromGrant, PoolYen: e.BudgetYen, Rule: e.TieRuleJA()}, level: "municipality", caps: needs[e.FromGrant]}
+		x := &poolWork{pr: PoolResult{ID: e.ID, Name: e.Name, Grant: e.FromGrant, PoolYen: e.BudgetYen, Rule: e.TieRuleJA()}, level: string(kofukin.Municipality), caps: needs[e.FromGrant]}
 		if e.SustainedYears > 0 {
 			x.pr.Rule += fmt.Sprintf("、かつ過去%d年度の総合計も同じ基準で上位", e.SustainedYears)
 		}
@@ -241,7 +242,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 			return fail(fmt.Errorf("pool %s: amounts %d + surplus %d != pool %d", pr.ID, pr.AmountYen, pr.SurplusYen, pr.PoolYen))
 		}
 		pr.Note = poolNote(pr, got.Empty, byID)
-		if pr.Level == "municipality" && pr.ID == pr.Grant {
+		if pr.Level == string(kofukin.Municipality) && pr.ID == pr.Grant {
 			res.Allocated[pr.Grant], res.Entities = pr.AmountYen, pr.Entities
 		}
 		res.Results = append(res.Results, pr)
@@ -249,14 +250,21 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	if err := r.Store.SaveAllocations(ctx, runID, rows); err != nil {
 		return fail(err)
 	}
-	ddb, _ := r.Store.DuckDBVersion(ctx)
+	ddb, err := r.Store.DuckDBVersion(ctx)
+	if err != nil {
+		return fail(fmt.Errorf("duckdb version: %w", err))
+	}
 	refs, err := r.Store.ReferenceFiles(ctx, fy)
 	if err != nil {
 		return fail(err)
 	}
-	var prevRun int64
-	if prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); err == nil {
+	var prevRun int64 // 0: no score run of the year before
+	var none *store.NoRunError
+	switch prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); {
+	case err == nil:
 		prevRun = prev.ID
+	case !errors.As(err, &none):
+		return fail(err)
 	}
 	man := AllocateManifest{ScoreRunID: scoreRun.ID, PrevScoreRunID: prevRun, ScoreManifest: json.RawMessage(orNull(scoreRun.Manifest)), Params: params, Pools: pools,
 		Results: res.Results, PopulationReferenceDate: refDate, Weight: params.Weight, ReferenceFiles: refs, CodeVersion: CodeVersion(), DuckDBVersion: ddb}
@@ -352,7 +360,7 @@ func (r *Runner) eligible(ctx context.Context, fy int, scores []store.GrantScore
 		if err != nil {
 			return nil, fmt.Errorf("pool %s needs FY%d scores (sustained %d years): %w", e.ID, fy-y, e.SustainedYears, err)
 		}
-		totals, err := r.Store.TotalScores(ctx, run.ID, "municipality")
+		totals, err := r.Store.TotalScores(ctx, run.ID, string(kofukin.Municipality))
 		if err != nil {
 			return nil, err
 		}

@@ -56,8 +56,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 	}
 	res, err := r.exportRun(ctx, fy, alloc, dir)
 	if err != nil {
-		r.Store.FinishRun(ctx, runID, nil, "", err)
-		return nil, err
+		return nil, r.failRun(ctx, runID, err)
 	}
 	res.RunID = runID
 	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s)", len(res.Files)), nil); err != nil {
@@ -84,7 +83,9 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
 	res.add(dir, name)
 	var man AllocateManifest
-	json.Unmarshal([]byte(alloc.Manifest), &man)
+	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
+		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
+	}
 	prefix := fmt.Sprintf("FY%d_run%d_", fy, alloc.ID)
 	files, err := r.Store.WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
 	if err != nil {
@@ -137,7 +138,9 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		return nil, nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	var sman ScoreManifest
-	json.Unmarshal(man.ScoreManifest, &sman)
+	if err := json.Unmarshal(man.ScoreManifest, &sman); err != nil {
+		return nil, nil, fmt.Errorf("read score manifest in run %d: %w", alloc.ID, err)
+	}
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
 		return nil, nil, err
@@ -194,7 +197,9 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	var prevTotal map[string]float64
 	var prevRank map[string]int64
 	if man.PrevScoreRunID > 0 {
-		prevTotal, prevRank, _ = r.Store.Totals(ctx, man.PrevScoreRunID, "municipality")
+		if prevTotal, prevRank, err = r.Store.Totals(ctx, man.PrevScoreRunID, "municipality"); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, row := range rows {
 		nr := exporters.NationalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Population: row.Population, Insured65: row.Age65Plus, Rank: row.Rank}

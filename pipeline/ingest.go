@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -36,25 +37,30 @@ const (
 	KindUnions     = "unions"     // reference list of unions and their members
 	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
 	KindEntities   = "entities"   // entity list with validity years (mergers, new codes)
-	Rejected       = "rejected"
-	// Denied: the sender may not send this file (another body's survey); nothing of it is stored.
-	Denied = "denied"
+)
+
+// Statuses of a file that is not stored.
+//
+// Deprecated: use kofukin.StatusRejected and kofukin.StatusDenied.
+const (
+	Rejected = kofukin.StatusRejected
+	Denied   = kofukin.StatusDenied
 )
 
 // FileReport says what became of one file.
 type FileReport struct {
-	Path         string            `json:"path"`
-	Kind         string            `json:"kind,omitempty"`
-	Status       string            `json:"status"` // accepted | unchanged | rejected
-	FiscalYear   int               `json:"fiscal_year,omitempty"`
-	EntityCode   string            `json:"entity_code,omitempty"`
-	Version      int               `json:"version,omitempty"`
-	SubmissionID int64             `json:"submission_id,omitempty"`
-	Answers      int               `json:"answers,omitempty"`
-	SHA256       string            `json:"sha256,omitempty"`
-	Bytes        int64             `json:"bytes"`
-	Problems     []loaders.Problem `json:"problems,omitempty"`
-	Warnings     []loaders.Problem `json:"warnings,omitempty"`
+	Path         string                   `json:"path"`
+	Kind         string                   `json:"kind,omitempty"`
+	Status       kofukin.SubmissionStatus `json:"status"` // kofukin.StatusAccepted, StatusUnchanged, StatusRejected or StatusDenied
+	FiscalYear   int                      `json:"fiscal_year,omitempty"`
+	EntityCode   string                   `json:"entity_code,omitempty"`
+	Version      int                      `json:"version,omitempty"`
+	SubmissionID int64                    `json:"submission_id,omitempty"`
+	Answers      int                      `json:"answers,omitempty"`
+	SHA256       string                   `json:"sha256,omitempty"`
+	Bytes        int64                    `json:"bytes"`
+	Problems     []loaders.Problem        `json:"problems,omitempty"`
+	Warnings     []loaders.Problem        `json:"warnings,omitempty"`
 	// Quarantined is where a rejected file was moved, with its report and annotated copy.
 	Quarantined string `json:"quarantined,omitempty"`
 	// Annotated is the copy of a rejected workbook with each bad cell marked, for its submitter;
@@ -249,8 +255,10 @@ type parsed struct {
 
 // Ingest validates each file against its rulebook and stores each good one atomically as a new
 // version of its entity's submission. A bad file is rejected with every problem named and loads
-// nothing; it does not stop the others. Files are parsed in parallel and stored in path order, so
-// submission ids are deterministic. The error is for failures of the system (the database), not of
+// nothing; it does not stop the others. Reference lists are loaded first; then an ingest runs in
+// three phases: prepare (the reference data and every rulebook the files may need, read from and
+// registered in the store once), parse (the loaders only, in parallel, with no database access)
+// and write (one writer, in path order, so submission ids are deterministic). The error is for failures of the system (the database), not of
 // the files: no file can make Ingest fail or panic (a panic while reading one is recovered and
 // reported as that file's problem E023).
 func (r *Runner) Ingest(ctx context.Context, paths []string, opts IngestOptions) (*IngestReport, error) {
@@ -284,16 +292,16 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	years := map[int]bool{} // the fiscal years of the files stored, for the header-only files
 	count := func(fr FileReport) {
 		switch fr.Status {
-		case store.Accepted:
+		case kofukin.StatusAccepted:
 			rep.Accepted++
-		case store.Unchanged:
+		case kofukin.StatusUnchanged:
 			rep.Unchanged++
-		case Denied:
+		case kofukin.StatusDenied:
 			rep.Denied++
 		default:
 			rep.Rejected++
 		}
-		if (fr.Status == store.Accepted || fr.Status == store.Unchanged) && fr.FiscalYear != 0 {
+		if (fr.Status == kofukin.StatusAccepted || fr.Status == kofukin.StatusUnchanged) && fr.FiscalYear != 0 {
 			years[fr.FiscalYear] = true
 		}
 		rep.Bytes += fr.Bytes
@@ -327,7 +335,20 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		rest = append(rest, f)
 	}
 	files = rest
-	ents := &entityCache{r: r, sets: map[int]map[string]bool{}}
+	// Phase 1, prepare: everything the parsers need from the store, read once (when anything is
+	// left to parse).
+	prep := &prepared{}
+	toParse := len(files) > 0
+	for _, f := range later {
+		toParse = toParse || referenceKind(f) == ""
+	}
+	if toParse {
+		var err error
+		if prep, err = r.prepare(ctx, opts.FiscalYear); err != nil {
+			return rep, err
+		}
+	}
+	// Phase 2, parse: the loaders only, in parallel; the workers see prep, never the store.
 	results := make([]chan parsed, len(files))
 	for i := range results {
 		results[i] = make(chan parsed, 1)
@@ -339,7 +360,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				results[i] <- r.parseSafe(ctx, files[i], opts, ents)
+				results[i] <- prep.parseSafe(files[i], opts)
 			}
 		}()
 	}
@@ -355,8 +376,8 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	}()
 	defer wg.Wait()
 	defer cancel() // before the wait: a failed write stops the parsing of the files left
-	// Files are stored in groups, one transaction each; a file's report joins the final report only
-	// once its group is committed.
+	// Phase 3, write: one writer, in path order. Files are stored in groups, one transaction each;
+	// a file's report joins the final report only once its group is committed.
 	w := r.Store.NewSubmissionWriter()
 	var group []FileReport
 	var stored []*store.IngestResult // per file of the group; nil when not stored
@@ -375,15 +396,15 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	}
 	take := func(p parsed) error {
 		var res *store.IngestResult
-		if p.report.Status == Rejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
+		if p.report.Status == kofukin.StatusRejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
 			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
 			// Another body's survey: its problems are not the sender's to read.
-			p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 		}
-		if p.report.Status != Rejected && p.report.Status != Denied {
+		if p.report.Status != kofukin.StatusRejected && p.report.Status != kofukin.StatusDenied {
 			if err := authorizeFile(by, p.meta); err != nil {
 				r.logger().Warn("ingest denied", "path", p.report.Path, "error", err)
-				p.report.Status, p.report.Problems, p.report.Warnings = Denied, nil, nil
+				p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 			} else {
 				p.meta.Via, p.meta.By = via, by
 				res = w.Add(p.meta, p.answers)
@@ -426,7 +447,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 				count(fr)
 				continue
 			}
-			if err := take(r.parseSafe(ctx, f, o, ents)); err != nil {
+			if err := take(prep.parseSafe(f, o)); err != nil {
 				return rep, err
 			}
 		}
@@ -436,7 +457,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	}
 	if opts.Quarantine != "" {
 		for i := range rep.Files {
-			if rep.Files[i].Status != Rejected {
+			if rep.Files[i].Status != kofukin.StatusRejected {
 				continue
 			}
 			dst, ann, why, err := r.quarantine(opts.Quarantine, rep.Files[i])
@@ -525,17 +546,17 @@ func authorizeFile(by kofukin.Principal, m store.SubmissionMeta) error {
 	return kofukin.Authorize(by, kofukin.ActSubmitMinistryData, "")
 }
 
-// parseSafe is parseFile that survives any input: a panic while reading a file (a bug, since no
+// parseSafe is parse that survives any input: a panic while reading a file (a bug, since no
 // input should cause one) becomes the file's problem E023 and a log line with the stack, and the
 // other files carry on.
-func (r *Runner) parseSafe(ctx context.Context, src source, opts IngestOptions, ents *entityCache) (p parsed) {
+func (pr *prepared) parseSafe(src source, opts IngestOptions) (p parsed) {
 	defer func() {
 		if v := recover(); v != nil {
-			r.logger().Error("panic while reading a file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			p = parsed{report: FileReport{Path: src.path, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}}
+			pr.logger.Error("panic while reading a file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			p = parsed{report: FileReport{Path: src.path, Status: kofukin.StatusRejected, Problems: []loaders.Problem{internalProblem(src.path)}}}
 		}
 	}()
-	return r.parseFile(ctx, src, opts, ents)
+	return pr.parse(src, opts)
 }
 
 func internalProblem(path string) loaders.Problem {
@@ -549,25 +570,25 @@ func (r *Runner) ingestReferenceSafe(ctx context.Context, src source, kind strin
 	defer func() {
 		if v := recover(); v != nil {
 			r.logger().Error("panic while reading a reference file", "path", src.path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			fr, err = FileReport{Path: src.path, Kind: kind, Status: Rejected, Problems: []loaders.Problem{internalProblem(src.path)}}, nil
+			fr, err = FileReport{Path: src.path, Kind: kind, Status: kofukin.StatusRejected, Problems: []loaders.Problem{internalProblem(src.path)}}, nil
 		}
 	}()
 	by, _ := opts.sender()
 	if err := kofukin.Authorize(by, kofukin.ActSubmitMinistryData, ""); err != nil {
 		r.logger().Warn("ingest denied", "path", src.path, "error", err)
-		return FileReport{Path: src.path, Kind: kind, Status: Denied}, nil
+		return FileReport{Path: src.path, Kind: kind, Status: kofukin.StatusDenied}, nil
 	}
 	return r.ingestReference(ctx, src, kind, opts)
 }
 
-// parseFile reads and validates one file; it never touches the store except to read the entity
-// list.
-func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, ents *entityCache) parsed {
+// parse reads and validates one file. It never touches the store: what it needs of it (rulebooks,
+// entities) was prepared.
+func (pr *prepared) parse(src source, opts IngestOptions) parsed {
 	path := src.path
 	rep := FileReport{Path: path}
 	var data []byte
 	reject := func(err error) parsed {
-		rep.Status = Rejected
+		rep.Status = kofukin.StatusRejected
 		if rep.EntityCode == "" && data != nil {
 			rep.EntityCode = loaders.PeekEntity(data) // whose survey it claims to be, for the policy
 		}
@@ -582,33 +603,31 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 	var prob *loaders.Problem
 	data, prob = src.read()
 	if prob != nil {
-		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		rep.Status, rep.Problems = kofukin.StatusRejected, []loaders.Problem{*prob}
 		return parsed{report: rep}
 	}
 	rep.Bytes = int64(len(data))
 	name := filepath.Base(path)
 	expect := loaders.Expect{
 		FiscalYear: opts.FiscalYear,
-		Entity: func(fy int, level indicators.Level, code string) bool {
-			return ents.has(ctx, fy, level, code)
-		},
+		Entity:     pr.has,
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":
 		rep.Kind = KindSurvey
-		sv, err := loaders.ReadSurvey(path, data, r.Rulebooks, expect)
+		sv, err := loaders.ReadSurvey(path, data, pr.lib, expect)
 		if err != nil {
 			return reject(err)
 		}
-		return r.surveyParsed(ctx, rep, sv, name)
+		return pr.surveyParsed(rep, sv, name)
 	case ".csv":
 		if loaders.CSVKind(data) == loaders.CSVSurvey {
 			rep.Kind = KindSurvey
-			sv, err := loaders.ReadSurveyCSV(path, data, r.Rulebooks, expect)
+			sv, err := loaders.ReadSurveyCSV(path, data, pr.lib, expect)
 			if err != nil {
 				return reject(err)
 			}
-			return r.surveyParsed(ctx, rep, sv, name)
+			return pr.surveyParsed(rep, sv, name)
 		}
 		rep.Kind = KindOutcomes
 		text, _, err := loaders.DecodeText(data) // for the year; the reader decodes (and bounds) the file itself
@@ -619,12 +638,12 @@ func (r *Runner) parseFile(ctx context.Context, src source, opts IngestOptions, 
 		if prob != nil {
 			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{*prob}})
 		}
-		rb, err := r.rulebook(ctx, fy, indicators.Municipality)
+		rb, err := pr.rulebook(fy, kofukin.Municipality)
 		if err != nil {
 			return reject(&loaders.Rejection{File: path, Problems: []loaders.Problem{{Code: loaders.ErrRulebook, File: path,
 				MessageJA: fmt.Sprintf("%d年度の評価指標が登録されていません。", fy), MessageEN: err.Error()}}})
 		}
-		out, err := loaders.ReadOutcomes(path, data, rb, func(code string) bool { return ents.has(ctx, fy, rb.Level, code) })
+		out, err := loaders.ReadOutcomes(path, data, rb, func(code string) bool { return pr.has(fy, rb.Level, code) })
 		if err != nil {
 			return reject(err)
 		}
@@ -682,7 +701,10 @@ func csvHead(src source) (head []byte, whole bool) {
 		}
 		defer f.Close()
 		head = make([]byte, size+1)
-		n, _ := io.ReadFull(f, head)
+		n, err := io.ReadFull(f, head)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, false // unreadable: not taken for a list here; reading it again reports why
+		}
 		head = head[:n]
 	}
 	if len(head) > size {
@@ -699,7 +721,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	rep := FileReport{Path: path, Kind: kind, EntityCode: store.MinistryCode}
 	raw, prob := src.read()
 	if prob != nil {
-		rep.Status, rep.Problems = Rejected, []loaders.Problem{*prob}
+		rep.Status, rep.Problems = kofukin.StatusRejected, []loaders.Problem{*prob}
 		return rep, nil
 	}
 	rep.Bytes = int64(len(raw))
@@ -711,7 +733,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if !errors.As(err, &rj) {
 			return rep, err
 		}
-		rep.Status, rep.Problems = Rejected, withFile(rj.Problems, path)
+		rep.Status, rep.Problems = kofukin.StatusRejected, withFile(rj.Problems, path)
 		return rep, nil
 	}
 	data := raw // the readers decode (UTF-8 or Shift_JIS) and bound the file themselves
@@ -731,9 +753,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if err != nil {
 			return rep, err
 		}
-		rep.Answers, rep.FiscalYear, rep.Status = added+updated, opts.FiscalYear, store.Accepted
+		rep.Answers, rep.FiscalYear, rep.Status = added+updated, opts.FiscalYear, kofukin.StatusAccepted
 		if unchanged {
-			rep.Status = store.Unchanged
+			rep.Status = kofukin.StatusUnchanged
 		}
 		if len(rows) == 0 {
 			rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
@@ -751,8 +773,8 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	}
 	known := map[string]bool{}
 	totals := map[string]int64{} // the total population recorded for fy, where there is one
-	for _, lv := range []string{"municipality", "prefecture"} {
-		es, err := r.Store.Entities(ctx, fy, lv)
+	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
+		es, err := r.Store.Entities(ctx, fy, string(lv))
 		if err != nil {
 			return rep, err
 		}
@@ -810,9 +832,9 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return rep, err
 		}
 	}
-	rep.Status = store.Accepted
+	rep.Status = kofukin.StatusAccepted
 	if unchanged {
-		rep.Status = store.Unchanged
+		rep.Status = kofukin.StatusUnchanged
 	}
 	if rep.Answers == 0 {
 		rep.Warnings = []loaders.Problem{loaders.NoRowsWarning(path)}
@@ -822,10 +844,10 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 }
 
 // surveyParsed turns a validated survey (workbook or CSV) into what the store takes.
-func (r *Runner) surveyParsed(ctx context.Context, rep FileReport, sv *loaders.Survey, name string) parsed {
+func (pr *prepared) surveyParsed(rep FileReport, sv *loaders.Survey, name string) parsed {
 	rep.FiscalYear, rep.EntityCode, rep.Answers, rep.SHA256, rep.Warnings = sv.FiscalYear, sv.EntityCode, len(sv.Answers), sv.SHA256, sv.Warnings
-	if _, err := r.rulebook(ctx, sv.FiscalYear, sv.Level); err != nil {
-		rep.Status = Rejected
+	if _, err := pr.rulebook(sv.FiscalYear, sv.Level); err != nil {
+		rep.Status = kofukin.StatusRejected
 		rep.Problems = []loaders.Problem{{Code: loaders.ErrRulebook, File: rep.Path, MessageJA: "評価指標を登録できません。", MessageEN: err.Error()}}
 		return parsed{report: rep}
 	}
@@ -839,29 +861,90 @@ func (r *Runner) surveyParsed(ctx context.Context, rep FileReport, sv *loaders.S
 	}}
 }
 
-// entityCache answers "is this code a known entity in fy" from the store, loading the reference
-// data of fy on first use.
-type entityCache struct {
-	r    *Runner
-	mu   sync.Mutex
-	sets map[int]map[string]bool
+// prepared is what the parse phase of an ingest reads instead of the store: the rulebooks of the
+// fiscal years the files may be for (registered in the store) and the entities valid in each of
+// those years. It is read-only once made, so the parse workers share it without locks.
+type prepared struct {
+	lib       *indicators.Library
+	logger    *slog.Logger
+	rulebooks map[rulebookKey]*indicators.Rulebook
+	entities  map[int]map[kofukin.Level]map[string]bool // fiscal year → level → codes
 }
 
-func (c *entityCache) has(ctx context.Context, fy int, level indicators.Level, code string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	set, ok := c.sets[fy]
-	if !ok {
-		set = map[string]bool{}
-		if err := c.r.EnsureReference(ctx, fy); err == nil {
-			for _, lv := range []string{"municipality", "prefecture", "centre"} {
-				es, _ := c.r.Store.Entities(ctx, fy, lv)
-				for _, e := range es {
-					set[e.Level+"/"+e.Code] = true
-				}
+type rulebookKey struct {
+	fy    int
+	level kofukin.Level
+}
+
+// prepare reads and registers, before any file is parsed, everything the parsers may ask the
+// store: for fiscal year fy, or (fy 0: each file's own year) every fiscal year the rulebook
+// library has, the shipped reference data (loaded on first use), the year's rulebooks (registered)
+// and its entities.
+func (r *Runner) prepare(ctx context.Context, fy int) (*prepared, error) {
+	p := &prepared{lib: r.Rulebooks, logger: r.logger(), rulebooks: map[rulebookKey]*indicators.Rulebook{},
+		entities: map[int]map[kofukin.Level]map[string]bool{}}
+	var books []*indicators.Rulebook // none without a library: then every file is refused by its reader
+	if r.Rulebooks != nil {
+		books = r.Rulebooks.All()
+	}
+	years := []int{fy}
+	if fy == 0 {
+		years = nil
+		for _, rb := range books {
+			if len(years) == 0 || years[len(years)-1] != rb.FiscalYear {
+				years = append(years, rb.FiscalYear) // All is sorted by year
 			}
 		}
-		c.sets[fy] = set
 	}
-	return set[string(level)+"/"+code]
+	for _, y := range years {
+		if err := r.EnsureReference(ctx, y); err != nil {
+			return nil, fmt.Errorf("prepare FY%d reference data: %w", y, err)
+		}
+		for _, rb := range books {
+			if rb.FiscalYear != y {
+				continue
+			}
+			rb, err := r.rulebook(ctx, y, rb.Level)
+			if err != nil {
+				return nil, fmt.Errorf("prepare FY%d: %w", y, err)
+			}
+			p.rulebooks[rulebookKey{y, rb.Level}] = rb
+		}
+		byLevel := map[kofukin.Level]map[string]bool{}
+		for _, lv := range kofukin.Levels {
+			es, err := r.Store.Entities(ctx, y, string(lv))
+			if err != nil {
+				return nil, fmt.Errorf("prepare FY%d entities: %w", y, err)
+			}
+			set := make(map[string]bool, len(es))
+			for _, e := range es {
+				set[e.Code] = true
+			}
+			byLevel[lv] = set
+		}
+		p.entities[y] = byLevel
+	}
+	return p, nil
+}
+
+// has reports whether code is an entity of level valid in fy. For a fiscal year that was not
+// prepared (one the library has no rulebook of) it cannot tell and says yes: the rulebook check
+// that follows refuses the file.
+func (p *prepared) has(fy int, level kofukin.Level, code string) bool {
+	byLevel, ok := p.entities[fy]
+	if !ok {
+		return true
+	}
+	return byLevel[level][code]
+}
+
+// rulebook returns the registered rulebook of fy and level.
+func (p *prepared) rulebook(fy int, level kofukin.Level) (*indicators.Rulebook, error) {
+	if rb, ok := p.rulebooks[rulebookKey{fy, level}]; ok {
+		return rb, nil
+	}
+	if _, err := p.lib.Get(fy, level); err != nil {
+		return nil, err
+	}
+	return nil, fmt.Errorf("the FY%d %s rulebook was not prepared for this ingest", fy, level)
 }

@@ -523,7 +523,7 @@ func TestEntityListMerger(t *testing.T) {
 	if err := r.EnsureReference(ctx, 2026); err != nil {
 		t.Fatal(err)
 	}
-	newCode := "31399" + string(loaders.CheckDigit("31399"))
+	newCode := "31399" + string(kofukin.CheckDigit("31399"))
 	csv := "団体コード,区分,名称,都道府県コード,有効開始年度,有効終了年度\n" +
 		"313254,市町村,若桜町,31,2018,2026\n" +
 		"313289,市町村,智頭町,31,2018,2026\n" +

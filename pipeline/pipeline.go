@@ -6,12 +6,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"sync"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
@@ -72,9 +74,12 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 	if err != nil || have {
 		return err
 	}
-	for _, f := range []struct{ name, level string }{
-		{fixtures.PrefecturesFile, "prefecture"},
-		{fixtures.MunicipalitiesFile, "municipality"},
+	for _, f := range []struct {
+		name  string
+		level kofukin.Level
+	}{
+		{fixtures.PrefecturesFile, kofukin.Prefecture},
+		{fixtures.MunicipalitiesFile, kofukin.Municipality},
 	} {
 		data, err := fixtures.ReferenceFile(f.name)
 		if err != nil {
@@ -95,12 +100,22 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 	return nil
 }
 
-func readReference(name string, data []byte, level string) (*loaders.Reference, error) {
+func readReference(name string, data []byte, level kofukin.Level) (*loaders.Reference, error) {
 	ref, err := loaders.ReadReference(name, bytesReader(data), level)
 	if err != nil {
 		return nil, fmt.Errorf("read reference: %w", err)
 	}
 	return ref, nil
+}
+
+// failRun records run id as failed with runErr and returns runErr. The record is written even when
+// ctx was cancelled (often the very cause of the failure); a failure to write it is joined to the
+// error returned.
+func (r *Runner) failRun(ctx context.Context, id int64, runErr error) error {
+	if err := r.Store.FinishRun(context.WithoutCancel(ctx), id, nil, "", runErr); err != nil {
+		return errors.Join(runErr, fmt.Errorf("record run %d as failed: %w", id, err))
+	}
+	return runErr
 }
 
 // rulebook returns the rulebook of fy and level and makes sure the store has it.

@@ -15,10 +15,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/loaders"
-	"github.com/kofukin/kofukin/store"
 )
 
 // quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
@@ -48,7 +48,10 @@ func (r *Runner) quarantine(dir string, fr FileReport) (dst, annotated, why stri
 	for _, p := range fr.Problems {
 		fmt.Fprintln(&text, p.String())
 	}
-	js, _ := json.MarshalIndent(fr, "", "  ")
+	js, err := json.MarshalIndent(fr, "", "  ")
+	if err != nil {
+		return "", "", "", fmt.Errorf("report of %s: %w", base, err)
+	}
 	outputs := map[string][]byte{
 		filepath.Join(dir, stem+ext+".report.txt"):  text.Bytes(),
 		filepath.Join(dir, stem+ext+".report.json"): append(js, '\n'),
@@ -173,7 +176,7 @@ func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions)
 	rep.DryRun = true
 	codes := map[int][]string{}
 	for _, f := range rep.Files {
-		if f.Status == store.Accepted && f.Kind == KindSurvey {
+		if f.Status == kofukin.StatusAccepted && f.Kind == KindSurvey {
 			codes[f.FiscalYear] = append(codes[f.FiscalYear], f.EntityCode)
 		}
 	}

@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
@@ -41,7 +43,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 	if err != nil {
 		return nil, err
 	}
-	if run.Status != store.RunSucceeded {
+	if run.Status != kofukin.RunSucceeded {
 		return nil, fmt.Errorf("run %d did not succeed (%s): nothing to re-create", runID, run.Status)
 	}
 	rep := &RerunReport{RunID: runID, Kind: run.Kind, OutDir: dir}
@@ -70,13 +72,18 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 			return nil, err
 		}
 		for _, x := range runs { // newest first
+			if x.Kind != store.KindExport || x.Status != kofukin.RunSucceeded {
+				continue
+			}
 			var em ExportManifest
 			var params struct {
 				RerunOf int64 `json:"rerun_of"`
 			}
-			json.Unmarshal([]byte(x.Parameters), &params)
-			if x.Kind == store.KindExport && x.Status == store.RunSucceeded && params.RerunOf == 0 &&
-				json.Unmarshal([]byte(x.Manifest), &em) == nil && em.AllocateRunID == runID {
+			if err := errors.Join(json.Unmarshal([]byte(x.Parameters), &params), json.Unmarshal([]byte(x.Manifest), &em)); err != nil {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("export run %d has an unreadable record (%v): not compared", x.ID, err))
+				continue
+			}
+			if params.RerunOf == 0 && em.AllocateRunID == runID {
 				recorded = em.Files
 				checkInPlace(&x, em.Files, rep)
 				break
@@ -160,7 +167,7 @@ func checkInPlace(export *store.Run, recorded map[string]string, rep *RerunRepor
 	var params struct {
 		Dir string `json:"dir"`
 	}
-	if json.Unmarshal([]byte(export.Parameters), &params) != nil || params.Dir == "" {
+	if err := json.Unmarshal([]byte(export.Parameters), &params); err != nil || params.Dir == "" {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("export run %d recorded no folder: its files were not checked in place", export.ID))
 		return
 	}
@@ -264,8 +271,7 @@ func (r *Runner) reexport(ctx context.Context, alloc *store.Run, dir string, rec
 	}
 	res, err := r.exportRun(ctx, fy, alloc, dir)
 	if err != nil {
-		r.Store.FinishRun(ctx, runID, nil, "", err)
-		return err
+		return r.failRun(ctx, runID, err)
 	}
 	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s), rerun of run %d", len(res.Files), rep.RunID), nil); err != nil {
 		return err

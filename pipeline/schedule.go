@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -65,16 +67,22 @@ func (s *Scheduler) Stop() {
 }
 
 // InboxJob ingests the files in the inbox as a recorded run: accepted and unchanged files are
-// removed from the inbox, rejected ones moved to the quarantine folder with their reports.
+// removed from the inbox, rejected ones moved to the quarantine folder with their reports. An
+// empty inbox records nothing; a failure is logged and its run recorded as failed.
 func (s *Scheduler) InboxJob(parent context.Context) {
 	ctx, cancel := context.WithTimeout(parent, 30*time.Minute)
 	defer cancel()
 	files, err := ExpandPaths([]string{s.Inbox})
-	if err != nil || len(files) == 0 {
+	if err == nil && len(files) == 0 {
 		return
 	}
-	run, err := s.Runner.Store.StartRun(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
+	run, serr := s.Runner.Store.StartRun(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
+	if serr != nil {
+		s.logger().Error("inbox job: cannot record its run", "inbox", s.Inbox, "error", errors.Join(err, serr))
+		return
+	}
 	if err != nil {
+		s.finish(ctx, "inbox", run, nil, "", fmt.Errorf("read the inbox: %w", err))
 		return
 	}
 	rep, err := s.Runner.Ingest(ctx, files, IngestOptions{FiscalYear: s.FiscalYear, Quarantine: s.Quarantine, Via: "inbox"})
@@ -82,13 +90,19 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 		for _, f := range rep.Files {
 			// Remove a file taken (or the same file already held) — unless it was replaced under
 			// the same name while the job ran: then it is read on the next run.
-			if f.Status == Rejected || f.SHA256 == "" {
+			if f.Status == kofukin.StatusRejected || f.SHA256 == "" {
 				continue
 			}
-			if sum, serr := fileSHA256(f.Path); serr == nil && sum == f.SHA256 {
-				if rerr := os.Remove(f.Path); rerr != nil {
-					s.logger().Warn("inbox: cannot remove a file taken", "path", f.Path, "error", rerr)
-				}
+			sum, serr := fileSHA256(f.Path)
+			if serr != nil {
+				s.logger().Warn("inbox: cannot read a file taken again to remove it", "path", f.Path, "error", serr)
+				continue
+			}
+			if sum != f.SHA256 {
+				continue
+			}
+			if rerr := os.Remove(f.Path); rerr != nil {
+				s.logger().Warn("inbox: cannot remove a file taken", "path", f.Path, "error", rerr)
 			}
 		}
 	}
@@ -96,20 +110,34 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	if rep != nil {
 		summary = rep.Summary()
 	}
-	s.Runner.Store.FinishRun(ctx, run, rep, summary, err)
+	s.finish(ctx, "inbox", run, rep, summary, err)
 }
 
 // NightlyJob re-scores, re-allocates and exports the year in a scratch copy of the database (a
-// dry run: the store keeps only this job's record) into Out/nightly.
+// dry run: the store keeps only this job's record) into Out/nightly. A failure is logged and its
+// run recorded as failed.
 func (s *Scheduler) NightlyJob(parent context.Context) {
 	ctx, cancel := context.WithTimeout(parent, 2*time.Hour)
 	defer cancel()
 	run, err := s.Runner.Store.StartRun(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
 	if err != nil {
+		s.logger().Error("nightly job: cannot record its run", "error", err)
 		return
 	}
 	summary, err := s.dryCycle(ctx)
-	s.Runner.Store.FinishRun(ctx, run, nil, summary, err)
+	s.finish(ctx, "nightly", run, nil, summary, err)
+}
+
+// finish records the end of a job's run (even when ctx has expired: a job that timed out is
+// recorded as failed) and logs a failure of the job or of the record. A job has no caller to
+// return its error to: this is where it is handled.
+func (s *Scheduler) finish(ctx context.Context, job string, run int64, manifest any, summary string, err error) {
+	if err != nil {
+		s.logger().Error(job+" job failed", "run", run, "fiscal_year", s.FiscalYear, "error", err)
+	}
+	if ferr := s.Runner.Store.FinishRun(context.WithoutCancel(ctx), run, manifest, summary, err); ferr != nil {
+		s.logger().Error(job+" job: cannot record the end of its run", "run", run, "error", ferr)
+	}
 }
 
 func (s *Scheduler) dryCycle(ctx context.Context) (string, error) {

@@ -80,14 +80,16 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 	}
 	sum, err := r.Store.Score(ctx, runID, fy, books)
 	if err != nil {
-		r.Store.FinishRun(ctx, runID, nil, "", err)
-		return nil, err
+		return nil, r.failRun(ctx, runID, err)
 	}
 	h := sha256.New()
 	for _, in := range sum.Inputs {
 		fmt.Fprintf(h, "%d %s\n", in.SubmissionID, in.SHA256)
 	}
-	ddb, _ := r.Store.DuckDBVersion(ctx)
+	ddb, err := r.Store.DuckDBVersion(ctx)
+	if err != nil {
+		return nil, r.failRun(ctx, runID, fmt.Errorf("duckdb version: %w", err))
+	}
 	man := ScoreManifest{Rulebooks: refs, Inputs: len(sum.Inputs),
 		InputsDigest: hex.EncodeToString(h.Sum(nil)), CodeVersion: CodeVersion(), DuckDBVersion: ddb}
 	summary := ""

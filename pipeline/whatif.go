@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/store"
@@ -65,13 +66,13 @@ func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfR
 		return nil, err
 	}
 	names := map[string][2]string{}
-	for _, lv := range []string{"municipality", "prefecture"} {
-		es, err := sc.Entities(ctx, fy, lv)
+	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
+		es, err := sc.Entities(ctx, fy, string(lv))
 		if err != nil {
 			return nil, err
 		}
 		for _, e := range es {
-			names[e.Code] = [2]string{e.Name(), lv}
+			names[e.Code] = [2]string{e.Name(), string(lv)}
 		}
 	}
 	rep := &WhatIfReport{FiscalYear: fy, Changes: changes}
@@ -118,8 +119,8 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 		return nil, err
 	}
 	out := map[string]standing{}
-	for _, lv := range []string{"municipality", "prefecture"} {
-		tot, _, err := r.Store.Totals(ctx, res.RunID, lv)
+	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
+		tot, _, err := r.Store.Totals(ctx, res.RunID, string(lv))
 		if err != nil {
 			return nil, err
 		}
@@ -146,10 +147,14 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 	if err != nil {
 		return err
 	}
-	byEntity := map[string][]Change{}
+	type parsedChange struct {
+		Change
+		answer loaders.Answer
+	}
+	byEntity := map[string][]parsedChange{}
 	var order []string
 	for _, c := range changes {
-		level := loaders.LevelOfCode(c.Code)
+		level := kofukin.ClaimedLevel(c.Code)
 		rb, err := r.Rulebooks.Get(fy, level)
 		if err != nil {
 			return err
@@ -158,7 +163,8 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		if !ok || (it.Source != indicators.SourceSelf && it.Source != indicators.SourceMinistry) {
 			return fmt.Errorf("%s: %s is not an answered or ministry-supplied item of the FY%d %s rulebook", c.Code, c.Item, fy, level)
 		}
-		if _, p := loaders.ParseAnswer(it, c.Value); p != nil {
+		a, p := loaders.ParseAnswer(it, c.Value)
+		if p != nil {
 			return fmt.Errorf("%s:%s=%s: %s / %s", c.Code, c.Item, c.Value, p.MessageJA, p.MessageEN)
 		}
 		owner := c.Code
@@ -168,7 +174,7 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		if _, seen := byEntity[owner]; !seen {
 			order = append(order, owner)
 		}
-		byEntity[owner] = append(byEntity[owner], c)
+		byEntity[owner] = append(byEntity[owner], parsedChange{c, a})
 	}
 	for _, owner := range order {
 		var cur *store.Submission
@@ -187,12 +193,10 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		} else if owner == store.MinistryCode {
 			meta.Level, meta.Kind = "ministry", KindOutcomes
 		} else {
-			meta.Level = string(loaders.LevelOfCode(owner))
+			meta.Level = string(kofukin.ClaimedLevel(owner))
 		}
 		for _, c := range byEntity[owner] {
-			rb, _ := r.Rulebooks.Get(fy, loaders.LevelOfCode(c.Code))
-			it, _ := rb.Item(c.Item)
-			a, _ := loaders.ParseAnswer(it, c.Value)
+			a := c.answer
 			a.ItemID, a.Cell = c.Item, "what-if"
 			replaced := false
 			for i := range rows {

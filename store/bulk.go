@@ -58,7 +58,7 @@ func (s *Store) withTx(ctx context.Context, fn func(*txConn) error) (err error) 
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+			conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") // errcheck: best effort; the panic carries on
 			panic(p)
 		}
 	}()
@@ -69,7 +69,9 @@ func (s *Store) withTx(ctx context.Context, fn func(*txConn) error) (err error) 
 		return err
 	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+			return fmt.Errorf("commit: %w (and rollback failed: %v)", err, rerr)
+		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/loaders"
 )
 
@@ -135,7 +136,7 @@ type EntityInfo struct {
 
 // Name is the entity's prefecture name and own name, e.g. 鳥取県鳥取市 (a prefecture's own name).
 func (e EntityInfo) Name() string {
-	if e.Level == "prefecture" {
+	if e.Level == string(kofukin.Prefecture) {
 		return e.NameJA
 	}
 	return e.PrefectureName + e.NameJA
@@ -313,7 +314,11 @@ func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile,
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n > 0 {
 				updated++
 				continue
 			}

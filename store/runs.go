@@ -6,19 +6,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/kofukin/kofukin"
 )
 
-// Run kinds and statuses.
+// Run kinds.
 const (
 	KindScore    = "score"
 	KindAllocate = "allocate"
 	KindExport   = "export"
 	KindIngest   = "ingest"
 	KindNightly  = "nightly"
+)
 
-	RunRunning   = "running"
-	RunSucceeded = "succeeded"
-	RunFailed    = "failed"
+// Run statuses.
+//
+// Deprecated: use kofukin.RunRunning, kofukin.RunSucceeded and kofukin.RunFailed.
+const (
+	RunRunning   = kofukin.RunRunning
+	RunSucceeded = kofukin.RunSucceeded
+	RunFailed    = kofukin.RunFailed
 )
 
 // Run is one recorded run.
@@ -28,7 +35,7 @@ type Run struct {
 	FiscalYear int
 	StartedAt  time.Time
 	FinishedAt *time.Time
-	Status     string
+	Status     kofukin.RunStatus
 	Parameters string
 	Manifest   string
 	Summary    string
@@ -46,7 +53,7 @@ func (s *Store) StartRun(ctx context.Context, kind string, fy int, params any) (
 		return 0, err
 	}
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO runs (id, kind, fiscal_year, started_at, status, parameters) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, kind, fy, s.Now().UTC(), RunRunning, string(p))
+		id, kind, fy, s.Now().UTC(), kofukin.RunRunning, string(p))
 	if err != nil {
 		return 0, fmt.Errorf("start %s run: %w", kind, err)
 	}
@@ -56,9 +63,9 @@ func (s *Store) StartRun(ctx context.Context, kind string, fy int, params any) (
 // FinishRun records the end of a run: its manifest and summary when it succeeded, its error when
 // runErr is not nil.
 func (s *Store) FinishRun(ctx context.Context, id int64, manifest any, summary string, runErr error) error {
-	status, errText := RunSucceeded, ""
+	status, errText := kofukin.RunSucceeded, ""
 	if runErr != nil {
-		status, errText = RunFailed, runErr.Error()
+		status, errText = kofukin.RunFailed, runErr.Error()
 	}
 	var m any
 	if manifest != nil {
@@ -80,10 +87,23 @@ func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("no succeeded %s run for fiscal year %d: %w", kind, fy, ErrNotFound)
+		return nil, &NoRunError{Kind: kind, FiscalYear: fy}
 	}
 	return &runs[0], nil
 }
+
+// NoRunError is LatestRun's answer when no run of the kind has succeeded for the fiscal year.
+type NoRunError struct {
+	Kind       string
+	FiscalYear int
+}
+
+func (e *NoRunError) Error() string {
+	return fmt.Sprintf("no succeeded %s run for fiscal year %d", e.Kind, e.FiscalYear)
+}
+
+// Unwrap makes a missing run an ErrNotFound, as the service answers it.
+func (e *NoRunError) Unwrap() error { return ErrNotFound }
 
 // GetRun returns one run by id.
 func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {

@@ -125,7 +125,10 @@ func (s *Store) RevokeToken(ctx context.Context, tokenOrID string) (int64, error
 	if err != nil {
 		return 0, err
 	}
-	n, _ := res.RowsAffected()
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
 	if n == 0 {
 		return 0, fmt.Errorf("no active token %q", tokenOrID)
 	}

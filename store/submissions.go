@@ -14,9 +14,11 @@ import (
 )
 
 // Ingest outcomes.
+//
+// Deprecated: use kofukin.StatusAccepted and kofukin.StatusUnchanged.
 const (
-	Accepted  = "accepted"
-	Unchanged = "unchanged"
+	Accepted  = kofukin.StatusAccepted
+	Unchanged = kofukin.StatusUnchanged
 )
 
 // MinistryCode is the entity code recorded for ministry-supplied files.
@@ -41,7 +43,7 @@ type SubmissionMeta struct {
 
 // IngestResult says what became of one file.
 type IngestResult struct {
-	Status       string // accepted | unchanged
+	Status       kofukin.SubmissionStatus // StatusAccepted or StatusUnchanged
 	SubmissionID int64
 	Version      int
 }
@@ -188,11 +190,11 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 			k := keyOf(p.meta)
 			st := state(k)
 			if st.hasCurrent() && st.sha == p.meta.SHA256 {
-				decided[i] = IngestResult{Status: Unchanged, SubmissionID: st.id, Version: st.current}
+				decided[i] = IngestResult{Status: kofukin.StatusUnchanged, SubmissionID: st.id, Version: st.current}
 				sameAs[i] = st.pending
 				continue
 			}
-			decided[i] = IngestResult{Status: Accepted, Version: st.last + 1}
+			decided[i] = IngestResult{Status: kofukin.StatusAccepted, Version: st.last + 1}
 			st.pending, st.sha, st.current, st.last = i, p.meta.SHA256, st.last+1, st.last+1
 			slots[k] = st
 			fresh = append(fresh, i)
@@ -208,7 +210,7 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 			decided[i].SubmissionID = ids[k]
 		}
 		for i := range decided {
-			if decided[i].Status == Unchanged && sameAs[i] >= 0 {
+			if decided[i].Status == kofukin.StatusUnchanged && sameAs[i] >= 0 {
 				decided[i].SubmissionID = decided[sameAs[i]].SubmissionID
 			}
 		}

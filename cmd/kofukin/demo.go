@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 )
@@ -27,7 +28,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	rb, err := lib.Get(*fy, "municipality")
+	rb, err := lib.Get(*fy, kofukin.Municipality)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,10 @@ func cmdHealthcheck(ctx context.Context, a *app, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return &exitError{code: 2, msg: err.Error()}
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}

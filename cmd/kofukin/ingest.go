@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/pipeline"
@@ -51,7 +52,9 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 			path = filepath.Join(a.cfg.Out, "ingest_"+time.Now().Format("20060102-150405")+".json")
 		}
 		var buf bytes.Buffer
-		rep.WriteJSON(&buf)
+		if werr := rep.WriteJSON(&buf); werr != nil {
+			return werr
+		}
 		if werr := atomicfile.WriteFile(path, buf.Bytes()); werr != nil {
 			return werr
 		}
@@ -70,7 +73,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 func printIngest(a *app, rep *pipeline.IngestReport) {
 	for _, f := range rep.Files {
 		switch {
-		case f.Status == pipeline.Rejected:
+		case f.Status == kofukin.StatusRejected:
 			fmt.Fprintf(a.stdout, "却下 rejected: %s（%d件の問題）\n", f.Path, len(f.Problems))
 			for _, p := range f.Problems {
 				fmt.Fprintf(a.stdout, "  %s\n", p)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/internal/atomicfile"
@@ -93,7 +94,7 @@ func rulebookDiff(a *app, args []string) error {
 	fs := a.flags("rulebook diff")
 	from := fs.Int("from", 0, "the earlier fiscal year")
 	to := fs.Int("to", 0, "the later fiscal year")
-	level := fs.String("level", "municipality", "municipality | prefecture | centre")
+	level := fs.String("level", string(kofukin.Municipality), levelUsage)
 	out := fs.String("out", "", "the 新旧対照表 workbook to write (.xlsx)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -137,7 +138,7 @@ func rulebookDiff(a *app, args []string) error {
 func rulebookSQL(a *app, args []string) error {
 	fs := a.flags("rulebook sql")
 	fy := fs.Int("fy", 0, "fiscal year")
-	level := fs.String("level", "municipality", "municipality | prefecture | centre")
+	level := fs.String("level", string(kofukin.Municipality), levelUsage)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

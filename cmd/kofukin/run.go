@@ -67,7 +67,10 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	if err != nil {
 		return err
 	}
-	level, _ := cfg.Level()
+	level, err := cfg.Level()
+	if err != nil {
+		return err
+	}
 	a := &app{cfg: cfg, stdout: stdout, stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	cmds := commands()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
@@ -15,10 +16,19 @@ import (
 // cmdTemplate writes an entity's survey workbook, stamped with the entity as the store lists it
 // for the year — as the web service does, so that both agree after a merger. Without a database
 // file yet, the shipped reference data (municipalities and prefectures) is read into memory.
+// levelUsage is the help text of a --level flag.
+var levelUsage = func() string {
+	var names []string
+	for _, l := range kofukin.Levels {
+		names = append(names, string(l))
+	}
+	return strings.Join(names, " | ")
+}()
+
 func cmdTemplate(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("template")
 	fy := fs.Int("fy", 0, "fiscal year (交付年度), e.g. 2026")
-	level := fs.String("level", "municipality", "municipality | prefecture | centre")
+	level := fs.String("level", string(kofukin.Municipality), levelUsage)
 	entity := fs.String("entity", "", "団体コード (6 digits; 9 for a care centre) of the entity the workbook is for")
 	out := fs.String("out", "", "output .xlsx file")
 	db := fs.String("db", a.cfg.DB, "DuckDB file whose entities valid in the year are used (KOFUKIN_DB); care centres are listed only there")
