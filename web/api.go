@@ -9,7 +9,6 @@ import (
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
-	"github.com/kofukin/kofukin/store"
 )
 
 // The JSON API: POST /api/v1/submissions (multipart field "file") and GET /api/v1/submissions.
@@ -29,7 +28,7 @@ func submitStatus(fr *pipeline.FileReport) int {
 		return http.StatusForbidden
 	case pipeline.Rejected:
 		return http.StatusUnprocessableEntity
-	case store.Unchanged:
+	case kofukin.StatusUnchanged:
 		return http.StatusOK
 	}
 	return http.StatusCreated
