@@ -1,11 +1,9 @@
 -- The entities of one level valid in the fiscal year (the peers every rank and share is taken
--- over), with their prefecture, size band (第1号被保険者数 of the year) and whether they submitted a
+-- over), with their prefecture, size band (kf_size_band, migration 008) and whether they submitted a
 -- survey. Args: fiscal year, level.
 CREATE OR REPLACE TEMP TABLE kf_peers AS
 SELECT e.code AS entity_code, e.prefecture_code,
-  CASE WHEN p.population_65plus IS NULL THEN 'unknown' WHEN p.population_65plus < 3000 THEN 'lt3k'
-       WHEN p.population_65plus < 10000 THEN '3k-10k' WHEN p.population_65plus < 50000 THEN '10k-50k'
-       WHEN p.population_65plus < 100000 THEN '50k-100k' ELSE 'ge100k' END AS size_band,
+  kf_size_band(p.population_65plus) AS size_band,
   EXISTS (SELECT 1 FROM kf_inputs i WHERE i.entity_code = e.code AND i.kind = 'survey' AND i.fiscal_year = $1) AS submitted
 FROM entities e
 LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = $1
