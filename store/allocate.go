@@ -22,13 +22,7 @@ type GrantScore struct {
 // fiscal year fy), ordered by grant and code. An entity without population for fy is an error: a
 // missing weight must never silently drop a municipality from the pool.
 func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int, level string) ([]GrantScore, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-		SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date
-		FROM grant_scores g
-		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
-		LEFT JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
-		WHERE g.run_id = ?
-		ORDER BY g.grant_id, g.entity_code`, level, fy, scoreRun)
+	rows, err := s.DB.QueryContext(ctx, grantScoresWeightedSQL, level, fy, scoreRun)
 	if err != nil {
 		return nil, err
 	}
@@ -90,20 +84,10 @@ func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []Allocat
 // with the entity's 65+ population for fy and whether it had submitted, ordered by code. An empty
 // goal gives the grant's total.
 func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, goal, grant string) ([]GrantScore, error) {
-	q := `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date, t.submitted
-		FROM goal_scores g
-		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
-		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
-		WHERE g.run_id = ? AND g.goal_id = ? AND g.grant_id = ?
-		ORDER BY g.entity_code`
+	q := goalScoresOfGoalSQL
 	args := []any{level, fy, scoreRun, goal, grant}
 	if goal == "" {
-		q = `SELECT g.entity_code, g.grant_id, CAST(g.points * 100 AS BIGINT), p.population_65plus, p.reference_date, t.submitted
-		FROM grant_scores g
-		JOIN score_totals t ON t.run_id = g.run_id AND t.entity_code = g.entity_code AND t.level = ?
-		JOIN populations p ON p.code = g.entity_code AND p.fiscal_year = ?
-		WHERE g.run_id = ? AND g.grant_id = ?
-		ORDER BY g.entity_code`
+		q = goalScoresOfGrantSQL
 		args = []any{level, fy, scoreRun, grant}
 	}
 	rows, err := s.DB.QueryContext(ctx, q, args...)
@@ -202,16 +186,7 @@ type MinistryRow struct {
 // MinistryRows returns every municipality's scores and amounts of an allocation run (and the
 // score run it used), ordered by code.
 func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-		SELECT e.prefecture_code, pr.name_ja, e.code, e.name_ja, coalesce(p.population_total, 0), coalesce(p.population_65plus, 0),
-		       CAST(t.total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank, t.submitted
-		FROM score_totals t
-		JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
-		     AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
-		LEFT JOIN entities pr ON pr.level = 'prefecture' AND pr.prefecture_code = e.prefecture_code
-		LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ?
-		WHERE t.run_id = ?
-		ORDER BY e.code`, fy, fy, fy, scoreRun)
+	rows, err := s.DB.QueryContext(ctx, ministryRowsSQL, fy, fy, fy, scoreRun)
 	if err != nil {
 		return nil, err
 	}
@@ -321,3 +296,11 @@ func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[st
 	}
 	return out, g.Err()
 }
+
+// Statements in store/queries (what each does and its args at the top of its file).
+var (
+	grantScoresWeightedSQL = query("grant_scores_weighted.sql")
+	goalScoresOfGoalSQL    = query("goal_scores_of_goal.sql")
+	goalScoresOfGrantSQL   = query("goal_scores_of_grant.sql")
+	ministryRowsSQL        = query("ministry_rows.sql")
+)

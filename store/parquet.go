@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -17,22 +16,31 @@ import (
 	"github.com/kofukin/kofukin/internal/atomicfile"
 )
 
+// analystQuery is one analyst table's query and its arguments.
+type analystQuery struct {
+	sql  string
+	args []any
+}
+
 // analystQueries are the tables written for analysts, one row per answer, score and amount of a
-// run, ordered so that the same run gives the same files.
-func analystQueries(scoreRun, allocRun int64, fy int) map[string]string {
-	return map[string]string{
-		"answers": fmt.Sprintf(`SELECT s.fiscal_year, s.level, a.entity_code, a.item_id, a.value_text, a.value_num, a.cell, s.id AS submission_id, s.version, s.sha256
-			FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = %d
-			JOIN submissions s ON s.id = a.submission_id WHERE s.fiscal_year = %d ORDER BY a.entity_code, a.item_id, s.id`, scoreRun, fy),
-		"item_scores": fmt.Sprintf(`SELECT s.entity_code, t.level, s.item_id, s.points, s.max_points, s.status, s.reason, s.rank_no, s.rank_of
-			FROM item_scores s JOIN score_totals t ON t.run_id = s.run_id AND t.entity_code = s.entity_code WHERE s.run_id = %d ORDER BY s.entity_code, s.item_id`, scoreRun),
-		"scores": fmt.Sprintf(`SELECT s.entity_code, t.level, s.indicator_id, s.goal_id, s.points, s.max_points, s.status, s.reason
-			FROM scores s JOIN score_totals t ON t.run_id = s.run_id AND t.entity_code = s.entity_code WHERE s.run_id = %d ORDER BY s.entity_code, s.indicator_id`, scoreRun),
-		"totals": fmt.Sprintf(`SELECT entity_code, level, total, max_total, rate, national_rank, submitted FROM score_totals WHERE run_id = %d ORDER BY level, entity_code`, scoreRun),
-		"allocations": fmt.Sprintf(`SELECT entity_code, level, pool_id, grant_id, score, weight, proposal_yen, cap_yen, amount_yen, floor_yen, extra_units
-			FROM allocations WHERE run_id = %d ORDER BY level, pool_id, entity_code`, allocRun),
+// run, ordered so that the same run gives the same files (queries/analyst_*.sql).
+func analystQueries(scoreRun, allocRun int64, fy int) map[string]analystQuery {
+	return map[string]analystQuery{
+		"answers":     {analystAnswersSQL, []any{scoreRun, fy}},
+		"item_scores": {analystItemScoresSQL, []any{scoreRun}},
+		"scores":      {analystScoresSQL, []any{scoreRun}},
+		"totals":      {analystTotalsSQL, []any{scoreRun}},
+		"allocations": {analystAllocationsSQL, []any{allocRun}},
 	}
 }
+
+var (
+	analystAnswersSQL     = query("analyst_answers.sql")
+	analystItemScoresSQL  = query("analyst_item_scores.sql")
+	analystScoresSQL      = query("analyst_scores.sql")
+	analystTotalsSQL      = query("analyst_totals.sql")
+	analystAllocationsSQL = query("analyst_allocations.sql")
+)
 
 // AnalystNames lists the analyst tables in writing order.
 var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "allocations"}
@@ -46,8 +54,10 @@ func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, 
 	for _, name := range AnalystNames {
 		final := filepath.Join(dir, prefix+name+".parquet")
 		err := atomicfile.WriteWith(final, func(tmp string) error {
-			q := fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT PARQUET, COMPRESSION ZSTD)`, qs[name], strings.ReplaceAll(tmp, "'", "''"))
-			_, err := s.DB.ExecContext(ctx, q)
+			// The query's values are bound; COPY … TO takes no parameter for its file, which is
+			// quoted (quote.go).
+			q := qs[name]
+			_, err := s.DB.ExecContext(ctx, `COPY (`+q.sql+`) TO `+quoteLiteral(tmp)+` (FORMAT PARQUET, COMPRESSION ZSTD)`, q.args...)
 			return err
 		})
 		if err != nil {
@@ -71,7 +81,8 @@ func (s *Store) WriteArrow(ctx context.Context, path string, scoreRun, allocRun 
 		if err != nil {
 			return err
 		}
-		rdr, err := ar.QueryContext(ctx, analystQueries(scoreRun, allocRun, fy)["allocations"])
+		q := analystQueries(scoreRun, allocRun, fy)["allocations"]
+		rdr, err := ar.QueryContext(ctx, q.sql, q.args...)
 		if err != nil {
 			return err
 		}

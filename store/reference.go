@@ -145,15 +145,7 @@ func (e EntityInfo) Name() string {
 // Entities lists the entities of a level valid in fy, with their population for fy, ordered by
 // code.
 func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-		SELECT e.code, e.level, coalesce(e.parent_code, ''), e.prefecture_code, coalesce(pr.name_ja, ''), e.name_ja, coalesce(e.type_ja, ''),
-		       coalesce(p.population_total, 0), coalesce(p.population_65plus, 0)
-		FROM entities e
-		LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ?
-		LEFT JOIN entities pr ON pr.level = 'prefecture' AND pr.prefecture_code = e.prefecture_code
-		     AND pr.valid_from_fy <= ? AND (pr.valid_to_fy IS NULL OR pr.valid_to_fy >= ?)
-		WHERE e.level = ? AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
-		ORDER BY e.code`, fy, fy, fy, level, fy, fy)
+	rows, err := s.DB.QueryContext(ctx, entitiesValidSQL, fy, fy, fy, level, fy, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -184,20 +176,14 @@ func (s *Store) UpdatePopulation(ctx context.Context, fy int, file ReferenceFile
 			if src == "" {
 				src = file.Name
 			}
-			if _, err := c.exec(`INSERT INTO population_history
-				SELECT code, fiscal_year, population_total, population_65plus, reference_date, source, ?, ?
-				FROM populations WHERE code = ? AND fiscal_year = ?`, now, file.Name, r.Code, r.FiscalYear); err != nil {
+			if _, err := c.exec(populationHistorySQL, now, file.Name, r.Code, r.FiscalYear); err != nil {
 				return err
 			}
 			var total any
 			if r.Total > 0 {
 				total = r.Total
 			}
-			if _, err := c.exec(`INSERT INTO populations (code, fiscal_year, population_total, population_65plus, reference_date, source)
-				VALUES (?, ?, ?, ?, ?, ?)
-				ON CONFLICT (code, fiscal_year) DO UPDATE SET population_65plus = excluded.population_65plus,
-				  population_total = coalesce(excluded.population_total, populations.population_total),
-				  reference_date = excluded.reference_date, source = excluded.source`,
+			if _, err := c.exec(populationUpsertSQL,
 				r.Code, r.FiscalYear, total, r.Insured65, r.ReferenceDate, src); err != nil {
 				return err
 			}
@@ -276,7 +262,7 @@ func (s *Store) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows [
 
 // knownCodes returns every entity code recorded, whatever its level and validity.
 func (c *txConn) knownCodes() (map[string]bool, error) {
-	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT code FROM entities`)
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT code FROM entities ORDER BY code`)
 	if err != nil {
 		return nil, err
 	}
@@ -339,3 +325,10 @@ func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile,
 	}
 	return added, updated, unchanged, nil
 }
+
+// Statements in store/queries (what each does and its args at the top of its file).
+var (
+	entitiesValidSQL     = query("entities_valid.sql")
+	populationHistorySQL = query("population_history_insert.sql")
+	populationUpsertSQL  = query("population_upsert.sql")
+)

@@ -27,30 +27,7 @@ type ReviewItem struct {
 // run whose inputs give last year's answers. Rows are ordered by code and item. The shares are exact
 // quotients to 6 places (kf_div6) and the points exact decimals, handed over as float64 for display.
 func (s *Store) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-WITH muni AS (SELECT t.entity_code, e.prefecture_code FROM score_totals t JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
-              WHERE t.run_id = ? AND t.level = 'municipality'),
-cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
-prev AS (SELECT a.entity_code, a.item_id, a.value_text FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
-x AS (
-  SELECT m.prefecture_code, s.entity_code, s.item_id, c.value_text, c.value_num, s.points AS pts, s.max_points AS mx,
-         s.status, s.reason, p.value_text AS prev_text
-  FROM item_scores s JOIN muni m ON m.entity_code = s.entity_code
-  LEFT JOIN cur c ON c.entity_code = s.entity_code AND c.item_id = s.item_id
-  LEFT JOIN prev p ON p.entity_code = s.entity_code AND p.item_id = s.item_id
-  WHERE s.run_id = ?),
-y AS (
-  SELECT *, count(*) FILTER (WHERE pts > 0) OVER (PARTITION BY item_id) AS nat_met, count(*) OVER (PARTITION BY item_id) AS nat_n,
-    count(*) FILTER (WHERE pts > 0) OVER (PARTITION BY item_id, prefecture_code) AS pref_met, count(*) OVER (PARTITION BY item_id, prefecture_code) AS pref_n
-  FROM x)
-SELECT prefecture_code, entity_code, item_id, coalesce(value_text, ''), CAST(pts AS DOUBLE), CAST(mx AS DOUBLE), status, reason,
-  CAST(kf_div6(nat_met, nat_n) AS DOUBLE), CAST(kf_div6(pref_met, pref_n) AS DOUBLE),
-  prev_text,
-  CASE WHEN value_num IS NULL OR value_text IN ('はい', 'いいえ') THEN NULL
-       ELSE round((CAST(value_num AS DECIMAL(38,6)) - avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id))
-         / nullif(sqrt(greatest(avg(CAST(value_num AS DECIMAL(38,6)) * CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id)
-                                - pow(avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id), 2), 0)), 0), 2) END
-FROM y ORDER BY entity_code, item_id`, run, run, prevRun, run)
+	rows, err := s.DB.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run)
 	if err != nil {
 		return nil, err
 	}
@@ -86,30 +63,12 @@ type GoalRate struct {
 }
 
 // GoalRates returns every municipality's 得点率 by goal and grant in a score run, with the means
-// over the nation, its prefecture and its size band (第1号被保険者数 <3k, 3k–10k, 10k–50k, 50k–100k,
-// ≥100k), by window functions. Rates are exact quotients to 9 places (kf_div9) and the means exact
-// to 6 (kf_div6), handed over as float64 for display.
+// over the nation, its prefecture and its size band (kf_size_band: 第1号被保険者数 <3k, 3k–10k,
+// 10k–50k, 50k–100k, ≥100k; 不明 without a population for fy), by window functions. Rates are exact
+// quotients to 9 places (kf_div9) and the means exact to 6 (kf_div6), handed over as float64 for
+// display.
 func (s *Store) GoalRates(ctx context.Context, run int64, fy int) ([]GoalRate, error) {
-	rows, err := s.DB.QueryContext(ctx, `
-WITH g AS (
-  SELECT gs.entity_code, gs.goal_id, gs.grant_id, CAST(gs.points AS DOUBLE) AS pts, CAST(gs.max_points AS DOUBLE) AS mx,
-    kf_div9(gs.points, gs.max_points) AS rate, e.prefecture_code,
-    CASE WHEN p.population_65plus < 3000 THEN '3千人未満' WHEN p.population_65plus < 10000 THEN '3千～1万人'
-         WHEN p.population_65plus < 50000 THEN '1万～5万人' WHEN p.population_65plus < 100000 THEN '5万～10万人' ELSE '10万人以上' END AS band
-  FROM goal_scores gs
-  JOIN score_totals t ON t.run_id = gs.run_id AND t.entity_code = gs.entity_code AND t.level = 'municipality'
-  JOIN entities e ON e.code = gs.entity_code AND e.level = 'municipality'
-  LEFT JOIN populations p ON p.code = gs.entity_code AND p.fiscal_year = ?
-  WHERE gs.run_id = ?),
-m AS (
-  SELECT *, sum(rate) OVER (PARTITION BY goal_id, grant_id) AS nat_s, count(rate) OVER (PARTITION BY goal_id, grant_id) AS nat_n,
-    sum(rate) OVER (PARTITION BY goal_id, grant_id, prefecture_code) AS pref_s, count(rate) OVER (PARTITION BY goal_id, grant_id, prefecture_code) AS pref_n,
-    sum(rate) OVER (PARTITION BY goal_id, grant_id, band) AS band_s, count(rate) OVER (PARTITION BY goal_id, grant_id, band) AS band_n
-  FROM g)
-SELECT entity_code, goal_id, grant_id, pts, mx, coalesce(CAST(rate AS DOUBLE), 0),
-  coalesce(CAST(kf_div6(nat_s, nat_n) AS DOUBLE), 0), coalesce(CAST(kf_div6(pref_s, pref_n) AS DOUBLE), 0),
-  coalesce(CAST(kf_div6(band_s, band_n) AS DOUBLE), 0), band
-FROM m ORDER BY entity_code, goal_id, grant_id`, fy, run)
+	rows, err := s.DB.QueryContext(ctx, goalRatesSQL, fy, run)
 	if err != nil {
 		return nil, err
 	}
@@ -170,3 +129,8 @@ func (s *Store) Reviews(ctx context.Context, fy int) (map[string]Review, error) 
 	}
 	return out, rows.Err()
 }
+
+var (
+	reviewItemsSQL = query("review_items.sql")
+	goalRatesSQL   = query("goal_rates.sql")
+)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Scratch copies the whole database (schema, sequences, macros, data) into a new file in a temporary
@@ -25,8 +24,9 @@ func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
 	var name string
 	err = conn.QueryRowContext(ctx, `SELECT current_database()`).Scan(&name)
 	if err == nil {
-		_, err = conn.ExecContext(ctx, fmt.Sprintf(`ATTACH '%s' AS kf_scratch; COPY FROM DATABASE "%s" TO kf_scratch; DETACH kf_scratch`,
-			strings.ReplaceAll(path, "'", "''"), strings.ReplaceAll(name, `"`, `""`)))
+		// ATTACH takes no bind parameter for its file, nor COPY FROM DATABASE for its source: both
+		// are quoted (quote.go).
+		_, err = conn.ExecContext(ctx, `ATTACH `+quoteLiteral(path)+` AS kf_scratch; COPY FROM DATABASE `+quoteIdent(name)+` TO kf_scratch; DETACH kf_scratch`)
 	}
 	conn.Close()
 	if err != nil {

@@ -289,11 +289,7 @@ func (w *SubmissionWriter) slots(c *txConn) (map[subKey]slotState, error) {
 	}
 	out := map[subKey]slotState{}
 	for fy, list := range codes {
-		rows, err := c.conn.QueryContext(c.ctx, `SELECT entity_code, level, kind,
-				coalesce(max(id) FILTER (WHERE status = 'current'), 0), coalesce(max(sha256) FILTER (WHERE status = 'current'), ''),
-				coalesce(max(version) FILTER (WHERE status = 'current'), 0), max(version)
-			FROM submissions WHERE fiscal_year = ? AND entity_code IN (SELECT unnest(string_split(?, ',')))
-			GROUP BY entity_code, level, kind`, fy, strings.Join(list, ","))
+		rows, err := c.conn.QueryContext(c.ctx, submissionSlotsSQL, fy, strings.Join(list, ","))
 		if err != nil {
 			return nil, err
 		}
@@ -328,9 +324,7 @@ func (w *SubmissionWriter) checkOneCurrent(c *txConn) error {
 	for fy, list := range slots {
 		var entity, level, kind string
 		var n int
-		err := c.queryRow(`SELECT entity_code, level, kind, count(*) FILTER (WHERE status = 'current') AS n FROM submissions
-			WHERE fiscal_year = ? AND entity_code || '/' || level || '/' || kind IN (SELECT unnest(string_split(?, ',')))
-			GROUP BY entity_code, level, kind HAVING n <> 1 ORDER BY entity_code, level, kind LIMIT 1`, fy, strings.Join(list, ",")).Scan(&entity, &level, &kind, &n)
+		err := c.queryRow(submissionSlotCheckSQL, fy, strings.Join(list, ",")).Scan(&entity, &level, &kind, &n)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -454,3 +448,9 @@ func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, e
 	}
 	return out, rows.Err()
 }
+
+// Statements in store/queries (what each does and its args at the top of its file).
+var (
+	submissionSlotsSQL     = query("submission_slots.sql")
+	submissionSlotCheckSQL = query("submission_slot_check.sql")
+)
