@@ -35,7 +35,7 @@ func (r *Runner) FindEntity(ctx context.Context, fy int, code string) (*store.En
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return nil, err
 	}
-	list, err := r.Store.Entities(ctx, fy, string(lv))
+	list, err := r.Store.Reference().Entities(ctx, fy, string(lv))
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (r *Runner) IssueToken(ctx context.Context, by kofukin.Principal, fy int, s
 	if spec.Expires.IsZero() {
 		spec.Expires = r.Store.Now().Add(DefaultTokenLife)
 	}
-	tok, t, err := r.Store.IssueToken(ctx, spec)
+	tok, t, err := r.Store.Access().IssueToken(ctx, spec)
 	if err != nil {
 		return "", t, err
 	}
@@ -81,7 +81,7 @@ func (r *Runner) RevokeToken(ctx context.Context, by kofukin.Principal, tokenOrI
 		r.audit(ctx, by, kofukin.StatusDenied, "token revoke", err.Error())
 		return err
 	}
-	if _, err := r.Store.RevokeToken(ctx, tokenOrID); err != nil {
+	if _, err := r.Store.Access().RevokeToken(ctx, tokenOrID); err != nil {
 		return err
 	}
 	id := tokenOrID
@@ -97,7 +97,7 @@ func (r *Runner) Tokens(ctx context.Context, by kofukin.Principal) ([]store.Toke
 	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
 		return nil, err
 	}
-	return r.Store.Tokens(ctx)
+	return r.Store.Access().Tokens(ctx)
 }
 
 // Review statuses.
@@ -139,7 +139,7 @@ func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefe
 	if status == "差戻し" && comment == "" {
 		return &ReviewError{"差戻しの場合は、市町村に伝える理由をコメントに記入してください。"}
 	}
-	if err := r.Store.SaveReviews(ctx, []store.Review{{FiscalYear: fy, EntityCode: entity, Status: status, Comment: comment, File: source}}); err != nil {
+	if err := r.Store.Submissions().SaveReviews(ctx, []store.Review{{FiscalYear: fy, EntityCode: entity, Status: status, Comment: comment, File: source}}); err != nil {
 		return err
 	}
 	r.audit(ctx, by, "review "+status, entity, comment)
@@ -188,7 +188,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 			if kofukin.LevelOf(pref) == kofukin.Prefecture {
 				if err := r.EnsureReference(ctx, fy); err != nil {
 					lookupErr = err
-				} else if list, err := r.Store.Entities(ctx, fy, string(kofukin.Municipality)); err != nil {
+				} else if list, err := r.Store.Reference().Entities(ctx, fy, string(kofukin.Municipality)); err != nil {
 					lookupErr = err
 				} else {
 					for _, e := range list {
@@ -228,7 +228,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		reviews = append(reviews, store.Review{FiscalYear: fy, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256})
 		out.Counts[v.Status]++
 	}
-	if err := r.Store.SaveReviews(ctx, reviews); err != nil {
+	if err := r.Store.Submissions().SaveReviews(ctx, reviews); err != nil {
 		return nil, err
 	}
 	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s)", name, len(reviews)))
@@ -238,7 +238,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 // audit records an action; a failure to record is logged, never hidden and never fatal to the
 // action already done.
 func (r *Runner) audit(ctx context.Context, by kofukin.Principal, action, target, detail string) {
-	if err := r.Store.Audit(ctx, by, action, target, detail); err != nil {
+	if err := r.Store.Access().Audit(ctx, by, action, target, detail); err != nil {
 		r.logger().Error("audit", "action", action, "target", target, "error", err)
 	}
 }

@@ -87,7 +87,7 @@ type AllocateManifest struct {
 // rest among all municipalities, each by score × 65+ population, to the rounding unit, with the
 // needs cap and the surplus rule of the year's parameters.
 func (r *Runner) Allocate(ctx context.Context, fy int) (*AllocateResult, error) {
-	scoreRun, err := r.Store.LatestRun(ctx, store.KindScore, fy)
+	scoreRun, err := r.Store.Runs().Latest(ctx, store.KindScore, fy)
 	if err != nil {
 		return nil, fmt.Errorf("allocate: %w (run kofukin score --fy %d first)", err, fy)
 	}
@@ -114,7 +114,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	if err != nil {
 		return nil, err
 	}
-	runID, err := r.Store.StartRun(ctx, store.KindAllocate, fy, map[string]any{"fiscal_year": fy, "score_run_id": scoreRun.ID, "params": params})
+	runID, err := r.Store.Runs().Start(ctx, store.KindAllocate, fy, map[string]any{"fiscal_year": fy, "score_run_id": scoreRun.ID, "params": params})
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}}
 	var needs map[string]map[string]int64
 	if params.NeedsCap {
-		if needs, err = r.Store.Needs(ctx, fy); err != nil {
+		if needs, err = r.Store.Reference().Needs(ctx, fy); err != nil {
 			return fail(err)
 		}
 	}
@@ -158,7 +158,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	var order []*poolWork // the order of the results: per grant its municipal and prefectural pool, then the extra pools
 	for _, p := range pools {
 		g := p.Grant
-		muni, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), "", g.ID)
+		muni, err := r.Store.Allocations().GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), "", g.ID)
 		if err != nil {
 			return fail(err)
 		}
@@ -167,7 +167,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 		}
 		m := &poolWork{pr: PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, level: string(kofukin.Municipality), caps: needs[g.ID]}
 		m.scores, m.pr.Excluded = submitters(muni)
-		pref, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Prefecture), "", g.ID)
+		pref, err := r.Store.Allocations().GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Prefecture), "", g.ID)
 		if err != nil {
 			return fail(err)
 		}
@@ -177,7 +177,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 		order = append(order, m, pp)
 	}
 	for _, e := range params.ExtraPools {
-		scores, err := r.Store.GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), e.Goal, e.FromGrant)
+		scores, err := r.Store.Allocations().GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), e.Goal, e.FromGrant)
 		if err != nil {
 			return fail(err)
 		}
@@ -247,20 +247,20 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 		}
 		res.Results = append(res.Results, pr)
 	}
-	if err := r.Store.SaveAllocations(ctx, runID, rows); err != nil {
+	if err := r.Store.Allocations().Save(ctx, runID, rows); err != nil {
 		return fail(err)
 	}
 	ddb, err := r.Store.DuckDBVersion(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("duckdb version: %w", err))
 	}
-	refs, err := r.Store.ReferenceFiles(ctx, fy)
+	refs, err := r.Store.Reference().Files(ctx, fy)
 	if err != nil {
 		return fail(err)
 	}
 	var prevRun int64 // 0: no score run of the year before
 	var none *store.NoRunError
-	switch prev, err := r.Store.LatestRun(ctx, store.KindScore, fy-1); {
+	switch prev, err := r.Store.Runs().Latest(ctx, store.KindScore, fy-1); {
 	case err == nil:
 		prevRun = prev.ID
 	case !errors.As(err, &none):
@@ -272,7 +272,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	for _, p := range res.Results {
 		summary += fmt.Sprintf("%s %d of %d yen to %d (surplus %d); ", p.ID, p.AmountYen, p.PoolYen, p.Entities, p.SurplusYen)
 	}
-	if err := r.Store.FinishRun(ctx, runID, man, summary, nil); err != nil {
+	if err := r.Store.Runs().Finish(ctx, runID, man, summary, nil); err != nil {
 		return nil, err
 	}
 	r.logger().Info("allocate", "run", runID, "score_run", scoreRun.ID, "summary", summary)
@@ -356,11 +356,11 @@ func (r *Runner) eligible(ctx context.Context, fy int, scores []store.GrantScore
 		}
 	}
 	for y := 1; y <= e.SustainedYears; y++ {
-		run, err := r.Store.LatestRun(ctx, store.KindScore, fy-y)
+		run, err := r.Store.Runs().Latest(ctx, store.KindScore, fy-y)
 		if err != nil {
 			return nil, fmt.Errorf("pool %s needs FY%d scores (sustained %d years): %w", e.ID, fy-y, e.SustainedYears, err)
 		}
-		totals, err := r.Store.TotalScores(ctx, run.ID, string(kofukin.Municipality))
+		totals, err := r.Store.Allocations().TotalScores(ctx, run.ID, string(kofukin.Municipality))
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func smallNation(t *testing.T, needs map[string]int64) (*pipeline.Runner, *store
 	t.Helper()
 	ctx := context.Background()
 	r := newRunner(t, "")
-	run, err := r.Store.StartRun(ctx, store.KindScore, 2026, map[string]any{})
+	run, err := r.Store.Runs().Start(ctx, store.KindScore, 2026, map[string]any{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,20 +43,20 @@ func smallNation(t *testing.T, needs map[string]int64) (*pipeline.Runner, *store
 			{`INSERT INTO grant_scores (run_id, entity_code, grant_id, points, max_points) VALUES (?, ?, 'suishin', ?, 400)`, []any{run, code, m.total}},
 			{`INSERT INTO goal_scores (run_id, entity_code, goal_id, grant_id, points, max_points) VALUES (?, ?, 'O', 'suishin', ?, 100)`, []any{run, code, m.goal}},
 		} {
-			if _, err := r.Store.DB.ExecContext(ctx, q.sql, q.args...); err != nil {
+			if _, err := r.Store.DB().ExecContext(ctx, q.sql, q.args...); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	for code, yen := range needs {
-		if _, err := r.Store.DB.ExecContext(ctx, `INSERT INTO needs (fiscal_year, code, grant_id, needs_yen, source) VALUES (2026, ?, 'suishin', ?, 'test')`, code, yen); err != nil {
+		if _, err := r.Store.DB().ExecContext(ctx, `INSERT INTO needs (fiscal_year, code, grant_id, needs_yen, source) VALUES (2026, ?, 'suishin', ?, 'test')`, code, yen); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := r.Store.FinishRun(ctx, run, map[string]any{}, "", nil); err != nil {
+	if err := r.Store.Runs().Finish(ctx, run, map[string]any{}, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	sr, err := r.Store.LatestRun(ctx, store.KindScore, 2026)
+	sr, err := r.Store.Runs().Latest(ctx, store.KindScore, 2026)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestAllocateRulesHandComputed(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			amounts, err := r.Store.Amounts(ctx, res.RunID)
+			amounts, err := r.Store.Allocations().Amounts(ctx, res.RunID)
 			if err != nil {
 				t.Fatal(err)
 			}

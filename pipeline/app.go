@@ -107,7 +107,7 @@ func (r *Runner) SignIn(ctx context.Context, token string, ttl time.Duration, fa
 	if err != nil {
 		return p, "", err
 	}
-	cookie, _, err := r.Store.NewSession(ctx, token, ttl)
+	cookie, _, err := r.Store.Access().NewSession(ctx, token, ttl)
 	if err != nil {
 		return p, "", fmt.Errorf("new session: %w", err)
 	}
@@ -118,7 +118,7 @@ func (r *Runner) SignIn(ctx context.Context, token string, ttl time.Duration, fa
 // Authenticate returns the principal of an active token. A token that is unknown, revoked or
 // expired is store.ErrNoToken and recorded in the audit log as action on target with failure.
 func (r *Runner) Authenticate(ctx context.Context, token, action, target, failure string) (kofukin.Principal, error) {
-	p, err := r.Store.Authenticate(ctx, token)
+	p, err := r.Store.Access().Authenticate(ctx, token)
 	if errors.Is(err, store.ErrNoToken) {
 		r.audit(ctx, kofukin.Principal{}, action, target, failure)
 		return p, err
@@ -132,7 +132,7 @@ func (r *Runner) Authenticate(ctx context.Context, token, action, target, failur
 // Session returns the principal and CSRF token of a live session (store.ErrNoToken when there is
 // none).
 func (r *Runner) Session(ctx context.Context, cookie string) (kofukin.Principal, string, error) {
-	p, csrf, err := r.Store.Session(ctx, cookie)
+	p, csrf, err := r.Store.Access().Session(ctx, cookie)
 	if err != nil && !errors.Is(err, store.ErrNoToken) {
 		err = fmt.Errorf("session: %w", err)
 	}
@@ -141,7 +141,7 @@ func (r *Runner) Session(ctx context.Context, cookie string) (kofukin.Principal,
 
 // SignOut ends a session.
 func (r *Runner) SignOut(ctx context.Context, cookie string) error {
-	if err := r.Store.EndSession(ctx, cookie); err != nil {
+	if err := r.Store.Access().EndSession(ctx, cookie); err != nil {
 		return fmt.Errorf("end session: %w", err)
 	}
 	return nil
@@ -158,7 +158,7 @@ func DeadlineKey(fy int) string { return deadlineKey(fy) }
 
 // Deadline returns fy's submission deadline as YYYY-MM-DD ("" when none is set).
 func (r *Runner) Deadline(ctx context.Context, fy int) (string, error) {
-	d, err := r.Store.Setting(ctx, deadlineKey(fy))
+	d, err := r.Store.Access().Setting(ctx, deadlineKey(fy))
 	if err != nil {
 		return "", fmt.Errorf("read the deadline: %w", err)
 	}
@@ -177,7 +177,7 @@ func (r *Runner) SetDeadline(ctx context.Context, by kofukin.Principal, fy int, 
 			return invalid("提出期限は 2026-06-30 の形で入力してください。")
 		}
 	}
-	if err := r.Store.SetSetting(ctx, deadlineKey(fy), day); err != nil {
+	if err := r.Store.Access().SetSetting(ctx, deadlineKey(fy), day); err != nil {
 		return fmt.Errorf("set the deadline: %w", err)
 	}
 	r.audit(ctx, by, "set deadline", fmt.Sprint(fy), day)
@@ -203,7 +203,7 @@ func (r *Runner) closedReason(ctx context.Context, by kofukin.Principal, fy int,
 			return "提出期限（" + d + "）を過ぎたため、提出できません。", nil
 		}
 	}
-	reviews, err := r.Store.Reviews(ctx, fy)
+	reviews, err := r.Store.Submissions().Reviews(ctx, fy)
 	if err != nil {
 		return "", fmt.Errorf("read reviews: %w", err)
 	}

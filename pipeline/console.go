@@ -31,13 +31,13 @@ func (r *Runner) Console(ctx context.Context, by kofukin.Principal, fy int) (*Co
 	}
 	v := &ConsoleView{Counts: map[string]int{}}
 	var err error
-	if v.Runs, err = r.Store.Runs(ctx); err != nil {
+	if v.Runs, err = r.Store.Runs().List(ctx); err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
 	}
 	if len(v.Runs) > 30 {
 		v.Runs = v.Runs[:30]
 	}
-	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	subs, err := r.Store.Submissions().Current(ctx, fy)
 	if err != nil {
 		return nil, fmt.Errorf("current submissions: %w", err)
 	}
@@ -54,7 +54,7 @@ func (r *Runner) Console(ctx context.Context, by kofukin.Principal, fy int) (*Co
 	if man != nil {
 		v.Files = sortedKeys(man.Files)
 	}
-	if v.Audit, err = r.Store.AuditLog(ctx, 30); err != nil {
+	if v.Audit, err = r.Store.Access().AuditLog(ctx, 30); err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}
 	return v, nil
@@ -65,7 +65,7 @@ func (r *Runner) Runs(ctx context.Context, by kofukin.Principal) ([]store.Run, e
 	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
 		return nil, err
 	}
-	runs, err := r.Store.Runs(ctx)
+	runs, err := r.Store.Runs().List(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
 	}
@@ -77,7 +77,7 @@ func (r *Runner) Run(ctx context.Context, by kofukin.Principal, id int64) (*stor
 	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
 		return nil, "", err
 	}
-	run, err := r.Store.GetRun(ctx, id)
+	run, err := r.Store.Runs().Get(ctx, id)
 	if noRows(err) {
 		return nil, "", missing("実行記録が見つかりません。", err)
 	}
@@ -115,7 +115,7 @@ func (r *Runner) ExportFile(ctx context.Context, by kofukin.Principal, fy int, r
 // Submissions returns fy's current submissions that by may see: its own entity's, those of the
 // entities in its scope, and the ministry's values for whoever may use the console.
 func (r *Runner) Submissions(ctx context.Context, by kofukin.Principal, fy int) ([]store.Submission, error) {
-	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	subs, err := r.Store.Submissions().Current(ctx, fy)
 	if err != nil {
 		return nil, fmt.Errorf("current submissions: %w", err)
 	}

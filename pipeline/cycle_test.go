@@ -145,8 +145,8 @@ func TestCycleOnePrefecture(t *testing.T) {
 	// Cross-check one row against the store.
 	var total float64
 	var yen int64
-	r.Store.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&total)
-	r.Store.DB.QueryRow(`SELECT sum(amount_yen) FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
+	r.Store.DB().QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&total)
+	r.Store.DB().QueryRow(`SELECT sum(amount_yen) FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
 	for _, row := range tottoriRows {
 		if row[1] == "312011" && (row[6] != strconv.FormatFloat(total, 'f', -1, 64) || row[8] != strconv.FormatInt(yen, 10)) {
 			t.Errorf("鳥取市 row %v, store says total %g, 推進 %d yen", row, total, yen)
@@ -250,7 +250,7 @@ func TestIngestVersions(t *testing.T) {
 	if rep.Accepted != 1 || rep.Files[0].Version != 2 {
 		t.Fatalf("corrected upload: %+v", rep.Files)
 	}
-	hist, err := r.Store.SubmissionHistory(ctx, 2026, "312011")
+	hist, err := r.Store.Submissions().History(ctx, 2026, "312011")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestIngestVersions(t *testing.T) {
 		t.Fatalf("history %+v", hist)
 	}
 	var n int
-	r.Store.DB.QueryRow(`SELECT count(*) FROM answers WHERE submission_id = ?`, hist[1].ID).Scan(&n)
+	r.Store.DB().QueryRow(`SELECT count(*) FROM answers WHERE submission_id = ?`, hist[1].ID).Scan(&n)
 	if n == 0 {
 		t.Error("the superseded version lost its answers")
 	}
@@ -269,7 +269,7 @@ func TestIngestVersions(t *testing.T) {
 	f.SaveAs(broken)
 	f.Close()
 	rep, _ = r.Ingest(ctx, []string{broken}, pipeline.IngestOptions{})
-	hist2, _ := r.Store.SubmissionHistory(ctx, 2026, "312011")
+	hist2, _ := r.Store.Submissions().History(ctx, 2026, "312011")
 	if rep.Rejected != 1 || len(hist2) != 2 || hist2[0].ID != hist[0].ID {
 		t.Errorf("rejected upload touched the history: %s, %+v", rep.Summary(), hist2)
 	}
@@ -307,7 +307,7 @@ func TestEveryShippedYear(t *testing.T) {
 			t.Errorf("FY%d: %+v", fy, m)
 		}
 		var mean float64
-		r.Store.DB.QueryRow(`SELECT avg(rate) FROM score_totals WHERE run_id = ? AND submitted AND level = 'municipality'`, res.RunID).Scan(&mean)
+		r.Store.DB().QueryRow(`SELECT avg(rate) FROM score_totals WHERE run_id = ? AND submitted AND level = 'municipality'`, res.RunID).Scan(&mean)
 		if mean < 0.3 || mean > 0.8 {
 			t.Errorf("FY%d: mean 得点率 of the submitted municipalities %.2f, outside a plausible 0.3–0.8", fy, mean)
 		}
@@ -316,7 +316,7 @@ func TestEveryShippedYear(t *testing.T) {
 	// FY2026's change item read FY2025's answers of the same municipalities (a few left the rate
 	// blank in one of the years: the synthetic nation leaves about 0.5% of answers blank).
 	var changed, other int
-	r.Store.DB.QueryRow(`SELECT count(*) FILTER (WHERE s.reason LIKE '今年度 % − 前年度 % = %'),
+	r.Store.DB().QueryRow(`SELECT count(*) FILTER (WHERE s.reason LIKE '今年度 % − 前年度 % = %'),
 		count(*) FILTER (WHERE s.reason LIKE '前年度の値なし%' OR s.reason LIKE '未回答%')
 		FROM item_scores s JOIN runs r ON r.id = s.run_id
 		WHERE r.fiscal_year = 2026 AND s.item_id = 'S1-17-a' AND s.entity_code LIKE '31%'`).Scan(&changed, &other)
@@ -334,14 +334,14 @@ func TestEveryShippedYear(t *testing.T) {
 func checkSubtotalsAddUp(t *testing.T, r *pipeline.Runner, run int64, rb *indicators.Rulebook) {
 	t.Helper()
 	ctx := context.Background()
-	m, err := r.Store.ScoreMatrix(ctx, run, "municipality")
+	m, err := r.Store.Scores().Matrix(ctx, run, "municipality")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cents := func(v float64) int64 { return int64(math.Round(v * 100)) }
 	// Exact indicator points (in hundredths) for the once-rounded reading.
 	exact := map[string]map[string]int64{}
-	rows, err := r.Store.DB.Query(`SELECT entity_code, indicator_id, CAST(points * 100 AS BIGINT) FROM scores WHERE run_id = ?`, run)
+	rows, err := r.Store.DB().Query(`SELECT entity_code, indicator_id, CAST(points * 100 AS BIGINT) FROM scores WHERE run_id = ?`, run)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ type ExportResult struct {
 
 // Export writes the outputs of fiscal year fy's latest allocation run into dir.
 func (r *Runner) Export(ctx context.Context, fy int, dir string) (*ExportResult, error) {
-	alloc, err := r.Store.LatestRun(ctx, store.KindAllocate, fy)
+	alloc, err := r.Store.Runs().Latest(ctx, store.KindAllocate, fy)
 	if err != nil {
 		return nil, fmt.Errorf("export: %w (run kofukin allocate --fy %d first)", err, fy)
 	}
@@ -50,7 +50,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 	if abs, err := filepath.Abs(dir); err == nil {
 		recorded = abs
 	}
-	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": recorded})
+	runID, err := r.Store.Runs().Start(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": recorded})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 		return nil, r.failRun(ctx, runID, err)
 	}
 	res.RunID = runID
-	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s)", len(res.Files)), nil); err != nil {
+	if err := r.Store.Runs().Finish(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s)", len(res.Files)), nil); err != nil {
 		return nil, err
 	}
 	res.Elapsed = time.Since(start)
@@ -87,7 +87,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	prefix := fmt.Sprintf("FY%d_run%d_", fy, alloc.ID)
-	files, err := r.Store.WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	files, err := r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 		res.add(dir, f)
 	}
 	arrow := filepath.Join(dir, "parquet", prefix+"allocations.arrow")
-	if err := r.Store.WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy); err != nil {
+	if err := r.Store.Analyst().WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy); err != nil {
 		return nil, err
 	}
 	res.add(dir, arrow)
@@ -148,11 +148,11 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
 		return nil, nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
 	}
-	rows, err := r.Store.MinistryRows(ctx, alloc.ID, man.ScoreRunID, fy)
+	rows, err := r.Store.Allocations().MinistryRows(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, nil, err
 	}
-	amounts, err := r.Store.Amounts(ctx, alloc.ID)
+	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.ID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -185,11 +185,11 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 			PrefectureYen: p.PrefectureYen, ExtraYen: p.ExtraYen, MunicipalYen: p.MunicipalYen, AllocatedYen: pools[p.Grant.ID].AmountYen})
 	}
 	// The national sheet: columns from the rulebook, values and statistics from the store.
-	matrix, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "municipality")
+	matrix, err := r.Store.Scores().Matrix(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
 		return nil, nil, err
 	}
-	stats, err := r.Store.ScoreStats(ctx, man.ScoreRunID, "municipality")
+	stats, err := r.Store.Scores().Stats(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -197,7 +197,7 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	var prevTotal map[string]float64
 	var prevRank map[string]int64
 	if man.PrevScoreRunID > 0 {
-		if prevTotal, prevRank, err = r.Store.Totals(ctx, man.PrevScoreRunID, "municipality"); err != nil {
+		if prevTotal, prevRank, err = r.Store.Scores().Totals(ctx, man.PrevScoreRunID, "municipality"); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -213,15 +213,15 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		m.National = append(m.National, nr)
 	}
 	// Prefectures and every amount.
-	prefs, err := r.Store.Entities(ctx, fy, "prefecture")
+	prefs, err := r.Store.Reference().Entities(ctx, fy, "prefecture")
 	if err != nil {
 		return nil, nil, err
 	}
-	pm, err := r.Store.ScoreMatrix(ctx, man.ScoreRunID, "prefecture")
+	pm, err := r.Store.Scores().Matrix(ctx, man.ScoreRunID, "prefecture")
 	if err != nil {
 		return nil, nil, err
 	}
-	_, prank, err := r.Store.Totals(ctx, man.ScoreRunID, "prefecture")
+	_, prank, err := r.Store.Scores().Totals(ctx, man.ScoreRunID, "prefecture")
 	if err != nil {
 		return nil, nil, err
 	}

@@ -378,7 +378,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	defer cancel() // before the wait: a failed write stops the parsing of the files left
 	// Phase 3, write: one writer, in path order. Files are stored in groups, one transaction each;
 	// a file's report joins the final report only once its group is committed.
-	w := r.Store.NewSubmissionWriter()
+	w := r.Store.Submissions().NewWriter()
 	var group []FileReport
 	var stored []*store.IngestResult // per file of the group; nil when not stored
 	flush := func() error {
@@ -749,7 +749,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if err := r.EnsureReference(ctx, opts.FiscalYear); err != nil && opts.FiscalYear != 0 {
 			return rep, err
 		}
-		added, updated, unchanged, err := r.Store.ApplyEntityList(ctx, opts.FiscalYear, file, rows)
+		added, updated, unchanged, err := r.Store.Reference().ApplyEntityList(ctx, opts.FiscalYear, file, rows)
 		if err != nil {
 			return rep, err
 		}
@@ -774,7 +774,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 	known := map[string]bool{}
 	totals := map[string]int64{} // the total population recorded for fy, where there is one
 	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
-		es, err := r.Store.Entities(ctx, fy, string(lv))
+		es, err := r.Store.Reference().Entities(ctx, fy, string(lv))
 		if err != nil {
 			return rep, err
 		}
@@ -794,7 +794,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return reject(err)
 		}
 		rep.Answers = len(ents)
-		_, unchanged, err = r.Store.AddEntities(ctx, fy, file, ents)
+		_, unchanged, err = r.Store.Reference().AddEntities(ctx, fy, file, ents)
 		if err != nil {
 			return rep, err
 		}
@@ -804,7 +804,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return reject(err)
 		}
 		rep.Answers = len(rows)
-		if _, unchanged, err = r.Store.UpdatePopulation(ctx, fy, file, rows); err != nil {
+		if _, unchanged, err = r.Store.Reference().UpdatePopulation(ctx, fy, file, rows); err != nil {
 			return rep, err
 		}
 	case KindNeeds:
@@ -819,7 +819,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return reject(err)
 		}
 		rep.Answers = len(rows)
-		if unchanged, err = r.Store.SetNeeds(ctx, fy, file, rows); err != nil {
+		if unchanged, err = r.Store.Reference().SetNeeds(ctx, fy, file, rows); err != nil {
 			return rep, err
 		}
 	case KindUnions:
@@ -828,7 +828,7 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 			return reject(err)
 		}
 		rep.Answers = len(unions)
-		if unchanged, err = r.Store.AddUnions(ctx, fy, file, unions); err != nil {
+		if unchanged, err = r.Store.Reference().AddUnions(ctx, fy, file, unions); err != nil {
 			return rep, err
 		}
 	}
@@ -912,7 +912,7 @@ func (r *Runner) prepare(ctx context.Context, fy int) (*prepared, error) {
 		}
 		byLevel := map[kofukin.Level]map[string]bool{}
 		for _, lv := range kofukin.Levels {
-			es, err := r.Store.Entities(ctx, y, string(lv))
+			es, err := r.Store.Reference().Entities(ctx, y, string(lv))
 			if err != nil {
 				return nil, fmt.Errorf("prepare FY%d entities: %w", y, err)
 			}

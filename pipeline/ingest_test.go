@@ -26,7 +26,7 @@ import (
 func count(t *testing.T, r *pipeline.Runner, q string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := r.Store.DB.QueryRow(q, args...).Scan(&n); err != nil {
+	if err := r.Store.DB().QueryRow(q, args...).Scan(&n); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
@@ -148,7 +148,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("dry run: %+v", rep)
 	}
 	var now float64
-	r.Store.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals t JOIN runs r ON r.id = t.run_id WHERE r.kind = 'score' AND t.entity_code = '312011' ORDER BY r.id DESC LIMIT 1`).Scan(&now)
+	r.Store.DB().QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals t JOIN runs r ON r.id = t.run_id WHERE r.kind = 'score' AND t.entity_code = '312011' ORDER BY r.id DESC LIMIT 1`).Scan(&now)
 	if p := rep.Files[0].Preview; p.Total <= now || p.Of != 1741 {
 		t.Errorf("preview %+v, stored total %g: more yes should preview more points", p, now)
 	}
@@ -187,7 +187,7 @@ func TestCSVSurveyShiftJIS(t *testing.T) {
 		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
 	}
 	var got []string
-	rows, _ := r.Store.DB.Query(`SELECT item_id || '=' || coalesce(value_text, '') FROM answers ORDER BY item_id`)
+	rows, _ := r.Store.DB().Query(`SELECT item_id || '=' || coalesce(value_text, '') FROM answers ORDER BY item_id`)
 	for rows.Next() {
 		var s string
 		rows.Scan(&s)
@@ -222,7 +222,7 @@ func TestPopulationUpdateAndUnions(t *testing.T) {
 		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
 	}
 	var n65 int64
-	r.Store.DB.QueryRow(`SELECT population_65plus FROM populations WHERE code = '312029' AND fiscal_year = 2026`).Scan(&n65)
+	r.Store.DB().QueryRow(`SELECT population_65plus FROM populations WHERE code = '312029' AND fiscal_year = 2026`).Scan(&n65)
 	if n65 != 43000 {
 		t.Errorf("米子市 given as 31202 (Excel dropped the check digit? no: a 5-digit JIS code) 65+ = %d", n65)
 	}
@@ -292,7 +292,7 @@ func TestWhatIfRipple(t *testing.T) {
 	runs := count(t, r, `SELECT count(*) FROM runs`)
 	// 鳥取市 answers ア of P1-1 and P1-2 the other way round from what it did.
 	var a string
-	r.Store.DB.QueryRow(`SELECT value_text FROM answers a JOIN submissions s ON s.id = a.submission_id WHERE s.status = 'current' AND a.entity_code = '312011' AND a.item_id = 'P1-1-a'`).Scan(&a)
+	r.Store.DB().QueryRow(`SELECT value_text FROM answers a JOIN submissions s ON s.id = a.submission_id WHERE s.status = 'current' AND a.entity_code = '312011' AND a.item_id = 'P1-1-a'`).Scan(&a)
 	flip := map[string]string{"はい": "いいえ", "いいえ": "はい"}
 	rep, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: flip[a]}})
 	if err != nil {
@@ -418,10 +418,10 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 			t.Errorf("a workbook stamped with year %q: %v %+v", y, err, res)
 		}
 	}
-	if got, _ := r.Store.Reviews(ctx, 2026); len(got) != 0 {
+	if got, _ := r.Store.Submissions().Reviews(ctx, 2026); len(got) != 0 {
 		t.Errorf("refused workbooks recorded %d verdicts", len(got))
 	}
-	if got, _ := r.Store.Reviews(ctx, 2025); len(got) != 0 {
+	if got, _ := r.Store.Submissions().Reviews(ctx, 2025); len(got) != 0 {
 		t.Errorf("a forged year recorded %d verdicts in FY2025", len(got))
 	}
 	// Another prefecture may not import this one's workbook.
@@ -433,7 +433,7 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	if err != nil || res.Rejection != nil {
 		t.Fatalf("import: %v %+v", err, res)
 	}
-	got, _ := r.Store.Reviews(ctx, 2026)
+	got, _ := r.Store.Submissions().Reviews(ctx, 2026)
 	if got["312011"].Status != "確認済" || got["312029"].Status != "差戻し" || got["312029"].Comment != "P1-7 の回収率を確認してください。" || got["312037"].Status != "未確認" {
 		t.Errorf("verdicts stored: %+v", got)
 	}
@@ -494,14 +494,14 @@ func TestSustainedPool(t *testing.T) {
 	}
 	params, _ := allocation.Load(2026)
 	params.ExtraPools = append(params.ExtraPools, allocation.ExtraPool{ID: "sustained", Name: "継続的な上位団体", FromGrant: "shien", BudgetYen: 100_000_000, TopPercent: 0.5, SustainedYears: 1})
-	run, _ := r.Store.LatestRun(ctx, store.KindScore, 2026)
+	run, _ := r.Store.Runs().Latest(ctx, store.KindScore, 2026)
 	res, err := r.AllocateWith(ctx, 2026, run, params)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The top 0.5% of 1,741 is rank ≤ 8: this year's 支援 score and last year's 総合計.
 	var want int
-	r.Store.DB.QueryRow(`
+	r.Store.DB().QueryRow(`
 		WITH now AS (SELECT entity_code, rank() OVER (ORDER BY points DESC) AS rk FROM grant_scores g
 		             JOIN score_totals t USING (run_id, entity_code) WHERE g.run_id = ? AND g.grant_id = 'shien' AND t.level = 'municipality'),
 		     prev AS (SELECT entity_code FROM score_totals WHERE run_id = (SELECT max(id) FROM runs WHERE kind = 'score' AND fiscal_year = 2025)
@@ -535,7 +535,7 @@ func TestEntityListMerger(t *testing.T) {
 		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
 	}
 	count := func(fy int) (int, map[string]bool) {
-		es, _ := r.Store.Entities(ctx, fy, "municipality")
+		es, _ := r.Store.Reference().Entities(ctx, fy, "municipality")
 		m := map[string]bool{}
 		for _, e := range es {
 			m[e.Code] = true

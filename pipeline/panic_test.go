@@ -41,7 +41,7 @@ func TestPanicInAWorkerIsTheFilesProblem(t *testing.T) {
 			t.Errorf("%s: problems %+v, want one E023 naming the file", f.Path, f.Problems)
 		}
 	}
-	subs, err := st.CurrentSubmissions(ctx, 2026)
+	subs, err := st.Submissions().Current(ctx, 2026)
 	if err != nil || len(subs) != 0 {
 		t.Errorf("stored %d submissions (%v), want none", len(subs), err)
 	}
@@ -102,7 +102,7 @@ func TestIngestAuthorizesEachFile(t *testing.T) {
 			t.Errorf("%s: a denied file's problems are shown to its sender", c.file.Name)
 		}
 	}
-	subs, err := st.CurrentSubmissions(ctx, 2026)
+	subs, err := st.Submissions().Current(ctx, 2026)
 	if err != nil {
 		t.Fatal(err)
 	}

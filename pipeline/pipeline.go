@@ -70,7 +70,7 @@ func CodeVersion() string {
 // EnsureReference loads the shipped municipalities and prefectures into the store on first use,
 // and their population as the figures of fiscal year fy when fy has none.
 func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
-	have, err := r.Store.HasPopulation(ctx, fy)
+	have, err := r.Store.Reference().HasPopulation(ctx, fy)
 	if err != nil || have {
 		return err
 	}
@@ -90,7 +90,7 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 			return err
 		}
 		sum := sha256.Sum256(data)
-		ents, pops, err := r.Store.LoadReference(ctx, fy, store.FirstGrantYear,
+		ents, pops, err := r.Store.Reference().Load(ctx, fy, store.FirstGrantYear,
 			store.ReferenceFile{Name: f.name, SHA256: hex.EncodeToString(sum[:])}, ref, fixtures.ReferenceSource)
 		if err != nil {
 			return err
@@ -112,7 +112,7 @@ func readReference(name string, data []byte, level kofukin.Level) (*loaders.Refe
 // ctx was cancelled (often the very cause of the failure); a failure to write it is joined to the
 // error returned.
 func (r *Runner) failRun(ctx context.Context, id int64, runErr error) error {
-	if err := r.Store.FinishRun(context.WithoutCancel(ctx), id, nil, "", runErr); err != nil {
+	if err := r.Store.Runs().Finish(context.WithoutCancel(ctx), id, nil, "", runErr); err != nil {
 		return errors.Join(runErr, fmt.Errorf("record run %d as failed: %w", id, err))
 	}
 	return runErr
@@ -129,7 +129,7 @@ func (r *Runner) rulebook(ctx context.Context, fy int, level indicators.Level) (
 	if r.registered[rb.Hash] {
 		return rb, nil
 	}
-	if err := r.Store.RegisterRulebook(ctx, rb, rb.Content); err != nil {
+	if err := r.Store.Scores().RegisterRulebook(ctx, rb, rb.Content); err != nil {
 		return nil, fmt.Errorf("register rulebook %s: %w", rb.File, err)
 	}
 	if r.registered == nil {

@@ -185,7 +185,7 @@ func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions)
 		if err != nil {
 			return rep, fmt.Errorf("dry-run score FY%d: %w", fy, err)
 		}
-		prev, err := sc.Previews(ctx, res.RunID, list)
+		prev, err := sc.Scores().Previews(ctx, res.RunID, list)
 		if err != nil {
 			return rep, err
 		}

@@ -39,7 +39,7 @@ type RerunReport struct {
 // it wrote them: a file there whose bytes are not the recorded ones (changed after the export) is a
 // difference; a file no longer there is a note.
 func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunReport, error) {
-	run, err := r.Store.GetRun(ctx, runID)
+	run, err := r.Store.Runs().Get(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 		if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
 			return nil, fmt.Errorf("read manifest of run %d: %w", runID, err)
 		}
-		alloc, err := r.Store.GetRun(ctx, man.AllocateRunID)
+		alloc, err := r.Store.Runs().Get(ctx, man.AllocateRunID)
 		if err != nil {
 			return nil, err
 		}
@@ -67,7 +67,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 			return nil, err
 		}
 		var recorded map[string]string
-		runs, err := r.Store.Runs(ctx)
+		runs, err := r.Store.Runs().List(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +106,7 @@ func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunRepor
 	if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
 		return fmt.Errorf("read manifest of run %d: %w", run.ID, err)
 	}
-	scoreRun, err := r.Store.GetRun(ctx, man.ScoreRunID)
+	scoreRun, err := r.Store.Runs().Get(ctx, man.ScoreRunID)
 	if err != nil {
 		return err
 	}
@@ -120,11 +120,11 @@ func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunRepor
 	if err != nil {
 		return fmt.Errorf("allocate again: %w", err)
 	}
-	old, err := r.Store.Amounts(ctx, run.ID)
+	old, err := r.Store.Allocations().Amounts(ctx, run.ID)
 	if err != nil {
 		return err
 	}
-	now, err := sc.Amounts(ctx, again.RunID)
+	now, err := sc.Allocations().Amounts(ctx, again.RunID)
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) 
 	}
 	var books []*indicators.Rulebook
 	for _, ref := range man.Rulebooks {
-		file, content, err := r.Store.RulebookContent(ctx, ref.Hash)
+		file, content, err := r.Store.Runs().RulebookContent(ctx, ref.Hash)
 		if err != nil {
 			return err
 		}
@@ -224,21 +224,21 @@ func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) 
 		return err
 	}
 	defer done()
-	if err := sc.RestoreInputs(ctx, run.ID, run.FiscalYear); err != nil {
+	if err := sc.Runs().RestoreInputs(ctx, run.ID, run.FiscalYear); err != nil {
 		return err
 	}
-	again, err := sc.StartRun(ctx, store.KindScore, run.FiscalYear, map[string]any{"rerun_of": run.ID})
+	again, err := sc.Runs().Start(ctx, store.KindScore, run.FiscalYear, map[string]any{"rerun_of": run.ID})
 	if err != nil {
 		return err
 	}
-	if _, err := sc.Score(ctx, again, run.FiscalYear, books); err != nil {
+	if _, err := sc.Scores().Compute(ctx, again, run.FiscalYear, books); err != nil {
 		return err
 	}
-	old, err := r.Store.ScoreLines(ctx, run.ID)
+	old, err := r.Store.Runs().ScoreLines(ctx, run.ID)
 	if err != nil {
 		return err
 	}
-	now, err := sc.ScoreLines(ctx, again)
+	now, err := sc.Runs().ScoreLines(ctx, again)
 	if err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (r *Runner) reexport(ctx context.Context, alloc *store.Run, dir string, rec
 	if abs, err := filepath.Abs(dir); err == nil {
 		absDir = abs
 	}
-	runID, err := r.Store.StartRun(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": absDir, "rerun_of": rep.RunID})
+	runID, err := r.Store.Runs().Start(ctx, store.KindExport, fy, map[string]any{"fiscal_year": fy, "allocate_run_id": alloc.ID, "dir": absDir, "rerun_of": rep.RunID})
 	if err != nil {
 		return err
 	}
@@ -273,7 +273,7 @@ func (r *Runner) reexport(ctx context.Context, alloc *store.Run, dir string, rec
 	if err != nil {
 		return r.failRun(ctx, runID, err)
 	}
-	if err := r.Store.FinishRun(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s), rerun of run %d", len(res.Files), rep.RunID), nil); err != nil {
+	if err := r.Store.Runs().Finish(ctx, runID, ExportManifest{AllocateRunID: alloc.ID, Files: res.SHA256}, fmt.Sprintf("%d file(s), rerun of run %d", len(res.Files), rep.RunID), nil); err != nil {
 		return err
 	}
 	rep.NewRunID = runID

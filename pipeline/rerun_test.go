@@ -31,10 +31,10 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 	// One amount: 鳥取市 gets one yen more in the store, in the first of its pools.
 	var pool string
 	var yen int64
-	if err := r.Store.DB.QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' ORDER BY pool_id LIMIT 1`, res.Allocate.RunID).Scan(&pool, &yen); err != nil {
+	if err := r.Store.DB().QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' ORDER BY pool_id LIMIT 1`, res.Allocate.RunID).Scan(&pool, &yen); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Store.DB.Exec(`UPDATE allocations SET amount_yen = amount_yen + 1 WHERE run_id = ? AND entity_code = '312011' AND pool_id = ?`, res.Allocate.RunID, pool); err != nil {
+	if _, err := r.Store.DB().Exec(`UPDATE allocations SET amount_yen = amount_yen + 1 WHERE run_id = ? AND entity_code = '312011' AND pool_id = ?`, res.Allocate.RunID, pool); err != nil {
 		t.Fatal(err)
 	}
 	// One workbook: a cell typed into 鳥取県's review workbook where the export wrote it.
@@ -91,7 +91,7 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 	// more): the score run's rerun names exactly these two lines.
 	lines := func() []string {
 		t.Helper()
-		l, err := r.Store.ScoreLines(ctx, res.Score.RunID)
+		l, err := r.Store.Runs().ScoreLines(ctx, res.Score.RunID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,12 +99,12 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 	}
 	before := lines()
 	var item string
-	r.Store.DB.QueryRow(`SELECT min(item_id) FROM item_scores WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&item)
+	r.Store.DB().QueryRow(`SELECT min(item_id) FROM item_scores WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&item)
 	for _, q := range []string{
 		`UPDATE item_scores SET points = points + 1 WHERE run_id = ? AND entity_code = '312011' AND item_id = '` + item + `'`,
 		`UPDATE score_totals SET total = total + 1 WHERE run_id = ? AND entity_code = '312029'`,
 	} {
-		if _, err := r.Store.DB.Exec(q, res.Score.RunID); err != nil {
+		if _, err := r.Store.DB().Exec(q, res.Score.RunID); err != nil {
 			t.Fatal(err)
 		}
 	}

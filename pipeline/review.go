@@ -39,7 +39,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	if err != nil {
 		return nil, err
 	}
-	items, err := r.Store.ReviewItems(ctx, man.ScoreRunID, man.PrevScoreRunID)
+	items, err := r.Store.Scores().ReviewItems(ctx, man.ScoreRunID, man.PrevScoreRunID)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +47,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, it := range items {
 		byCode[it.Code] = append(byCode[it.Code], reviewItem(it))
 	}
-	rates, err := r.Store.GoalRates(ctx, man.ScoreRunID, fy)
+	rates, err := r.Store.Scores().GoalRates(ctx, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -55,23 +55,23 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, g := range rates {
 		goalsOf[g.Code] = append(goalsOf[g.Code], g)
 	}
-	munis, err := r.Store.Standings(ctx, man.ScoreRunID, "municipality")
+	munis, err := r.Store.Scores().Standings(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
 		return nil, err
 	}
-	centres, err := r.Store.Standings(ctx, man.ScoreRunID, "centre")
+	centres, err := r.Store.Scores().Standings(ctx, man.ScoreRunID, "centre")
 	if err != nil {
 		return nil, err
 	}
-	centreList, err := r.Store.Entities(ctx, fy, "centre")
+	centreList, err := r.Store.Reference().Entities(ctx, fy, "centre")
 	if err != nil {
 		return nil, err
 	}
-	amounts, err := r.Store.Amounts(ctx, alloc.ID)
+	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.ID)
 	if err != nil {
 		return nil, err
 	}
-	reviews, err := r.Store.Reviews(ctx, fy)
+	reviews, err := r.Store.Submissions().Reviews(ctx, fy)
 	if err != nil {
 		return nil, err
 	}

@@ -76,7 +76,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	if err == nil && len(files) == 0 {
 		return
 	}
-	run, serr := s.Runner.Store.StartRun(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
+	run, serr := s.Runner.Store.Runs().Start(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
 	if serr != nil {
 		s.logger().Error("inbox job: cannot record its run", "inbox", s.Inbox, "error", errors.Join(err, serr))
 		return
@@ -119,7 +119,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 func (s *Scheduler) NightlyJob(parent context.Context) {
 	ctx, cancel := context.WithTimeout(parent, 2*time.Hour)
 	defer cancel()
-	run, err := s.Runner.Store.StartRun(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
+	run, err := s.Runner.Store.Runs().Start(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
 	if err != nil {
 		s.logger().Error("nightly job: cannot record its run", "error", err)
 		return
@@ -135,7 +135,7 @@ func (s *Scheduler) finish(ctx context.Context, job string, run int64, manifest 
 	if err != nil {
 		s.logger().Error(job+" job failed", "run", run, "fiscal_year", s.FiscalYear, "error", err)
 	}
-	if ferr := s.Runner.Store.FinishRun(context.WithoutCancel(ctx), run, manifest, summary, err); ferr != nil {
+	if ferr := s.Runner.Store.Runs().Finish(context.WithoutCancel(ctx), run, manifest, summary, err); ferr != nil {
 		s.logger().Error(job+" job: cannot record the end of its run", "run", run, "error", ferr)
 	}
 }

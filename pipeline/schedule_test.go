@@ -37,7 +37,7 @@ func TestSchedulerInboxAndNightly(t *testing.T) {
 	deadline := time.Now().Add(3 * time.Minute)
 	var kinds map[string]bool
 	for time.Now().Before(deadline) {
-		runs, _ := r.Store.Runs(ctx)
+		runs, _ := r.Store.Runs().List(ctx)
 		kinds = map[string]bool{}
 		for _, run := range runs {
 			if run.Status == store.RunSucceeded {
@@ -59,7 +59,7 @@ func TestSchedulerInboxAndNightly(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(quarantine, "bad.xlsx.report.txt")); err != nil {
 		t.Errorf("the bad file was not quarantined: %v", err)
 	}
-	hist, _ := r.Store.SubmissionHistory(ctx, 2026, "312011")
+	hist, _ := r.Store.Submissions().History(ctx, 2026, "312011")
 	if len(hist) != 1 {
 		t.Errorf("312011 has %d versions, want 1", len(hist))
 	}
@@ -75,7 +75,7 @@ func TestSchedulerInboxAndNightly(t *testing.T) {
 }
 
 func mustRuns(t *testing.T, r *pipeline.Runner) []store.Run {
-	runs, err := r.Store.Runs(context.Background())
+	runs, err := r.Store.Runs().List(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

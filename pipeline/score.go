@@ -74,11 +74,11 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		_, err := r.Rulebooks.Get(fy, indicators.Municipality)
 		return nil, err
 	}
-	runID, err := r.Store.StartRun(ctx, store.KindScore, fy, map[string]any{"fiscal_year": fy, "rulebooks": refs})
+	runID, err := r.Store.Runs().Start(ctx, store.KindScore, fy, map[string]any{"fiscal_year": fy, "rulebooks": refs})
 	if err != nil {
 		return nil, err
 	}
-	sum, err := r.Store.Score(ctx, runID, fy, books)
+	sum, err := r.Store.Scores().Compute(ctx, runID, fy, books)
 	if err != nil {
 		return nil, r.failRun(ctx, runID, err)
 	}
@@ -97,7 +97,7 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		summary += fmt.Sprintf("%s: %d entities (%d submitted), mean %s / %g (%s); ", l.Level, l.Entities, l.Submitted,
 			indicators.FormatDecimal(l.MeanTotal, 2), l.MaxTotal, indicators.FormatPercent(l.MeanRate, 1))
 	}
-	if err := r.Store.FinishRun(ctx, runID, man, summary, nil); err != nil {
+	if err := r.Store.Runs().Finish(ctx, runID, man, summary, nil); err != nil {
 		return nil, err
 	}
 	r.logger().Info("score", "run", runID, "fiscal_year", fy, "summary", summary)

@@ -60,7 +60,7 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 	rec := store.Upload{TokenID: by.TokenID, EntityCode: by.EntityCode, FileName: name, SHA256: hex.EncodeToString(sum[:])}
 	denied := func(err error, detail string) (*SubmitResult, error) {
 		rec.Status, rec.Report = Denied, `{"error":"not allowed"}`
-		if _, aerr := r.Store.AddUpload(ctx, rec); aerr != nil {
+		if _, aerr := r.Store.Submissions().AddUpload(ctx, rec); aerr != nil {
 			return nil, fmt.Errorf("record upload %s: %w", name, aerr)
 		}
 		r.audit(ctx, by, "upload denied", code, name+": "+detail)
@@ -147,7 +147,7 @@ func (r *Runner) recordUpload(ctx context.Context, rec store.Upload, fr *FileRep
 		return 0, fmt.Errorf("encode the report of %s: %w", rec.FileName, err)
 	}
 	rec.Report = string(js)
-	id, err := r.Store.AddUpload(ctx, rec)
+	id, err := r.Store.Submissions().AddUpload(ctx, rec)
 	if err != nil {
 		return 0, fmt.Errorf("record upload %s: %w", rec.FileName, err)
 	}
@@ -158,7 +158,7 @@ func (r *Runner) recordUpload(ctx context.Context, rec store.Upload, fr *FileRep
 // was for, or (refused) under the uploader's own; by must be allowed to view that entity. An upload
 // that does not exist is ErrNotFound, answered as a refusal.
 func (r *Runner) UploadReport(ctx context.Context, by kofukin.Principal, id int64) (*store.Upload, *FileReport, error) {
-	u, err := r.Store.GetUpload(ctx, id)
+	u, err := r.Store.Submissions().Upload(ctx, id)
 	if noRows(err) {
 		r.audit(ctx, by, "denied", fmt.Sprintf("upload %d", id), "no such upload")
 		return nil, nil, ErrNotFound

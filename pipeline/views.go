@@ -36,13 +36,13 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 		return nil, err
 	}
 	v := &EntityView{Entity: e}
-	if v.History, err = r.Store.SubmissionHistory(ctx, fy, code); err != nil {
+	if v.History, err = r.Store.Submissions().History(ctx, fy, code); err != nil {
 		return nil, fmt.Errorf("submission history of %s: %w", code, err)
 	}
-	if v.Uploads, err = r.Store.Uploads(ctx, code, 20); err != nil {
+	if v.Uploads, err = r.Store.Submissions().Uploads(ctx, code, 20); err != nil {
 		return nil, fmt.Errorf("uploads of %s: %w", code, err)
 	}
-	reviews, err := r.Store.Reviews(ctx, fy)
+	reviews, err := r.Store.Submissions().Reviews(ctx, fy)
 	if err != nil {
 		return nil, fmt.Errorf("reviews: %w", err)
 	}
@@ -54,7 +54,7 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 		return nil, err
 	}
 	if run != nil {
-		prev, err := r.Store.Previews(ctx, run.ID, []string{code})
+		prev, err := r.Store.Scores().Previews(ctx, run.ID, []string{code})
 		if err != nil {
 			return nil, fmt.Errorf("score of %s in run %d: %w", code, run.ID, err)
 		}
@@ -70,7 +70,7 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 
 // latestRun returns the newest succeeded run of kind for fy, or nil when there is none.
 func (r *Runner) latestRun(ctx context.Context, kind string, fy int) (*store.Run, error) {
-	run, err := r.Store.LatestRun(ctx, kind, fy)
+	run, err := r.Store.Runs().Latest(ctx, kind, fy)
 	if noRows(err) {
 		return nil, nil
 	}
@@ -124,7 +124,7 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 		return nil, err
 	}
 	v := &PrefectureView{Pref: pref}
-	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	subs, err := r.Store.Submissions().Current(ctx, fy)
 	if err != nil {
 		return nil, fmt.Errorf("current submissions: %w", err)
 	}
@@ -134,7 +134,7 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 			byEntity[x.EntityCode] = x
 		}
 	}
-	reviews, err := r.Store.Reviews(ctx, fy)
+	reviews, err := r.Store.Submissions().Reviews(ctx, fy)
 	if err != nil {
 		return nil, fmt.Errorf("reviews: %w", err)
 	}
@@ -145,7 +145,7 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 	var natRate, prefRate float64
 	prefN := 0
 	for _, lv := range []kofukin.CodeLevel{kofukin.CodeMunicipality, kofukin.CodeCentre} {
-		list, err := r.Store.Entities(ctx, fy, string(lv))
+		list, err := r.Store.Reference().Entities(ctx, fy, string(lv))
 		if err != nil {
 			return nil, fmt.Errorf("entities: %w", err)
 		}
@@ -199,7 +199,7 @@ func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (ma
 	if err != nil || run == nil {
 		return nil, flags, err
 	}
-	standings, err := r.Store.Standings(ctx, run.ID, string(kofukin.CodeMunicipality))
+	standings, err := r.Store.Scores().Standings(ctx, run.ID, string(kofukin.CodeMunicipality))
 	if err != nil {
 		return nil, nil, fmt.Errorf("standings of run %d: %w", run.ID, err)
 	}
@@ -211,7 +211,7 @@ func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (ma
 	if pr != nil {
 		prev = pr.ID
 	}
-	items, err := r.Store.ReviewItems(ctx, run.ID, prev)
+	items, err := r.Store.Scores().ReviewItems(ctx, run.ID, prev)
 	if err != nil {
 		return nil, nil, fmt.Errorf("review items of run %d: %w", run.ID, err)
 	}

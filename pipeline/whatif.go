@@ -67,7 +67,7 @@ func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfR
 	}
 	names := map[string][2]string{}
 	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
-		es, err := sc.Entities(ctx, fy, string(lv))
+		es, err := sc.Reference().Entities(ctx, fy, string(lv))
 		if err != nil {
 			return nil, err
 		}
@@ -120,7 +120,7 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 	}
 	out := map[string]standing{}
 	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
-		tot, _, err := r.Store.Totals(ctx, res.RunID, string(lv))
+		tot, _, err := r.Store.Scores().Totals(ctx, res.RunID, string(lv))
 		if err != nil {
 			return nil, err
 		}
@@ -128,7 +128,7 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 			out[c] = standing{total: t}
 		}
 	}
-	amounts, err := r.Store.Amounts(ctx, alloc.RunID)
+	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.RunID)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 // apply stores, in this (scratch) store, a new version of each changed entity's current
 // submission with the changed answers; a ministry-supplied item changes the ministry's file.
 func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
-	subs, err := r.Store.CurrentSubmissions(ctx, fy)
+	subs, err := r.Store.Submissions().Current(ctx, fy)
 	if err != nil {
 		return err
 	}
@@ -187,7 +187,7 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		meta := store.SubmissionMeta{FiscalYear: fy, EntityCode: owner, Kind: KindSurvey, FileName: "what-if", SHA256: "what-if " + owner}
 		if cur != nil {
 			meta.Level, meta.Kind, meta.RulebookHash = cur.Level, cur.Kind, cur.RulebookHash
-			if rows, err = r.Store.SubmissionAnswers(ctx, cur.ID); err != nil {
+			if rows, err = r.Store.Submissions().Answers(ctx, cur.ID); err != nil {
 				return err
 			}
 		} else if owner == store.MinistryCode {
@@ -208,7 +208,7 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 				rows = append(rows, store.AnswerRow{EntityCode: c.Code, Answer: a})
 			}
 		}
-		if _, err := r.Store.AddSubmission(ctx, meta, rows); err != nil {
+		if _, err := r.Store.Submissions().Add(ctx, meta, rows); err != nil {
 			return err
 		}
 	}

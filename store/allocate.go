@@ -21,8 +21,8 @@ type GrantScore struct {
 // GrantScores lists the grant totals of a level of a score run with each entity's weight (65+ population for
 // fiscal year fy), ordered by grant and code. An entity without population for fy is an error: a
 // missing weight must never silently drop a municipality from the pool.
-func (s *Store) GrantScores(ctx context.Context, scoreRun int64, fy int, level string) ([]GrantScore, error) {
-	rows, err := s.DB.QueryContext(ctx, grantScoresWeightedSQL, level, fy, scoreRun)
+func (al *Allocations) GrantScores(ctx context.Context, scoreRun int64, fy int, level string) ([]GrantScore, error) {
+	rows, err := al.s.db.QueryContext(ctx, grantScoresWeightedSQL, level, fy, scoreRun)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +67,8 @@ type AllocationRow struct {
 	ExtraUnits  int64
 }
 
-// SaveAllocations stores the amounts of an allocation run in one transaction.
-func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []AllocationRow) error {
+// Save stores the amounts of an allocation run in one transaction.
+func (al *Allocations) Save(ctx context.Context, runID int64, rows []AllocationRow) error {
 	vals := make([][]driver.Value, len(rows))
 	for i, r := range rows {
 		var cp driver.Value
@@ -77,20 +77,20 @@ func (s *Store) SaveAllocations(ctx context.Context, runID int64, rows []Allocat
 		}
 		vals[i] = []driver.Value{runID, r.EntityCode, r.Level, r.PoolID, r.GrantID, centiValue(r.ScoreCenti), r.Weight, r.ProposalYen, cp, r.AmountYen, r.FloorYen, r.ExtraUnits}
 	}
-	return s.withTx(ctx, func(c *txConn) error { return c.appendRows("allocations", vals) })
+	return al.s.withTx(ctx, func(c *txConn) error { return c.appendRows("allocations", vals) })
 }
 
 // GoalScores returns each entity's points of one goal in one grant of a score run (centi-points),
 // with the entity's 65+ population for fy and whether it had submitted, ordered by code. An empty
 // goal gives the grant's total.
-func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, goal, grant string) ([]GrantScore, error) {
+func (al *Allocations) GoalScores(ctx context.Context, scoreRun int64, fy int, level, goal, grant string) ([]GrantScore, error) {
 	q := goalScoresOfGoalSQL
 	args := []any{level, fy, scoreRun, goal, grant}
 	if goal == "" {
 		q = goalScoresOfGrantSQL
 		args = []any{level, fy, scoreRun, grant}
 	}
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	rows, err := al.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -108,8 +108,8 @@ func (s *Store) GoalScores(ctx context.Context, scoreRun int64, fy int, level, g
 
 // TotalScores returns the 総合計 of every entity of a level in a score run, in hundredths of a
 // point, with whether it had submitted, ordered by code (for sustained-performance pools).
-func (s *Store) TotalScores(ctx context.Context, scoreRun int64, level string) ([]GrantScore, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total * 100 AS BIGINT), submitted FROM score_totals
+func (al *Allocations) TotalScores(ctx context.Context, scoreRun int64, level string) ([]GrantScore, error) {
+	rows, err := al.s.db.QueryContext(ctx, `SELECT entity_code, CAST(total * 100 AS BIGINT), submitted FROM score_totals
 		WHERE run_id = ? AND level = ? ORDER BY entity_code`, scoreRun, level)
 	if err != nil {
 		return nil, err
@@ -127,8 +127,8 @@ func (s *Store) TotalScores(ctx context.Context, scoreRun int64, level string) (
 }
 
 // Needs returns the 所要見込額 known for fy: grant → code → yen.
-func (s *Store) Needs(ctx context.Context, fy int) (map[string]map[string]int64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT grant_id, code, needs_yen FROM needs WHERE fiscal_year = ? ORDER BY grant_id, code`, fy)
+func (rf *Reference) Needs(ctx context.Context, fy int) (map[string]map[string]int64, error) {
+	rows, err := rf.s.db.QueryContext(ctx, `SELECT grant_id, code, needs_yen FROM needs WHERE fiscal_year = ? ORDER BY grant_id, code`, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +148,9 @@ func (s *Store) Needs(ctx context.Context, fy int) (map[string]map[string]int64,
 	return out, rows.Err()
 }
 
-// ReferenceFiles lists the reference files loaded for fy with their hashes, by name.
-func (s *Store) ReferenceFiles(ctx context.Context, fy int) ([]ReferenceFile, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT name, sha256 FROM reference_files WHERE fiscal_year = ? ORDER BY name`, fy)
+// Files lists the reference files loaded for fy with their hashes, by name.
+func (rf *Reference) Files(ctx context.Context, fy int) ([]ReferenceFile, error) {
+	rows, err := rf.s.db.QueryContext(ctx, `SELECT name, sha256 FROM reference_files WHERE fiscal_year = ? ORDER BY name`, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +185,8 @@ type MinistryRow struct {
 
 // MinistryRows returns every municipality's scores and amounts of an allocation run (and the
 // score run it used), ordered by code.
-func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
-	rows, err := s.DB.QueryContext(ctx, ministryRowsSQL, fy, fy, fy, scoreRun)
+func (al *Allocations) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
+	rows, err := al.s.db.QueryContext(ctx, ministryRowsSQL, fy, fy, fy, scoreRun)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (s *Store) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy i
 		return nil, err
 	}
 	fill := func(q string, args []any, f func(r *MinistryRow, key string, v float64, n int64)) error {
-		rows, err := s.DB.QueryContext(ctx, q, args...)
+		rows, err := al.s.db.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -250,7 +250,7 @@ type Preview struct {
 }
 
 // Previews returns the results of the given entities in a score run.
-func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[string]Preview, error) {
+func (sc *Scores) Previews(ctx context.Context, run int64, codes []string) (map[string]Preview, error) {
 	out := map[string]Preview{}
 	if len(codes) == 0 {
 		return out, nil
@@ -261,7 +261,7 @@ func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[st
 		in[i] = "?"
 		args = append(args, c)
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.entity_code, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank,
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT t.entity_code, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank,
 			(SELECT count(*) FROM score_totals x WHERE x.run_id = t.run_id AND x.level = t.level)
 		FROM score_totals t WHERE t.run_id = ? AND t.entity_code IN (`+strings.Join(in, ",")+`) ORDER BY t.entity_code`, args...)
 	if err != nil {
@@ -279,7 +279,7 @@ func (s *Store) Previews(ctx context.Context, run int64, codes []string) (map[st
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	g, err := s.DB.QueryContext(ctx, `SELECT entity_code, grant_id, CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code IN (`+strings.Join(in, ",")+`) ORDER BY 1, 2`, args...)
+	g, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, grant_id, CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code IN (`+strings.Join(in, ",")+`) ORDER BY 1, 2`, args...)
 	if err != nil {
 		return nil, err
 	}

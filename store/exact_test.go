@@ -26,7 +26,7 @@ func (n *nation) ministry(fy int, item string, values map[string]float64) {
 	for code, v := range values {
 		rows = append(rows, store.AnswerRow{EntityCode: code, Answer: loaders.Answer{ItemID: item, Text: fmt.Sprint(v), Num: v, Cell: "x"}})
 	}
-	if _, err := n.st.AddSubmission(n.ctx, store.SubmissionMeta{FiscalYear: fy, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes",
+	if _, err := n.st.Submissions().Add(n.ctx, store.SubmissionMeta{FiscalYear: fy, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes",
 		FileName: "outcomes.csv", SHA256: fmt.Sprint(fy, item, values)}, rows); err != nil {
 		n.t.Fatal(err)
 	}
@@ -58,14 +58,14 @@ func TestChangeBandEdgesOnTheShippedRulebook(t *testing.T) {
 		n.submit(2025, "municipality", code, map[string]string{"S1-8-a": p[0]})
 		n.submit(2026, "municipality", code, map[string]string{"S1-8-a": p[1]})
 	}
-	if err := n.st.RegisterRulebook(n.ctx, rb, rb.Content); err != nil {
+	if err := n.st.Scores().RegisterRulebook(n.ctx, rb, rb.Content); err != nil {
 		t.Fatal(err)
 	}
-	run, err := n.st.StartRun(n.ctx, "score", 2026, nil)
+	run, err := n.st.Runs().Start(n.ctx, "score", 2026, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.st.Score(n.ctx, run, 2026, []*indicators.Rulebook{rb}); err != nil {
+	if _, err := n.st.Scores().Compute(n.ctx, run, 2026, []*indicators.Rulebook{rb}); err != nil {
 		t.Fatal(err)
 	}
 	n.expectItems(run, map[[2]string]itemWant{
@@ -217,7 +217,7 @@ func TestPerGrantPoints(t *testing.T) {
 		t.Errorf("支援 maximum %s, want 80.00", v)
 	}
 	// The national sheet's matrix has the per-grant points under "ind:<id>/<grant>".
-	m, err := n.st.ScoreMatrix(n.ctx, run, "municipality")
+	m, err := n.st.Scores().Matrix(n.ctx, run, "municipality")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.DB.PingContext(ctx); err != nil {
+	if err := s.db.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping database: %w", err)
 	}
 	return nil

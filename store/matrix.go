@@ -51,11 +51,11 @@ UNION ALL SELECT entity_code, '` + keyGoal + `' || goal_id || '` + keySep + `' |
 UNION ALL SELECT entity_code, '` + keyGrant + `' || grant_id, points FROM grant_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM lv)
 UNION ALL SELECT entity_code, '` + TotalKey + `', total FROM score_totals WHERE run_id = ? AND level = ?`
 
-// ScoreMatrix returns every entity's value of every score column of a run and level:
+// Matrix returns every entity's value of every score column of a run and level:
 // code → key → value (keys as built by ItemKey, IndicatorKey, GoalKey, GrantKey and TotalKey).
-func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
+func (sc *Scores) Matrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
 	// Points are DECIMAL(9,2); as float64 they print the same (display only).
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)
 	if err != nil {
 		return nil, err
 	}
@@ -75,14 +75,14 @@ func (s *Store) ScoreMatrix(ctx context.Context, run int64, level string) (map[s
 	return out, rows.Err()
 }
 
-// ScoreStats returns the statistics of every score column of a run and level, by key, computed
+// Stats returns the statistics of every score column of a run and level, by key, computed
 // by DuckDB's aggregates.
-func (s *Store) ScoreStats(ctx context.Context, run int64, level string) (map[string]ColumnStats, error) {
+func (sc *Scores) Stats(ctx context.Context, run int64, level string) (map[string]ColumnStats, error) {
 	// Sums, means, medians and the SD all from the exact decimals, so that the order in which
 	// DuckDB's threads add cannot change a digit of a workbook: the mean is Σv ÷ n exactly rounded to
 	// 6 places (kf_div6); the median the middle value, or the exact half-sum of the two middle ones;
 	// the (population) SD √(n·Σv² − (Σv)²) ÷ n, whose radicand is exact, rounded to 6 places.
-	rows, err := s.DB.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), CAST(kf_div6(sum(v), count(*)) AS DOUBLE),
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT key, CAST(sum(v) AS DOUBLE), CAST(kf_div6(sum(v), count(*)) AS DOUBLE),
 			CAST((list_sort(list(v))[(count(*) + 1) // 2] + list_sort(list(v))[(count(*) + 2) // 2]) * 0.5 AS DOUBLE),
 			round(sqrt(greatest(CAST(count(*) * sum(v * v) - sum(v) * sum(v) AS DOUBLE), 0)) / count(*), 6), count(*) FILTER (WHERE v > 0), count(*)
 		FROM (`+matrixSQL+`) GROUP BY key ORDER BY key`, run, level, run, run, run, run, run, level)
@@ -103,8 +103,8 @@ func (s *Store) ScoreStats(ctx context.Context, run int64, level string) (map[st
 }
 
 // Totals returns 総合計 and rank of every entity of a level in a score run.
-func (s *Store) Totals(ctx context.Context, run int64, level string) (map[string]float64, map[string]int64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), national_rank FROM score_totals WHERE run_id = ? AND level = ? ORDER BY 1`, run, level)
+func (sc *Scores) Totals(ctx context.Context, run int64, level string) (map[string]float64, map[string]int64, error) {
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), national_rank FROM score_totals WHERE run_id = ? AND level = ? ORDER BY 1`, run, level)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -136,8 +136,8 @@ type AmountRow struct {
 }
 
 // Amounts lists every amount of an allocation run, by level, pool and code.
-func (s *Store) Amounts(ctx context.Context, run int64) ([]AmountRow, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, level, pool_id, grant_id, CAST(score AS DOUBLE), weight, proposal_yen, cap_yen, amount_yen
+func (al *Allocations) Amounts(ctx context.Context, run int64) ([]AmountRow, error) {
+	rows, err := al.s.db.QueryContext(ctx, `SELECT entity_code, level, pool_id, grant_id, CAST(score AS DOUBLE), weight, proposal_yen, cap_yen, amount_yen
 		FROM allocations WHERE run_id = ? ORDER BY level DESC, pool_id, entity_code`, run)
 	if err != nil {
 		return nil, err
@@ -164,8 +164,8 @@ type Standing struct {
 }
 
 // Standings returns every entity of a level in a score run.
-func (s *Store) Standings(ctx context.Context, run int64, level string) (map[string]Standing, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), CAST(max_total AS DOUBLE), CAST(rate AS DOUBLE), national_rank, submitted
+func (sc *Scores) Standings(ctx context.Context, run int64, level string) (map[string]Standing, error) {
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, CAST(total AS DOUBLE), CAST(max_total AS DOUBLE), CAST(rate AS DOUBLE), national_rank, submitted
 		FROM score_totals WHERE run_id = ? AND level = ? ORDER BY entity_code`, run, level)
 	if err != nil {
 		return nil, err

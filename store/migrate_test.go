@@ -70,7 +70,7 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 	}
 	defer st.Close()
 	got := map[int][2]any{}
-	rs, err := st.DB.Query(`SELECT id, version, status FROM submissions ORDER BY id`)
+	rs, err := st.db.Query(`SELECT id, version, status FROM submissions ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +91,14 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 		}
 	}
 	var v int
-	if err := st.DB.QueryRow(`SELECT version FROM run_inputs WHERE run_id = 1 AND submission_id = 3`).Scan(&v); err != nil || v != 3 {
+	if err := st.db.QueryRow(`SELECT version FROM run_inputs WHERE run_id = 1 AND submission_id = 3`).Scan(&v); err != nil || v != 3 {
 		t.Errorf("the run's input version is %d (%v), want 3 as renumbered", v, err)
 	}
 	var days float64
-	if err := st.DB.QueryRow(`SELECT date_diff('day', now()::TIMESTAMP, expires_at) FROM tokens WHERE id = 'id'`).Scan(&days); err != nil || days < 29 {
+	if err := st.db.QueryRow(`SELECT date_diff('day', now()::TIMESTAMP, expires_at) FROM tokens WHERE id = 'id'`).Scan(&days); err != nil || days < 29 {
 		t.Errorf("an old token expires in %v days (%v): the upgrade must not lock it out at once", days, err)
 	}
-	if _, err := st.DB.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
+	if _, err := st.db.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
 		VALUES (99, 2026, '312011', 'municipality', 'survey', 'f.xlsx', 'z', 1, now(), 7, 'current', 0)`); err == nil {
 		t.Error("a second row with version 7 of the same slot was accepted after the migration")
 	}
@@ -117,18 +117,18 @@ func TestWriterChecksOneCurrentBeforeCommit(t *testing.T) {
 	meta := func(sha string) SubmissionMeta {
 		return SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: sha, SHA256: sha}
 	}
-	if _, err := st.AddSubmission(ctx, meta("a"), nil); err != nil {
+	if _, err := st.Submissions().Add(ctx, meta("a"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.DB.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
+	if _, err := st.db.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
 		VALUES (100, 2026, '312011', 'municipality', 'survey', 'stray', 'stray', 0, now(), 2, 'current', 0)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSubmission(ctx, meta("b"), nil); err == nil {
+	if _, err := st.Submissions().Add(ctx, meta("b"), nil); err == nil {
 		t.Fatal("a write over a slot with two current versions succeeded")
 	}
 	var n int
-	st.DB.QueryRow(`SELECT count(*) FROM submissions WHERE entity_code = '312011'`).Scan(&n)
+	st.db.QueryRow(`SELECT count(*) FROM submissions WHERE entity_code = '312011'`).Scan(&n)
 	if n != 2 {
 		t.Errorf("%d rows after the refused write, want the 2 there were", n)
 	}
@@ -146,11 +146,11 @@ func TestWriterRetriesAConflict(t *testing.T) {
 	meta := func(sha string) SubmissionMeta {
 		return SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: sha, SHA256: sha}
 	}
-	first, err := st.AddSubmission(ctx, meta("a"), nil)
+	first, err := st.Submissions().Add(ctx, meta("a"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := st.DB.Conn(ctx)
+	conn, err := st.db.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func TestWriterRetriesAConflict(t *testing.T) {
 	var res IngestResult
 	go func() {
 		var err error
-		res, err = st.AddSubmission(ctx, meta("b"), nil)
+		res, err = st.Submissions().Add(ctx, meta("b"), nil)
 		done <- err
 	}()
 	time.Sleep(30 * time.Millisecond) // the writer's first attempt meets the held row

@@ -16,7 +16,7 @@ package store_test
 // without allow_negative, capped, combine max, per-grant points, unsubmitted score_supplied / zero,
 // count_low with both SD kinds) and answers typed as exact decimals of 0–6 places that land on band
 // edges, on linear rounding ties (x.xx5), on rank boundaries and on x.3 − y.8 style changes. The
-// round is scored once by store.Score (the path of the other store tests) in one in-memory DuckDB.
+// round is scored once by Scores.Compute (the path of the other store tests) in one in-memory DuckDB.
 //
 // A case is one (entity, indicator) evaluation compared exactly: for that entity and indicator,
 // every item's points, maximum, status and (rank items) rank and peer-set size, the indicator's
@@ -269,7 +269,7 @@ func (nat *oNation) load(t *testing.T, books map[string]*indicators.Rulebook) *n
 			ref.Populations = append(ref.Populations, loaders.Population{Code: e.code, Age65Plus: e.n65, ReferenceDate: day})
 		}
 		for _, fy := range []int{oracleFY - 1, oracleFY} {
-			if _, _, err := st.LoadReference(ctx, fy, 2018, store.ReferenceFile{Name: lv, SHA256: "x"}, ref, "test"); err != nil {
+			if _, _, err := st.Reference().Load(ctx, fy, 2018, store.ReferenceFile{Name: lv, SHA256: "x"}, ref, "test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -279,11 +279,11 @@ func (nat *oNation) load(t *testing.T, books map[string]*indicators.Rulebook) *n
 		centres = append(centres, loaders.Entity{Code: e.code, Level: "centre", ParentCode: e.parent, PrefectureCode: e.pref, NameJA: "センター" + e.code})
 	}
 	if len(centres) > 0 {
-		if _, _, err := st.AddEntities(ctx, oracleFY-1, store.ReferenceFile{Name: "centres", SHA256: "c"}, centres); err != nil {
+		if _, _, err := st.Reference().AddEntities(ctx, oracleFY-1, store.ReferenceFile{Name: "centres", SHA256: "c"}, centres); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w := st.NewSubmissionWriter()
+	w := st.Submissions().NewWriter()
 	var outcomes, prevOutcomes []store.AnswerRow
 	for _, lv := range []string{"centre", "municipality", "prefecture"} {
 		rb := books[lv]
@@ -1825,7 +1825,7 @@ func oReadRun(t *testing.T, n *nation, run int64) *oRun {
 	out := &oRun{items: map[[2]string]oItemRow{}, inds: map[[2]string][2]string{}, indGrants: map[[3]string][2]string{},
 		goals: map[[3]string][2]string{}, grants: map[[2]string][2]string{}, totals: map[string]oTotRow{}}
 	query := func(q string, scan func(scan func(...any) error) error) {
-		rows, err := n.st.DB.QueryContext(n.ctx, q, run)
+		rows, err := store.DB(n.st).QueryContext(n.ctx, q, run)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

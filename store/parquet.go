@@ -48,7 +48,7 @@ var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "alloc
 // WriteParquet writes the analyst tables of a score run and an allocation run as Parquet files
 // (DuckDB COPY) into dir, named prefix + table + ".parquet": COPY writes a temporary file in dir,
 // which atomicfile syncs and renames into place. It returns the files written.
-func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, allocRun int64, fy int) ([]string, error) {
+func (an *Analyst) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, allocRun int64, fy int) ([]string, error) {
 	qs := analystQueries(scoreRun, allocRun, fy)
 	var out []string
 	for _, name := range AnalystNames {
@@ -57,7 +57,7 @@ func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, 
 			// The query's values are bound; COPY … TO takes no parameter for its file, which is
 			// quoted (quote.go).
 			q := qs[name]
-			_, err := s.DB.ExecContext(ctx, `COPY (`+q.sql+`) TO `+quoteLiteral(tmp)+` (FORMAT PARQUET, COMPRESSION ZSTD)`, q.args...)
+			_, err := an.s.db.ExecContext(ctx, `COPY (`+q.sql+`) TO `+quoteLiteral(tmp)+` (FORMAT PARQUET, COMPRESSION ZSTD)`, q.args...)
 			return err
 		})
 		if err != nil {
@@ -70,8 +70,8 @@ func (s *Store) WriteParquet(ctx context.Context, dir, prefix string, scoreRun, 
 
 // WriteArrow writes the allocations of a run as an Arrow IPC file (atomically), read through
 // DuckDB's Arrow interface (record batches, no row-by-row copy).
-func (s *Store) WriteArrow(ctx context.Context, path string, scoreRun, allocRun int64, fy int) error {
-	conn, err := s.DB.Conn(ctx)
+func (an *Analyst) WriteArrow(ctx context.Context, path string, scoreRun, allocRun int64, fy int) error {
+	conn, err := an.s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}

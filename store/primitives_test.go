@@ -43,7 +43,7 @@ func newNation(t *testing.T) *nation {
 	}
 	for _, fy := range []int{2025, 2026} {
 		for _, ref := range []*loaders.Reference{munis, prefs} {
-			if _, _, err := st.LoadReference(ctx, fy, 2018, store.ReferenceFile{Name: ref.Entities[0].Level, SHA256: "x"}, ref, "test"); err != nil {
+			if _, _, err := st.Reference().Load(ctx, fy, 2018, store.ReferenceFile{Name: ref.Entities[0].Level, SHA256: "x"}, ref, "test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -54,7 +54,7 @@ func newNation(t *testing.T) *nation {
 		{Code: "C121", Level: "centre", ParentCode: "000012", PrefectureCode: "01"},
 		{Code: "C211", Level: "centre", ParentCode: "000021", PrefectureCode: "02"},
 	}
-	if _, _, err := st.AddEntities(ctx, 2025, store.ReferenceFile{Name: "centres", SHA256: "c"}, centres); err != nil {
+	if _, _, err := st.Reference().AddEntities(ctx, 2025, store.ReferenceFile{Name: "centres", SHA256: "c"}, centres); err != nil {
 		t.Fatal(err)
 	}
 	return &nation{t: t, ctx: ctx, st: st}
@@ -82,7 +82,7 @@ func (n *nation) submit(fy int, level, code string, answers map[string]string) {
 	if level == "ministry" {
 		kind = "outcomes"
 	}
-	if _, err := n.st.AddSubmission(n.ctx, store.SubmissionMeta{FiscalYear: fy, EntityCode: code, Level: level, Kind: kind, FileName: code, SHA256: fmt.Sprint(fy, code, answers)}, rows); err != nil {
+	if _, err := n.st.Submissions().Add(n.ctx, store.SubmissionMeta{FiscalYear: fy, EntityCode: code, Level: level, Kind: kind, FileName: code, SHA256: fmt.Sprint(fy, code, answers)}, rows); err != nil {
 		n.t.Fatal(err)
 	}
 }
@@ -95,16 +95,16 @@ func (n *nation) score(fy int, books ...string) int64 {
 		if err != nil {
 			n.t.Fatal(err)
 		}
-		if err := n.st.RegisterRulebook(n.ctx, rb, rb.Content); err != nil {
+		if err := n.st.Scores().RegisterRulebook(n.ctx, rb, rb.Content); err != nil {
 			n.t.Fatal(err)
 		}
 		rbs = append(rbs, rb)
 	}
-	run, err := n.st.StartRun(n.ctx, store.KindScore, fy, nil)
+	run, err := n.st.Runs().Start(n.ctx, store.KindScore, fy, nil)
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	if _, err := n.st.Score(n.ctx, run, fy, rbs); err != nil {
+	if _, err := n.st.Scores().Compute(n.ctx, run, fy, rbs); err != nil {
 		n.t.Fatal(err)
 	}
 	return run
@@ -120,7 +120,7 @@ func (n *nation) expectItems(run int64, want map[[2]string]itemWant) {
 	for k, w := range want {
 		var p, m float64
 		var status, reason string
-		err := n.st.DB.QueryRow(`SELECT CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason FROM item_scores WHERE run_id = ? AND entity_code = ? AND item_id = ?`,
+		err := store.DB(n.st).QueryRow(`SELECT CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason FROM item_scores WHERE run_id = ? AND entity_code = ? AND item_id = ?`,
 			run, k[0], k[1]).Scan(&p, &m, &status, &reason)
 		if err != nil {
 			n.t.Errorf("%v: %v", k, err)
@@ -136,7 +136,7 @@ func (n *nation) expectItems(run int64, want map[[2]string]itemWant) {
 func (n *nation) text(q string, args ...any) string {
 	n.t.Helper()
 	var v string
-	if err := n.st.DB.QueryRow(q, args...).Scan(&v); err != nil {
+	if err := store.DB(n.st).QueryRow(q, args...).Scan(&v); err != nil {
 		n.t.Fatalf("%s: %v", q, err)
 	}
 	return v
@@ -145,7 +145,7 @@ func (n *nation) text(q string, args ...any) string {
 func (n *nation) value(q string, args ...any) float64 {
 	n.t.Helper()
 	var v float64
-	if err := n.st.DB.QueryRow(q, args...).Scan(&v); err != nil {
+	if err := store.DB(n.st).QueryRow(q, args...).Scan(&v); err != nil {
 		n.t.Fatalf("%s: %v", q, err)
 	}
 	return v
@@ -238,7 +238,7 @@ func TestAllOfPrerequisitesMaxChange(t *testing.T) {
 		}
 	}
 	var reason string
-	n.st.DB.QueryRow(`SELECT reason FROM item_scores WHERE run_id = ? AND entity_code = '000011' AND item_id = 'D-a'`, run).Scan(&reason)
+	store.DB(n.st).QueryRow(`SELECT reason FROM item_scores WHERE run_id = ? AND entity_code = '000011' AND item_id = 'D-a'`, run).Scan(&reason)
 	if reason != "今年度 47 − 前年度 40 = 7（5ポイント以上）→ 4点" {
 		t.Errorf("change reason %q", reason)
 	}
@@ -331,7 +331,7 @@ func TestRollups(t *testing.T) {
 	for code, v := range map[string]float64{"000011": 10, "000012": 20, "000021": 50, "000022": 70} {
 		outs = append(outs, store.AnswerRow{EntityCode: code, Answer: loaders.Answer{ItemID: "O-a", Text: fmt.Sprint(v), Num: v, Cell: "x"}})
 	}
-	if _, err := n.st.AddSubmission(n.ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "MHLW", Level: "ministry", Kind: "outcomes", FileName: "o", SHA256: "o2"}, outs); err != nil {
+	if _, err := n.st.Submissions().Add(n.ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "MHLW", Level: "ministry", Kind: "outcomes", FileName: "o", SHA256: "o2"}, outs); err != nil {
 		t.Fatal(err)
 	}
 	run := n.score(2026, centre, muni, pref)
@@ -372,8 +372,8 @@ func TestPastYearUnchangedByNewYear(t *testing.T) {
 	after := n.score(2025, b25)
 	q := `SELECT string_agg(entity_code || ':' || CAST(total AS VARCHAR) || ':' || national_rank, ',' ORDER BY entity_code) FROM score_totals WHERE run_id = ?`
 	var a, b string
-	n.st.DB.QueryRow(q, before).Scan(&a)
-	n.st.DB.QueryRow(q, after).Scan(&b)
+	store.DB(n.st).QueryRow(q, before).Scan(&a)
+	store.DB(n.st).QueryRow(q, after).Scan(&b)
 	if a != b || a == "" {
 		t.Errorf("FY2025 re-scored differently after FY2026 was added:\n before %s\n after  %s", a, b)
 	}

@@ -21,17 +21,17 @@ type ReferenceFile struct {
 const FirstGrantYear = 2018
 
 // HasPopulation reports whether population figures exist for fy.
-func (s *Store) HasPopulation(ctx context.Context, fy int) (bool, error) {
+func (rf *Reference) HasPopulation(ctx context.Context, fy int) (bool, error) {
 	var n int
-	err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM populations WHERE fiscal_year = ?`, fy).Scan(&n)
+	err := rf.s.db.QueryRowContext(ctx, `SELECT count(*) FROM populations WHERE fiscal_year = ?`, fy).Scan(&n)
 	return n > 0, err
 }
 
-// LoadReference records the entities of ref that are not yet known, valid from validFrom, and
+// Load records the entities of ref that are not yet known, valid from validFrom, and
 // their population for fiscal year fy (unless fy already has population figures), in one
 // transaction. It returns how many entities and population rows were added.
-func (s *Store) LoadReference(ctx context.Context, fy, validFrom int, file ReferenceFile, ref *loaders.Reference, source string) (entities, pops int, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) Load(ctx context.Context, fy, validFrom int, file ReferenceFile, ref *loaders.Reference, source string) (entities, pops int, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		known, err := c.knownCodes()
 		if err != nil {
 			return err
@@ -65,7 +65,7 @@ func (s *Store) LoadReference(ctx context.Context, fy, validFrom int, file Refer
 			return err
 		}
 		if _, err := c.exec(`INSERT INTO reference_files VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			file.Name, file.SHA256, fy, s.Now().UTC(), len(ref.Entities)); err != nil {
+			file.Name, file.SHA256, fy, rf.s.Now().UTC(), len(ref.Entities)); err != nil {
 			return err
 		}
 		entities, pops = len(ents), len(ps)
@@ -87,8 +87,8 @@ func levelOf(ref *loaders.Reference) string {
 // AddEntities records a list of entities of one level (care centres) from a reference file: the
 // codes not yet known are added, valid from fiscal year fy. A file already loaded (same name and
 // hash for fy) is reported unchanged and writes nothing.
-func (s *Store) AddEntities(ctx context.Context, fy int, file ReferenceFile, ents []loaders.Entity) (added int, unchanged bool, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) AddEntities(ctx context.Context, fy int, file ReferenceFile, ents []loaders.Entity) (added int, unchanged bool, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		var n int
 		if err := c.queryRow(`SELECT count(*) FROM reference_files WHERE name = ? AND fiscal_year = ? AND sha256 = ?`, file.Name, fy, file.SHA256).Scan(&n); err != nil {
 			return err
@@ -112,7 +112,7 @@ func (s *Store) AddEntities(ctx context.Context, fy int, file ReferenceFile, ent
 			return err
 		}
 		added = len(vals)
-		_, err = c.exec(`INSERT OR REPLACE INTO reference_files VALUES (?, ?, ?, ?, ?)`, file.Name, file.SHA256, fy, s.Now().UTC(), len(ents))
+		_, err = c.exec(`INSERT OR REPLACE INTO reference_files VALUES (?, ?, ?, ?, ?)`, file.Name, file.SHA256, fy, rf.s.Now().UTC(), len(ents))
 		return err
 	})
 	if err != nil {
@@ -144,8 +144,8 @@ func (e EntityInfo) Name() string {
 
 // Entities lists the entities of a level valid in fy, with their population for fy, ordered by
 // code.
-func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
-	rows, err := s.DB.QueryContext(ctx, entitiesValidSQL, fy, fy, fy, level, fy, fy)
+func (rf *Reference) Entities(ctx context.Context, fy int, level string) ([]EntityInfo, error) {
+	rows, err := rf.s.db.QueryContext(ctx, entitiesValidSQL, fy, fy, fy, level, fy, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -164,13 +164,13 @@ func (s *Store) Entities(ctx context.Context, fy int, level string) ([]EntityInf
 // UpdatePopulation records a population update in one transaction: each row sets the 第1号被保険者数
 // (and total, when given) of an entity for a fiscal year; replaced figures move to
 // population_history. A file already loaded (same name and hash) writes nothing.
-func (s *Store) UpdatePopulation(ctx context.Context, fy int, file ReferenceFile, rows []loaders.PopulationRow) (changed int, unchanged bool, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) UpdatePopulation(ctx context.Context, fy int, file ReferenceFile, rows []loaders.PopulationRow) (changed int, unchanged bool, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
 			return err
 		}
-		now := s.Now().UTC()
+		now := rf.s.Now().UTC()
 		for _, r := range rows {
 			src := r.Source
 			if src == "" {
@@ -199,8 +199,8 @@ func (s *Store) UpdatePopulation(ctx context.Context, fy int, file ReferenceFile
 
 // AddUnions records unions (entities of level union) and their members for the unions' fiscal
 // year, in one transaction; the membership given replaces that recorded for the same year.
-func (s *Store) AddUnions(ctx context.Context, fy int, file ReferenceFile, unions []loaders.Union) (unchanged bool, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) AddUnions(ctx context.Context, fy int, file ReferenceFile, unions []loaders.Union) (unchanged bool, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
 			return err
@@ -220,7 +220,7 @@ func (s *Store) AddUnions(ctx context.Context, fy int, file ReferenceFile, union
 				}
 			}
 		}
-		return c.recordFile(file, fy, len(unions), s.Now().UTC())
+		return c.recordFile(file, fy, len(unions), rf.s.Now().UTC())
 	})
 	if err != nil {
 		return false, fmt.Errorf("add unions from %s: %w", file.Name, err)
@@ -241,8 +241,8 @@ func (c *txConn) recordFile(file ReferenceFile, fy, rows int, now time.Time) err
 
 // SetNeeds records a 所要見込額 list in one transaction, replacing the figures of the same year,
 // entity and grant. A file already loaded writes nothing.
-func (s *Store) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows []loaders.NeedsRow) (unchanged bool, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows []loaders.NeedsRow) (unchanged bool, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
 			return err
@@ -252,7 +252,7 @@ func (s *Store) SetNeeds(ctx context.Context, fy int, file ReferenceFile, rows [
 				return err
 			}
 		}
-		return c.recordFile(file, fy, len(rows), s.Now().UTC())
+		return c.recordFile(file, fy, len(rows), rf.s.Now().UTC())
 	})
 	if err != nil {
 		return false, fmt.Errorf("set needs from %s: %w", file.Name, err)
@@ -281,8 +281,8 @@ func (c *txConn) knownCodes() (map[string]bool, error) {
 // ApplyEntityList records an entity list in one transaction: a row whose code and first year are
 // known updates that entity (name, last year); any other row adds an entity. A merger is two rows
 // closing the old codes and one opening the new. A file already loaded writes nothing.
-func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile, rows []loaders.EntityChange) (added, updated int, unchanged bool, err error) {
-	err = s.withTx(ctx, func(c *txConn) error {
+func (rf *Reference) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile, rows []loaders.EntityChange) (added, updated int, unchanged bool, err error) {
+	err = rf.s.withTx(ctx, func(c *txConn) error {
 		if seen, err := c.fileSeen(file); err != nil || seen {
 			unchanged = seen
 			return err
@@ -318,7 +318,7 @@ func (s *Store) ApplyEntityList(ctx context.Context, fy int, file ReferenceFile,
 			}
 			added++
 		}
-		return c.recordFile(file, fy, len(rows), s.Now().UTC())
+		return c.recordFile(file, fy, len(rows), rf.s.Now().UTC())
 	})
 	if err != nil {
 		return 0, 0, false, fmt.Errorf("apply entity list %s: %w", file.Name, err)

@@ -26,8 +26,8 @@ type ReviewItem struct {
 // by window functions over the nation and each prefecture; prevRun (0: none) is last year's score
 // run whose inputs give last year's answers. Rows are ordered by code and item. The shares are exact
 // quotients to 6 places (kf_div6) and the points exact decimals, handed over as float64 for display.
-func (s *Store) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
-	rows, err := s.DB.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run)
+func (sc *Scores) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
+	rows, err := sc.s.db.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +67,8 @@ type GoalRate struct {
 // 10k–50k, 50k–100k, ≥100k; 不明 without a population for fy), by window functions. Rates are exact
 // quotients to 9 places (kf_div9) and the means exact to 6 (kf_div6), handed over as float64 for
 // display.
-func (s *Store) GoalRates(ctx context.Context, run int64, fy int) ([]GoalRate, error) {
-	rows, err := s.DB.QueryContext(ctx, goalRatesSQL, fy, run)
+func (sc *Scores) GoalRates(ctx context.Context, run int64, fy int) ([]GoalRate, error) {
+	rows, err := sc.s.db.QueryContext(ctx, goalRatesSQL, fy, run)
 	if err != nil {
 		return nil, err
 	}
@@ -97,9 +97,9 @@ type Review struct {
 
 // SaveReviews records reviewers' verdicts read back from review workbooks, in one transaction;
 // each replaces the earlier verdict on the same municipality and year (earlier ones are kept).
-func (s *Store) SaveReviews(ctx context.Context, reviews []Review) error {
-	return s.withTx(ctx, func(c *txConn) error {
-		now := s.Now().UTC()
+func (sb *Submissions) SaveReviews(ctx context.Context, reviews []Review) error {
+	return sb.s.withTx(ctx, func(c *txConn) error {
+		now := sb.s.Now().UTC()
 		for _, r := range reviews {
 			if _, err := c.exec(`UPDATE reviews SET current = FALSE WHERE fiscal_year = ? AND entity_code = ? AND current`, r.FiscalYear, r.EntityCode); err != nil {
 				return err
@@ -113,8 +113,8 @@ func (s *Store) SaveReviews(ctx context.Context, reviews []Review) error {
 }
 
 // Reviews returns the current verdicts of a year, by code.
-func (s *Store) Reviews(ctx context.Context, fy int) (map[string]Review, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT fiscal_year, entity_code, status, comment, file_name, sha256, imported_at FROM reviews WHERE fiscal_year = ? AND current ORDER BY entity_code`, fy)
+func (sb *Submissions) Reviews(ctx context.Context, fy int) (map[string]Review, error) {
+	rows, err := sb.s.db.QueryContext(ctx, `SELECT fiscal_year, entity_code, status, comment, file_name, sha256, imported_at FROM reviews WHERE fiscal_year = ? AND current ORDER BY entity_code`, fy)
 	if err != nil {
 		return nil, err
 	}

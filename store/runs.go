@@ -42,27 +42,27 @@ type Run struct {
 	Error      string
 }
 
-// StartRun records the start of a run with its parameters and returns its id.
-func (s *Store) StartRun(ctx context.Context, kind string, fy int, params any) (int64, error) {
+// Start records the start of a run with its parameters and returns its id.
+func (rs *Runs) Start(ctx context.Context, kind string, fy int, params any) (int64, error) {
 	p, err := json.Marshal(params)
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT nextval('run_id_seq')`).Scan(&id); err != nil {
+	if err := rs.s.db.QueryRowContext(ctx, `SELECT nextval('run_id_seq')`).Scan(&id); err != nil {
 		return 0, err
 	}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO runs (id, kind, fiscal_year, started_at, status, parameters) VALUES (?, ?, ?, ?, ?, ?)`,
-		id, kind, fy, s.Now().UTC(), kofukin.RunRunning, string(p))
+	_, err = rs.s.db.ExecContext(ctx, `INSERT INTO runs (id, kind, fiscal_year, started_at, status, parameters) VALUES (?, ?, ?, ?, ?, ?)`,
+		id, kind, fy, rs.s.Now().UTC(), kofukin.RunRunning, string(p))
 	if err != nil {
 		return 0, fmt.Errorf("start %s run: %w", kind, err)
 	}
 	return id, nil
 }
 
-// FinishRun records the end of a run: its manifest and summary when it succeeded, its error when
+// Finish records the end of a run: its manifest and summary when it succeeded, its error when
 // runErr is not nil.
-func (s *Store) FinishRun(ctx context.Context, id int64, manifest any, summary string, runErr error) error {
+func (rs *Runs) Finish(ctx context.Context, id int64, manifest any, summary string, runErr error) error {
 	status, errText := kofukin.RunSucceeded, ""
 	if runErr != nil {
 		status, errText = kofukin.RunFailed, runErr.Error()
@@ -75,14 +75,14 @@ func (s *Store) FinishRun(ctx context.Context, id int64, manifest any, summary s
 		}
 		m = string(b)
 	}
-	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET finished_at = ?, status = ?, manifest = ?, summary = ?, error = ? WHERE id = ?`,
-		s.Now().UTC(), status, m, summary, errText, id)
+	_, err := rs.s.db.ExecContext(context.WithoutCancel(ctx), `UPDATE runs SET finished_at = ?, status = ?, manifest = ?, summary = ?, error = ? WHERE id = ?`,
+		rs.s.Now().UTC(), status, m, summary, errText, id)
 	return err
 }
 
-// LatestRun returns the newest succeeded run of a kind for a fiscal year.
-func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error) {
-	runs, err := s.runs(ctx, `WHERE kind = ? AND fiscal_year = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`, kind, fy)
+// Latest returns the newest succeeded run of a kind for a fiscal year.
+func (rs *Runs) Latest(ctx context.Context, kind string, fy int) (*Run, error) {
+	runs, err := rs.s.runs(ctx, `WHERE kind = ? AND fiscal_year = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1`, kind, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Store) LatestRun(ctx context.Context, kind string, fy int) (*Run, error
 	return &runs[0], nil
 }
 
-// NoRunError is LatestRun's answer when no run of the kind has succeeded for the fiscal year.
+// NoRunError is Runs.Latest's answer when no run of the kind has succeeded for the fiscal year.
 type NoRunError struct {
 	Kind       string
 	FiscalYear int
@@ -105,9 +105,9 @@ func (e *NoRunError) Error() string {
 // Unwrap makes a missing run an ErrNotFound, as the service answers it.
 func (e *NoRunError) Unwrap() error { return ErrNotFound }
 
-// GetRun returns one run by id.
-func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
-	runs, err := s.runs(ctx, `WHERE id = ?`, id)
+// Get returns one run by id.
+func (rs *Runs) Get(ctx context.Context, id int64) (*Run, error) {
+	runs, err := rs.s.runs(ctx, `WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -117,13 +117,13 @@ func (s *Store) GetRun(ctx context.Context, id int64) (*Run, error) {
 	return &runs[0], nil
 }
 
-// Runs lists every run, newest first.
-func (s *Store) Runs(ctx context.Context) ([]Run, error) {
-	return s.runs(ctx, `ORDER BY id DESC`)
+// List lists every run, newest first.
+func (rs *Runs) List(ctx context.Context) ([]Run, error) {
+	return rs.s.runs(ctx, `ORDER BY id DESC`)
 }
 
 func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]Run, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, kind, fiscal_year, started_at, finished_at, status, parameters,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, kind, fiscal_year, started_at, finished_at, status, parameters,
 		coalesce(manifest, ''), coalesce(summary, ''), coalesce(error, '') FROM runs `+tail, args...)
 	if err != nil {
 		return nil, err
@@ -146,9 +146,9 @@ func (s *Store) runs(ctx context.Context, tail string, args ...any) ([]Run, erro
 }
 
 // RulebookContent returns the stored text of a rulebook by its hash.
-func (s *Store) RulebookContent(ctx context.Context, hash string) (file string, content []byte, err error) {
+func (rs *Runs) RulebookContent(ctx context.Context, hash string) (file string, content []byte, err error) {
 	var text string
-	err = s.DB.QueryRowContext(ctx, `SELECT file_name, content FROM rulebooks WHERE hash = ?`, hash).Scan(&file, &text)
+	err = rs.s.db.QueryRowContext(ctx, `SELECT file_name, content FROM rulebooks WHERE hash = ?`, hash).Scan(&file, &text)
 	if err != nil {
 		return "", nil, fmt.Errorf("rulebook %s is not stored: %w", hash, err)
 	}
@@ -157,8 +157,8 @@ func (s *Store) RulebookContent(ctx context.Context, hash string) (file string, 
 
 // RestoreInputs makes the submission versions a run read the current ones again (for re-creating
 // the run in a scratch copy; never on the real database).
-func (s *Store) RestoreInputs(ctx context.Context, runID int64, fy int) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (rs *Runs) RestoreInputs(ctx context.Context, runID int64, fy int) error {
+	return rs.s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = 'superseded' WHERE fiscal_year IN (?, ?) AND status = 'current'`, fy, fy-1); err != nil {
 			return err
 		}
@@ -171,12 +171,12 @@ func (s *Store) RestoreInputs(ctx context.Context, runID int64, fy int) error {
 // the item scores (as ItemScoreLines), each entity's indicator points, goal subtotals and grant
 // totals per grant, and 総合計, maximum, 得点率, rank and whether it submitted. Each line names its
 // table; lines come in a fixed order.
-func (s *Store) ScoreLines(ctx context.Context, runID int64) ([]string, error) {
-	out, err := s.ItemScoreLines(ctx, runID)
+func (rs *Runs) ScoreLines(ctx context.Context, runID int64) ([]string, error) {
+	out, err := rs.s.Runs().ItemScoreLines(ctx, runID)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.DB.QueryContext(ctx, scoreLinesSQL, runID, runID, runID, runID)
+	rows, err := rs.s.db.QueryContext(ctx, scoreLinesSQL, runID, runID, runID, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +193,8 @@ func (s *Store) ScoreLines(ctx context.Context, runID int64) ([]string, error) {
 }
 
 // ItemScoreLines renders a score run's item scores, one line per entity and item, in order.
-func (s *Store) ItemScoreLines(ctx context.Context, runID int64) ([]string, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code || ' ' || item_id || ' ' || CAST(points AS VARCHAR) || ' ' || status || ' ' || reason
+func (rs *Runs) ItemScoreLines(ctx context.Context, runID int64) ([]string, error) {
+	rows, err := rs.s.db.QueryContext(ctx, `SELECT entity_code || ' ' || item_id || ' ' || CAST(points AS VARCHAR) || ' ' || status || ' ' || reason
 		FROM item_scores WHERE run_id = ? ORDER BY entity_code, item_id`, runID)
 	if err != nil {
 		return nil, err

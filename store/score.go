@@ -52,8 +52,8 @@ func (s ScoreSummary) Level(l indicators.Level) LevelSummary {
 }
 
 // RegisterRulebook stores a rulebook's text and structure under its hash, once.
-func (s *Store) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, content []byte) error {
-	return s.withTx(ctx, func(c *txConn) error {
+func (sc *Scores) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, content []byte) error {
+	return sc.s.withTx(ctx, func(c *txConn) error {
 		var n int
 		if err := c.queryRow(`SELECT count(*) FROM rulebooks WHERE hash = ?`, rb.Hash).Scan(&n); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (s *Store) RegisterRulebook(ctx context.Context, rb *indicators.Rulebook, c
 			return nil
 		}
 		if _, err := c.exec(`INSERT INTO rulebooks VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, rb.Hash, rb.FiscalYear, string(rb.Level),
-			rb.Version, rb.Title, rb.File, string(content), s.Now().UTC()); err != nil {
+			rb.Version, rb.Title, rb.File, string(content), sc.s.Now().UTC()); err != nil {
 			return err
 		}
 		var goals, inds, igs, items [][]driver.Value
@@ -111,13 +111,13 @@ func centiValue(c int64) driver.Value {
 	return duckdb.Decimal{Width: 9, Scale: 2, Value: big.NewInt(c)}
 }
 
-// Score computes score run runID of fiscal year fy for the given rulebooks (registered
+// Compute computes score run runID of fiscal year fy for the given rulebooks (registered
 // beforehand), children first (centre, municipality, prefecture), in one transaction. For each
 // level: the values (answers, previous-year changes, roll-ups of the children scored before),
 // item points by the SQL the rulebook compiles to (pass 1 per entity; pass 2 the rank items with
 // window functions over the peer set), derived items and prerequisites, then indicator points,
 // goal subtotals, grant totals, 総合計, 得点率 and rank within the level.
-func (s *Store) Score(ctx context.Context, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
+func (sc *Scores) Compute(ctx context.Context, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
 	var sum ScoreSummary
 	seen := map[indicators.Level]bool{}
 	for _, rb := range books {
@@ -126,7 +126,7 @@ func (s *Store) Score(ctx context.Context, runID int64, fy int, books []*indicat
 		}
 		seen[rb.Level] = true
 	}
-	err := s.withTx(ctx, func(c *txConn) error {
+	err := sc.s.withTx(ctx, func(c *txConn) error {
 		setup := []struct {
 			sql  string
 			args []any
@@ -145,7 +145,7 @@ func (s *Store) Score(ctx context.Context, runID int64, fy int, books []*indicat
 			DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 			DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values`)
 		for _, rb := range books {
-			ls, err := s.scoreLevel(c, runID, fy, rb)
+			ls, err := sc.s.scoreLevel(c, runID, fy, rb)
 			if err != nil {
 				return fmt.Errorf("%s: %w", rb.Level, err)
 			}

@@ -69,7 +69,7 @@ func TestScorePrimitives(t *testing.T) {
 		ref.Entities = append(ref.Entities, loaders.Entity{Code: c, Level: "municipality", PrefectureCode: "00", NameJA: "町" + c})
 		ref.Populations = append(ref.Populations, loaders.Population{Code: c, Age65Plus: 1000, ReferenceDate: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)})
 	}
-	if _, _, err := st.LoadReference(ctx, 2026, 2018, store.ReferenceFile{Name: "t", SHA256: "x"}, ref, "test"); err != nil {
+	if _, _, err := st.Reference().Load(ctx, 2026, 2018, store.ReferenceFile{Name: "t", SHA256: "x"}, ref, "test"); err != nil {
 		t.Fatal(err)
 	}
 	// Answers. H: 10, 10, 8, 5, blank → ranks 1, 1, 3, 4 of 4. L: same values, lower is better →
@@ -86,7 +86,7 @@ func TestScorePrimitives(t *testing.T) {
 		for _, a := range answers[c] {
 			rows = append(rows, store.AnswerRow{EntityCode: c, Answer: loaders.Answer{ItemID: a.item, Text: a.text, Num: a.num, Blank: a.blank, Cell: "回答!F1"}})
 		}
-		if _, err := st.AddSubmission(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: c, Level: "municipality", Kind: "survey", FileName: c, SHA256: c}, rows); err != nil {
+		if _, err := st.Submissions().Add(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: c, Level: "municipality", Kind: "survey", FileName: c, SHA256: c}, rows); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,17 +95,17 @@ func TestScorePrimitives(t *testing.T) {
 	for c, v := range map[string]float64{"000001": 9, "000002": 9, "000003": 1, "000004": 0} {
 		out = append(out, store.AnswerRow{EntityCode: c, Answer: loaders.Answer{ItemID: "O-1-a", Text: "v", Num: v, Cell: "1行目"}})
 	}
-	if _, err := st.AddSubmission(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes", FileName: "o.csv", SHA256: "o"}, out); err != nil {
+	if _, err := st.Submissions().Add(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes", FileName: "o.csv", SHA256: "o"}, out); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.RegisterRulebook(ctx, rb, rb.Content); err != nil {
+	if err := st.Scores().RegisterRulebook(ctx, rb, rb.Content); err != nil {
 		t.Fatal(err)
 	}
-	run, err := st.StartRun(ctx, store.KindScore, 2026, nil)
+	run, err := st.Runs().Start(ctx, store.KindScore, 2026, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := st.Score(ctx, run, 2026, []*indicators.Rulebook{rb})
+	sum, err := st.Scores().Compute(ctx, run, 2026, []*indicators.Rulebook{rb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestScorePrimitives(t *testing.T) {
 	for k, w := range items {
 		var p float64
 		var status, reason string
-		err := st.DB.QueryRow(`SELECT CAST(points AS DOUBLE), status, reason FROM item_scores WHERE run_id = ? AND entity_code = ? AND item_id = ?`, run, k[0], k[1]).Scan(&p, &status, &reason)
+		err := store.DB(st).QueryRow(`SELECT CAST(points AS DOUBLE), status, reason FROM item_scores WHERE run_id = ? AND entity_code = ? AND item_id = ?`, run, k[0], k[1]).Scan(&p, &status, &reason)
 		if err != nil {
 			t.Fatalf("%v: %v", k, err)
 		}
@@ -143,11 +143,11 @@ func TestScorePrimitives(t *testing.T) {
 		}
 	}
 	var reason string
-	st.DB.QueryRow(`SELECT reason FROM item_scores WHERE run_id = ? AND entity_code = '000003' AND item_id = 'H-a'`, run).Scan(&reason)
+	store.DB(st).QueryRow(`SELECT reason FROM item_scores WHERE run_id = ? AND entity_code = '000003' AND item_id = 'H-a'`, run).Scan(&reason)
 	if reason != "回答 v 全国順位 3/4（上位75%）（上位75%以内）→ 1点" {
 		t.Errorf("rank reason %q", reason)
 	}
-	st.DB.QueryRow(`SELECT reason FROM scores WHERE run_id = ? AND entity_code = '000002' AND indicator_id = 'C'`, run).Scan(&reason)
+	store.DB(st).QueryRow(`SELECT reason FROM scores WHERE run_id = ? AND entity_code = '000002' AND indicator_id = 'C'`, run).Scan(&reason)
 	if reason != "ア4点・イ0点 → 4点／8点" {
 		t.Errorf("checklist reason %q", reason)
 	}
@@ -162,16 +162,16 @@ func TestScorePrimitives(t *testing.T) {
 	}
 	for c, w := range totals {
 		var su, sh, tot float64
-		st.DB.QueryRow(`SELECT CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code = ? AND grant_id = 'suishin'`, run, c).Scan(&su)
-		st.DB.QueryRow(`SELECT CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code = ? AND grant_id = 'shien'`, run, c).Scan(&sh)
-		st.DB.QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = ?`, run, c).Scan(&tot)
+		store.DB(st).QueryRow(`SELECT CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code = ? AND grant_id = 'suishin'`, run, c).Scan(&su)
+		store.DB(st).QueryRow(`SELECT CAST(points AS DOUBLE) FROM grant_scores WHERE run_id = ? AND entity_code = ? AND grant_id = 'shien'`, run, c).Scan(&sh)
+		store.DB(st).QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = ?`, run, c).Scan(&tot)
 		if su != w[0] || sh != w[1] || tot != w[2] {
 			t.Errorf("%s: 推進 %g 支援 %g 総合計 %g, want %v", c, su, sh, tot, w)
 		}
 	}
 	var rate string
 	var maxTotal float64
-	st.DB.QueryRow(`SELECT CAST(rate AS VARCHAR), CAST(max_total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '000001'`, run).Scan(&rate, &maxTotal)
+	store.DB(st).QueryRow(`SELECT CAST(rate AS VARCHAR), CAST(max_total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '000001'`, run).Scan(&rate, &maxTotal)
 	// 29/36 = 0.8055555|55… → 0.805555556 (9 places, half away from zero).
 	if maxTotal != 36 || rate != "0.805555556" {
 		t.Errorf("rate %s of %g, want 29/36 = 0.805555556", rate, maxTotal)
@@ -192,7 +192,7 @@ func TestRankTiesShareRank(t *testing.T) {
 		ref.Entities = append(ref.Entities, loaders.Entity{Code: c, Level: "municipality", PrefectureCode: "00", NameJA: c})
 		ref.Populations = append(ref.Populations, loaders.Population{Code: c, Age65Plus: 10, ReferenceDate: time.Now()})
 	}
-	st.LoadReference(ctx, 2026, 2018, store.ReferenceFile{Name: "t"}, ref, "test")
+	st.Reference().Load(ctx, 2026, 2018, store.ReferenceFile{Name: "t"}, ref, "test")
 	for c, yesCount := range map[string]int{"000001": 2, "000002": 0, "000003": 1, "000005": 1} {
 		rows := []store.AnswerRow{{EntityCode: c, Answer: loaders.Answer{ItemID: "C-a", Text: "x", Num: 1}}}
 		if yesCount == 2 {
@@ -201,16 +201,16 @@ func TestRankTiesShareRank(t *testing.T) {
 		if yesCount == 0 {
 			rows = rows[:0]
 		}
-		st.AddSubmission(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: c, Level: "municipality", Kind: "survey", FileName: c, SHA256: c}, rows)
+		st.Submissions().Add(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: c, Level: "municipality", Kind: "survey", FileName: c, SHA256: c}, rows)
 	}
-	st.RegisterRulebook(ctx, rb, rb.Content)
-	run, _ := st.StartRun(ctx, store.KindScore, 2026, nil)
-	if _, err := st.Score(ctx, run, 2026, []*indicators.Rulebook{rb}); err != nil {
+	st.Scores().RegisterRulebook(ctx, rb, rb.Content)
+	run, _ := st.Runs().Start(ctx, store.KindScore, 2026, nil)
+	if _, err := st.Scores().Compute(ctx, run, 2026, []*indicators.Rulebook{rb}); err != nil {
 		t.Fatal(err)
 	}
 	for c, want := range map[string]int64{"000001": 1, "000003": 2, "000005": 2, "000002": 4} {
 		var rank int64
-		st.DB.QueryRow(`SELECT national_rank FROM score_totals WHERE run_id = ? AND entity_code = ?`, run, c).Scan(&rank)
+		store.DB(st).QueryRow(`SELECT national_rank FROM score_totals WHERE run_id = ? AND entity_code = ?`, run, c).Scan(&rank)
 		if rank != want {
 			t.Errorf("%s: rank %d, want %d", c, rank, want)
 		}

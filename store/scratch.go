@@ -16,7 +16,7 @@ func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
 		return nil, nil, err
 	}
 	path := filepath.Join(dir, "scratch.duckdb")
-	conn, err := s.DB.Conn(ctx)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, nil, err

@@ -52,11 +52,11 @@ type TokenSpec struct {
 // hash is stored, so it can be shown once only. The role and the entity's code must match
 // (kofukin.TokenEntityOK) and the expiry must be in the future; whether the entity exists is the
 // caller's to check.
-func (s *Store) IssueToken(ctx context.Context, spec TokenSpec) (string, TokenInfo, error) {
+func (ac *Access) IssueToken(ctx context.Context, spec TokenSpec) (string, TokenInfo, error) {
 	if err := kofukin.TokenEntityOK(spec.Role, spec.Entity); err != nil {
 		return "", TokenInfo{}, err
 	}
-	now := s.Now().UTC()
+	now := ac.s.Now().UTC()
 	if !spec.Expires.After(now) {
 		return "", TokenInfo{}, fmt.Errorf("the expiry %s is not in the future", spec.Expires.Format(time.RFC3339))
 	}
@@ -67,7 +67,7 @@ func (s *Store) IssueToken(ctx context.Context, spec TokenSpec) (string, TokenIn
 	token := "kfk_" + raw
 	h := hashOf(token)
 	t := TokenInfo{ID: h[:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO tokens (hash, id, role, entity_code, label, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
+	_, err = ac.s.db.ExecContext(ctx, `INSERT INTO tokens (hash, id, role, entity_code, label, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
 		h, t.ID, string(t.Role), t.EntityCode, t.Label, t.CreatedAt, t.ExpiresAt)
 	return token, t, err
 }
@@ -95,8 +95,8 @@ func (t TokenInfo) Principal() Principal {
 }
 
 // Tokens lists the issued tokens, newest first.
-func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, role, entity_code, label, created_at, coalesce(expires_at, created_at), revoked_at FROM tokens ORDER BY created_at DESC, id`)
+func (ac *Access) Tokens(ctx context.Context) ([]TokenInfo, error) {
+	rows, err := ac.s.db.QueryContext(ctx, `SELECT id, role, entity_code, label, created_at, coalesce(expires_at, created_at), revoked_at FROM tokens ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -120,8 +120,8 @@ func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {
 }
 
 // RevokeToken revokes a token given by its value or its public id.
-func (s *Store) RevokeToken(ctx context.Context, tokenOrID string) (int64, error) {
-	res, err := s.DB.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE (hash = ? OR id = ?) AND revoked_at IS NULL`, s.Now().UTC(), hashOf(tokenOrID), tokenOrID)
+func (ac *Access) RevokeToken(ctx context.Context, tokenOrID string) (int64, error) {
+	res, err := ac.s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE (hash = ? OR id = ?) AND revoked_at IS NULL`, ac.s.Now().UTC(), hashOf(tokenOrID), tokenOrID)
 	if err != nil {
 		return 0, err
 	}
@@ -132,16 +132,16 @@ func (s *Store) RevokeToken(ctx context.Context, tokenOrID string) (int64, error
 	if n == 0 {
 		return 0, fmt.Errorf("no active token %q", tokenOrID)
 	}
-	_, err = s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN (SELECT hash FROM tokens WHERE revoked_at IS NOT NULL)`)
+	_, err = ac.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash IN (SELECT hash FROM tokens WHERE revoked_at IS NOT NULL)`)
 	return n, err
 }
 
 // Authenticate returns the principal of an active token: issued, not revoked, not expired.
-func (s *Store) Authenticate(ctx context.Context, token string) (Principal, error) {
+func (ac *Access) Authenticate(ctx context.Context, token string) (Principal, error) {
 	var p Principal
 	var role string
-	err := s.DB.QueryRowContext(ctx, `SELECT id, role, entity_code, label FROM tokens WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?`,
-		hashOf(token), s.Now().UTC()).Scan(&p.TokenID, &role, &p.EntityCode, &p.Label)
+	err := ac.s.db.QueryRowContext(ctx, `SELECT id, role, entity_code, label FROM tokens WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?`,
+		hashOf(token), ac.s.Now().UTC()).Scan(&p.TokenID, &role, &p.EntityCode, &p.Label)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, ErrNoToken
 	}
@@ -151,8 +151,8 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Principal, erro
 
 // NewSession starts a session for a token and returns the cookie value and the session's CSRF
 // token.
-func (s *Store) NewSession(ctx context.Context, token string, ttl time.Duration) (cookie, csrf string, err error) {
-	if _, err := s.Authenticate(ctx, token); err != nil {
+func (ac *Access) NewSession(ctx context.Context, token string, ttl time.Duration) (cookie, csrf string, err error) {
+	if _, err := ac.s.Access().Authenticate(ctx, token); err != nil {
 		return "", "", err
 	}
 	if cookie, err = randomHex(32); err != nil {
@@ -161,17 +161,17 @@ func (s *Store) NewSession(ctx context.Context, token string, ttl time.Duration)
 	if csrf, err = randomHex(16); err != nil {
 		return "", "", err
 	}
-	now := s.Now().UTC()
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?, ?)`, hashOf(cookie), hashOf(token), csrf, now, now.Add(ttl))
+	now := ac.s.Now().UTC()
+	_, err = ac.s.db.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?, ?)`, hashOf(cookie), hashOf(token), csrf, now, now.Add(ttl))
 	return cookie, csrf, err
 }
 
 // Session returns the principal and CSRF token of a live session.
-func (s *Store) Session(ctx context.Context, cookie string) (Principal, string, error) {
+func (ac *Access) Session(ctx context.Context, cookie string) (Principal, string, error) {
 	var p Principal
 	var csrf, role string
-	now := s.Now().UTC()
-	err := s.DB.QueryRowContext(ctx, `SELECT t.id, t.role, t.entity_code, t.label, s.csrf FROM sessions s JOIN tokens t ON t.hash = s.token_hash
+	now := ac.s.Now().UTC()
+	err := ac.s.db.QueryRowContext(ctx, `SELECT t.id, t.role, t.entity_code, t.label, s.csrf FROM sessions s JOIN tokens t ON t.hash = s.token_hash
 		WHERE s.hash = ? AND s.expires_at > ? AND t.revoked_at IS NULL AND t.expires_at > ?`, hashOf(cookie), now, now).Scan(&p.TokenID, &role, &p.EntityCode, &p.Label, &csrf)
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, "", ErrNoToken
@@ -181,15 +181,15 @@ func (s *Store) Session(ctx context.Context, cookie string) (Principal, string, 
 }
 
 // EndSession ends a session.
-func (s *Store) EndSession(ctx context.Context, cookie string) error {
-	_, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hashOf(cookie))
+func (ac *Access) EndSession(ctx context.Context, cookie string) error {
+	_, err := ac.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE hash = ?`, hashOf(cookie))
 	return err
 }
 
 // Audit records who did what.
-func (s *Store) Audit(ctx context.Context, p Principal, action, target, detail string) error {
-	_, err := s.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO audit VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?, ?)`,
-		s.Now().UTC(), string(p.Role), p.EntityCode, p.TokenID, action, target, detail)
+func (ac *Access) Audit(ctx context.Context, p Principal, action, target, detail string) error {
+	_, err := ac.s.db.ExecContext(context.WithoutCancel(ctx), `INSERT INTO audit VALUES (nextval('audit_id_seq'), ?, ?, ?, ?, ?, ?, ?)`,
+		ac.s.Now().UTC(), string(p.Role), p.EntityCode, p.TokenID, action, target, detail)
 	return err
 }
 
@@ -201,8 +201,8 @@ type AuditEntry struct {
 }
 
 // AuditLog returns the newest entries first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT at, role, entity_code, token_id, action, target, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
+func (ac *Access) AuditLog(ctx context.Context, limit int) ([]AuditEntry, error) {
+	rows, err := ac.s.db.QueryContext(ctx, `SELECT at, role, entity_code, token_id, action, target, detail FROM audit ORDER BY id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -232,24 +232,24 @@ type Upload struct {
 }
 
 // AddUpload records an upload and returns its id.
-func (s *Store) AddUpload(ctx context.Context, u Upload) (int64, error) {
+func (sb *Submissions) AddUpload(ctx context.Context, u Upload) (int64, error) {
 	var id int64
-	if err := s.DB.QueryRowContext(ctx, `SELECT nextval('upload_id_seq')`).Scan(&id); err != nil {
+	if err := sb.s.db.QueryRowContext(ctx, `SELECT nextval('upload_id_seq')`).Scan(&id); err != nil {
 		return 0, err
 	}
 	var ann any
 	if u.Annotated != "" {
 		ann = u.Annotated
 	}
-	_, err := s.DB.ExecContext(ctx, `INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, s.Now().UTC(), u.TokenID, u.EntityCode, u.FileName, u.SHA256, u.Status, u.Report, ann)
+	_, err := sb.s.db.ExecContext(ctx, `INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, sb.s.Now().UTC(), u.TokenID, u.EntityCode, u.FileName, u.SHA256, u.Status, u.Report, ann)
 	return id, err
 }
 
-// GetUpload returns one upload.
-func (s *Store) GetUpload(ctx context.Context, id int64) (*Upload, error) {
+// Upload returns one upload.
+func (sb *Submissions) Upload(ctx context.Context, id int64) (*Upload, error) {
 	var u Upload
 	var ann sql.NullString
-	err := s.DB.QueryRowContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, annotated FROM uploads WHERE id = ?`, id).
+	err := sb.s.db.QueryRowContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, annotated FROM uploads WHERE id = ?`, id).
 		Scan(&u.ID, &u.At, &u.TokenID, &u.EntityCode, &u.FileName, &u.SHA256, &u.Status, &u.Report, &ann)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("no upload %d: %w", id, ErrNotFound)
@@ -259,8 +259,8 @@ func (s *Store) GetUpload(ctx context.Context, id int64) (*Upload, error) {
 }
 
 // Uploads lists an entity's uploads, newest first.
-func (s *Store) Uploads(ctx context.Context, entity string, limit int) ([]Upload, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, coalesce(annotated, '') FROM uploads
+func (sb *Submissions) Uploads(ctx context.Context, entity string, limit int) ([]Upload, error) {
+	rows, err := sb.s.db.QueryContext(ctx, `SELECT id, at, token_id, entity_code, file_name, sha256, status, report, coalesce(annotated, '') FROM uploads
 		WHERE entity_code = ? ORDER BY id DESC LIMIT ?`, entity, limit)
 	if err != nil {
 		return nil, err
@@ -278,9 +278,9 @@ func (s *Store) Uploads(ctx context.Context, entity string, limit int) ([]Upload
 }
 
 // Setting returns a setting ("" when unset).
-func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+func (ac *Access) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	err := s.DB.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
+	err := ac.s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -288,7 +288,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 }
 
 // SetSetting stores a setting.
-func (s *Store) SetSetting(ctx context.Context, key, value string) error {
-	_, err := s.DB.ExecContext(ctx, `INSERT OR REPLACE INTO settings VALUES (?, ?)`, key, value)
+func (ac *Access) SetSetting(ctx context.Context, key, value string) error {
+	_, err := ac.s.db.ExecContext(ctx, `INSERT OR REPLACE INTO settings VALUES (?, ?)`, key, value)
 	return err
 }

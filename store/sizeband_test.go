@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"testing"
+
+	"github.com/kofukin/kofukin/store"
 )
 
 // The size band is one macro (migration 008): its edges, and the labels the workbooks print.
@@ -18,7 +20,7 @@ func TestSizeBandMacro(t *testing.T) {
 		{100000, "ge100k", "10万人以上"}, {3500000, "ge100k", "10万人以上"},
 	} {
 		var band, label string
-		err := n.st.DB.QueryRowContext(n.ctx, `SELECT kf_size_band(CAST(? AS BIGINT)), kf_size_band_label(kf_size_band(CAST(? AS BIGINT)))`, c.pop, c.pop).Scan(&band, &label)
+		err := store.DB(n.st).QueryRowContext(n.ctx, `SELECT kf_size_band(CAST(? AS BIGINT)), kf_size_band_label(kf_size_band(CAST(? AS BIGINT)))`, c.pop, c.pop).Scan(&band, &label)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -37,11 +39,11 @@ func TestGoalRatesWithoutPopulation(t *testing.T) {
 	for code, v := range map[string]string{"000011": "yes", "000012": "no", "000021": "yes", "000022": "no"} {
 		n.submit(2026, "municipality", code, map[string]string{"Y-a": v})
 	}
-	if _, err := n.st.DB.ExecContext(n.ctx, `DELETE FROM populations WHERE code = '000022' AND fiscal_year = 2026`); err != nil {
+	if _, err := store.DB(n.st).ExecContext(n.ctx, `DELETE FROM populations WHERE code = '000022' AND fiscal_year = 2026`); err != nil {
 		t.Fatal(err)
 	}
 	run := n.score(2026, book)
-	rates, err := n.st.GoalRates(n.ctx, run, 2026)
+	rates, err := n.st.Scores().GoalRates(n.ctx, run, 2026)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ var migrations embed.FS
 
 // Store is an open kofukin database.
 type Store struct {
-	DB     *sql.DB
+	db     *sql.DB
 	Path   string
 	Logger *slog.Logger
 	// Now returns the current time; tests may replace it.
@@ -43,7 +43,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := sql.OpenDB(c)
-	s := &Store{DB: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	s := &Store{db: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -53,7 +53,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	err := s.DB.Close()
+	err := s.db.Close()
 	if cerr := s.connector.Close(); err == nil {
 		err = cerr
 	}
@@ -62,7 +62,7 @@ func (s *Store) Close() error {
 
 // migrate applies every embedded migration not yet recorded, each in its own transaction.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.DB.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("migration %s: name must start with its number", base)
 		}
 		var n int
-		if err := s.DB.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, v).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 {
@@ -104,7 +104,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.DB.BeginTx(ctx, nil)
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -118,6 +118,6 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // DuckDBVersion reports the version of the embedded DuckDB library.
 func (s *Store) DuckDBVersion(ctx context.Context) (string, error) {
 	var v string
-	err := s.DB.QueryRowContext(ctx, `SELECT version()`).Scan(&v)
+	err := s.db.QueryRowContext(ctx, `SELECT version()`).Scan(&v)
 	return v, err
 }

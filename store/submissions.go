@@ -54,11 +54,11 @@ type AnswerRow struct {
 	loaders.Answer
 }
 
-// AddSubmission stores one validated file as the new current version of its entity's submission
+// Add stores one validated file as the new current version of its entity's submission
 // for the year, superseding the previous one, in one transaction. A file identical (same SHA-256)
 // to the current version writes nothing and is reported unchanged.
-func (s *Store) AddSubmission(ctx context.Context, m SubmissionMeta, answers []AnswerRow) (IngestResult, error) {
-	w := s.NewSubmissionWriter()
+func (sb *Submissions) Add(ctx context.Context, m SubmissionMeta, answers []AnswerRow) (IngestResult, error) {
+	w := sb.s.Submissions().NewWriter()
 	res := w.Add(m, answers)
 	if err := w.Flush(ctx); err != nil {
 		return IngestResult{}, err
@@ -108,9 +108,9 @@ type pendingSubmission struct {
 	result  *IngestResult
 }
 
-// NewSubmissionWriter returns a writer over the store.
-func (s *Store) NewSubmissionWriter() *SubmissionWriter {
-	return &SubmissionWriter{s: s}
+// NewWriter returns a writer over the store.
+func (sb *Submissions) NewWriter() *SubmissionWriter {
+	return &SubmissionWriter{s: sb.s}
 }
 
 // Pending is the number of files buffered.
@@ -385,19 +385,19 @@ type Submission struct {
 // municipality, the ministry or the operator for anyone).
 func (x Submission) OnBehalf() bool { return x.Via != "" && x.ByEntity != x.EntityCode }
 
-// CurrentSubmissions lists the current submissions of a fiscal year, ordered by level, entity and
+// Current lists the current submissions of a fiscal year, ordered by level, entity and
 // kind.
-func (s *Store) CurrentSubmissions(ctx context.Context, fy int) ([]Submission, error) {
-	return s.submissions(ctx, `WHERE fiscal_year = ? AND status = 'current'`, fy)
+func (sb *Submissions) Current(ctx context.Context, fy int) ([]Submission, error) {
+	return sb.s.submissions(ctx, `WHERE fiscal_year = ? AND status = 'current'`, fy)
 }
 
-// SubmissionHistory lists every version of an entity's submissions for a year, newest first.
-func (s *Store) SubmissionHistory(ctx context.Context, fy int, entity string) ([]Submission, error) {
-	return s.submissions(ctx, `WHERE fiscal_year = ? AND entity_code = ?`, fy, entity)
+// History lists every version of an entity's submissions for a year, newest first.
+func (sb *Submissions) History(ctx context.Context, fy int, entity string) ([]Submission, error) {
+	return sb.s.submissions(ctx, `WHERE fiscal_year = ? AND entity_code = ?`, fy, entity)
 }
 
 func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]Submission, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, fiscal_year, entity_code, level, kind, file_name, sha256, received_at,
+	rows, err := s.db.QueryContext(ctx, `SELECT id, fiscal_year, entity_code, level, kind, file_name, sha256, received_at,
 		version, status, coalesce(rulebook_hash, ''), answer_count, coalesce(submitted_via, ''), coalesce(submitted_by_role, ''),
 		coalesce(submitted_by_entity, ''), coalesce(submitted_by_token, '') FROM submissions `+where+` ORDER BY level, entity_code, kind, version DESC`, args...)
 	if err != nil {
@@ -418,11 +418,11 @@ func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]S
 	return out, rows.Err()
 }
 
-// SubmissionAnswers returns the answers of one submission, by entity and item.
-func (s *Store) SubmissionAnswers(ctx context.Context, id int64) ([]AnswerRow, error) {
+// Answers returns the answers of one submission, by entity and item.
+func (sb *Submissions) Answers(ctx context.Context, id int64) ([]AnswerRow, error) {
 	// value_num is DECIMAL(18,6): read as its text and parsed; the writer turns Num back into the
 	// same decimal (see valueDecimal), so a what-if copy of the answers stores the same values.
-	rows, err := s.DB.QueryContext(ctx, `SELECT entity_code, item_id, value_text, CAST(value_num AS VARCHAR), cell FROM answers WHERE submission_id = ? ORDER BY entity_code, item_id`, id)
+	rows, err := sb.s.db.QueryContext(ctx, `SELECT entity_code, item_id, value_text, CAST(value_num AS VARCHAR), cell FROM answers WHERE submission_id = ? ORDER BY entity_code, item_id`, id)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ func answersOf(code string, n int) []store.AnswerRow {
 func slotInvariants(t *testing.T, st *store.Store, code string, answers int) []store.Submission {
 	t.Helper()
 	ctx := context.Background()
-	hist, err := st.SubmissionHistory(ctx, 2026, code)
+	hist, err := st.Submissions().History(ctx, 2026, code)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func slotInvariants(t *testing.T, st *store.Store, code string, answers int) []s
 				t.Errorf("%s: version %d is current but not the newest", code, h.Version)
 			}
 		}
-		got, err := st.SubmissionAnswers(ctx, h.ID)
+		got, err := st.Submissions().Answers(ctx, h.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func TestConcurrentVersionsOfOneEntity(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			<-start
-			results[i], errs[i] = st.AddSubmission(ctx, survey("312011", fmt.Sprintf("sha-%02d", i)), answersOf("312011", 5))
+			results[i], errs[i] = st.Submissions().Add(ctx, survey("312011", fmt.Sprintf("sha-%02d", i)), answersOf("312011", 5))
 		}(i)
 	}
 	close(start)
@@ -108,7 +108,7 @@ func TestConcurrentVersionsOfOneEntity(t *testing.T) {
 		t.Errorf("%d distinct files stored, want %d", len(shas), n)
 	}
 	// The newest version is the one the scoring reads.
-	cur, err := st.CurrentSubmissions(ctx, 2026)
+	cur, err := st.Submissions().Current(ctx, 2026)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestConcurrentIdenticalUploadsAreUnchanged(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			var err error
-			if results[i], err = st.AddSubmission(ctx, survey("312029", "same"), answersOf("312029", 3)); err != nil {
+			if results[i], err = st.Submissions().Add(ctx, survey("312029", "same"), answersOf("312029", 3)); err != nil {
 				t.Error(err)
 			}
 		}(i)
@@ -161,10 +161,10 @@ func TestWriterGroupOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.AddSubmission(ctx, survey("312011", "a"), answersOf("312011", 2)); err != nil {
+	if _, err := st.Submissions().Add(ctx, survey("312011", "a"), answersOf("312011", 2)); err != nil {
 		t.Fatal(err)
 	}
-	w := st.NewSubmissionWriter()
+	w := st.Submissions().NewWriter()
 	rb := w.Add(survey("312011", "b"), answersOf("312011", 2))
 	rb2 := w.Add(survey("312011", "b"), answersOf("312011", 2))
 	rc := w.Add(survey("312011", "c"), answersOf("312011", 2))

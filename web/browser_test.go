@@ -125,7 +125,7 @@ func TestBrowserUploadFixConfirm(t *testing.T) {
 	if !strings.Contains(status, "確認済") {
 		t.Errorf("the prefecture's confirmation does not show: %q", status)
 	}
-	reviews, _ := w.s.Runner.Store.Reviews(context.Background(), 2026)
+	reviews, _ := w.s.Runner.Store.Submissions().Reviews(context.Background(), 2026)
 	if reviews["312011"].Status != "確認済" {
 		t.Errorf("stored verdict %+v", reviews["312011"])
 	}

@@ -114,7 +114,7 @@ func TestScopeByContent(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	// A submission from another prefecture, which only the ministry may see.
-	if _, err := w.s.Runner.Store.AddSubmission(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "322016", Level: "municipality", Kind: "survey",
+	if _, err := w.s.Runner.Store.Submissions().Add(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "322016", Level: "municipality", Kind: "survey",
 		FileName: "matsue.xlsx", SHA256: "matsue"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +226,7 @@ func TestScopeByContent(t *testing.T) {
 	if code, _ := w.upload(m, "312011", w.csrfOf(m, "/entity/312011"), "鳥取市_第2版.xlsx", edited(t, w.workbook("312011"), "F7", "いいえ")); code != http.StatusSeeOther {
 		t.Fatalf("upload: %d", code)
 	}
-	ups, err := w.s.Runner.Store.Uploads(ctx, "312011", 1)
+	ups, err := w.s.Runner.Store.Submissions().Uploads(ctx, "312011", 1)
 	if err != nil || len(ups) != 1 {
 		t.Fatalf("uploads: %v %v", ups, err)
 	}
@@ -246,9 +246,9 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	c, _ := w.client("ministry")
-	uploadsBefore, _ := w.s.Runner.Store.Uploads(ctx, "312011", 100)
-	tokensBefore, _ := w.s.Runner.Store.Tokens(ctx)
-	runsBefore, _ := w.s.Runner.Store.Runs(ctx)
+	uploadsBefore, _ := w.s.Runner.Store.Submissions().Uploads(ctx, "312011", 100)
+	tokensBefore, _ := w.s.Runner.Store.Access().Tokens(ctx)
+	runsBefore, _ := w.s.Runner.Store.Runs().List(ctx)
 	sample := strings.NewReplacer("{code}", "310000", "{id}", "1", "{path...}", "x")
 	posts := 0
 	for _, rt := range w.s.routes() {
@@ -295,12 +295,12 @@ func TestEveryPostRouteNeedsCSRF(t *testing.T) {
 	if posts < 6 {
 		t.Errorf("only %d session POST routes found", posts)
 	}
-	uploadsAfter, _ := w.s.Runner.Store.Uploads(ctx, "312011", 100)
-	tokensAfter, _ := w.s.Runner.Store.Tokens(ctx)
-	runsAfter, _ := w.s.Runner.Store.Runs(ctx)
-	reviews, _ := w.s.Runner.Store.Reviews(ctx, 2026)
-	deadline, _ := w.s.Runner.Store.Setting(ctx, pipeline.DeadlineKey(2026))
-	log, _ := w.s.Runner.Store.AuditLog(ctx, 1000)
+	uploadsAfter, _ := w.s.Runner.Store.Submissions().Uploads(ctx, "312011", 100)
+	tokensAfter, _ := w.s.Runner.Store.Access().Tokens(ctx)
+	runsAfter, _ := w.s.Runner.Store.Runs().List(ctx)
+	reviews, _ := w.s.Runner.Store.Submissions().Reviews(ctx, 2026)
+	deadline, _ := w.s.Runner.Store.Access().Setting(ctx, pipeline.DeadlineKey(2026))
+	log, _ := w.s.Runner.Store.Access().AuditLog(ctx, 1000)
 	for _, e := range log {
 		if e.Action == "run pipeline" {
 			t.Errorf("a POST without CSRF ran the pipeline: %+v", e)
@@ -350,7 +350,7 @@ func TestReviewScope(t *testing.T) {
 			t.Errorf("%s reviewing %q at %s: %d, want %d", c.who, c.entity, c.path, code, c.wantCode)
 		}
 	}
-	reviews, err := w.s.Runner.Store.Reviews(ctx, 2026)
+	reviews, err := w.s.Runner.Store.Submissions().Reviews(ctx, 2026)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,7 +428,7 @@ func TestSignInThrottledAndAudited(t *testing.T) {
 	if code, _ := w.do(c, "GET", "/entity/312011", nil); code != http.StatusOK {
 		t.Errorf("an existing session while sign-in is throttled: %d", code)
 	}
-	log, err := w.s.Runner.Store.AuditLog(ctx, 100)
+	log, err := w.s.Runner.Store.Access().AuditLog(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +465,7 @@ func TestSignInThrottledAndAudited(t *testing.T) {
 	if code, _ := w.apiPost(w.tokens["muni"], "a.xlsx", []byte("x")); code != http.StatusTooManyRequests {
 		t.Errorf("the API from an address with 30 failures: %d, want 429", code)
 	}
-	log, _ = w.s.Runner.Store.AuditLog(ctx, 100)
+	log, _ = w.s.Runner.Store.Access().AuditLog(ctx, 100)
 	apiFailed := 0
 	for _, e := range log {
 		if e.Action == "api sign-in failed" {
@@ -529,7 +529,7 @@ func TestTokensExpireAndMatchTheirEntity(t *testing.T) {
 	if code, loc := w.do(sess, "GET", "/entity/312029", nil); code != http.StatusSeeOther || !strings.Contains(loc, "/login") {
 		t.Errorf("a session of an expired token: %d %s", code, loc)
 	}
-	list, err := w.s.Runner.Store.Tokens(ctx)
+	list, err := w.s.Runner.Store.Access().Tokens(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +549,7 @@ func TestPrefectureSubmitsOnBehalf(t *testing.T) {
 	if code != http.StatusCreated {
 		t.Fatalf("the prefecture's upload: %d %v", code, out)
 	}
-	hist, err := w.s.Runner.Store.SubmissionHistory(ctx, 2026, "312011")
+	hist, err := w.s.Runner.Store.Submissions().History(ctx, 2026, "312011")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,13 +566,13 @@ func TestPrefectureSubmitsOnBehalf(t *testing.T) {
 		t.Errorf("another prefecture's upload: %d, want 403", code)
 	}
 	// A refused upload shows in the uploader's history, not in the entity's.
-	ups, _ := w.s.Runner.Store.Uploads(ctx, "312011", 100)
+	ups, _ := w.s.Runner.Store.Submissions().Uploads(ctx, "312011", 100)
 	for _, u := range ups {
 		if u.Status == pipeline.Denied {
 			t.Errorf("a refused upload by another body is in 312011's history: %+v", u)
 		}
 	}
-	own, _ := w.s.Runner.Store.Uploads(ctx, "320005", 100)
+	own, _ := w.s.Runner.Store.Submissions().Uploads(ctx, "320005", 100)
 	if len(own) != 1 || own[0].Status != pipeline.Denied || own[0].FileName != "鳥取市.xlsx" {
 		t.Errorf("the refused upload is not in the uploader's (320005) history: %+v", own)
 	}
@@ -672,7 +672,7 @@ func TestConcurrentUploadsOfOneEntity(t *testing.T) {
 	if len(left) != 0 {
 		t.Errorf("%d file(s) left in the inbox", len(left))
 	}
-	runs, _ := w.s.Runner.Store.Runs(ctx)
+	runs, _ := w.s.Runner.Store.Runs().List(ctx)
 	inboxRuns := 0
 	for _, r := range runs {
 		if r.Kind == store.KindIngest {
@@ -685,7 +685,7 @@ func TestConcurrentUploadsOfOneEntity(t *testing.T) {
 	if inboxRuns != 1 {
 		t.Errorf("%d inbox runs recorded, want 1", inboxRuns)
 	}
-	hist, err := w.s.Runner.Store.SubmissionHistory(ctx, 2026, "312011")
+	hist, err := w.s.Runner.Store.Submissions().History(ctx, 2026, "312011")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -724,7 +724,7 @@ func TestConcurrentUploadsOfOneEntity(t *testing.T) {
 	for _, ind := range rb.Indicators {
 		items += len(ind.Items)
 	}
-	lines, err := w.s.Runner.Store.ItemScoreLines(ctx, sr.RunID)
+	lines, err := w.s.Runner.Store.Runs().ItemScoreLines(ctx, sr.RunID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -796,7 +796,7 @@ func TestUploadsAreBoundedAtOnce(t *testing.T) {
 	if code, _ := w.upload(web, "312011", csrf, "a.xlsx", file); code != http.StatusServiceUnavailable {
 		t.Errorf("a web upload with every slot busy: %d, want 503", code)
 	}
-	if hist, _ := w.s.Runner.Store.SubmissionHistory(context.Background(), 2026, "312011"); len(hist) != 1 {
+	if hist, _ := w.s.Runner.Store.Submissions().History(context.Background(), 2026, "312011"); len(hist) != 1 {
 		t.Errorf("%d versions after refused uploads, want the 1 there was", len(hist))
 	}
 	<-w.s.uploads
@@ -846,7 +846,7 @@ func TestIdenticalUploadsAtOnce(t *testing.T) {
 	if created != 1 || unchanged != n-1 {
 		t.Errorf("%d created and %d unchanged, want 1 and %d", created, unchanged, n-1)
 	}
-	if hist, _ := w.s.Runner.Store.SubmissionHistory(context.Background(), 2026, "312011"); len(hist) != 2 {
+	if hist, _ := w.s.Runner.Store.Submissions().History(context.Background(), 2026, "312011"); len(hist) != 2 {
 		t.Errorf("%d versions, want 2", len(hist))
 	}
 }

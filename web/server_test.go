@@ -110,7 +110,7 @@ func newWorld(t *testing.T) *world {
 		"ministry": {"ministry", ""}, "pref": {"prefecture", "310000"}, "otherpref": {"prefecture", "320005"},
 		"muni": {"municipality", "312011"}, "othermuni": {"municipality", "312029"}, "centre": {"centre", "312011001"},
 	} {
-		tok, _, err := st.IssueToken(ctx, store.TokenSpec{Role: kofukin.Role(spec[0]), Entity: spec[1], Label: name, Expires: time.Now().Add(time.Hour)})
+		tok, _, err := st.Access().IssueToken(ctx, store.TokenSpec{Role: kofukin.Role(spec[0]), Entity: spec[1], Label: name, Expires: time.Now().Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestCSRFAndSessions(t *testing.T) {
 		t.Errorf("a wrong token: %s", body)
 	}
 	// Revoking the token ends its sessions.
-	if _, err := w.s.Runner.Store.RevokeToken(context.Background(), w.tokens["muni"]); err != nil {
+	if _, err := w.s.Runner.Store.Access().RevokeToken(context.Background(), w.tokens["muni"]); err != nil {
 		t.Fatal(err)
 	}
 	if got, loc := w.do(c, "GET", "/entity/312011", nil); got != http.StatusSeeOther || !strings.Contains(loc, "/login") {
@@ -397,7 +397,7 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 	}
 	if code, _ := w.upload(muni, "312011", mcsrf, "x.xlsx", edited(t, good, "F7", "はい")); code != http.StatusSeeOther {
 		t.Errorf("locked upload: %d", code)
-	} else if subs, _ := w.s.Runner.Store.SubmissionHistory(context.Background(), 2026, "312011"); len(subs) != 2 {
+	} else if subs, _ := w.s.Runner.Store.Submissions().History(context.Background(), 2026, "312011"); len(subs) != 2 {
 		t.Errorf("a locked upload was stored: %d versions", len(subs))
 	}
 	// A return needs a comment; with one, the municipality sees it and can upload again.
@@ -420,7 +420,7 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 	if _, page := w.do(pref, "GET", "/prefecture/310000", nil); !strings.Contains(page, `id="submitted">19<`) || !strings.Contains(page, "平均得点率：全国") || !strings.Contains(page, "確認すべき点") {
 		t.Errorf("提出状況 should count 19 submitted and show the national and prefectural rates and the flags")
 	}
-	log, _ := w.s.Runner.Store.AuditLog(context.Background(), 100)
+	log, _ := w.s.Runner.Store.Access().AuditLog(context.Background(), 100)
 	actions := map[string]bool{}
 	for _, e := range log {
 		actions[e.Action] = true

@@ -120,7 +120,7 @@ func currentInputs(t *testing.T, path string) []string {
 	defer st.Close()
 	var out []string
 	for _, fy := range []int{2026} {
-		subs, err := st.CurrentSubmissions(ctx, fy)
+		subs, err := st.Submissions().Current(ctx, fy)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -61,8 +61,8 @@ func TestDemoOnePrefecture(t *testing.T) {
 	}
 	var pool string
 	var yen int64
-	st.DB.QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc).Scan(&pool, &yen)
-	if _, err := st.DB.Exec(`UPDATE allocations SET amount_yen = amount_yen - 1000 WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc); err != nil || pool == "" {
+	st.DB().QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc).Scan(&pool, &yen)
+	if _, err := st.DB().Exec(`UPDATE allocations SET amount_yen = amount_yen - 1000 WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc); err != nil || pool == "" {
 		t.Fatalf("change an amount: %v (pool %q)", err, pool)
 	}
 	st.Close()

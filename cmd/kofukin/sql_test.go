@@ -22,7 +22,7 @@ func TestSQLIsReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddSubmission(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: "a.xlsx", SHA256: "a"},
+	if _, err := st.Submissions().Add(ctx, store.SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: "a.xlsx", SHA256: "a"},
 		[]store.AnswerRow{{EntityCode: "312011", Answer: loaders.Answer{ItemID: "P1-1-a", Text: "はい", Num: 1, Cell: "回答!F7"}}}); err != nil {
 		t.Fatal(err)
 	}
