@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/kofukin/kofukin/allocation"
+	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
 )
@@ -29,27 +31,29 @@ func smallNation(t *testing.T, needs map[string]int64) (*pipeline.Runner, *store
 	if err != nil {
 		t.Fatal(err)
 	}
+	var pops []loaders.PopulationRow
+	var results []store.ResultForTest
 	for i, m := range []struct {
-		total, goal int
+		total, goal int64
 		submitted   bool
 	}{{130, 30, true}, {120, 20, true}, {100, 20, true}, {80, 20, true}, {25, 25, false}} {
 		code := fmt.Sprintf("90000%d", i+1)
-		for _, q := range []struct {
-			sql  string
-			args []any
-		}{
-			{`INSERT INTO populations (code, fiscal_year, population_total, population_65plus, reference_date, source) VALUES (?, 2026, 300, 100, DATE '2023-01-01', 'test')`, []any{code}},
-			{`INSERT INTO score_totals (run_id, entity_code, level, total, max_total, rate, national_rank, submitted) VALUES (?, ?, 'municipality', ?, 800, 0, 0, ?)`, []any{run, code, m.total, m.submitted}},
-			{`INSERT INTO grant_scores (run_id, entity_code, grant_id, points, max_points) VALUES (?, ?, 'suishin', ?, 400)`, []any{run, code, m.total}},
-			{`INSERT INTO goal_scores (run_id, entity_code, goal_id, grant_id, points, max_points) VALUES (?, ?, 'O', 'suishin', ?, 100)`, []any{run, code, m.goal}},
-		} {
-			if _, err := r.Store.DB().ExecContext(ctx, q.sql, q.args...); err != nil {
-				t.Fatal(err)
-			}
-		}
+		pops = append(pops, loaders.PopulationRow{FiscalYear: 2026, Code: code, Total: 300, Insured65: 100, ReferenceDate: time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC), Source: "test"})
+		results = append(results, store.ResultForTest{Code: code, Level: "municipality", Total: m.total, MaxTotal: 800, Submitted: m.submitted,
+			Grant: "suishin", GrantPoints: m.total, GrantMax: 400, Goal: "O", GoalPoints: m.goal, GoalMax: 100})
 	}
-	for code, yen := range needs {
-		if _, err := r.Store.DB().ExecContext(ctx, `INSERT INTO needs (fiscal_year, code, grant_id, needs_yen, source) VALUES (2026, ?, 'suishin', ?, 'test')`, code, yen); err != nil {
+	if _, _, err := r.Store.Reference().UpdatePopulation(ctx, 2026, store.ReferenceFile{Name: "test-population.csv", SHA256: "test-population"}, pops); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Store.Scores().RecordForTest(ctx, run, results); err != nil {
+		t.Fatal(err)
+	}
+	if len(needs) > 0 {
+		var rows []loaders.NeedsRow
+		for code, yen := range needs {
+			rows = append(rows, loaders.NeedsRow{FiscalYear: 2026, Code: code, GrantID: "suishin", NeedsYen: yen})
+		}
+		if _, err := r.Store.Reference().SetNeeds(ctx, 2026, store.ReferenceFile{Name: "test-needs.csv", SHA256: "test-needs"}, rows); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,8 +146,20 @@ func TestCycleOnePrefecture(t *testing.T) {
 	// Cross-check one row against the store.
 	var total float64
 	var yen int64
-	r.Store.DB().QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&total)
-	r.Store.DB().QueryRow(`SELECT sum(amount_yen) FROM allocations WHERE run_id = ? AND entity_code = '312011' AND grant_id = 'suishin'`, res.Allocate.RunID).Scan(&yen)
+	standings, err := r.Store.Scores().Standings(ctx, res.Score.RunID, "municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	total = standings["312011"].Total
+	amounts, err := r.Store.Allocations().Amounts(ctx, res.Allocate.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range amounts {
+		if a.EntityCode == "312011" && a.GrantID == "suishin" {
+			yen += a.AmountYen
+		}
+	}
 	for _, row := range tottoriRows {
 		if row[1] == "312011" && (row[6] != strconv.FormatFloat(total, 'f', -1, 64) || row[8] != strconv.FormatInt(yen, 10)) {
 			t.Errorf("鳥取市 row %v, store says total %g, 推進 %d yen", row, total, yen)
@@ -258,7 +271,11 @@ func TestIngestVersions(t *testing.T) {
 		t.Fatalf("history %+v", hist)
 	}
 	var n int
-	r.Store.DB().QueryRow(`SELECT count(*) FROM answers WHERE submission_id = ?`, hist[1].ID).Scan(&n)
+	if as, err := r.Store.Submissions().Answers(ctx, hist[1].ID); err != nil {
+		t.Fatal(err)
+	} else {
+		n = len(as)
+	}
 	if n == 0 {
 		t.Error("the superseded version lost its answers")
 	}
@@ -307,7 +324,18 @@ func TestEveryShippedYear(t *testing.T) {
 			t.Errorf("FY%d: %+v", fy, m)
 		}
 		var mean float64
-		r.Store.DB().QueryRow(`SELECT avg(rate) FROM score_totals WHERE run_id = ? AND submitted AND level = 'municipality'`, res.RunID).Scan(&mean)
+		standings, err := r.Store.Scores().Standings(ctx, res.RunID, "municipality")
+		if err != nil {
+			t.Fatal(err)
+		}
+		submitted := 0
+		for _, st := range standings {
+			if st.Submitted {
+				mean += st.Rate
+				submitted++
+			}
+		}
+		mean /= float64(submitted)
 		if mean < 0.3 || mean > 0.8 {
 			t.Errorf("FY%d: mean 得点率 of the submitted municipalities %.2f, outside a plausible 0.3–0.8", fy, mean)
 		}
@@ -316,10 +344,27 @@ func TestEveryShippedYear(t *testing.T) {
 	// FY2026's change item read FY2025's answers of the same municipalities (a few left the rate
 	// blank in one of the years: the synthetic nation leaves about 0.5% of answers blank).
 	var changed, other int
-	r.Store.DB().QueryRow(`SELECT count(*) FILTER (WHERE s.reason LIKE '今年度 % − 前年度 % = %'),
-		count(*) FILTER (WHERE s.reason LIKE '前年度の値なし%' OR s.reason LIKE '未回答%')
-		FROM item_scores s JOIN runs r ON r.id = s.run_id
-		WHERE r.fiscal_year = 2026 AND s.item_id = 'S1-17-a' AND s.entity_code LIKE '31%'`).Scan(&changed, &other)
+	run26, err := r.Store.Runs().Latest(ctx, store.KindScore, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := r.Store.Runs().ItemScoreLines(ctx, run26.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	computed := regexp.MustCompile(`^今年度 .* − 前年度 .* = `)
+	for _, l := range lines {
+		f := strings.SplitN(l, " ", 5) // code, item, points, status, reason
+		if len(f) < 5 || f[1] != "S1-17-a" || !strings.HasPrefix(f[0], "31") {
+			continue
+		}
+		switch reason := f[4]; {
+		case computed.MatchString(reason):
+			changed++
+		case strings.HasPrefix(reason, "前年度の値なし"), strings.HasPrefix(reason, "未回答"):
+			other++
+		}
+	}
 	if changed < 15 || changed+other != 19 {
 		t.Errorf("change against FY2025: %d computed, %d without a value; want 19 in all, most computed", changed, other)
 	}
@@ -341,20 +386,25 @@ func checkSubtotalsAddUp(t *testing.T, r *pipeline.Runner, run int64, rb *indica
 	cents := func(v float64) int64 { return int64(math.Round(v * 100)) }
 	// Exact indicator points (in hundredths) for the once-rounded reading.
 	exact := map[string]map[string]int64{}
-	rows, err := r.Store.DB().Query(`SELECT entity_code, indicator_id, CAST(points * 100 AS BIGINT) FROM scores WHERE run_id = ?`, run)
+	lines, err := r.Store.Runs().ScoreLines(ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for rows.Next() {
-		var code, ind string
-		var c int64
-		rows.Scan(&code, &ind, &c)
-		if exact[code] == nil {
-			exact[code] = map[string]int64{}
+	for _, l := range lines {
+		// 指標 code indicator points/max status reason
+		f := strings.Fields(l)
+		if len(f) < 4 || f[0] != "指標" {
+			continue
 		}
-		exact[code][ind] = c
+		p, ok := new(big.Rat).SetString(strings.SplitN(f[3], "/", 2)[0])
+		if !ok {
+			t.Fatalf("indicator points in %q", l)
+		}
+		if exact[f[1]] == nil {
+			exact[f[1]] = map[string]int64{}
+		}
+		exact[f[1]][f[2]] = indicators.RoundHalfAway(p.Mul(p, big.NewRat(100, 1))).Int64()
 	}
-	rows.Close()
 	bad, roundedOnceDiffers := 0, 0
 	for code, row := range m {
 		var total int64

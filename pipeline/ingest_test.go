@@ -23,13 +23,72 @@ import (
 	"github.com/kofukin/kofukin/store"
 )
 
-func count(t *testing.T, r *pipeline.Runner, q string, args ...any) int {
+// versions is how many submission versions of a kind ("" for every kind) the store holds for
+// FY2026.
+func versions(t *testing.T, r *pipeline.Runner, kind string) int {
 	t.Helper()
-	var n int
-	if err := r.Store.DB().QueryRow(q, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", q, err)
+	subs, err := r.Store.Submissions().Versions(context.Background(), 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, s := range subs {
+		if kind == "" || string(s.Kind) == kind {
+			n++
+		}
 	}
 	return n
+}
+
+// runCount is how many runs the store has recorded.
+func runCount(t *testing.T, r *pipeline.Runner) int {
+	t.Helper()
+	runs, err := r.Store.Runs().List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(runs)
+}
+
+// currentAnswers returns the answers of the current FY2026 submissions of an entity ("" for
+// every entity), by item.
+func currentAnswers(t *testing.T, r *pipeline.Runner, code string) map[string]store.AnswerRow {
+	t.Helper()
+	ctx := context.Background()
+	subs, err := r.Store.Submissions().Current(ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]store.AnswerRow{}
+	for _, s := range subs {
+		if code != "" && s.EntityCode != code {
+			continue
+		}
+		as, err := r.Store.Submissions().Answers(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range as {
+			out[a.ItemID] = a
+		}
+	}
+	return out
+}
+
+// entity returns a municipality as the store has it for FY2026, with its population.
+func entity(t *testing.T, r *pipeline.Runner, code string) store.EntityInfo {
+	t.Helper()
+	ents, err := r.Store.Reference().Entities(context.Background(), 2026, "municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if e.Code == code {
+			return e
+		}
+	}
+	t.Fatalf("no municipality %s in FY2026", code)
+	return store.EntityInfo{}
 }
 
 func TestBrokenFilesRejectedQuarantinedAnnotated(t *testing.T) {
@@ -52,7 +111,7 @@ func TestBrokenFilesRejectedQuarantinedAnnotated(t *testing.T) {
 	if rep, err := r.Ingest(ctx, good, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Rejected > 0 {
 		t.Fatalf("good files: %v %s", err, rep.Summary())
 	}
-	before := count(t, r, `SELECT count(*) FROM submissions`)
+	before := versions(t, r, "")
 	q := filepath.Join(t.TempDir(), "quarantine")
 	rep, err := r.Ingest(ctx, []string{filepath.Join(dir, fixtures.BrokenDir)}, pipeline.IngestOptions{FiscalYear: 2026, Quarantine: q})
 	if err != nil {
@@ -61,7 +120,7 @@ func TestBrokenFilesRejectedQuarantinedAnnotated(t *testing.T) {
 	if rep.Rejected != len(sum.Broken) || rep.Accepted != 0 {
 		t.Fatalf("broken files: %s", rep.Summary())
 	}
-	if after := count(t, r, `SELECT count(*) FROM submissions`); after != before {
+	if after := versions(t, r, ""); after != before {
 		t.Errorf("broken files wrote %d submissions", after-before)
 	}
 	byName := map[string]pipeline.FileReport{}
@@ -127,7 +186,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	subs, runs := count(t, r, `SELECT count(*) FROM submissions`), count(t, r, `SELECT count(*) FROM runs`)
+	subs, runs := versions(t, r, ""), runCount(t, r)
 	// 鳥取市 answers yes to everything it can: a dry run shows the points it would get.
 	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
 	f, _ := excelize.OpenFile(path)
@@ -148,11 +207,17 @@ func TestDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("dry run: %+v", rep)
 	}
 	var now float64
-	r.Store.DB().QueryRow(`SELECT CAST(total AS DOUBLE) FROM score_totals t JOIN runs r ON r.id = t.run_id WHERE r.kind = 'score' AND t.entity_code = '312011' ORDER BY r.id DESC LIMIT 1`).Scan(&now)
+	if sr, err := r.Store.Runs().Latest(ctx, store.KindScore, 2026); err != nil {
+		t.Fatal(err)
+	} else if st, err := r.Store.Scores().Standings(ctx, sr.ID, "municipality"); err != nil {
+		t.Fatal(err)
+	} else {
+		now = st["312011"].Total
+	}
 	if p := rep.Files[0].Preview; p.Total <= now || p.Of != 1741 {
 		t.Errorf("preview %+v, stored total %g: more yes should preview more points", p, now)
 	}
-	if s, n := count(t, r, `SELECT count(*) FROM submissions`), count(t, r, `SELECT count(*) FROM runs`); s != subs || n != runs {
+	if s, n := versions(t, r, ""), runCount(t, r); s != subs || n != runs {
 		t.Errorf("dry run wrote: submissions %d → %d, runs %d → %d", subs, s, runs, n)
 	}
 }
@@ -187,13 +252,15 @@ func TestCSVSurveyShiftJIS(t *testing.T) {
 		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
 	}
 	var got []string
-	rows, _ := r.Store.DB().Query(`SELECT item_id || '=' || coalesce(value_text, '') FROM answers ORDER BY item_id`)
-	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		got = append(got, s)
+	answers := currentAnswers(t, r, "")
+	ids := make([]string, 0, len(answers))
+	for id := range answers {
+		ids = append(ids, id)
 	}
-	rows.Close()
+	sort.Strings(ids)
+	for _, id := range ids {
+		got = append(got, id+"="+answers[id].Text)
+	}
 	var want []string
 	for _, a := range sv.Answers {
 		want = append(want, a.ItemID+"="+a.Text)
@@ -221,16 +288,23 @@ func TestPopulationUpdateAndUnions(t *testing.T) {
 	if err != nil || rep.Accepted != 2 {
 		t.Fatalf("%v %s %+v", err, rep.Summary(), rep.Files)
 	}
-	var n65 int64
-	r.Store.DB().QueryRow(`SELECT population_65plus FROM populations WHERE code = '312029' AND fiscal_year = 2026`).Scan(&n65)
+	n65 := entity(t, r, "312029").Age65Plus
 	if n65 != 43000 {
 		t.Errorf("米子市 given as 31202 (Excel dropped the check digit? no: a 5-digit JIS code) 65+ = %d", n65)
 	}
-	if h := count(t, r, `SELECT count(*) FROM population_history WHERE fiscal_year = 2026 AND code IN ('312011', '312029')`); h != 2 {
+	h := 0
+	for _, code := range []string{"312011", "312029"} {
+		old, err := r.Store.Reference().ReplacedPopulations(ctx, 2026, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h += len(old)
+	}
+	if h != 2 {
 		t.Errorf("%d replaced figures kept, want 2", h)
 	}
-	if m := count(t, r, `SELECT count(*) FROM union_members WHERE union_code = 'U31001'`); m != 2 {
-		t.Errorf("%d union members, want 2", m)
+	if m, err := r.Store.Reference().UnionMembers(ctx, 2026, "U31001"); err != nil || len(m) != 2 {
+		t.Errorf("union members %v (%v), want 2", m, err)
 	}
 	// The same file again changes nothing.
 	rep, _ = r.Ingest(ctx, []string{dir}, pipeline.IngestOptions{FiscalYear: 2026})
@@ -289,10 +363,10 @@ func TestWhatIfRipple(t *testing.T) {
 	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	runs := count(t, r, `SELECT count(*) FROM runs`)
+	runs := runCount(t, r)
 	// 鳥取市 answers ア of P1-1 and P1-2 the other way round from what it did.
 	var a string
-	r.Store.DB().QueryRow(`SELECT value_text FROM answers a JOIN submissions s ON s.id = a.submission_id WHERE s.status = 'current' AND a.entity_code = '312011' AND a.item_id = 'P1-1-a'`).Scan(&a)
+	a = currentAnswers(t, r, "312011")["P1-1-a"].Text
 	flip := map[string]string{"はい": "いいえ", "いいえ": "はい"}
 	rep, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: flip[a]}})
 	if err != nil {
@@ -313,7 +387,7 @@ func TestWhatIfRipple(t *testing.T) {
 			t.Errorf("%s moved the same way as 鳥取市 (%d): in a fixed pool the others move the other way", x.Code, x.DeltaYen)
 		}
 	}
-	if n := count(t, r, `SELECT count(*) FROM runs`); n != runs {
+	if n := runCount(t, r); n != runs {
 		t.Errorf("what-if stored runs: %d → %d", runs, n)
 	}
 	if _, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: "たぶん"}}); err == nil {
@@ -501,12 +575,33 @@ func TestSustainedPool(t *testing.T) {
 	}
 	// The top 0.5% of 1,741 is rank ≤ 8: this year's 支援 score and last year's 総合計.
 	var want int
-	r.Store.DB().QueryRow(`
-		WITH now AS (SELECT entity_code, rank() OVER (ORDER BY points DESC) AS rk FROM grant_scores g
-		             JOIN score_totals t USING (run_id, entity_code) WHERE g.run_id = ? AND g.grant_id = 'shien' AND t.level = 'municipality'),
-		     prev AS (SELECT entity_code FROM score_totals WHERE run_id = (SELECT max(id) FROM runs WHERE kind = 'score' AND fiscal_year = 2025)
-		              AND level = 'municipality' AND national_rank <= 8)
-		SELECT count(*) FROM now JOIN prev USING (entity_code) WHERE now.rk <= 8`, run.ID).Scan(&want)
+	m, err := r.Store.Scores().Matrix(ctx, run.ID, "municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, err := r.Store.Runs().Latest(ctx, store.KindScore, 2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := r.Store.Scores().Standings(ctx, prev.ID, "municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for code, row := range m {
+		shien, ok := row[store.GrantKey("shien")]
+		if !ok {
+			continue
+		}
+		rank := 1 // competition rank by 支援 points, highest first
+		for _, other := range m {
+			if v, ok := other[store.GrantKey("shien")]; ok && v > shien {
+				rank++
+			}
+		}
+		if p, ok := last[code]; ok && rank <= 8 && p.Rank <= 8 {
+			want++
+		}
+	}
 	p := res.Pool("sustained")
 	if p.Entities != want || want == 0 {
 		t.Errorf("sustained pool went to %d municipalities, want %d (in the top 8 both years)", p.Entities, want)

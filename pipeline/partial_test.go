@@ -83,7 +83,7 @@ func TestHeaderOnlyListsAreZeroRows(t *testing.T) {
 		}
 	}
 	// The header-only outcome file is a version of the ministry's values holding none.
-	if n := count(t, r, `SELECT count(*) FROM submissions WHERE kind = 'outcomes' AND fiscal_year = 2026`); n != 1 {
+	if n := versions(t, r, "outcomes"); n != 1 {
 		t.Errorf("%d outcome submissions, want 1", n)
 	}
 	// Sent again: unchanged, still with the note.
@@ -115,7 +115,7 @@ func TestHeaderOnlyListsWithoutFiscalYear(t *testing.T) {
 				t.Errorf("%s: %+v", name, fr)
 			}
 		}
-		if n := count(t, r, `SELECT count(*) FROM submissions WHERE kind = 'outcomes' AND fiscal_year = 2026`); n != 1 {
+		if n := versions(t, r, "outcomes"); n != 1 {
 			t.Errorf("%d outcome submissions for 2026, want 1", n)
 		}
 	})
@@ -194,7 +194,7 @@ func TestPopulationTotalChecked(t *testing.T) {
 				if fr.Status != store.Accepted {
 					t.Fatalf("rejected: %+v", fr.Problems)
 				}
-				if got := count(t, r, `SELECT population_total FROM populations WHERE code = '312011' AND fiscal_year = 2026`); int64(got) != tc.total {
+				if got := entity(t, r, "312011").Population; got != tc.total {
 					t.Errorf("total %d, want %d", got, tc.total)
 				}
 				return
@@ -202,7 +202,7 @@ func TestPopulationTotalChecked(t *testing.T) {
 			if fr.Status != pipeline.Rejected || len(fr.Problems) != 1 || fr.Problems[0].Cell != tc.cell || fr.Problems[0].Code != loaders.ErrCSV {
 				t.Fatalf("want one E014 at %s: %+v", tc.cell, fr)
 			}
-			if n := count(t, r, `SELECT population_65plus FROM populations WHERE code = '312011' AND fiscal_year = 2026`); n != 55547 {
+			if n := entity(t, r, "312011").Age65Plus; n != 55547 {
 				t.Errorf("65+ of 鳥取市 is %d after a rejected file, want the reference 55,547", n)
 			}
 		})

@@ -31,10 +31,16 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 	// One amount: 鳥取市 gets one yen more in the store, in the first of its pools.
 	var pool string
 	var yen int64
-	if err := r.Store.DB().QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' ORDER BY pool_id LIMIT 1`, res.Allocate.RunID).Scan(&pool, &yen); err != nil {
+	amounts, err := r.Store.Allocations().Amounts(ctx, res.Allocate.RunID)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Store.DB().Exec(`UPDATE allocations SET amount_yen = amount_yen + 1 WHERE run_id = ? AND entity_code = '312011' AND pool_id = ?`, res.Allocate.RunID, pool); err != nil {
+	for _, a := range amounts {
+		if a.EntityCode == "312011" && (pool == "" || a.PoolID < pool) {
+			pool, yen = a.PoolID, a.AmountYen
+		}
+	}
+	if err := r.Store.Allocations().AdjustAmountForTest(ctx, res.Allocate.RunID, "312011", pool, 1); err != nil {
 		t.Fatal(err)
 	}
 	// One workbook: a cell typed into 鳥取県's review workbook where the export wrote it.
@@ -99,14 +105,17 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 	}
 	before := lines()
 	var item string
-	r.Store.DB().QueryRow(`SELECT min(item_id) FROM item_scores WHERE run_id = ? AND entity_code = '312011'`, res.Score.RunID).Scan(&item)
-	for _, q := range []string{
-		`UPDATE item_scores SET points = points + 1 WHERE run_id = ? AND entity_code = '312011' AND item_id = '` + item + `'`,
-		`UPDATE score_totals SET total = total + 1 WHERE run_id = ? AND entity_code = '312029'`,
-	} {
-		if _, err := r.Store.DB().Exec(q, res.Score.RunID); err != nil {
-			t.Fatal(err)
+	for _, l := range before {
+		if f := strings.Fields(l); len(f) > 1 && f[0] == "312011" {
+			item = f[1] // item score lines come by entity and item: the first is the smallest
+			break
 		}
+	}
+	if err := r.Store.Scores().AdjustItemPointsForTest(ctx, res.Score.RunID, "312011", item, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Store.Scores().AdjustTotalForTest(ctx, res.Score.RunID, "312029", 1); err != nil {
+		t.Fatal(err)
 	}
 	after := lines()
 	var wantScores []string

@@ -332,3 +332,53 @@ var (
 	populationHistorySQL = query("population_history_insert.sql")
 	populationUpsertSQL  = query("population_upsert.sql")
 )
+
+// UnionMembers returns the member codes of a union (広域連合) in fiscal year fy: its membership
+// recorded for the latest year not after fy, ordered by code.
+func (rf *Reference) UnionMembers(ctx context.Context, fy int, union string) ([]string, error) {
+	rows, err := rf.s.db.QueryContext(ctx, `SELECT member_code FROM union_members WHERE union_code = ? AND valid_from_fy =
+		(SELECT max(valid_from_fy) FROM union_members WHERE union_code = ? AND valid_from_fy <= ?) ORDER BY member_code`, union, union, fy)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var m string
+		if err := rows.Scan(&m); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// ReplacedPopulation is a population figure an update replaced, kept with the file that replaced it.
+type ReplacedPopulation struct {
+	Total         *int64 // nil when the total was not given
+	Age65Plus     int64
+	ReferenceDate time.Time
+	Source        string
+	ReplacedAt    time.Time
+	ReplacedBy    string
+}
+
+// ReplacedPopulations returns the figures of an entity for fiscal year fy that updates replaced,
+// oldest first.
+func (rf *Reference) ReplacedPopulations(ctx context.Context, fy int, code string) ([]ReplacedPopulation, error) {
+	rows, err := rf.s.db.QueryContext(ctx, `SELECT population_total, population_65plus, reference_date, source, replaced_at, replaced_by
+		FROM population_history WHERE fiscal_year = ? AND code = ? ORDER BY replaced_at, replaced_by`, fy, code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ReplacedPopulation
+	for rows.Next() {
+		var p ReplacedPopulation
+		if err := rows.Scan(&p.Total, &p.Age65Plus, &p.ReferenceDate, &p.Source, &p.ReplacedAt, &p.ReplacedBy); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

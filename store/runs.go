@@ -172,7 +172,7 @@ func (rs *Runs) RestoreInputs(ctx context.Context, runID int64, fy int) error {
 // totals per grant, and 総合計, maximum, 得点率, rank and whether it submitted. Each line names its
 // table; lines come in a fixed order.
 func (rs *Runs) ScoreLines(ctx context.Context, runID int64) ([]string, error) {
-	out, err := rs.s.Runs().ItemScoreLines(ctx, runID)
+	out, err := rs.ItemScoreLines(ctx, runID)
 	if err != nil {
 		return nil, err
 	}

@@ -152,7 +152,7 @@ func (ac *Access) Authenticate(ctx context.Context, token string) (Principal, er
 // NewSession starts a session for a token and returns the cookie value and the session's CSRF
 // token.
 func (ac *Access) NewSession(ctx context.Context, token string, ttl time.Duration) (cookie, csrf string, err error) {
-	if _, err := ac.s.Access().Authenticate(ctx, token); err != nil {
+	if _, err := ac.Authenticate(ctx, token); err != nil {
 		return "", "", err
 	}
 	if cookie, err = randomHex(32); err != nil {

@@ -58,7 +58,7 @@ type AnswerRow struct {
 // for the year, superseding the previous one, in one transaction. A file identical (same SHA-256)
 // to the current version writes nothing and is reported unchanged.
 func (sb *Submissions) Add(ctx context.Context, m SubmissionMeta, answers []AnswerRow) (IngestResult, error) {
-	w := sb.s.Submissions().NewWriter()
+	w := sb.NewWriter()
 	res := w.Add(m, answers)
 	if err := w.Flush(ctx); err != nil {
 		return IngestResult{}, err
@@ -394,6 +394,12 @@ func (sb *Submissions) Current(ctx context.Context, fy int) ([]Submission, error
 // History lists every version of an entity's submissions for a year, newest first.
 func (sb *Submissions) History(ctx context.Context, fy int, entity string) ([]Submission, error) {
 	return sb.s.submissions(ctx, `WHERE fiscal_year = ? AND entity_code = ?`, fy, entity)
+}
+
+// Versions lists every version of every submission of a fiscal year (current, superseded or
+// withdrawn), ordered as Current.
+func (sb *Submissions) Versions(ctx context.Context, fy int) ([]Submission, error) {
+	return sb.s.submissions(ctx, `WHERE fiscal_year = ?`, fy)
 }
 
 func (s *Store) submissions(ctx context.Context, where string, args ...any) ([]Submission, error) {

@@ -59,11 +59,18 @@ func TestDemoOnePrefecture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pool string
+	amounts, err := st.Allocations().Amounts(context.Background(), alloc)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var yen int64
-	st.DB().QueryRow(`SELECT pool_id, amount_yen FROM allocations WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc).Scan(&pool, &yen)
-	if _, err := st.DB().Exec(`UPDATE allocations SET amount_yen = amount_yen - 1000 WHERE run_id = ? AND entity_code = '312011' AND pool_id = 'suishin'`, alloc); err != nil || pool == "" {
-		t.Fatalf("change an amount: %v (pool %q)", err, pool)
+	for _, a := range amounts {
+		if a.EntityCode == "312011" && a.PoolID == "suishin" {
+			yen = a.AmountYen
+		}
+	}
+	if err := st.Allocations().AdjustAmountForTest(context.Background(), alloc, "312011", "suishin", -1000); err != nil {
+		t.Fatalf("change an amount: %v", err)
 	}
 	st.Close()
 	ministry := filepath.Join(dir, "FY2026_交付額算定表.xlsx")
