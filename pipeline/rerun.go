@@ -120,11 +120,23 @@ func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunRepor
 	if err != nil {
 		return fmt.Errorf("allocate again: %w", err)
 	}
-	old, err := r.Store.Allocations().Amounts(ctx, run.ID)
+	return compareAmounts(ctx, r.Store.Allocations(), run.ID, sc.Allocations(), again.RunID, rep)
+}
+
+// amountLister is what an allocation rerun compares: the amounts of a run, read from the store
+// and from the scratch copy that allocated again.
+type amountLister interface {
+	Amounts(ctx context.Context, run int64) ([]store.AmountRow, error)
+}
+
+// compareAmounts reports every amount of run (as recorded) that differs from the same amount of
+// againRun (as computed again).
+func compareAmounts(ctx context.Context, recorded amountLister, run int64, computed amountLister, againRun int64, rep *RerunReport) error {
+	old, err := recorded.Amounts(ctx, run)
 	if err != nil {
 		return err
 	}
-	now, err := sc.Allocations().Amounts(ctx, again.RunID)
+	now, err := computed.Amounts(ctx, againRun)
 	if err != nil {
 		return err
 	}
@@ -234,11 +246,23 @@ func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) 
 	if _, err := sc.Scores().Compute(ctx, again, run.FiscalYear, books); err != nil {
 		return err
 	}
-	old, err := r.Store.Runs().ScoreLines(ctx, run.ID)
+	return compareScoreLines(ctx, r.Store.Runs(), run.ID, sc.Runs(), again, rep)
+}
+
+// scoreLiner is what a score rerun compares: everything a run stored, line by line, read from the
+// store and from the scratch copy that scored again.
+type scoreLiner interface {
+	ScoreLines(ctx context.Context, runID int64) ([]string, error)
+}
+
+// compareScoreLines reports every line of run (as recorded) that differs from the same line of
+// againRun (as scored again).
+func compareScoreLines(ctx context.Context, recorded scoreLiner, run int64, computed scoreLiner, againRun int64, rep *RerunReport) error {
+	old, err := recorded.ScoreLines(ctx, run)
 	if err != nil {
 		return err
 	}
-	now, err := sc.Runs().ScoreLines(ctx, again)
+	now, err := computed.ScoreLines(ctx, againRun)
 	if err != nil {
 		return err
 	}

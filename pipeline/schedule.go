@@ -76,7 +76,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	if err == nil && len(files) == 0 {
 		return
 	}
-	run, serr := s.Runner.Store.Runs().Start(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
+	run, serr := s.runs().Start(ctx, store.KindIngest, s.FiscalYear, map[string]any{"inbox": s.Inbox, "files": len(files)})
 	if serr != nil {
 		s.logger().Error("inbox job: cannot record its run", "inbox", s.Inbox, "error", errors.Join(err, serr))
 		return
@@ -119,7 +119,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 func (s *Scheduler) NightlyJob(parent context.Context) {
 	ctx, cancel := context.WithTimeout(parent, 2*time.Hour)
 	defer cancel()
-	run, err := s.Runner.Store.Runs().Start(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
+	run, err := s.runs().Start(ctx, store.KindNightly, s.FiscalYear, map[string]any{"dry_run": true})
 	if err != nil {
 		s.logger().Error("nightly job: cannot record its run", "error", err)
 		return
@@ -135,10 +135,18 @@ func (s *Scheduler) finish(ctx context.Context, job string, run int64, manifest 
 	if err != nil {
 		s.logger().Error(job+" job failed", "run", run, "fiscal_year", s.FiscalYear, "error", err)
 	}
-	if ferr := s.Runner.Store.Runs().Finish(context.WithoutCancel(ctx), run, manifest, summary, err); ferr != nil {
+	if ferr := s.runs().Finish(context.WithoutCancel(ctx), run, manifest, summary, err); ferr != nil {
 		s.logger().Error(job+" job: cannot record the end of its run", "run", run, "error", ferr)
 	}
 }
+
+// runRecorder is what the scheduler needs of the store's run records: every job is a recorded run.
+type runRecorder interface {
+	Start(ctx context.Context, kind string, fy int, params any) (int64, error)
+	Finish(ctx context.Context, id int64, manifest any, summary string, runErr error) error
+}
+
+func (s *Scheduler) runs() runRecorder { return s.Runner.Store.Runs() }
 
 func (s *Scheduler) dryCycle(ctx context.Context) (string, error) {
 	sc, done, err := s.Runner.Store.Scratch(ctx)
