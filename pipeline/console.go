@@ -144,7 +144,11 @@ func (r *Runner) RunCycle(ctx context.Context, by kofukin.Principal, fy int, dry
 	if err := r.authorize(ctx, by, kofukin.ActRun, ""); err != nil {
 		return nil, err
 	}
-	res, err := r.runCycle(ctx, fy, dry, outDir)
+	out := outDir
+	if dry {
+		out = "" // the console's dry run writes nothing
+	}
+	res, err := r.runCycle(ctx, fy, dry, out)
 	r.audit(ctx, by, "run pipeline", fmt.Sprint(fy), res.summary(err))
 	return res, err
 }
@@ -165,6 +169,9 @@ func (c *CycleRun) summary(err error) string {
 	return s
 }
 
+// runCycle scores and allocates fy — in a scratch copy of the database when dry, so that the store
+// keeps nothing of it — and exports into outDir unless outDir is empty. The console's run and dry
+// run and the scheduler's nightly job are this one cycle.
 func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) (*CycleRun, error) {
 	res := &CycleRun{DryRun: dry}
 	on := r
@@ -183,7 +190,7 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 	if res.Allocate, err = on.Allocate(ctx, fy); err != nil {
 		return res, err
 	}
-	if dry {
+	if outDir == "" {
 		return res, nil
 	}
 	if res.Export, err = on.Export(ctx, fy, outDir); err != nil {

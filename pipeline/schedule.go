@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -149,27 +150,13 @@ type runRecorder interface {
 func (s *Scheduler) runs() runRecorder { return s.Runner.Store.Runs() }
 
 func (s *Scheduler) dryCycle(ctx context.Context) (string, error) {
-	sc, done, err := s.Runner.Store.Scratch(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer done()
-	tmp := &Runner{Store: sc, Rulebooks: s.Runner.Rulebooks, Logger: s.Runner.Logger, Workers: s.Runner.Workers}
-	sr, err := tmp.Score(ctx, s.FiscalYear)
-	if err != nil {
-		return "", err
-	}
-	ar, err := tmp.Allocate(ctx, s.FiscalYear)
-	if err != nil {
-		return "", err
-	}
 	out := filepath.Join(s.Out, "nightly")
-	er, err := tmp.Export(ctx, s.FiscalYear, out)
+	res, err := s.Runner.runCycle(ctx, s.FiscalYear, true, out)
 	if err != nil {
 		return "", err
 	}
-	m := sr.Municipal()
-	return fmt.Sprintf("dry run: %d municipalities (%d submitted), mean %.2f; %d pools; %d files in %s", m.Entities, m.Submitted, m.MeanTotal, len(ar.Results), len(er.Files), out), nil
+	m := res.Score.Municipal()
+	return fmt.Sprintf("dry run: %d municipalities (%d submitted), mean %s; %d pools; %d files in %s", m.Entities, m.Submitted, indicators.FormatDecimal(m.MeanTotal, 2), len(res.Allocate.Results), len(res.Export.Files), out), nil
 }
 
 func (s *Scheduler) logger() *slog.Logger {
