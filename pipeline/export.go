@@ -68,7 +68,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 }
 
 func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir string) (*ExportResult, error) {
-	m, rows, err := r.ministry(ctx, fy, alloc)
+	m, err := r.ministry(ctx, fy, alloc)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	for _, f := range files {
 		res.add(dir, f)
 	}
-	written, err := r.writeReviews(ctx, fy, alloc, man, m.Prefectures, rows, dir)
+	written, err := r.writeReviews(ctx, fy, alloc, man, m.Prefectures, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -130,41 +130,27 @@ func (e *ExportResult) add(dir, path string) {
 	e.SHA256[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
 }
 
-// ministry gathers everything the ministry workbook of an allocation run shows, and returns with it
-// the store's municipal rows (the review workbooks use them too).
-func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, []store.MinistryRow, error) {
+// ministry gathers everything the ministry workbook of an allocation run shows: each sheet's rows
+// from its read model in the store, mapped field by field to the exporter's rows.
+func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, error) {
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
-		return nil, nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
+		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	var sman ScoreManifest
 	if err := json.Unmarshal(man.ScoreManifest, &sman); err != nil {
-		return nil, nil, fmt.Errorf("read score manifest in run %d: %w", alloc.ID, err)
+		return nil, fmt.Errorf("read score manifest in run %d: %w", alloc.ID, err)
 	}
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
-		return nil, nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
+		return nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
 	}
-	rows, err := r.Store.Allocations().MinistryRows(ctx, alloc.ID, man.ScoreRunID, fy)
+	rows, err := r.Store.Allocations().MunicipalSheet(ctx, alloc.ID, man.ScoreRunID, man.PrevScoreRunID, fy)
 	if err != nil {
-		return nil, nil, err
-	}
-	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	prefYen := map[string]map[string]int64{} // code → grant → 確定額 (prefectural pools)
-	for _, a := range amounts {
-		if a.Level != "prefecture" {
-			continue
-		}
-		if prefYen[a.EntityCode] == nil {
-			prefYen[a.EntityCode] = map[string]int64{}
-		}
-		prefYen[a.EntityCode][a.GrantID] += a.AmountYen
+		return nil, err
 	}
 	m := &exporters.Ministry{
 		Title:      fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 交付額算定表", rb.EraLabel),
@@ -187,59 +173,34 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	// The national sheet: columns from the rulebook, values and statistics from the store.
 	matrix, err := r.Store.Scores().Matrix(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stats, err := r.Store.Scores().Stats(ctx, man.ScoreRunID, "municipality")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m.Columns = nationalColumns(rb, stats)
-	var prevTotal map[string]float64
-	var prevRank map[string]int64
-	if man.PrevScoreRunID > 0 {
-		if prevTotal, prevRank, err = r.Store.Scores().Totals(ctx, man.PrevScoreRunID, "municipality"); err != nil {
-			return nil, nil, err
-		}
-	}
 	for _, row := range rows {
-		nr := exporters.NationalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Population: row.Population, Insured65: row.Age65Plus, Rank: row.Rank}
-		if t, ok := prevTotal[row.Code]; ok {
-			t, rk := t, prevRank[row.Code]
-			nr.PrevTotal, nr.PrevRank = &t, &rk
-		}
+		nr := exporters.NationalRow{PrefectureName: row.PrefectureName, Code: row.Code, Name: row.Name, Population: row.Population, Insured65: row.Age65Plus, Rank: row.Rank,
+			PrevTotal: row.PrevTotal, PrevRank: row.PrevRank}
 		for _, c := range m.Columns {
 			nr.Values = append(nr.Values, matrix[row.Code][c.Key])
 		}
 		m.National = append(m.National, nr)
 	}
-	// Prefectures and every amount.
-	prefs, err := r.Store.Reference().Entities(ctx, fy, "prefecture")
+	prefs, err := r.Store.Allocations().PrefectureSheet(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	pm, err := r.Store.Scores().Matrix(ctx, man.ScoreRunID, "prefecture")
-	if err != nil {
-		return nil, nil, err
-	}
-	_, prank, err := r.Store.Scores().Totals(ctx, man.ScoreRunID, "prefecture")
-	if err != nil {
-		return nil, nil, err
-	}
-	names := map[string][2]string{}
 	for _, p := range prefs {
-		names[p.Code] = [2]string{p.Name(), p.NameJA}
-		pl := exporters.PrefectureLine{Code: p.Code, Name: p.NameJA, Insured65: p.Age65Plus, Grants: map[string]float64{}, Total: pm[p.Code][store.TotalKey], Rank: prank[p.Code], Yen: prefYen[p.Code]}
-		for _, g := range rb.Grants {
-			pl.Grants[g.ID] = pm[p.Code][store.GrantKey(g.ID)]
-		}
-		m.Prefectures = append(m.Prefectures, pl)
+		m.Prefectures = append(m.Prefectures, exporters.PrefectureLine{Code: p.Code, Name: p.Name, Insured65: p.Age65Plus, Grants: p.Grants, Total: p.Total, Rank: p.Rank, Yen: p.Yen})
 	}
-	for _, row := range rows {
-		names[row.Code] = [2]string{row.PrefectureName, row.Name}
+	amounts, err := r.Store.Allocations().AmountSheet(ctx, alloc.ID, man.ScoreRunID, fy)
+	if err != nil {
+		return nil, err
 	}
 	for _, a := range amounts {
-		n := names[a.EntityCode]
-		m.Amounts = append(m.Amounts, exporters.AmountLine{PrefectureName: n[0], Code: a.EntityCode, Name: n[1], Level: levelJA(a.Level),
+		m.Amounts = append(m.Amounts, exporters.AmountLine{PrefectureName: a.PrefectureName, Code: a.Code, Name: a.Name, Level: levelJA(a.Level),
 			Pool: pools[a.PoolID].Name, Score: a.Score, Weight: a.Weight, ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
 	}
 	submitted := 0
@@ -284,7 +245,7 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		{"プログラム版", man.CodeVersion},
 		{"DuckDB版", man.DuckDBVersion},
 	}
-	return m, rows, nil
+	return m, nil
 }
 
 // needsCapJA states, for the 概要 sheet, how a municipality's 所要見込額 limits what it is paid.

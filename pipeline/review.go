@@ -34,8 +34,12 @@ func reviewItem(it store.ReviewItem) exporters.ReviewItem {
 
 // writeReviews writes, for each prefecture, its review workbook (review/) and its municipalities'
 // feedback workbook (feedback/), and returns the files written.
-func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, prefLines []exporters.PrefectureLine, rows []store.MinistryRow, dir string) ([]string, error) {
+func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, prefLines []exporters.PrefectureLine, dir string) ([]string, error) {
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	if err != nil {
+		return nil, err
+	}
+	munis, err := r.Store.Scores().ReviewSheet(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -47,6 +51,30 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, it := range items {
 		byCode[it.Code] = append(byCode[it.Code], reviewItem(it))
 	}
+	lines, err := r.Store.Allocations().ChainSheet(ctx, alloc.ID)
+	if err != nil {
+		return nil, err
+	}
+	poolName, poolYen := map[string]string{}, map[string]int64{}
+	for _, p := range man.Results {
+		poolName[p.ID], poolYen[p.ID] = p.Name, p.PoolYen
+	}
+	// Σ score × weight of each pool, for the explanation chain and the worth of a point: a float64
+	// sum in the pool's code order (display only; the exact Σ would print 89356080.16 where this
+	// prints 89356080.15999998, so changing it changes the workbooks' bytes).
+	poolSum := map[string]float64{}
+	for _, a := range lines { // by code, so each pool's terms are added in code order
+		poolSum[a.PoolID] += a.Score * float64(a.Weight)
+	}
+	chain := map[string][]exporters.ChainLine{}
+	for _, a := range lines {
+		chain[a.Code] = append(chain[a.Code], exporters.ChainLine{Pool: poolName[a.PoolID], Score: a.Score, Weight: a.Weight,
+			WeightedScore: a.Score * float64(a.Weight), Sum: poolSum[a.PoolID], PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
+	}
+	centres, err := r.Store.Scores().CentreSheet(ctx, man.ScoreRunID, fy)
+	if err != nil {
+		return nil, err
+	}
 	rates, err := r.Store.Scores().GoalRates(ctx, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err
@@ -54,43 +82,6 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	goalsOf := map[string][]store.GoalRate{}
 	for _, g := range rates {
 		goalsOf[g.Code] = append(goalsOf[g.Code], g)
-	}
-	munis, err := r.Store.Scores().Standings(ctx, man.ScoreRunID, "municipality")
-	if err != nil {
-		return nil, err
-	}
-	centres, err := r.Store.Scores().Standings(ctx, man.ScoreRunID, "centre")
-	if err != nil {
-		return nil, err
-	}
-	centreList, err := r.Store.Reference().Entities(ctx, fy, "centre")
-	if err != nil {
-		return nil, err
-	}
-	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.ID)
-	if err != nil {
-		return nil, err
-	}
-	reviews, err := r.Store.Submissions().Reviews(ctx, fy)
-	if err != nil {
-		return nil, err
-	}
-	// Σ score × weight of each pool, for the explanation chain and the worth of a point.
-	poolSum := map[string]float64{}
-	chain := map[string][]exporters.ChainLine{}
-	poolName, poolYen := map[string]string{}, map[string]int64{}
-	for _, p := range man.Results {
-		poolName[p.ID], poolYen[p.ID] = p.Name, p.PoolYen
-	}
-	for _, a := range amounts {
-		poolSum[a.PoolID] += a.Score * float64(a.Weight)
-	}
-	for _, a := range amounts {
-		if a.Level != "municipality" {
-			continue
-		}
-		chain[a.EntityCode] = append(chain[a.EntityCode], exporters.ChainLine{Pool: poolName[a.PoolID], Score: a.Score, Weight: a.Weight,
-			WeightedScore: a.Score * float64(a.Weight), Sum: poolSum[a.PoolID], PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
 	}
 	labels := map[string]exporters.ItemLabel{}
 	goalLabel := map[string]string{}
@@ -115,9 +106,15 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		k := int(total / step)
 		return min(max(k, 0), 15)
 	}
+	counts, err := r.Store.Scores().ChartBins(ctx, man.ScoreRunID, step)
+	if err != nil {
+		return nil, err
+	}
 	nation := make([]float64, 16)
-	for _, s := range munis {
-		nation[binOf(s.Total)] += 1 / float64(len(munis))
+	for _, b := range counts {
+		for range b.Count {
+			nation[b.Bin] += 1 / float64(b.N)
+		}
 	}
 	type job struct {
 		rv exporters.Review
@@ -131,40 +128,16 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		rv := exporters.Review{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name, ScoreRunID: man.ScoreRunID,
 			AllocateRunID: alloc.ID, Labels: labels, ChartBins: bins, NationBins: nation, PrefBins: make([]float64, 16)}
 		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}
-		var inPref []store.MinistryRow
-		for _, row := range rows {
-			if row.PrefectureCode == pc {
-				inPref = append(inPref, row)
-			}
-		}
-		// 県内順位 by competition ranking on 総合計.
-		prefRank := map[string]int{}
-		for _, a := range inPref {
-			k := 1
-			for _, b := range inPref {
-				if b.Total > a.Total {
-					k++
-				}
-			}
-			prefRank[a.Code] = k
-		}
+		inPref := inPrefecture(munis, func(m store.ReviewLine) string { return m.PrefectureCode }, pc)
 		for _, row := range inPref {
-			st := munis[row.Code]
-			rv.PrefBins[binOf(st.Total)] += 1 / float64(len(inPref))
-			var yenTotal int64
-			for _, v := range row.Yen {
-				yenTotal += v
-			}
-			rm := exporters.ReviewMunicipality{Code: row.Code, Name: row.Name, Submitted: st.Submitted, Insured65: row.Age65Plus, Total: st.Total,
-				Max: st.Max, Rate: st.Rate, NationalRank: st.Rank, Of: int64(len(munis)), PrefRank: prefRank[row.Code], YenTotal: yenTotal,
-				Items: byCode[row.Code], Chain: chain[row.Code]}
-			if v, ok := reviews[row.Code]; ok {
-				rm.Status, rm.Comment = v.Status, v.Comment
-			}
-			rm.Flags = exporters.ReviewFlags(rm.Items, st.Submitted)
+			rv.PrefBins[binOf(row.Total)] += 1 / float64(len(inPref))
+			rm := exporters.ReviewMunicipality{Code: row.Code, Name: row.Name, Submitted: row.Submitted, Insured65: row.Age65Plus, Total: row.Total,
+				Max: row.Max, Rate: row.Rate, NationalRank: row.NationalRank, Of: row.Of, PrefRank: int(row.PrefRank), YenTotal: row.YenTotal,
+				Items: byCode[row.Code], Chain: chain[row.Code], Status: row.Status, Comment: row.Comment}
+			rm.Flags = exporters.ReviewFlags(rm.Items, row.Submitted)
 			rv.Municipalities = append(rv.Municipalities, rm)
 
-			fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: st.Total, Max: st.Max, Rate: st.Rate, Rank: st.Rank, Of: int64(len(munis)), YenTotal: yenTotal}
+			fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: row.Total, Max: row.Max, Rate: row.Rate, Rank: row.NationalRank, Of: row.Of, YenTotal: row.YenTotal}
 			for _, g := range goalsOf[row.Code] {
 				fm.Band = g.Band
 				label := goalLabel[g.GoalID]
@@ -184,12 +157,8 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			}
 			fb.Municipalities = append(fb.Municipalities, fm)
 		}
-		for _, c := range centreList {
-			if c.PrefectureCode != pc {
-				continue
-			}
-			st := centres[c.Code]
-			rv.Centres = append(rv.Centres, exporters.CentreLine{Code: c.Code, Name: c.NameJA, Municipality: c.ParentCode, Submitted: st.Submitted, Total: st.Total, Max: st.Max, Rate: st.Rate})
+		for _, c := range inPrefecture(centres, func(c store.CentreSheetLine) string { return c.PrefectureCode }, pc) {
+			rv.Centres = append(rv.Centres, exporters.CentreLine{Code: c.Code, Name: c.Name, Municipality: c.Municipality, Submitted: c.Submitted, Total: c.Total, Max: c.Max, Rate: c.Rate})
 		}
 		jobs = append(jobs, job{rv, fb})
 	}
@@ -239,4 +208,14 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		return nil, err
 	}
 	return files, nil
+}
+
+// inPrefecture returns the run of rows (ordered by prefecture) of prefecture pc.
+func inPrefecture[T any](rows []T, pref func(T) string, pc string) []T {
+	i := sort.Search(len(rows), func(i int) bool { return pref(rows[i]) >= pc })
+	j := i
+	for j < len(rows) && pref(rows[j]) == pc {
+		j++
+	}
+	return rows[i:j]
 }
