@@ -166,78 +166,6 @@ func (rf *Reference) Files(ctx context.Context, fy int) ([]ReferenceFile, error)
 	return out, rows.Err()
 }
 
-// MinistryRow is one municipality's line in the ministry workbook (its 「市町村」 and national
-// sheets) and the prefectures' review workbooks.
-type MinistryRow struct {
-	PrefectureCode string
-	PrefectureName string
-	Code           string
-	Name           string
-	Population     int64
-	Age65Plus      int64
-	Grants         map[string]float64 // grant id → points
-	Total          float64
-	Rate           float64
-	Rank           int64
-	Submitted      bool
-	Yen            map[string]int64 // grant id → Σ 確定額 over the grant's pools
-}
-
-// MinistryRows returns every municipality's scores and amounts of an allocation run (and the
-// score run it used), ordered by code.
-func (al *Allocations) MinistryRows(ctx context.Context, allocRun, scoreRun int64, fy int) ([]MinistryRow, error) {
-	rows, err := al.s.db.QueryContext(ctx, ministryRowsSQL, fy, fy, fy, scoreRun)
-	if err != nil {
-		return nil, err
-	}
-	var out []MinistryRow
-	idx := map[string]int{}
-	for rows.Next() {
-		r := MinistryRow{Grants: map[string]float64{}, Yen: map[string]int64{}}
-		if err := rows.Scan(&r.PrefectureCode, &r.PrefectureName, &r.Code, &r.Name, &r.Population, &r.Age65Plus, &r.Total, &r.Rate, &r.Rank, &r.Submitted); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		idx[r.Code] = len(out)
-		out = append(out, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	fill := func(q string, args []any, f func(r *MinistryRow, key string, v float64, n int64)) error {
-		rows, err := al.s.db.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var code, key string
-			var v float64
-			var n int64
-			if err := rows.Scan(&code, &key, &v, &n); err != nil {
-				return err
-			}
-			if i, ok := idx[code]; ok {
-				f(&out[i], key, v, n)
-			}
-		}
-		return rows.Err()
-	}
-	if err := fill(`SELECT entity_code, grant_id, CAST(points AS DOUBLE), 0 FROM grant_scores WHERE run_id = ? ORDER BY entity_code, grant_id`,
-		[]any{scoreRun}, func(r *MinistryRow, k string, v float64, _ int64) { r.Grants[k] = v }); err != nil {
-		return nil, err
-	}
-	if allocRun > 0 {
-		if err := fill(`SELECT entity_code, grant_id, CAST(0 AS DOUBLE), CAST(sum(amount_yen) AS BIGINT) FROM allocations WHERE run_id = ? AND level = 'municipality'
-			GROUP BY entity_code, grant_id ORDER BY entity_code, grant_id`,
-			[]any{allocRun}, func(r *MinistryRow, k string, _ float64, n int64) { r.Yen[k] = n }); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 // Preview is one entity's result in a score run, for a dry-run report.
 type Preview struct {
 	Level    string             `json:"level"`
@@ -302,5 +230,4 @@ var (
 	grantScoresWeightedSQL = query("grant_scores_weighted.sql")
 	goalScoresOfGoalSQL    = query("goal_scores_of_goal.sql")
 	goalScoresOfGrantSQL   = query("goal_scores_of_grant.sql")
-	ministryRowsSQL        = query("ministry_rows.sql")
 )
