@@ -70,10 +70,8 @@ func CodeVersion() string {
 // EnsureReference loads the shipped municipalities and prefectures into the store on first use,
 // and their population as the figures of fiscal year fy when fy has none.
 func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
-	have, err := r.Store.Reference().HasPopulation(ctx, fy)
-	if err != nil || have {
-		return err
-	}
+	// Each file is loaded in its own transaction and is skipped once its level has the year's
+	// population: a process killed between the two files loads the second one the next time.
 	for _, f := range []struct {
 		name  string
 		level kofukin.Level
@@ -81,6 +79,13 @@ func (r *Runner) EnsureReference(ctx context.Context, fy int) error {
 		{fixtures.PrefecturesFile, kofukin.Prefecture},
 		{fixtures.MunicipalitiesFile, kofukin.Municipality},
 	} {
+		have, err := r.Store.Reference().HasPopulation(ctx, fy, f.level)
+		if err != nil {
+			return err
+		}
+		if have {
+			continue
+		}
 		data, err := fixtures.ReferenceFile(f.name)
 		if err != nil {
 			return err

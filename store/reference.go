@@ -20,10 +20,11 @@ type ReferenceFile struct {
 // is asserted valid from then (the municipal map has not changed since).
 const FirstGrantYear = 2018
 
-// HasPopulation reports whether population figures exist for fy.
-func (rf *Reference) HasPopulation(ctx context.Context, fy int) (bool, error) {
+// HasPopulation reports whether population figures of the level's entities exist for fy.
+func (rf *Reference) HasPopulation(ctx context.Context, fy int, level kofukin.Level) (bool, error) {
 	var n int
-	err := rf.s.db.QueryRowContext(ctx, `SELECT count(*) FROM populations WHERE fiscal_year = ?`, fy).Scan(&n)
+	err := rf.s.db.QueryRowContext(ctx, `SELECT count(*) FROM populations p JOIN entities e ON e.code = p.code WHERE p.fiscal_year = ? AND e.level = ?`,
+		fy, string(level)).Scan(&n)
 	return n > 0, err
 }
 
