@@ -212,6 +212,57 @@ func TestCycleOnePrefecture(t *testing.T) {
 	if got := len(nat) - 16; got != 1741 {
 		t.Errorf("national sheet has %d municipality rows", got)
 	}
+
+	// 「配分の説明」 prints score × weight and its Σ over the pool's municipalities exactly: each
+	// against Σ score_centi × weight / 100 in big rationals from the store's amounts. (The float-sum
+	// noise this replaced, 89356080.15999998 for 89356080.16, shows only over the whole nation's
+	// scores; here the check is that each printed value is the exact one.)
+	amounts, err = r.Store.Allocations().Amounts(ctx, res.Allocate.RunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact := map[string]*big.Rat{}
+	for _, a := range amounts {
+		if a.Level != "municipality" {
+			continue
+		}
+		if exact[a.PoolID] == nil {
+			exact[a.PoolID] = new(big.Rat)
+		}
+		exact[a.PoolID].Add(exact[a.PoolID], big.NewRat(int64(math.Round(a.Score*100))*a.Weight, 100))
+	}
+	names := map[string]string{}
+	for _, p := range res.Allocate.Results {
+		names[p.Name] = p.ID
+	}
+	rv, err := excelize.OpenFile(filepath.Join(out, "review", exporters.ReviewFileName(2026, "310000", "鳥取県")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rv.Close()
+	chain, _ := rv.GetRows("配分の説明", excelize.Options{RawCellValue: true})
+	checked := 0
+	for _, row := range chain[2:] {
+		if len(row) < 7 {
+			continue
+		}
+		id, ok := names[row[2]]
+		if !ok {
+			t.Fatalf("配分の説明: unknown pool %q", row[2])
+		}
+		score, _ := new(big.Rat).SetString(row[3])
+		weight, _ := new(big.Rat).SetString(row[4])
+		product, ok1 := new(big.Rat).SetString(row[5])
+		sum, ok2 := new(big.Rat).SetString(row[6])
+		if !ok1 || !ok2 || product.Cmp(new(big.Rat).Mul(score, weight)) != 0 || sum.Cmp(exact[id]) != 0 {
+			t.Errorf("配分の説明 %s %s: 得点×被保険者数 %s, 全国の合計 %s; exact %s and %s", row[0], row[2], row[5], row[6],
+				new(big.Rat).Mul(score, weight).FloatString(2), exact[id].FloatString(2))
+		}
+		checked++
+	}
+	if checked != 19*len(exact) {
+		t.Errorf("配分の説明 checked %d lines, want %d", checked, 19*len(exact))
+	}
 }
 
 func golden(t *testing.T, name, got string) {

@@ -59,17 +59,14 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, p := range man.Results {
 		poolName[p.ID], poolYen[p.ID] = p.Name, p.PoolYen
 	}
-	// Σ score × weight of each pool, for the explanation chain and the worth of a point: a float64
-	// sum in the pool's code order (display only; the exact Σ would print 89356080.16 where this
-	// prints 89356080.15999998, so changing it changes the workbooks' bytes).
+	// Σ score × weight of each pool (exact in SQL, printed as given), for the explanation chain and
+	// the worth of a point.
 	poolSum := map[string]float64{}
-	for _, a := range lines { // by code, so each pool's terms are added in code order
-		poolSum[a.PoolID] += a.Score * float64(a.Weight)
-	}
 	chain := map[string][]exporters.ChainLine{}
 	for _, a := range lines {
+		poolSum[a.PoolID] = a.Sum
 		chain[a.Code] = append(chain[a.Code], exporters.ChainLine{Pool: poolName[a.PoolID], Score: a.Score, Weight: a.Weight,
-			WeightedScore: a.Score * float64(a.Weight), Sum: poolSum[a.PoolID], PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
+			WeightedScore: a.WeightedScore, Sum: a.Sum, PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
 	}
 	centres, err := r.Store.Scores().CentreSheet(ctx, man.ScoreRunID, fy)
 	if err != nil {

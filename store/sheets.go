@@ -179,7 +179,7 @@ func (al *Allocations) ChainSheet(ctx context.Context, allocRun int64) ([]ChainS
 	var out []ChainSheetLine
 	for rows.Next() {
 		var r ChainSheetLine
-		if err := rows.Scan(&r.Code, &r.PoolID, &r.Score, &r.Weight, &r.ProposalYen, &r.CapYen, &r.AmountYen); err != nil {
+		if err := rows.Scan(&r.Code, &r.PoolID, &r.Score, &r.Weight, &r.WeightedScore, &r.Sum, &r.ProposalYen, &r.CapYen, &r.AmountYen); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
