@@ -1,7 +1,8 @@
 // Package kofukin holds the vocabulary every other package speaks: who may act (roles and
 // principals), what they may do to which entity (the written access policy in policy.go), the
-// levels of reporting body and the rules of their entity codes (code.go), and the statuses of
-// submissions and runs (status.go). It imports only the standard library.
+// levels of reporting body and the rules of their entity codes (code.go), the statuses of
+// submissions and runs (status.go), and the problems found in a submitted file with their stable
+// codes and places (problem.go). It imports only the standard library.
 package kofukin
 
 // Role is what a token speaks for.
