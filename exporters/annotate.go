@@ -41,22 +41,20 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	if na := checkUpload(original); na != nil {
 		return na
 	}
-	f, err := excelize.OpenReader(bytes.NewReader(original), excelize.Options{UnzipSizeLimit: AnnotateMaxBytes, UnzipXMLSizeLimit: AnnotateMaxPartBytes})
+	x, err := excelize.OpenReader(bytes.NewReader(original), excelize.Options{UnzipSizeLimit: AnnotateMaxBytes, UnzipXMLSizeLimit: AnnotateMaxPartBytes})
 	if err != nil {
 		return notAnnotated(NotAnnotatedUnreadable, "Excelブック（.xlsx）として読み込めません", "open the rejected workbook", err)
 	}
-	defer f.Close()
+	defer x.Close()
+	f := &book{File: x} // its first failed edit is returned below, before the copy is written
 	fail := func(what string, err error) error {
 		return notAnnotated(NotAnnotatedUnreadable, "ブックを処理できませんでした", what, err)
 	}
-	red, err := f.NewStyle(&excelize.Style{
+	red := f.NewStyle(&excelize.Style{
 		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}},
 		Font:   &excelize.Font{Color: "9C0006", Bold: true},
 		Border: []excelize.Border{{Type: "left", Color: "C00000", Style: 2}, {Type: "right", Color: "C00000", Style: 2}, {Type: "top", Color: "C00000", Style: 2}, {Type: "bottom", Color: "C00000", Style: 2}},
 	})
-	if err != nil {
-		return fail("add the red style", err)
-	}
 	sheets := map[string]string{} // lower case → name (excelize matches sheet names so)
 	for _, s := range f.GetSheetList() {
 		sheets[strings.ToLower(s)] = s
@@ -84,7 +82,7 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 			unmarked++
 			continue
 		}
-		cell, _ := excelize.CoordinatesToCellName(col, row)
+		cell := f.cellName(col, row)
 		k := sheet + "!" + cell
 		m, ok := byCell[k]
 		if !ok {
@@ -110,17 +108,14 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	for _, m := range order {
 		if _, ok := existing[m.sheet]; !ok {
 			existing[m.sheet] = map[string]bool{}
-			cs, _ := f.GetComments(m.sheet)
-			for _, c := range cs {
+			for _, c := range f.GetComments(m.sheet) {
 				existing[m.sheet][c.Cell] = true
 			}
 		}
 	}
 	for _, m := range order {
 		// A protected sheet keeps its protection: styles and comments are not edits of the cells.
-		if err := f.SetCellStyle(m.sheet, m.cell, m.cell, red); err != nil {
-			return fail("mark "+m.cell, err)
-		}
+		f.SetCellStyle(m.sheet, m.cell, m.cell, red)
 		var text strings.Builder
 		for i, p := range m.problems {
 			if i > 0 {
@@ -135,16 +130,18 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 			if budget -= len(own); budget < 0 {
 				continue
 			}
-			if err := f.DeleteComment(m.sheet, m.cell); err != nil {
-				return fail("replace the comment of "+m.cell, err)
-			}
+			f.DeleteComment(m.sheet, m.cell)
 		}
-		if err := f.AddComment(m.sheet, excelize.Comment{Cell: m.cell, Author: "kofukin", Paragraph: []excelize.RichTextRun{{Text: safeText(text.String())}}}); err != nil {
-			return fail("comment "+m.cell, err)
-		}
+		f.AddComment(m.sheet, excelize.Comment{Cell: m.cell, Author: "kofukin", Paragraph: []excelize.RichTextRun{{Text: safeText(text.String())}}})
+	}
+	if f.err != nil {
+		return fail("mark the cells", f.err)
 	}
 	if old, ok := sheets[strings.ToLower(SheetProblems)]; ok {
-		f.DeleteSheet(old) // fails only for the last sheet, which is then reused
+		// excelize keeps the last sheet of a workbook (nil error), which NewSheet then reuses.
+		if err := f.DeleteSheet(old); err != nil {
+			return fail("remove the old "+SheetProblems, err)
+		}
 	}
 	if _, err := f.NewSheet(SheetProblems); err != nil {
 		return fail("add "+SheetProblems, err)
@@ -160,31 +157,29 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	}
 	first := 1
 	if len(notes) > 0 {
-		if err := f.SetCellStr(s, "A1", safeText(strings.Join(notes, ""))); err != nil {
-			return fail("write the note", err)
-		}
+		f.SetCellStr(s, "A1", safeText(strings.Join(notes, "")))
 		first = 2
 	}
-	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
+	head := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
 	headers := []string{"コード", "シート", "セル", "項目ID", "期待される値", "入力値", "内容", "Message"}
 	for i, h := range headers {
-		f.SetCellStr(s, cellName(i+1, first), safeText(h))
+		f.SetCellStr(s, f.cellName(i+1, first), safeText(h))
 	}
-	f.SetCellStyle(s, cellName(1, first), cellName(len(headers), first), head)
+	f.SetCellStyle(s, f.cellName(1, first), f.cellName(len(headers), first), head)
 	for r, p := range problems[:listed] {
 		for i, v := range []string{p.Code, p.Sheet, p.Cell, p.Item, p.Expected, p.Found, p.MessageJA, p.MessageEN} {
-			if err := f.SetCellStr(s, cellName(i+1, first+1+r), safeText(clip(v))); err != nil {
-				return fail("list the problems", err)
-			}
+			f.SetCellStr(s, f.cellName(i+1, first+1+r), safeText(clip(v)))
 		}
 	}
 	for i, wd := range []float64{8, 10, 8, 10, 20, 20, 60, 60} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
+		col := f.colName(i + 1)
 		f.SetColWidth(s, col, col, wd)
 	}
 	// SetActiveSheet loads every worksheet of the workbook: checkUpload bounded their rows and cells.
-	idx, _ := f.GetSheetIndex(s)
-	f.SetActiveSheet(idx)
+	f.activate(s)
+	if f.err != nil {
+		return fail("list the problems", f.err)
+	}
 	if err := save(w, f); err != nil {
 		return notAnnotated(NotAnnotatedWrite, "写しを書き出せませんでした", "write the annotated copy", err)
 	}

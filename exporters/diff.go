@@ -47,7 +47,7 @@ func DiffRows(from, to *indicators.Rulebook, changes []indicators.Change) [][]an
 // WriteDiff writes the 新旧対照表 workbook of two rulebooks: 「概要」 (the two rulebooks and the count
 // of each kind of change) and 「新旧対照表」 (one row per change, side by side).
 func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.Change) error {
-	f := excelize.NewFile()
+	f := newBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: "新旧対照表", Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	if err := f.SetSheetName("Sheet1", SheetSummary); err != nil {
@@ -77,8 +77,8 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 		return err
 	}
 	d := SheetDiff
-	head, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
-	wrap, _ := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	head := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}})
+	wrap := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	fills := map[string]string{indicators.ChangeAdded: "E2EFDA", indicators.ChangeRetired: "FCE4D6", indicators.ChangeReplaced: "FFF2CC",
 		indicators.ChangeRepointed: "FFF2CC", indicators.ChangeRescored: "FFF2CC", indicators.ChangeReworded: "EDEDED"}
 	kindStyle := map[string]int{}
@@ -87,17 +87,15 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 		if !ok {
 			continue
 		}
-		kindStyle[k], _ = f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c}}, Alignment: &excelize.Alignment{Vertical: "top"}})
+		kindStyle[k] = f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c}}, Alignment: &excelize.Alignment{Vertical: "top"}})
 	}
 	for i, h := range DiffHeaders {
-		c, _ := excelize.CoordinatesToCellName(i+1, 1)
-		f.SetCellStr(d, c, safeText(h))
+		f.SetCellStr(d, f.cellName(i+1, 1), safeText(h))
 	}
 	f.SetCellStyle(d, "A1", "L1", head)
 	for r, row := range DiffRows(from, to, changes) {
 		for i, v := range row {
-			c, _ := excelize.CoordinatesToCellName(i+1, r+2)
-			f.SetCellValue(d, c, safeValue(v))
+			f.SetCellValue(d, f.cellName(i+1, r+2), safeValue(v))
 		}
 		f.SetCellStyle(d, fmt.Sprintf("B%d", r+2), fmt.Sprintf("L%d", r+2), wrap)
 		if st, ok := kindStyle[row[0].(string)]; ok {
@@ -105,12 +103,11 @@ func WriteDiff(w io.Writer, from, to *indicators.Rulebook, changes []indicators.
 		}
 	}
 	for i, wd := range []float64{10, 10, 14, 6, 40, 8, 10, 14, 6, 40, 8, 70} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
+		col := f.colName(i + 1)
 		f.SetColWidth(d, col, col, wd)
 	}
 	f.SetPanes(d, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"})
 	f.AutoFilter(d, fmt.Sprintf("A1:L%d", len(changes)+1), nil)
-	idx, _ := f.GetSheetIndex(d)
-	f.SetActiveSheet(idx)
+	f.activate(d)
 	return save(w, f)
 }

@@ -49,7 +49,7 @@ type Feedback struct {
 // WriteFeedback writes one sheet per municipality: 得点率 by goal against the national,
 // prefectural and size-band (第1号被保険者数) means, and what one more point is worth in yen.
 func WriteFeedback(w io.Writer, fb Feedback) error {
-	f := excelize.NewFile()
+	f := newBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 市町村フィードバック", fb.EraLabel, fb.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)
@@ -68,29 +68,29 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %s）", m.Total, m.Max, indicators.FormatPercent(m.Rate, 1))}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
 			{"規模区分（第1号被保険者数）", m.Band}, {"交付額合計（円）", m.YenTotal}}
 		for k, l := range lines {
-			f.SetCellValue(s, cellName(1, k+2), safeValue(l[0]))
-			f.SetCellValue(s, cellName(2, k+2), safeValue(l[1]))
+			f.SetCellValue(s, f.cellName(1, k+2), safeValue(l[0]))
+			f.SetCellValue(s, f.cellName(2, k+2), safeValue(l[1]))
 		}
 		f.SetCellStyle(s, "B5", "B5", st.yen)
 		h := []string{"目標", "得点", "満点", "得点率", "全国平均", "都道府県平均", "同規模平均"}
 		for k, v := range h {
-			f.SetCellStr(s, cellName(k+1, 7), safeText(v))
+			f.SetCellStr(s, f.cellName(k+1, 7), safeText(v))
 		}
 		f.SetCellStyle(s, "A7", "G7", st.head)
 		for k, g := range m.Goals {
 			r := k + 8
 			for j, v := range []any{g.Label, g.Points, g.Max, g.Rate, g.National, g.Pref, g.SizeBand} {
-				f.SetCellValue(s, cellName(j+1, r), safeValue(v))
+				f.SetCellValue(s, f.cellName(j+1, r), safeValue(v))
 			}
-			f.SetCellStyle(s, cellName(4, r), cellName(7, r), st.rate)
+			f.SetCellStyle(s, f.cellName(4, r), f.cellName(7, r), st.rate)
 		}
 		r := len(m.Goals) + 9
-		f.SetCellStr(s, cellName(1, r), safeText("1点あたりの交付額（他の団体の得点が変わらない場合の試算）"))
-		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
+		f.SetCellStr(s, f.cellName(1, r), safeText("1点あたりの交付額（他の団体の得点が変わらない場合の試算）"))
+		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
 		for k, pw := range m.Worth {
-			f.SetCellStr(s, cellName(1, r+1+k), safeText(pw.Grant+"で1点多い場合"))
-			f.SetCellValue(s, cellName(2, r+1+k), pw.Yen)
-			f.SetCellStyle(s, cellName(2, r+1+k), cellName(2, r+1+k), st.yen)
+			f.SetCellStr(s, f.cellName(1, r+1+k), safeText(pw.Grant+"で1点多い場合"))
+			f.SetCellValue(s, f.cellName(2, r+1+k), pw.Yen)
+			f.SetCellStyle(s, f.cellName(2, r+1+k), f.cellName(2, r+1+k), st.yen)
 		}
 		f.SetColWidth(s, "A", "A", 34)
 		f.SetColWidth(s, "B", "G", 14)

@@ -132,7 +132,7 @@ type Ministry struct {
 // one row per municipality with every item), 「市町村」 (the simple sheet with fixed headers),
 // 「都道府県」 and 「交付額」 (案/確定 of every pool, in yen and 千円).
 func WriteMinistry(w io.Writer, m Ministry) error {
-	f := excelize.NewFile()
+	f := newBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: m.Title, Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)
@@ -141,7 +141,7 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 	}
 	steps := []struct {
 		sheet string
-		fn    func(*excelize.File, Ministry, styles) error
+		fn    func(*book, Ministry, styles) error
 	}{
 		{SheetSummary, writeSummary},
 		{SheetNational, writeNational},
@@ -155,7 +155,11 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 				return err
 			}
 		}
-		if err := s.fn(f, m, st); err != nil {
+		err := s.fn(f, m, st)
+		if f.err != nil {
+			err = f.err // the first error, or the cause of a stream writer's
+		}
+		if err != nil {
 			return fmt.Errorf("write %s: %w", s.sheet, err)
 		}
 	}
@@ -178,21 +182,21 @@ const (
 	ColSubmission = "提出状況"
 )
 
-func newStyles(f *excelize.File) styles {
+func newStyles(f *book) styles {
 	var s styles
-	s.head, _ = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+	s.head = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
 		Alignment: &excelize.Alignment{Horizontal: "center", Vertical: "center", WrapText: true},
 		Border:    []excelize.Border{{Type: "bottom", Color: "7F7F7F", Style: 1}, {Type: "right", Color: "BFBFBF", Style: 1}}})
-	s.title, _ = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
-	s.yen, _ = f.NewStyle(&excelize.Style{NumFmt: 3})
-	s.pts, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00")})
-	s.text, _ = f.NewStyle(&excelize.Style{NumFmt: 49})
-	s.rate, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
-	s.stat, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00"), Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
-	s.greyPlain, _ = f.NewStyle(&excelize.Style{Fill: unsubmittedFill})
-	s.greyYen, _ = f.NewStyle(&excelize.Style{NumFmt: 3, Fill: unsubmittedFill})
-	s.greyPts, _ = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Fill: unsubmittedFill})
-	s.greyText, _ = f.NewStyle(&excelize.Style{NumFmt: 49, Fill: unsubmittedFill})
+	s.title = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
+	s.yen = f.NewStyle(&excelize.Style{NumFmt: 3})
+	s.pts = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00")})
+	s.text = f.NewStyle(&excelize.Style{NumFmt: 49})
+	s.rate = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
+	s.stat = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00"), Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
+	s.greyPlain = f.NewStyle(&excelize.Style{Fill: unsubmittedFill})
+	s.greyYen = f.NewStyle(&excelize.Style{NumFmt: 3, Fill: unsubmittedFill})
+	s.greyPts = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Fill: unsubmittedFill})
+	s.greyText = f.NewStyle(&excelize.Style{NumFmt: 49, Fill: unsubmittedFill})
 	return s
 }
 
@@ -221,12 +225,7 @@ func MunicipalHeaders(grants []GrantLine) []string {
 	return h
 }
 
-func cellName(col, row int) string {
-	c, _ := excelize.CoordinatesToCellName(col, row)
-	return c
-}
-
-func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
+func writeMunicipal(f *book, m Ministry, st styles) error {
 	sw, err := f.NewStreamWriter(SheetMunicipal)
 	if err != nil {
 		return err
@@ -275,7 +274,7 @@ func writeMunicipal(f *excelize.File, m Ministry, st styles) error {
 		for _, g := range m.Grants {
 			row = append(row, excelize.Cell{Value: r.Yen[g.ID], StyleID: yen})
 		}
-		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
+		if err := sw.SetRow(f.cellName(1, n+2), safeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -292,8 +291,12 @@ func addTable(sw *excelize.StreamWriter, name string, cols, rows int) error {
 	if rows == 0 {
 		return nil
 	}
+	last, err := excelize.CoordinatesToCellName(cols, rows+1)
+	if err != nil {
+		return fmt.Errorf("table %s: %w", name, err)
+	}
 	no := false
-	return sw.AddTable(&excelize.Table{Range: "A1:" + cellName(cols, rows+1), Name: name, StyleName: "", ShowRowStripes: &no})
+	return sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: name, StyleName: "", ShowRowStripes: &no})
 }
 
 // noPrevious is shown in the national sheet's 前年度 columns of a municipality without last year's
@@ -306,7 +309,7 @@ var nationalFixed = []string{"都道府県", "団体コード", "市町村名", 
 // statRows are the statistics rows under the header of the national sheet.
 var statRows = []string{"配点", "全国合計", "平均点", "平均得点率", "中央値", "標準偏差", "該当市町村数", "該当率"}
 
-func writeNational(f *excelize.File, m Ministry, st styles) error {
+func writeNational(f *book, m Ministry, st styles) error {
 	s := SheetNational
 	sw, err := f.NewStreamWriter(s)
 	if err != nil {
@@ -326,7 +329,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 			return err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 8 + len(statRows), TopLeftCell: cellName(4, 9+len(statRows)), ActivePane: "bottomRight"}); err != nil {
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 8 + len(statRows), TopLeftCell: f.cellName(4, 9+len(statRows)), ActivePane: "bottomRight"}); err != nil {
 		return err
 	}
 	// The 8-row header: title, grant, goal, group, indicator no., indicator name, sub-item, column.
@@ -350,7 +353,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 	}
 	header[1][last-1] = excelize.Cell{Value: "今年度順位", StyleID: st.head}
 	for r, row := range header {
-		if err := sw.SetRow(cellName(1, r+1), safeRow(row), excelize.RowOpts{Height: []float64{18, 16, 30, 16, 14, 45, 30, 30}[r]}); err != nil {
+		if err := sw.SetRow(f.cellName(1, r+1), safeRow(row), excelize.RowOpts{Height: []float64{18, 16, 30, 16, 14, 45, 30, 30}[r]}); err != nil {
 			return err
 		}
 	}
@@ -361,7 +364,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 		for j := 1; j <= len(m.Columns); j++ {
 			if j == len(m.Columns) || headerValue(m.Columns[j], r) != headerValue(m.Columns[start-nf], r) {
 				if j-1 > start-nf && headerValue(m.Columns[start-nf], r) != "" {
-					if err := sw.MergeCell(cellName(start+1, r), cellName(nf+j, r)); err != nil {
+					if err := sw.MergeCell(f.cellName(start+1, r), f.cellName(nf+j, r)); err != nil {
 						return err
 					}
 				}
@@ -370,11 +373,11 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 		}
 	}
 	for i := 1; i <= nf; i++ {
-		if err := sw.MergeCell(cellName(i, 2), cellName(i, 8)); err != nil {
+		if err := sw.MergeCell(f.cellName(i, 2), f.cellName(i, 8)); err != nil {
 			return err
 		}
 	}
-	if err := sw.MergeCell(cellName(last, 2), cellName(last, 8)); err != nil {
+	if err := sw.MergeCell(f.cellName(last, 2), f.cellName(last, 8)); err != nil {
 		return err
 	}
 	for k, label := range statRows {
@@ -407,7 +410,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 			}
 			row[nf+j] = excelize.Cell{Value: v, StyleID: style}
 		}
-		if err := sw.SetRow(cellName(1, 9+k), safeRow(row)); err != nil {
+		if err := sw.SetRow(f.cellName(1, 9+k), safeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -427,7 +430,7 @@ func writeNational(f *excelize.File, m Ministry, st styles) error {
 			row = append(row, excelize.Cell{Value: v, StyleID: st.pts})
 		}
 		row = append(row, excelize.Cell{Value: r.Rank})
-		if err := sw.SetRow(cellName(1, first+n), row); err != nil { // its text was made safe above
+		if err := sw.SetRow(f.cellName(1, first+n), row); err != nil { // its text was made safe above
 			return err
 		}
 	}
@@ -469,7 +472,7 @@ func ratio(a, b float64) float64 {
 	return a / b
 }
 
-func writePrefectures(f *excelize.File, m Ministry, st styles) error {
+func writePrefectures(f *book, m Ministry, st styles) error {
 	s := SheetPrefectures
 	h := []string{ColCode, "都道府県名", ColInsured65}
 	for _, g := range m.Grants {
@@ -480,9 +483,9 @@ func writePrefectures(f *excelize.File, m Ministry, st styles) error {
 		h = append(h, g.Short+grantAmountSuffix)
 	}
 	for i, v := range h {
-		f.SetCellStr(s, cellName(i+1, 1), safeText(v))
+		f.SetCellStr(s, f.cellName(i+1, 1), safeText(v))
 	}
-	f.SetCellStyle(s, "A1", cellName(len(h), 1), st.head)
+	f.SetCellStyle(s, "A1", f.cellName(len(h), 1), st.head)
 	for n, p := range m.Prefectures {
 		r := n + 2
 		vals := []any{p.Code, p.Name, p.Insured65}
@@ -494,21 +497,21 @@ func writePrefectures(f *excelize.File, m Ministry, st styles) error {
 			vals = append(vals, p.Yen[g.ID])
 		}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
+			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
-		f.SetCellStyle(s, cellName(len(h)-len(m.Grants)+1, r), cellName(len(h), r), st.yen)
+		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.text)
+		f.SetCellStyle(s, f.cellName(len(h)-len(m.Grants)+1, r), f.cellName(len(h), r), st.yen)
 	}
 	f.SetColWidth(s, "A", "B", 12)
 	f.SetColWidth(s, "C", "Z", 14)
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight"})
 	if len(m.Prefectures) > 0 {
-		f.AutoFilter(s, "A1:"+cellName(len(h), len(m.Prefectures)+1), nil)
+		f.AutoFilter(s, "A1:"+f.cellName(len(h), len(m.Prefectures)+1), nil)
 	}
-	return nil
+	return f.err
 }
 
-func writeAmounts(f *excelize.File, m Ministry, st styles) error {
+func writeAmounts(f *book, m Ministry, st styles) error {
 	sw, err := f.NewStreamWriter(SheetAmounts)
 	if err != nil {
 		return err
@@ -516,9 +519,13 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 	h := []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）", ColSubmission}
 	_, absent := unsubmitted(m)
 	for i, wd := range []float64{10, 11, 22, 8, 26, 9, 14, 18, 16, 16, 14, 12, 10} {
-		sw.SetColWidth(i+1, i+1, wd)
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return err
+		}
 	}
-	sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"})
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"}); err != nil {
+		return err
+	}
 	row := make([]any, len(h))
 	for i, v := range h {
 		row[i] = excelize.Cell{Value: v, StyleID: st.head}
@@ -538,7 +545,7 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 		if absent[a.Code] {
 			row = append(row, Unsubmitted)
 		}
-		if err := sw.SetRow(cellName(1, n+2), safeRow(row)); err != nil {
+		if err := sw.SetRow(f.cellName(1, n+2), safeRow(row)); err != nil {
 			return err
 		}
 	}
@@ -548,7 +555,7 @@ func writeAmounts(f *excelize.File, m Ministry, st styles) error {
 	return sw.Flush()
 }
 
-func writeSummary(f *excelize.File, m Ministry, st styles) error {
+func writeSummary(f *book, m Ministry, st styles) error {
 	s := SheetSummary
 	f.SetCellStr(s, "A1", safeText(m.Title))
 	f.SetCellStyle(s, "A1", "A1", st.title)
@@ -556,50 +563,50 @@ func writeSummary(f *excelize.File, m Ministry, st styles) error {
 	f.SetCellStr(s, "B2", safeText(fmt.Sprintf("%d（%s）", m.FiscalYear, m.EraLabel)))
 	hdr := []string{"交付金", "予算額（円）", "都道府県分（円）", "追加配分枠（円）", "市町村分（円）", "市町村交付額合計（円）", "差（市町村分−合計）"}
 	for i, h := range hdr {
-		f.SetCellStr(s, cellName(i+1, 4), safeText(h))
+		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
-	f.SetCellStyle(s, "A4", cellName(len(hdr), 4), st.head)
+	f.SetCellStyle(s, "A4", f.cellName(len(hdr), 4), st.head)
 	r := 5
 	for _, g := range m.Grants {
 		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.ExtraYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
+			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, cellName(2, r), cellName(len(hdr), r), st.yen)
+		f.SetCellStyle(s, f.cellName(2, r), f.cellName(len(hdr), r), st.yen)
 		r++
 	}
 	r++
-	f.SetCellStr(s, cellName(1, r), safeText("照合（配分枠ごと）：配分枠 ＝ 確定額合計 ＋ 返還額（所要見込額による減額・配分対象なし）"))
-	f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.title)
+	f.SetCellStr(s, f.cellName(1, r), safeText("照合（配分枠ごと）：配分枠 ＝ 確定額合計 ＋ 返還額（所要見込額による減額・配分対象なし）"))
+	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
 	r++
 	ph := []string{"配分枠", "区分", "配分枠（円）", "交付見込額（案）合計", "確定額合計（円）", "返還額（円）", "差（配分枠−確定−返還）", "対象団体数", "減額団体数", "備考"}
 	for i, h := range ph {
-		f.SetCellStr(s, cellName(i+1, r), safeText(h))
+		f.SetCellStr(s, f.cellName(i+1, r), safeText(h))
 	}
-	f.SetCellStyle(s, cellName(1, r), cellName(len(ph), r), st.head)
+	f.SetCellStyle(s, f.cellName(1, r), f.cellName(len(ph), r), st.head)
 	r++
 	for _, p := range m.Pools {
 		vals := []any{p.Name, p.Level, p.PoolYen, p.ProposalYen, p.AmountYen, p.SurplusYen, p.PoolYen - p.AmountYen - p.SurplusYen, p.Entities, p.Capped, p.Note}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
+			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, cellName(3, r), cellName(7, r), st.yen)
+		f.SetCellStyle(s, f.cellName(3, r), f.cellName(7, r), st.yen)
 		r++
 	}
 	r++
 	if n, _ := unsubmitted(m); n > 0 {
-		f.SetCellStr(s, cellName(1, r), safeText("調査票未提出の市町村"))
-		f.SetCellStr(s, cellName(2, r), safeText(fmt.Sprintf("%s団体（「%s」シートでは行を灰色で、「%s」シートでは「%s」欄に「%s」と表示）", Commas(n), SheetMunicipal, SheetAmounts, ColSubmission, Unsubmitted)))
+		f.SetCellStr(s, f.cellName(1, r), safeText("調査票未提出の市町村"))
+		f.SetCellStr(s, f.cellName(2, r), safeText(fmt.Sprintf("%s団体（「%s」シートでは行を灰色で、「%s」シートでは「%s」欄に「%s」と表示）", Commas(n), SheetMunicipal, SheetAmounts, ColSubmission, Unsubmitted)))
 		r += 2
 	}
 	for _, kv := range m.Summary {
-		f.SetCellStr(s, cellName(1, r), safeText(kv[0]))
-		f.SetCellStr(s, cellName(2, r), safeText(kv[1]))
+		f.SetCellStr(s, f.cellName(1, r), safeText(kv[0]))
+		f.SetCellStr(s, f.cellName(2, r), safeText(kv[1]))
 		r++
 	}
 	f.SetColWidth(s, "A", "A", 40)
 	f.SetColWidth(s, "B", "J", 20)
-	return nil
+	return f.err
 }
 
 func ptr[T any](v T) *T { return &v }

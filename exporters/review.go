@@ -109,13 +109,13 @@ type Review struct {
 // items most peers score but this municipality does not), 「外れ値」, 「配分の説明」 (answer → points →
 // score → share → yen), 「センター」, 「得点分布」 (a chart) and a hidden stamp.
 func WriteReview(w io.Writer, rv Review) error {
-	f := excelize.NewFile()
+	f := newBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 審査用", rv.EraLabel, rv.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)
-	input, _ := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Protection: &excelize.Protection{Locked: false},
+	input := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Protection: &excelize.Protection{Locked: false},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	flag, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "9C0006"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	flag := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "9C0006"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err := f.SetSheetName("Sheet1", SheetReview); err != nil {
 		return err
 	}
@@ -128,8 +128,8 @@ func WriteReview(w io.Writer, rv Review) error {
 	}
 	for i, kv := range [][2]string{{"form", ReviewForm}, {"fiscal_year", strconv.Itoa(rv.FiscalYear)}, {"prefecture_code", rv.PrefCode},
 		{"score_run_id", strconv.FormatInt(rv.ScoreRunID, 10)}, {"allocate_run_id", strconv.FormatInt(rv.AllocateRunID, 10)}} {
-		f.SetCellStr(SheetReviewStamp, cellName(1, i+1), safeText(kv[0]))
-		f.SetCellStr(SheetReviewStamp, cellName(2, i+1), safeText(kv[1]))
+		f.SetCellStr(SheetReviewStamp, f.cellName(1, i+1), safeText(kv[0]))
+		f.SetCellStr(SheetReviewStamp, f.cellName(2, i+1), safeText(kv[1]))
 	}
 	if err := f.SetSheetVisible(SheetReviewStamp, false, true); err != nil {
 		return err
@@ -141,9 +141,9 @@ func WriteReview(w io.Writer, rv Review) error {
 	f.SetCellStr(s, "A2", safeText(fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入し、kofukin review import で取り込んでください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment)))
 	head := []string{"団体コード", "市町村名", "提出", "総合計", "満点", "得点率", "全国順位", "県内順位", "第1号被保険者数", "交付額合計（円）", "確認すべき点", ColReviewStatus, ColReviewComment}
 	for i, h := range head {
-		f.SetCellStr(s, cellName(i+1, 4), safeText(h))
+		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
-	f.SetCellStyle(s, "A4", cellName(len(head), 4), st.head)
+	f.SetCellStyle(s, "A4", f.cellName(len(head), 4), st.head)
 	for n, m := range rv.Municipalities {
 		r := n + 5
 		sub := "未提出"
@@ -156,80 +156,48 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 		vals := []any{m.Code, m.Name, sub, m.Total, m.Max, m.Rate, fmt.Sprintf("%d/%d", m.NationalRank, m.Of), m.PrefRank, m.Insured65, m.YenTotal, strings.Join(m.Flags, "\n"), status, m.Comment}
 		for i, v := range vals {
-			f.SetCellValue(s, cellName(i+1, r), safeValue(v))
+			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, cellName(1, r), cellName(1, r), st.text)
-		f.SetCellStyle(s, cellName(4, r), cellName(5, r), st.pts)
-		f.SetCellStyle(s, cellName(6, r), cellName(6, r), st.rate)
-		f.SetCellStyle(s, cellName(9, r), cellName(10, r), st.yen)
-		f.SetCellStyle(s, cellName(11, r), cellName(11, r), flag)
-		f.SetCellStyle(s, cellName(12, r), cellName(13, r), input)
+		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.text)
+		f.SetCellStyle(s, f.cellName(4, r), f.cellName(5, r), st.pts)
+		f.SetCellStyle(s, f.cellName(6, r), f.cellName(6, r), st.rate)
+		f.SetCellStyle(s, f.cellName(9, r), f.cellName(10, r), st.yen)
+		f.SetCellStyle(s, f.cellName(11, r), f.cellName(11, r), flag)
+		f.SetCellStyle(s, f.cellName(12, r), f.cellName(13, r), input)
 	}
 	if len(rv.Municipalities) > 0 {
 		dv := excelize.NewDataValidation(true)
-		dv.Sqref = cellName(12, 5) + ":" + cellName(12, 4+len(rv.Municipalities))
-		dv.SetDropList(ReviewStatuses)
+		dv.Sqref = f.cellName(12, 5) + ":" + f.cellName(12, 4+len(rv.Municipalities))
+		if err := dv.SetDropList(ReviewStatuses); err != nil {
+			return err
+		}
 		f.AddDataValidation(s, dv)
 	}
 	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 11, 8, 12, 16, 50, 10, 40} {
-		f.SetColWidth(s, colLetter2(i+1), colLetter2(i+1), wd)
+		f.SetColWidth(s, f.colName(i+1), f.colName(i+1), wd)
 	}
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 4, TopLeftCell: "C5", ActivePane: "bottomRight"})
 	f.ProtectSheet(s, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true, FormatColumns: true, FormatRows: true, AutoFilter: true, Sort: true})
 
 	// 回答と得点
-	sw, err := f.NewStreamWriter(SheetReviewItems)
+	if f.err != nil {
+		return f.err // the first error, before a sheet is streamed
+	}
+	outliers, err := writeReviewItems(f, rv, st)
 	if err != nil {
-		return err
-	}
-	ih := []string{"団体コード", "市町村名", "項目ID", "目標", "指標", "枝番", "設問", "回答", "前年度の回答", "得点", "配点", "状態", "理由", "全国該当率", "県内該当率", "確認すべき点"}
-	for i, wd := range []float64{10, 12, 9, 12, 24, 5, 40, 12, 12, 7, 7, 9, 40, 10, 10, 30} {
-		sw.SetColWidth(i+1, i+1, wd)
-	}
-	sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"})
-	row := make([]any, len(ih))
-	for i, h := range ih {
-		row[i] = excelize.Cell{Value: h, StyleID: st.head}
-	}
-	sw.SetRow("A1", safeRow(row))
-	line := 2
-	var outliers [][]any
-	for _, m := range rv.Municipalities {
-		for _, it := range m.Items {
-			lb := rv.Labels[it.ItemID]
-			prev, note := "", itemFlags(it)
-			if it.PrevAnswer != nil {
-				prev = *it.PrevAnswer
-			}
-			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, it.Answer, prev,
-				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
-				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
-			if err := sw.SetRow(cellName(1, line), safeRow(row)); err != nil {
-				return err
-			}
-			line++
-			if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
-				outliers = append(outliers, []any{m.Code, m.Name, it.ItemID, lb.Question, it.Answer, *it.Z})
-			}
-		}
-	}
-	if err := addTable(sw, "ReviewItems", len(ih), line-2); err != nil {
-		return err
-	}
-	if err := sw.Flush(); err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", SheetReviewItems, err)
 	}
 
 	// 外れ値
 	o := SheetReviewOut
 	f.SetCellStr(o, "A1", safeText("全国の値から標準偏差の3倍以上離れた数値の回答（入力誤りの可能性）"))
 	for i, h := range []string{"団体コード", "市町村名", "項目ID", "設問", "回答", "偏差（標準偏差の何倍か）"} {
-		f.SetCellStr(o, cellName(i+1, 2), safeText(h))
+		f.SetCellStr(o, f.cellName(i+1, 2), safeText(h))
 	}
 	f.SetCellStyle(o, "A2", "F2", st.head)
 	for n, r := range outliers {
 		for i, v := range r {
-			f.SetCellValue(o, cellName(i+1, n+3), safeValue(v))
+			f.SetCellValue(o, f.cellName(i+1, n+3), safeValue(v))
 		}
 	}
 	f.SetColWidth(o, "A", "C", 11)
@@ -241,9 +209,9 @@ func WriteReview(w io.Writer, rv Review) error {
 	f.SetCellStr(c, "A1", safeText("配分の説明：回答 → 得点（「回答と得点」シート）→ 交付金ごとの得点 × 第1号被保険者数 ÷ 全国の合計 × 配分枠 → 交付見込額（案）→ 所要見込額による上限 → 確定額"))
 	ch := []string{"団体コード", "市町村名", "配分枠", "得点", "第1号被保険者数", "得点×被保険者数", "全国の合計", "持分", "配分枠（円）", "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）"}
 	for i, h := range ch {
-		f.SetCellStr(c, cellName(i+1, 2), safeText(h))
+		f.SetCellStr(c, f.cellName(i+1, 2), safeText(h))
 	}
-	f.SetCellStyle(c, "A2", cellName(len(ch), 2), st.head)
+	f.SetCellStyle(c, "A2", f.cellName(len(ch), 2), st.head)
 	r := 3
 	for _, m := range rv.Municipalities {
 		for _, x := range m.Chain {
@@ -253,22 +221,22 @@ func WriteReview(w io.Writer, rv Review) error {
 			}
 			vals := []any{m.Code, m.Name, x.Pool, x.Score, x.Weight, x.WeightedScore, x.Sum, ratio(x.WeightedScore, x.Sum), x.PoolYen, x.ProposalYen, cp, x.AmountYen}
 			for i, v := range vals {
-				f.SetCellValue(c, cellName(i+1, r), safeValue(v))
+				f.SetCellValue(c, f.cellName(i+1, r), safeValue(v))
 			}
-			f.SetCellStyle(c, cellName(1, r), cellName(1, r), st.text)
-			f.SetCellStyle(c, cellName(5, r), cellName(7, r), st.yen)
-			f.SetCellStyle(c, cellName(9, r), cellName(12, r), st.yen)
+			f.SetCellStyle(c, f.cellName(1, r), f.cellName(1, r), st.text)
+			f.SetCellStyle(c, f.cellName(5, r), f.cellName(7, r), st.yen)
+			f.SetCellStyle(c, f.cellName(9, r), f.cellName(12, r), st.yen)
 			r++
 		}
 	}
 	for i, wd := range []float64{10, 12, 34, 9, 12, 16, 18, 12, 16, 18, 16, 16} {
-		f.SetColWidth(c, colLetter2(i+1), colLetter2(i+1), wd)
+		f.SetColWidth(c, f.colName(i+1), f.colName(i+1), wd)
 	}
 
 	// センター
 	ce := SheetReviewCentre
 	for i, h := range []string{"センターコード", "センター名", "市町村", "提出", "総合計", "満点", "得点率"} {
-		f.SetCellStr(ce, cellName(i+1, 1), safeText(h))
+		f.SetCellStr(ce, f.cellName(i+1, 1), safeText(h))
 	}
 	f.SetCellStyle(ce, "A1", "G1", st.head)
 	for n, x := range rv.Centres {
@@ -277,10 +245,10 @@ func WriteReview(w io.Writer, rv Review) error {
 			sub = "提出済"
 		}
 		for i, v := range []any{x.Code, x.Name, x.Municipality, sub, x.Total, x.Max, x.Rate} {
-			f.SetCellValue(ce, cellName(i+1, n+2), safeValue(v))
+			f.SetCellValue(ce, f.cellName(i+1, n+2), safeValue(v))
 		}
-		f.SetCellStyle(ce, cellName(1, n+2), cellName(1, n+2), st.text)
-		f.SetCellStyle(ce, cellName(7, n+2), cellName(7, n+2), st.rate)
+		f.SetCellStyle(ce, f.cellName(1, n+2), f.cellName(1, n+2), st.text)
+		f.SetCellStyle(ce, f.cellName(7, n+2), f.cellName(7, n+2), st.rate)
 	}
 	f.SetColWidth(ce, "A", "A", 12)
 	f.SetColWidth(ce, "B", "B", 36)
@@ -289,14 +257,14 @@ func WriteReview(w io.Writer, rv Review) error {
 	// 得点分布 with a chart
 	d := SheetReviewChart
 	for i, h := range []string{"総合計", "全国", rv.PrefName} {
-		f.SetCellStr(d, cellName(i+1, 1), safeText(h))
+		f.SetCellStr(d, f.cellName(i+1, 1), safeText(h))
 	}
 	f.SetCellStyle(d, "A1", "C1", st.head)
 	for n, b := range rv.ChartBins {
-		f.SetCellStr(d, cellName(1, n+2), safeText(b))
-		f.SetCellValue(d, cellName(2, n+2), rv.NationBins[n])
-		f.SetCellValue(d, cellName(3, n+2), rv.PrefBins[n])
-		f.SetCellStyle(d, cellName(2, n+2), cellName(3, n+2), st.rate)
+		f.SetCellStr(d, f.cellName(1, n+2), safeText(b))
+		f.SetCellValue(d, f.cellName(2, n+2), rv.NationBins[n])
+		f.SetCellValue(d, f.cellName(3, n+2), rv.PrefBins[n])
+		f.SetCellStyle(d, f.cellName(2, n+2), f.cellName(3, n+2), st.rate)
 	}
 	if k := len(rv.ChartBins); k > 0 {
 		last := strconv.Itoa(k + 1)
@@ -315,6 +283,55 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 	}
 	return save(w, f)
+}
+
+// writeReviewItems streams 「回答と得点」 and returns the outlying answers it met.
+func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
+	sw, err := f.NewStreamWriter(SheetReviewItems)
+	if err != nil {
+		return nil, err
+	}
+	ih := []string{"団体コード", "市町村名", "項目ID", "目標", "指標", "枝番", "設問", "回答", "前年度の回答", "得点", "配点", "状態", "理由", "全国該当率", "県内該当率", "確認すべき点"}
+	for i, wd := range []float64{10, 12, 9, 12, 24, 5, 40, 12, 12, 7, 7, 9, 40, 10, 10, 30} {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, XSplit: 3, YSplit: 1, TopLeftCell: "D2", ActivePane: "bottomRight"}); err != nil {
+		return nil, err
+	}
+	row := make([]any, len(ih))
+	for i, h := range ih {
+		row[i] = excelize.Cell{Value: h, StyleID: st.head}
+	}
+	if err := sw.SetRow("A1", safeRow(row)); err != nil {
+		return nil, err
+	}
+	line := 2
+	var outliers [][]any
+	for _, m := range rv.Municipalities {
+		for _, it := range m.Items {
+			lb := rv.Labels[it.ItemID]
+			prev, note := "", itemFlags(it)
+			if it.PrevAnswer != nil {
+				prev = *it.PrevAnswer
+			}
+			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, it.Answer, prev,
+				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
+				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
+			if err := sw.SetRow(f.cellName(1, line), safeRow(row)); err != nil {
+				return nil, err
+			}
+			line++
+			if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+				outliers = append(outliers, []any{m.Code, m.Name, it.ItemID, lb.Question, it.Answer, *it.Z})
+			}
+		}
+	}
+	if err := addTable(sw, "ReviewItems", len(ih), line-2); err != nil {
+		return nil, err
+	}
+	return outliers, sw.Flush()
 }
 
 // itemFlags says what a reviewer should look at for one answer.
@@ -365,5 +382,3 @@ func ReviewFlags(items []ReviewItem, submitted bool) []string {
 func statusJA(s string) string {
 	return map[string]string{"met": "達成", "not_done": "未実施", "not_met": "要件未達", "unanswered": "未回答", "na": "対象外", "partial": "一部達成"}[s]
 }
-
-func colLetter2(n int) string { c, _ := excelize.ColumnNumberToName(n); return c }

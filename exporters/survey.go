@@ -27,7 +27,7 @@ type SurveyEntity struct {
 // WriteSurvey writes the survey workbook of rulebook rb for entity e. answers, when not nil, fills
 // the 回答 column (item id → value as typed: "はい", "12.5" …), as the synthetic nation does.
 func WriteSurvey(w io.Writer, rb *indicators.Rulebook, e SurveyEntity, answers map[string]string) error {
-	f := excelize.NewFile()
+	f := newBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{
 		Title:    rb.Title,
@@ -65,12 +65,11 @@ func WriteSurvey(w io.Writer, rb *indicators.Rulebook, e SurveyEntity, answers m
 	if err := f.SetSheetVisible(survey.SheetStamp, false, true); err != nil {
 		return err
 	}
-	idx, _ := f.GetSheetIndex(survey.SheetAnswers)
-	f.SetActiveSheet(idx)
+	f.activate(survey.SheetAnswers)
 	return save(w, f)
 }
 
-func writeGuide(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity) error {
+func writeGuide(f *book, rb *indicators.Rulebook, e SurveyEntity) error {
 	s := survey.SheetGuide
 	lines := []string{
 		rb.Title,
@@ -89,24 +88,23 @@ func writeGuide(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity) error
 		"出典・注記：" + rb.Provenance,
 	}
 	for i, l := range lines {
-		if err := f.SetCellStr(s, fmt.Sprintf("A%d", i+1), safeText(l)); err != nil {
-			return err
-		}
+		f.SetCellStr(s, fmt.Sprintf("A%d", i+1), safeText(l))
 	}
-	return f.SetColWidth(s, "A", "A", 120)
+	f.SetColWidth(s, "A", "A", 120)
+	return f.err
 }
 
-func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, answers map[string]string) error {
+func writeAnswers(f *book, rb *indicators.Rulebook, e SurveyEntity, answers map[string]string) error {
 	s := survey.SheetAnswers
-	bold, _ := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	head, _ := f.NewStyle(&excelize.Style{
+	bold := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
+	head := f.NewStyle(&excelize.Style{
 		Font:      &excelize.Font{Bold: true},
 		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
 		Border:    []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "center"},
 	})
-	wrap, _ := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
-	answer, _ := f.NewStyle(&excelize.Style{
+	wrap := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	answer := f.NewStyle(&excelize.Style{
 		Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}},
 		Protection: &excelize.Protection{Locked: false},
 		Alignment:  &excelize.Alignment{Vertical: "top"},
@@ -122,11 +120,9 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 	f.SetCellStr(s, "A5", safeText(survey.LabelFilledOn))
 	f.SetCellStr(s, "C5", safeText("（記入した日：例 2025/5/10 又は 令和7年5月10日）"))
 	for i, h := range survey.Columns {
-		cell, _ := excelize.CoordinatesToCellName(i+1, survey.HeaderRow)
-		f.SetCellStr(s, cell, safeText(h))
+		f.SetCellStr(s, f.cellName(i+1, survey.HeaderRow), safeText(h))
 	}
-	last, _ := excelize.CoordinatesToCellName(len(survey.Columns), survey.HeaderRow)
-	f.SetCellStyle(s, "A6", last, head)
+	f.SetCellStyle(s, "A6", f.cellName(len(survey.Columns), survey.HeaderRow), head)
 	ansCol := colLetter(survey.ColAnswer)
 	var yesno []string
 	row := survey.HeaderRow
@@ -140,8 +136,7 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 			if v == nil {
 				continue
 			}
-			cell, _ := excelize.CoordinatesToCellName(i+1, row)
-			f.SetCellValue(s, cell, safeValue(v))
+			f.SetCellValue(s, f.cellName(i+1, row), safeValue(v))
 		}
 		if v, ok := answers[it.ID]; ok && v != "" {
 			if x, err := strconv.ParseFloat(v, 64); err == nil && it.Rule.Type != indicators.RuleYesNo {
@@ -164,9 +159,7 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 				return fmt.Errorf("item %s: %w", it.ID, err)
 			}
 			dv.SetError(excelize.DataValidationErrorStyleStop, "入力エラー", "選択肢から1つ選んでください。")
-			if err := f.AddDataValidation(s, dv); err != nil {
-				return err
-			}
+			f.AddDataValidation(s, dv)
 		}
 	}
 	f.SetCellStyle(s, "B5", "B5", answer)
@@ -182,27 +175,27 @@ func writeAnswers(f *excelize.File, rb *indicators.Rulebook, e SurveyEntity, ans
 			return err
 		}
 		dv.SetError(excelize.DataValidationErrorStyleStop, "入力エラー", "「はい」又は「いいえ」を選択してください。")
-		if err := f.AddDataValidation(s, dv); err != nil {
-			return err
-		}
+		f.AddDataValidation(s, dv)
 	}
 	for i, w := range []float64{12, 14, 36, 6, 60, 14, 26, 6, 40} {
-		col, _ := excelize.ColumnNumberToName(i + 1)
+		col := f.colName(i + 1)
 		f.SetColWidth(s, col, col, w)
 	}
-	if err := f.SetPanes(s, &excelize.Panes{Freeze: true, YSplit: survey.HeaderRow, TopLeftCell: "A7", ActivePane: "bottomLeft"}); err != nil {
-		return err
-	}
-	return f.ProtectSheet(s, &excelize.SheetProtectionOptions{
+	f.SetPanes(s, &excelize.Panes{Freeze: true, YSplit: survey.HeaderRow, TopLeftCell: "A7", ActivePane: "bottomLeft"})
+	f.ProtectSheet(s, &excelize.SheetProtectionOptions{
 		SelectLockedCells: true, SelectUnlockedCells: true, FormatColumns: true, FormatRows: true,
 	})
+	return f.err
 }
 
 // colLetter returns the column letter of a survey header in template order.
 func colLetter(header string) string {
 	for i, h := range survey.Columns {
 		if h == header {
-			c, _ := excelize.ColumnNumberToName(i + 1)
+			c, err := excelize.ColumnNumberToName(i + 1)
+			if err != nil {
+				panic(err) // a column of the fixed template
+			}
 			return c
 		}
 	}

@@ -6,14 +6,16 @@ import (
 	"io"
 	"regexp"
 	"sort"
-
-	"github.com/xuri/excelize/v2"
 )
 
 // save writes f to w with its zip entries in name order. excelize writes the parts of sheets made
 // with its stream writer in map order, so two writes of the same workbook can differ in entry
-// order only; sorting makes the same rows give the same bytes.
-func save(w io.Writer, f *excelize.File) error {
+// order only; sorting makes the same rows give the same bytes. The first error recorded while
+// the workbook was written is returned before anything is.
+func save(w io.Writer, f *book) error {
+	if f.err != nil {
+		return f.err
+	}
 	buf, err := f.WriteToBuffer()
 	if err != nil {
 		return err
