@@ -19,7 +19,7 @@ var allowedImports = map[string][]string{
 	"survey":              {"indicators"},
 	"loaders":             {".", "indicators", "survey"},
 	"store":               {".", "indicators", "loaders", "internal/atomicfile"},
-	"exporters":           {"indicators", "loaders", "survey"},
+	"exporters":           {".", "indicators", "survey"},
 	"fixtures":            {".", "exporters", "indicators", "loaders", "survey"},
 	"fixtures/hostile":    {"indicators", "loaders", "survey"},
 	"pipeline":            {".", "allocation", "exporters", "fixtures", "indicators", "internal/atomicfile", "loaders", "store"},

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin"
 )
 
 // SheetProblems is the sheet an annotated copy adds with every problem listed.
@@ -37,7 +37,7 @@ const (
 // first line of 「エラー一覧」 says so (the header is then on row 2), and the JSON report has them
 // all. Every error it returns is a *NotAnnotatedError (errors.Is(err, ErrNotAnnotated)) saying why
 // no copy was made.
-func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
+func Annotate(w io.Writer, original []byte, problems []kofukin.Problem) error {
 	if na := checkUpload(original); na != nil {
 		return na
 	}
@@ -62,7 +62,7 @@ func Annotate(w io.Writer, original []byte, problems []loaders.Problem) error {
 	// The cells to mark, in the order problems name them: the first MaxAnnotatedCells.
 	type marked struct {
 		sheet, cell string
-		problems    []loaders.Problem
+		problems    []kofukin.Problem
 		more        int // problems of the cell beyond maxProblemsPerComment
 	}
 	byCell := map[string]*marked{}
