@@ -23,7 +23,7 @@ var allowedImports = map[string][]string{
 	"fixtures":            {".", "exporters", "indicators", "loaders", "survey"},
 	"fixtures/hostile":    {"indicators", "loaders", "survey"},
 	"pipeline":            {".", "allocation", "exporters", "fixtures", "indicators", "internal/atomicfile", "loaders", "store"},
-	"web":                 {".", "exporters", "indicators", "pipeline", "store"},
+	"web":                 {".", "exporters", "indicators", "pipeline"},
 	"cmd/kofukin":         {".", "config", "exporters", "fixtures", "indicators", "internal/atomicfile", "loaders", "pipeline", "store", "web"},
 }
 

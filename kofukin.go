@@ -5,6 +5,11 @@
 // codes and places (problem.go). It imports only the standard library.
 package kofukin
 
+import (
+	"errors"
+	"time"
+)
+
 // Role is what a token speaks for.
 type Role string
 
@@ -47,4 +52,16 @@ type Principal struct {
 // operator of the machine that owns the database, with the ministry's rights.
 func Operator(via string) Principal {
 	return Principal{TokenID: via, Role: RoleMinistry, Label: "operator (" + via + ")"}
+}
+
+// ErrNoCredentials is the answer to a token or session that is unknown, revoked or expired.
+var ErrNoCredentials = errors.New("unknown, revoked or expired credentials")
+
+// TokenSpec is what a token is issued for: a role, the entity it speaks for ("" for the
+// ministry), a label for the people who manage tokens, and when it expires (zero: the default).
+type TokenSpec struct {
+	Role    Role
+	Entity  string
+	Label   string
+	Expires time.Time
 }

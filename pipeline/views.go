@@ -18,6 +18,9 @@ import (
 // The read models of the pages: each is one application method that asks the policy once and
 // returns everything its page shows, or the first failure of the store.
 
+// Submission is one version of an entity's survey as the pages show it (the store's record).
+type Submission = store.Submission
+
 // EntityView is an entity's page: its submissions, uploads, verdict and score.
 type EntityView struct {
 	Entity   *store.EntityInfo

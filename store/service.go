@@ -24,8 +24,9 @@ const (
 // Principal is who a token or session speaks for.
 type Principal = kofukin.Principal
 
-// ErrNoToken is returned for a token or session that is unknown, revoked or expired.
-var ErrNoToken = errors.New("unknown, revoked or expired credentials")
+// ErrNoToken is returned for a token or session that is unknown, revoked or expired
+// (kofukin.ErrNoCredentials).
+var ErrNoToken = kofukin.ErrNoCredentials
 
 func hashOf(s string) string {
 	sum := sha256.Sum256([]byte(s))
@@ -40,13 +41,8 @@ func randomHex(n int) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// TokenSpec is what a token is issued for.
-type TokenSpec struct {
-	Role    kofukin.Role
-	Entity  string // "" for the ministry
-	Label   string
-	Expires time.Time
-}
+// TokenSpec is what a token is issued for (kofukin.TokenSpec).
+type TokenSpec = kofukin.TokenSpec
 
 // IssueToken creates a token for a role and entity and returns it with what was issued; only its
 // hash is stored, so it can be shown once only. The role and the entity's code must match

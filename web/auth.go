@@ -9,7 +9,6 @@ import (
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
-	"github.com/kofukin/kofukin/store"
 )
 
 // Sign-in with a token, sessions with their CSRF token, and bearer tokens of the JSON API.
@@ -40,7 +39,7 @@ func (s *Server) page(h func(http.ResponseWriter, *http.Request, request)) http.
 			return
 		}
 		p, csrf, err := s.Runner.Session(r.Context(), c.Value)
-		if errors.Is(err, store.ErrNoToken) {
+		if errors.Is(err, kofukin.ErrNoCredentials) {
 			http.Redirect(w, r, "/login", http.StatusSeeOther)
 			return
 		}
@@ -101,7 +100,7 @@ func (s *Server) api(h func(http.ResponseWriter, *http.Request, kofukin.Principa
 			return
 		}
 		p, err := s.Runner.Authenticate(r.Context(), tok, "api sign-in failed", r.URL.Path, failureDetail(r, tok))
-		if errors.Is(err, store.ErrNoToken) {
+		if errors.Is(err, kofukin.ErrNoCredentials) {
 			s.throttle.Fail(keys)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid, expired or revoked token", "error_ja": "トークンが無効です（期限切れ又は失効を含む）"})
 			return
@@ -131,7 +130,7 @@ func (s *Server) root(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, "/home", http.StatusSeeOther)
 			return
 		}
-		if !errors.Is(err, store.ErrNoToken) {
+		if !errors.Is(err, kofukin.ErrNoCredentials) {
 			s.Logger.Error("session", "error", err)
 		}
 	}
@@ -162,7 +161,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, cookie, err := s.Runner.SignIn(r.Context(), token, s.SessionTTL, failureDetail(r, token))
-	if errors.Is(err, store.ErrNoToken) {
+	if errors.Is(err, kofukin.ErrNoCredentials) {
 		s.throttle.Fail(keys)
 		http.Redirect(w, r, "/login?e=1", http.StatusSeeOther)
 		return

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/kofukin/kofukin"
-	"github.com/kofukin/kofukin/store"
 )
 
 // The ministry's console: runs, outputs, the deadline, tokens and the audit log.
@@ -89,7 +88,7 @@ func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
 // cached.
 func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
 	role, entity, label := kofukin.Role(r.PostFormValue("role")), strings.TrimSpace(r.PostFormValue("entity")), r.PostFormValue("label")
-	spec := store.TokenSpec{Role: role, Entity: entity, Label: label}
+	spec := kofukin.TokenSpec{Role: role, Entity: entity, Label: label}
 	if d := strings.TrimSpace(r.PostFormValue("expires")); d != "" {
 		t, err := time.ParseInLocation("2006-01-02", d, jst)
 		if err != nil {

@@ -28,7 +28,6 @@ import (
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/pipeline"
-	"github.com/kofukin/kofukin/store"
 )
 
 //go:embed templates/*.html
@@ -131,7 +130,7 @@ var templateFuncs = template.FuncMap{
 	"status": func(s string) string { return statusJA[s] },
 	"level":  func(l string) string { return indicators.Level(l).LabelJA() },
 	"role":   func(r kofukin.Role) string { return r.LabelJA() },
-	"submitter": func(x store.Submission) string {
+	"submitter": func(x pipeline.Submission) string {
 		switch {
 		case x.Via == "":
 			return ""

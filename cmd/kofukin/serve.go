@@ -10,7 +10,6 @@ import (
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
-	"github.com/kofukin/kofukin/store"
 	"github.com/kofukin/kofukin/web"
 )
 
@@ -116,7 +115,7 @@ func cmdToken(ctx context.Context, a *app, args []string) error {
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		spec := store.TokenSpec{Role: kofukin.Role(*role), Entity: *entity, Label: *label}
+		spec := kofukin.TokenSpec{Role: kofukin.Role(*role), Entity: *entity, Label: *label}
 		if *expires != "" {
 			t, err := time.ParseInLocation("2006-01-02", *expires, jst)
 			if err != nil {
