@@ -80,7 +80,7 @@ func TestDemoOnePrefecture(t *testing.T) {
 	}
 	wb[len(wb)/2] ^= 0xff
 	os.WriteFile(ministry, wb, 0o644)
-	out, err = runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "rerun", "--db", db, "--out", t.TempDir(), fmt.Sprint(export))
+	out, err = runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "rerun", fmt.Sprint(export), "--db", db, "--out", t.TempDir()) // the README's form
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 1 {
 		t.Fatalf("rerun of a changed export: %v\n%s", err, out)

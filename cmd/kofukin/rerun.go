@@ -17,7 +17,7 @@ func cmdRerun(ctx context.Context, a *app, args []string) error {
 	if fs.NArg() != 1 || err != nil {
 		return &exitError{code: 2, msg: "rerun: give one run id (kofukin runs lists them)"}
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "rerun", *db)
 	if err != nil {
 		return err
 	}

@@ -11,19 +11,22 @@ import (
 )
 
 func cmdReview(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 || args[0] != "import" {
-		return &exitError{code: 2, msg: "review: use kofukin review import F.xlsx... (review workbooks returned by prefectures)"}
-	}
+	return dispatch(a, "review", args, map[string]func([]string) error{
+		"import": func(args []string) error { return reviewImport(ctx, a, args) },
+	})
+}
+
+func reviewImport(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("review import")
 	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
 	fy := fs.Int("fy", a.cfg.FiscalYear, "the fiscal year of the review workbooks (KOFUKIN_FY); another year's workbook is refused")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return &exitError{code: 2, msg: "review import: give the review workbooks"}
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "review import", *db)
 	if err != nil {
 		return err
 	}

@@ -16,20 +16,12 @@ import (
 )
 
 func cmdRulebook(ctx context.Context, a *app, args []string) error {
-	if len(args) == 0 {
-		return &exitError{code: 2, msg: "rulebook: give a subcommand: check [PATH], diff --from Y --to Y --out F.xlsx, list, sql --fy Y --level L"}
-	}
-	switch args[0] {
-	case "check":
-		return rulebookCheck(a, args[1:])
-	case "diff":
-		return rulebookDiff(a, args[1:])
-	case "list":
-		return cmdRulebooks(ctx, a, args[1:])
-	case "sql":
-		return rulebookSQL(a, args[1:])
-	}
-	return &exitError{code: 2, msg: fmt.Sprintf("rulebook: unknown subcommand %q (known: check, diff, list, sql)", args[0])}
+	return dispatch(a, "rulebook", args, map[string]func([]string) error{
+		"check": func(args []string) error { return rulebookCheck(a, args) },
+		"diff":  func(args []string) error { return rulebookDiff(a, args) },
+		"list":  func(args []string) error { return rulebookList(a, "rulebook list", args) },
+		"sql":   func(args []string) error { return rulebookSQL(a, args) },
+	})
 }
 
 // rulebookCheck checks the active rulebooks, a folder, or one draft file against the active ones

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 
@@ -34,34 +35,34 @@ type app struct {
 }
 
 type command struct {
-	summary string
-	run     func(ctx context.Context, a *app, args []string) error
+	run func(ctx context.Context, a *app, args []string) error
 }
 
 func commands() map[string]command {
 	return map[string]command{
-		"demo":        {"generate a synthetic nation and run ingest, score, allocate and export on it", cmdDemo},
-		"fixtures":    {"write a synthetic nation of filled survey workbooks and outcome values", cmdFixtures},
-		"template":    {"write the survey workbook (調査票) of one entity", cmdTemplate},
-		"ingest":      {"validate and load survey workbooks and outcome CSVs (files or folders)", cmdIngest},
-		"score":       {"compute the scores of a fiscal year", cmdScore},
-		"allocate":    {"split each grant's pool by the latest scores", cmdAllocate},
-		"export":      {"write the ministry workbook of the latest allocation", cmdExport},
-		"runs":        {"list recorded runs", cmdRuns},
-		"whatif":      {"re-score and re-allocate with changed answers in a scratch copy and list every entity's yen change", cmdWhatIf},
-		"healthcheck": {"ask a running service whether it is ready (Docker HEALTHCHECK)", cmdHealthcheck},
-		"serve":       {"run the web service (uploads, review, console, API) and the scheduler", cmdServe},
-		"schedule":    {"run the scheduled jobs alone (inbox, nightly dry run)", cmdSchedule},
-		"token":       {"issue --role R --entity CODE | revoke TOKEN: access tokens for the service", cmdToken},
-		"review":      {"import the verdicts of returned prefectural review workbooks", cmdReview},
-		"rerun":       {"re-create a past allocation or export run and compare it, amount by amount and byte by byte", cmdRerun},
-		"rulebooks":   {"list the rulebooks available", cmdRulebooks},
-		"rulebook":    {"check [PATH] | diff --from Y --to Y --out F.xlsx | list | sql --fy Y --level L", cmdRulebook},
-		"sql":         {"run one read-only SQL query on the store and print TSV", cmdSQL},
+		"demo":        {cmdDemo},
+		"fixtures":    {cmdFixtures},
+		"template":    {cmdTemplate},
+		"ingest":      {cmdIngest},
+		"score":       {cmdScore},
+		"allocate":    {cmdAllocate},
+		"export":      {cmdExport},
+		"runs":        {cmdRuns},
+		"whatif":      {cmdWhatIf},
+		"healthcheck": {cmdHealthcheck},
+		"serve":       {cmdServe},
+		"schedule":    {cmdSchedule},
+		"token":       {cmdToken},
+		"review":      {cmdReview},
+		"rerun":       {cmdRerun},
+		"rulebooks":   {cmdRulebooks},
+		"rulebook":    {cmdRulebook},
+		"sql":         {cmdSQL},
 	}
 }
 
-// run is the whole program: parse the environment once, then run one subcommand.
+// run is the whole program: parse the environment once, then run one subcommand. Exit statuses:
+// 0 done, 1 failed or rejected, 2 a usage error (no command, an unknown command or flag).
 func run(ctx context.Context, args []string, environ map[string]string, stdout, stderr io.Writer) error {
 	cfg, err := config.Load(environ)
 	if err != nil {
@@ -74,14 +75,25 @@ func run(ctx context.Context, args []string, environ map[string]string, stdout, 
 	a := &app{cfg: cfg, stdout: stdout, stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	cmds := commands()
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		usage(stdout, cmds)
-		return nil
+	if len(args) == 0 {
+		usage(stderr, cmds)
+		return &exitError{code: 2}
+	}
+	if isHelp(args[0]) {
+		if len(args) > 1 && args[0] == "help" {
+			if _, ok := cmds[args[1]]; ok {
+				args = []string{args[1], "-h"} // kofukin help CMD is kofukin CMD -h
+			}
+		}
+		if isHelp(args[0]) {
+			usage(stdout, cmds)
+			return nil
+		}
 	}
 	c, ok := cmds[args[0]]
 	if !ok {
 		usage(stderr, cmds)
-		return fmt.Errorf("unknown command %q (known: %s)", args[0], strings.Join(names(cmds), ", "))
+		return &exitError{code: 2, msg: fmt.Sprintf("不明なコマンド %q です / unknown command %q (known: %s)", args[0], args[0], strings.Join(names(cmds), ", "))}
 	}
 	err = c.run(ctx, a, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
@@ -101,18 +113,12 @@ func names(cmds map[string]command) []string {
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "kofukin — 保険者機能強化推進交付金・介護保険保険者努力支援交付金 の算定")
-	fmt.Fprintln(w, "\nUsage: kofukin COMMAND [flags]   (kofukin COMMAND -h for its flags)")
-	fmt.Fprintln(w, "\nCommands:")
+	fmt.Fprintln(w, "\n使い方 Usage: kofukin COMMAND [flags] [ARGS]   （各コマンドの使い方 for a command's flags: kofukin COMMAND -h）")
+	fmt.Fprintln(w, "\nコマンド Commands:")
 	for _, n := range names(cmds) {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+		fmt.Fprintf(w, "  %-11s %s\n  %-11s %s\n", n, helps[n].ja, "", helps[n].en)
 	}
-}
-
-// flags returns a flag set for a subcommand that prints its errors to stderr.
-func (a *app) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("kofukin "+name, flag.ContinueOnError)
-	fs.SetOutput(a.stderr)
-	return fs
+	fmt.Fprintln(w, "\nどのコマンドも --db FILE でデータベースを指定できます（既定 KOFUKIN_DB）。Every command that uses the database takes --db FILE (default KOFUKIN_DB).")
 }
 
 // library loads the rulebooks: the shipped ones, with the analyst's folder laid over them when
@@ -124,7 +130,8 @@ func (a *app) library() (*indicators.Library, error) {
 	return indicators.Shipped()
 }
 
-// runner opens the store at path and returns a runner over it; close it with the returned func.
+// runner opens the store at path (creating it when there is none) and returns a runner over it;
+// close it with the returned func.
 func (a *app) runner(ctx context.Context, path string) (*pipeline.Runner, func() error, error) {
 	lib, err := a.library()
 	if err != nil {
@@ -132,10 +139,50 @@ func (a *app) runner(ctx context.Context, path string) (*pipeline.Runner, func()
 	}
 	st, err := store.Open(ctx, path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, openError(path, err)
 	}
 	st.Logger = a.logger
 	return &pipeline.Runner{Store: st, Rulebooks: lib, Logger: a.logger, Workers: a.cfg.Workers}, st.Close, nil
+}
+
+// existing is runner for the commands that read what is stored: the database must be there
+// already (a missing file is not created as an empty one).
+func (a *app) existing(ctx context.Context, cmd, path string) (*pipeline.Runner, func() error, error) {
+	if err := needDB(cmd, path); err != nil {
+		return nil, nil, err
+	}
+	return a.runner(ctx, path)
+}
+
+// needDB says, in Japanese and English, that the database file is missing.
+func needDB(cmd, path string) error {
+	if path == "" {
+		return &exitError{code: 2, msg: cmd + ": データベースを --db または KOFUKIN_DB で指定してください / give the database with --db or KOFUKIN_DB"}
+	}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return &exitError{code: 1, msg: fmt.Sprintf("%s: データベース %s がありません（--db または KOFUKIN_DB で指定。新しく作るのは kofukin ingest・demo・serve です）/ no database at %s (name it with --db or KOFUKIN_DB; kofukin ingest, demo or serve create one)", cmd, path, path)}
+	} else if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("%s: %v", cmd, err)}
+	}
+	return nil
+}
+
+// openError explains DuckDB's lock error: one process at a time may open the file, and while
+// kofukin serve (or schedule) runs, it is that process.
+func openError(path string, err error) error {
+	if isLockError(err) {
+		return &exitError{code: 1, msg: fmt.Sprintf("データベース %s は別のプロセス（kofukin serve など）が使用中のため開けません。"+
+			"サービスの実行中は Web のコンソール（採点・算定・出力、トークン発行、SQL 以外の閲覧）を使うか、サービスを止めてからこのコマンドを実行してください。"+
+			"DuckDB は使用中のファイルを読み取り専用でも開けないため、kofukin sql も同じです。\n"+
+			"the database %s is in use by another process (kofukin serve or schedule): while the service runs, use its web console, "+
+			"or stop the service and run this command again; DuckDB does not open a file another process holds even read-only, so kofukin sql cannot either.\n  (%v)", path, path, err)}
+	}
+	return err
+}
+
+// isLockError says whether err is DuckDB's refusal to open a file another process holds.
+func isLockError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Could not set lock on file")
 }
 
 // yen formats an amount with thousands separators.

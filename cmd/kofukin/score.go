@@ -20,7 +20,7 @@ func cmdScore(ctx context.Context, a *app, args []string) error {
 	if *fy == 0 {
 		return &exitError{code: 2, msg: "score: --fy is required"}
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "score", *db)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func cmdAllocate(ctx context.Context, a *app, args []string) error {
 	if *fy == 0 {
 		return &exitError{code: 2, msg: "allocate: --fy is required"}
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "allocate", *db)
 	if err != nil {
 		return err
 	}
@@ -91,7 +91,7 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 	if *fy == 0 {
 		return &exitError{code: 2, msg: "export: --fy is required"}
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "export", *db)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func cmdRuns(ctx context.Context, a *app, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "runs", *db)
 	if err != nil {
 		return err
 	}
@@ -133,7 +133,12 @@ func cmdRuns(ctx context.Context, a *app, args []string) error {
 }
 
 func cmdRulebooks(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("rulebooks")
+	return rulebookList(a, "rulebooks", args)
+}
+
+// rulebookList lists the rulebooks: kofukin rulebooks, or kofukin rulebook list.
+func rulebookList(a *app, name string, args []string) error {
+	fs := a.flags(name)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -99,94 +99,105 @@ func cmdSchedule(ctx context.Context, a *app, args []string) error {
 // cmdToken issues, lists or revokes access tokens, as the operator of the machine (with the
 // ministry's rights; every action is in the audit log).
 func cmdToken(ctx context.Context, a *app, args []string) error {
-	usage := "token: issue --role R --entity CODE [--label L] [--expires YYYY-MM-DD] | list | revoke TOKEN_OR_ID"
-	if len(args) == 0 {
-		return &exitError{code: 2, msg: usage}
+	return dispatch(a, "token", args, map[string]func([]string) error{
+		"issue":  func(args []string) error { return tokenIssue(ctx, a, args) },
+		"list":   func(args []string) error { return tokenList(ctx, a, args) },
+		"revoke": func(args []string) error { return tokenRevoke(ctx, a, args) },
+	})
+}
+
+// tokenIssue issues one token; it may create the database (the first ministry token is issued
+// before the service first starts).
+func tokenIssue(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("token issue")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	role := fs.String("role", "", "municipality | centre | prefecture | ministry")
+	entity := fs.String("entity", "", "団体コード the token acts for: a municipal code for municipality, a centre code for centre, a prefectural code for prefecture; none for ministry")
+	label := fs.String("label", "", "who holds it, for the audit log")
+	expires := fs.String("expires", "", "last day the token works (YYYY-MM-DD, Asia/Tokyo; default: a year from now)")
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	op := kofukin.Operator("cli")
-	switch args[0] {
-	case "issue":
-		fs := a.flags("token issue")
-		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
-		role := fs.String("role", "", "municipality | centre | prefecture | ministry")
-		entity := fs.String("entity", "", "団体コード the token acts for: a municipal code for municipality, a centre code for centre, a prefectural code for prefecture; none for ministry")
-		label := fs.String("label", "", "who holds it, for the audit log")
-		expires := fs.String("expires", "", "last day the token works (YYYY-MM-DD, Asia/Tokyo; default: a year from now)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		spec := kofukin.TokenSpec{Role: kofukin.Role(*role), Entity: *entity, Label: *label}
-		if *expires != "" {
-			t, err := time.ParseInLocation("2006-01-02", *expires, jst)
-			if err != nil {
-				return &exitError{code: 2, msg: "token issue: --expires must be a date such as 2027-03-31"}
-			}
-			spec.Expires = t.Add(24*time.Hour - time.Second)
-		}
-		r, closeStore, err := a.runner(ctx, *db)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		tok, t, err := r.IssueToken(ctx, op, a.cfg.FiscalYear, spec)
-		if err != nil {
-			return fmt.Errorf("token issue: %w", err)
-		}
-		fmt.Fprintf(a.stdout, "issued token %s for %s %s, valid until %s — shown once, only its hash is stored:\n%s\n",
-			t.ID, t.Role, t.EntityCode, t.ExpiresAt.In(jst).Format("2006-01-02 15:04 MST"), tok)
-		return nil
-	case "list":
-		fs := a.flags("token list")
-		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		r, closeStore, err := a.runner(ctx, *db)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		list, err := r.Tokens(ctx, op)
-		if err != nil {
-			return err
-		}
-		now := time.Now()
-		fmt.Fprintln(a.stdout, "id\trole\tentity\tlabel\tissued\texpires\tstate")
-		for _, t := range list {
-			state := "有効 active"
-			switch {
-			case t.RevokedAt != nil:
-				state = "失効 revoked " + t.RevokedAt.In(jst).Format("2006-01-02")
-			case !t.ExpiresAt.After(now):
-				state = "期限切れ expired"
-			case !t.Active(now):
-				state = "無効（区分と団体コードが不整合）invalid: role and entity do not match"
-			}
-			fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.EntityCode, t.Label,
-				t.CreatedAt.In(jst).Format("2006-01-02"), t.ExpiresAt.In(jst).Format("2006-01-02"), state)
-		}
-		return nil
-	case "revoke":
-		fs := a.flags("token revoke")
-		db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
-		if err := fs.Parse(args[1:]); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return &exitError{code: 2, msg: "token revoke: give the token or its id"}
-		}
-		r, closeStore, err := a.runner(ctx, *db)
-		if err != nil {
-			return err
-		}
-		defer closeStore()
-		if err := r.RevokeToken(ctx, op, fs.Arg(0)); err != nil {
-			return err
-		}
-		fmt.Fprintln(a.stdout, "revoked; its sessions are ended")
-		return nil
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, msg: fmt.Sprintf("token issue: 余分な引数 %q / unexpected argument %q", fs.Arg(0), fs.Arg(0))}
 	}
-	return &exitError{code: 2, msg: fmt.Sprintf("token: unknown subcommand %q (issue, list, revoke)", args[0])}
+	spec := kofukin.TokenSpec{Role: kofukin.Role(*role), Entity: *entity, Label: *label}
+	if *expires != "" {
+		t, err := time.ParseInLocation("2006-01-02", *expires, jst)
+		if err != nil {
+			return &exitError{code: 2, msg: "token issue: --expires must be a date such as 2027-03-31"}
+		}
+		spec.Expires = t.Add(24*time.Hour - time.Second)
+	}
+	r, closeStore, err := a.runner(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	tok, t, err := r.IssueToken(ctx, kofukin.Operator("cli"), a.cfg.FiscalYear, spec)
+	if err != nil {
+		return &exitError{code: 1, msg: "token issue: " + err.Error()}
+	}
+	fmt.Fprintf(a.stdout, "issued token %s for %s %s, valid until %s — shown once, only its hash is stored:\n%s\n",
+		t.ID, t.Role, t.EntityCode, t.ExpiresAt.In(jst).Format("2006-01-02 15:04 MST"), tok)
+	return nil
+}
+
+// tokenList prints every token issued — never the token itself.
+func tokenList(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("token list")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, closeStore, err := a.existing(ctx, "token list", *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	list, err := r.Tokens(ctx, kofukin.Operator("cli"))
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	fmt.Fprintln(a.stdout, "id\trole\tentity\tlabel\tissued\texpires\tstate")
+	for _, t := range list {
+		state := "有効 active"
+		switch {
+		case t.RevokedAt != nil:
+			state = "失効 revoked " + t.RevokedAt.In(jst).Format("2006-01-02")
+		case !t.ExpiresAt.After(now):
+			state = "期限切れ expired"
+		case !t.Active(now):
+			state = "無効（区分と団体コードが不整合）invalid: role and entity do not match"
+		}
+		fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Role, t.EntityCode, t.Label,
+			t.CreatedAt.In(jst).Format("2006-01-02"), t.ExpiresAt.In(jst).Format("2006-01-02"), state)
+	}
+	fmt.Fprintf(a.stdout, "%d件 token(s)\n", len(list))
+	return nil
+}
+
+// tokenRevoke revokes a token given by its value or id.
+func tokenRevoke(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("token revoke")
+	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return &exitError{code: 2, msg: "token revoke: トークンかその id を1つ指定してください / give the token or its id"}
+	}
+	r, closeStore, err := a.existing(ctx, "token revoke", *db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	if err := r.RevokeToken(ctx, kofukin.Operator("cli"), fs.Arg(0)); err != nil {
+		return &exitError{code: 1, msg: "token revoke: " + err.Error()}
+	}
+	fmt.Fprintln(a.stdout, "失効しました。そのセッションも終了しました / revoked; its sessions are ended")
+	return nil
 }
 
 var jst = time.FixedZone("JST", 9*3600)

@@ -46,9 +46,12 @@ func cmdSQL(ctx context.Context, a *app, args []string) error {
 	default:
 		return &exitError{code: 2, msg: fmt.Sprintf("sql: --format %q: use tsv, csv or json", *format)}
 	}
+	if err := needDB("sql", *db); err != nil {
+		return err
+	}
 	ro, err := store.OpenReadOnly(ctx, *db)
 	if err != nil {
-		return err
+		return openError(*db, err)
 	}
 	defer ro.Close()
 	err = ro.Query(ctx, fs.Arg(0), func(cols []store.Column, vals []any) error {

@@ -36,7 +36,7 @@ func cmdWhatIf(ctx context.Context, a *app, args []string) error {
 		}
 		changes = append(changes, c)
 	}
-	r, closeStore, err := a.runner(ctx, *db)
+	r, closeStore, err := a.existing(ctx, "whatif", *db)
 	if err != nil {
 		return err
 	}
