@@ -26,30 +26,35 @@ type Stage struct {
 func (r *Runner) Cycle(ctx context.Context, fy int, paths []string, outDir string) (*CycleResult, error) {
 	res := &CycleResult{}
 	t := time.Now()
-	lap := func(name string) {
+	r.progress(Progress{Stage: "reference"})
+	lap := func(name, next string) {
 		res.Stages = append(res.Stages, Stage{name, time.Since(t)})
+		r.progress(Progress{Stage: name, Finished: true})
+		if next != "" {
+			r.progress(Progress{Stage: next})
+		}
 		t = time.Now()
 	}
 	if err := r.EnsureReference(ctx, fy); err != nil {
 		return res, err
 	}
-	lap("reference")
+	lap("reference", "ingest")
 	var err error
 	if res.Ingest, err = r.Ingest(ctx, paths, IngestOptions{FiscalYear: fy}); err != nil {
 		return res, fmt.Errorf("ingest: %w", err)
 	}
-	lap("ingest")
+	lap("ingest", "score")
 	if res.Score, err = r.Score(ctx, fy); err != nil {
 		return res, err
 	}
-	lap("score")
+	lap("score", "allocate")
 	if res.Allocate, err = r.Allocate(ctx, fy); err != nil {
 		return res, err
 	}
-	lap("allocate")
+	lap("allocate", "export")
 	if res.Export, err = r.Export(ctx, fy, outDir); err != nil {
 		return res, err
 	}
-	lap("export")
+	lap("export", "")
 	return res, nil
 }

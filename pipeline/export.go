@@ -67,7 +67,12 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 	return res, nil
 }
 
-func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir string) (*ExportResult, error) {
+func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir string) (res *ExportResult, err error) {
+	defer func() {
+		if res != nil {
+			r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
+		}
+	}()
 	m, err := r.ministry(ctx, fy, alloc)
 	if err != nil {
 		return nil, err
@@ -80,8 +85,9 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
 		return nil, err
 	}
-	res := &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
+	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
 	res.add(dir, name)
+	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
 		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
@@ -94,6 +100,7 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	for _, f := range files {
 		res.add(dir, f)
 	}
+	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 	written, err := r.writeReviews(ctx, fy, alloc, man, m.Prefectures, dir)
 	if err != nil {
 		return nil, err

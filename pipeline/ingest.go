@@ -289,6 +289,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 	defer cancel()
 	by, via := opts.sender()
 	rep := &IngestReport{}
+	total := len(files)
 	years := map[int]bool{} // the fiscal years of the files stored, for the header-only files
 	count := func(fr FileReport) {
 		switch fr.Status {
@@ -306,6 +307,7 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		}
 		rep.Bytes += fr.Bytes
 		rep.Files = append(rep.Files, fr)
+		r.progress(Progress{Stage: "ingest", Done: len(rep.Files), Total: total, Unit: "files"})
 	}
 	// A list that holds its header and no data row says nothing of its year. Without a fiscal
 	// year for the ingest (--fy) it waits for the other files and takes theirs.

@@ -27,9 +27,27 @@ type Runner struct {
 	Logger    *slog.Logger
 	// Workers is how many files are parsed at once (0: GOMAXPROCS).
 	Workers int
+	// Progress, when set, is told how far long work has come (the CLI prints it); it is called
+	// from the goroutine doing the work.
+	Progress func(Progress)
 
 	mu         sync.Mutex
 	registered map[string]bool // rulebook hashes already stored
+}
+
+// Progress is how far one stage of long work has come.
+type Progress struct {
+	Stage    string // ingest, score, allocate, export …
+	Done     int    // units done so far
+	Total    int    // units in all (0: not known in advance)
+	Unit     string // what is counted ("files"), or "" for a stage reported only as begun and ended
+	Finished bool   // the stage has ended
+}
+
+func (r *Runner) progress(p Progress) {
+	if r.Progress != nil {
+		r.Progress(p)
+	}
 }
 
 func (r *Runner) logger() *slog.Logger {

@@ -48,16 +48,21 @@ type WhatIfReport struct {
 // copy of the database, against the same done without the changes, and reports every entity's
 // yen change. Nothing is persisted.
 func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfReport, error) {
+	r.progress(Progress{Stage: "scratch copy"})
 	sc, done, err := r.Store.Scratch(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	r.progress(Progress{Stage: "scratch copy", Finished: true})
 	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	r.progress(Progress{Stage: "before"})
 	before, err := tmp.totals(ctx, fy)
 	if err != nil {
 		return nil, err
 	}
+	r.progress(Progress{Stage: "before", Finished: true})
+	r.progress(Progress{Stage: "after"})
 	if err := tmp.apply(ctx, fy, changes); err != nil {
 		return nil, err
 	}
@@ -65,6 +70,7 @@ func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfR
 	if err != nil {
 		return nil, err
 	}
+	r.progress(Progress{Stage: "after", Finished: true})
 	names := map[string][2]string{}
 	for _, lv := range []kofukin.Level{kofukin.Municipality, kofukin.Prefecture} {
 		es, err := sc.Reference().Entities(ctx, fy, string(lv))

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kofukin/kofukin/pipeline"
 )
 
 // kofukinRun runs a real kofukin process and returns its stdout, stderr and exit status.
@@ -242,6 +244,9 @@ func TestFolderIngestCountsWarnings(t *testing.T) {
 	if n := strings.Count(out, "[W001]"); n != 0 || !regexp.MustCompile(`\n  W001 [0-9,]+件（前提条件を満たさない「はい」）、[0-9]+ファイル\n`).MatchString(out) || strings.Count(out, "\n") > 10 {
 		t.Errorf("ingest of a folder prints %d W001 warnings one by one:\n%s", n, out)
 	}
+	if !regexp.MustCompile(`kofukin: 取込 ingest 55 files in [0-9.]+s \([0-9.]+ files/s\)\n`).MatchString(out) {
+		t.Errorf("ingest prints no summary line with its rate:\n%s", out)
+	}
 	reports, _ := filepath.Glob(filepath.Join(dir, "out", "ingest_*.json"))
 	if len(reports) != 1 {
 		t.Fatalf("reports: %v", reports)
@@ -264,5 +269,34 @@ func TestFolderIngestCountsWarnings(t *testing.T) {
 	out, err = runCmd(t, fresh, "ingest", "--dry-run", one[0])
 	if err != nil || !strings.Contains(out, "試算 preview: ") || !strings.Contains(out, "、保険者機能強化推進交付金 ") || !strings.Contains(out, "、介護保険保険者努力支援交付金 ") || strings.Contains(out, "suishin") {
 		t.Errorf("dry run: %v\n%s", err, out)
+	}
+}
+
+// TestProgress: on a terminal, counts and rates at most once a second and at the end; elsewhere
+// only the line of each finished stage.
+func TestProgress(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		var buf bytes.Buffer
+		clock := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+		p := &progress{w: &buf, tty: tty, now: func() time.Time { return clock }, every: time.Second, start: map[string]time.Time{}}
+		p.report(pipeline.Progress{Stage: "ingest"})
+		for i := 1; i <= 1788; i++ {
+			clock = clock.Add(10 * time.Millisecond)
+			p.report(pipeline.Progress{Stage: "ingest", Done: i, Total: 1788, Unit: "files"})
+		}
+		p.report(pipeline.Progress{Stage: "ingest", Finished: true})
+		out := buf.String()
+		lines := strings.Count(out, "\n")
+		switch {
+		case tty && (lines < 15 || lines > 22 || !strings.Contains(out, "kofukin: 取込 ingest 1,788 / 1,788 files (100.0 files/s)\n") || !strings.Contains(out, "kofukin: 取込 ingest 101 / 1,788 files (100.0 files/s)\n")):
+			t.Errorf("on a terminal (%d lines):\n%s", lines, out)
+		case !tty && out != "kofukin: 取込 ingest 完了 done in 17.9s\n":
+			t.Errorf("not on a terminal:\n%s", out)
+		case !strings.HasSuffix(out, "kofukin: 取込 ingest 完了 done in 17.9s\n"):
+			t.Errorf("no summary line:\n%s", out)
+		}
+	}
+	if f, err := os.CreateTemp(t.TempDir(), "x"); err != nil || isTerminal(f) || isTerminal(&bytes.Buffer{}) {
+		t.Errorf("a file or a buffer taken for a terminal (%v)", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
+	"github.com/kofukin/kofukin/pipeline"
 )
 
 func cmdDemo(ctx context.Context, a *app, args []string) error {
@@ -33,17 +34,21 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	start := time.Now()
+	pr := a.newProgress()
+	pr.report(pipeline.Progress{Stage: "fixtures"})
 	fixDir := filepath.Join(*out, "fixtures")
 	nation, err := fixtures.WriteNation(ctx, fixDir, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
 	if err != nil {
 		return fmt.Errorf("fixtures: %w", err)
 	}
 	fixTime := time.Since(start)
+	pr.report(pipeline.Progress{Stage: "fixtures", Finished: true})
 	r, closeStore, err := a.runner(ctx, *db)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	r.Progress = pr.report
 	res, err := r.Cycle(ctx, *fy, []string{fixDir}, *out)
 	if err != nil {
 		return err

@@ -37,6 +37,8 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
+	pr, began := a.newProgress(), time.Now()
+	r.Progress = pr.report
 	opts := pipeline.IngestOptions{FiscalYear: *fy, Quarantine: *quar}
 	var rep *pipeline.IngestReport
 	if *dry {
@@ -45,6 +47,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 		rep, err = r.Ingest(ctx, fs.Args(), opts)
 	}
 	if rep != nil {
+		pr.done("ingest", len(rep.Files), "files", began)
 		printIngest(a, rep)
 		var buf bytes.Buffer
 		if werr := rep.WriteJSON(&buf); werr != nil {

@@ -36,7 +36,8 @@ func TestDemoOnePrefecture(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	for _, want := range []string{"55 accepted, 0 rejected", "市町村 1741 (19 submitted)", "地域包括支援センター 32 (32 submitted)", "都道府県 47 (1 submitted)", "保険者機能強化推進交付金（市町村分）: pool 8,595,000,000 yen → 8,595,000,000 yen to 1,741 市町村, surplus 0 (pool − allocated − surplus = 0)",
-		"成果指向型配分枠: pool 1,000,000,000 yen → 1,000,000,000 yen to 19 市町村", "FY2026_交付額算定表.xlsx"} {
+		"成果指向型配分枠: pool 1,000,000,000 yen → 1,000,000,000 yen to 19 市町村", "FY2026_交付額算定表.xlsx",
+		"kofukin: 架空データ作成 fixtures 完了 done in ", "kofukin: 取込 ingest 完了 done in ", "kofukin: 出力 export 完了 done in "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}

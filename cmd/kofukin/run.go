@@ -172,7 +172,7 @@ func needDB(cmd, path string) error {
 func openError(path string, err error) error {
 	if isLockError(err) {
 		return &exitError{code: 1, msg: fmt.Sprintf("データベース %s は別のプロセス（kofukin serve など）が使用中のため開けません。"+
-			"サービスの実行中は Web のコンソール（採点・算定・出力、トークン発行、SQL 以外の閲覧）を使うか、サービスを止めてからこのコマンドを実行してください。"+
+			"サービスの実行中は Web のコンソール（採点・算定・出力の実行、トークン発行、実行結果の閲覧）を使うか、サービスを止めてからこのコマンドを実行してください。"+
 			"DuckDB は使用中のファイルを読み取り専用でも開けないため、kofukin sql も同じです。\n"+
 			"the database %s is in use by another process (kofukin serve or schedule): while the service runs, use its web console, "+
 			"or stop the service and run this command again; DuckDB does not open a file another process holds even read-only, so kofukin sql cannot either.\n  (%v)", path, path, err)}

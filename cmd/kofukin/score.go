@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
@@ -96,10 +97,13 @@ func cmdExport(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
+	pr, began := a.newProgress(), time.Now()
+	r.Progress = pr.report
 	res, err := r.Export(ctx, *fy, *out)
 	if err != nil {
 		return err
 	}
+	pr.done("export", len(res.Files), "files", began)
 	for _, f := range res.Files {
 		fmt.Fprintf(a.stdout, "export: run %d (allocation run %d) wrote %s\n", res.RunID, res.AllocateRunID, f)
 	}

@@ -41,6 +41,7 @@ func cmdWhatIf(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
+	r.Progress = a.newProgress().report
 	rep, err := r.WhatIfAs(ctx, kofukin.Operator("cli"), *fy, changes)
 	if err != nil {
 		return err
