@@ -69,6 +69,11 @@ type FileReport struct {
 	NotAnnotated string `json:"not_annotated,omitempty"`
 	// Preview is the entity's result had the file been stored (dry runs only).
 	Preview *store.Preview `json:"preview,omitempty"`
+	// Previous is the version a new version of a survey sent through Submit was compared with, and
+	// Changes the answers that differ from it (at most MaxChanges; ChangesMore counts the rest).
+	Previous    int            `json:"previous_version,omitempty"`
+	Changes     []AnswerChange `json:"changes,omitempty"`
+	ChangesMore int            `json:"changes_more,omitempty"`
 }
 
 // IngestReport is the outcome of one ingest.

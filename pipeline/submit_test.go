@@ -150,6 +150,66 @@ func TestBlankSurveyIsRefused(t *testing.T) {
 	}
 }
 
-var _ = os.ReadFile
-var _ = filepath.Join
-var _ = fixtures.SurveyFileName
+// workbookOf reads an entity's survey workbook of the synthetic nation.
+func workbookOf(t *testing.T, fix, code string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, code)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// An accepted new version's report lists the answers that changed since the previous version
+// (item, question, old → new), at most MaxChanges of them, the rest counted.
+func TestNewVersionListsChangedAnswers(t *testing.T) {
+	ctx := context.Background()
+	r, fix := tottoriScored(t)
+	good := workbookOf(t, fix, "312011")
+	before := currentAnswers(t, r, "312011")
+	rb, _ := mustLib().Get(2026, indicators.Municipality)
+	first := rb.SelfItems()[0]
+	flip := map[string]string{"はい": "いいえ", "いいえ": "はい", "": "はい"}[before[first.ID].Text]
+	res, err := r.Submit(ctx, tottoriCity, pipeline.SubmitRequest{FiscalYear: 2026, Name: "v2.xlsx", Data: withAnswer(t, good, map[string]string{"F7": flip}), Via: "web", For: "312011"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := res.Report
+	if fr.Status != kofukin.StatusAccepted || fr.Version != 2 || fr.Previous != 1 {
+		t.Fatalf("second version: %s version %d previous %d", fr.Status, fr.Version, fr.Previous)
+	}
+	want := pipeline.AnswerChange{Item: first.ID, Question: first.Question, Old: before[first.ID].Text, New: flip}
+	if len(fr.Changes) != 1 || fr.Changes[0] != want || fr.ChangesMore != 0 {
+		t.Errorf("changes %+v (+%d), want only %+v", fr.Changes, fr.ChangesMore, want)
+	}
+	// The stored report (what the upload page shows) holds them too.
+	if _, stored, err := r.UploadReport(ctx, tottoriCity, res.UploadID); err != nil || len(stored.Changes) != 1 || stored.Previous != 1 {
+		t.Errorf("stored report: %v %+v", err, stored)
+	}
+	// Every answer but the first blanked: many changes, MaxChanges listed and the rest counted.
+	cells := map[string]string{}
+	changed := 0
+	for i, it := range rb.SelfItems()[1:] {
+		cells["F"+itoa(8+i)] = ""
+		if before[it.ID].Text != "" {
+			changed++
+		}
+	}
+	res, err = r.Submit(ctx, tottoriCity, pipeline.SubmitRequest{FiscalYear: 2026, Name: "v3.xlsx", Data: withAnswer(t, good, cells), Via: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr = res.Report
+	changed++ // the first item goes back to its version-1 answer
+	if fr.Status != kofukin.StatusAccepted || fr.Previous != 2 || len(fr.Changes) != pipeline.MaxChanges || fr.ChangesMore != changed-pipeline.MaxChanges {
+		t.Errorf("third version: %s previous %d, %d changes listed + %d, want %d + %d", fr.Status, fr.Previous, len(fr.Changes), fr.ChangesMore, pipeline.MaxChanges, changed-pipeline.MaxChanges)
+	}
+	if c := fr.Changes[1]; c.New != "" || c.Old == "" {
+		t.Errorf("a blanked answer: %+v", c)
+	}
+	// Back to the answers of version 1: every change is listed again.
+	res, err = r.Submit(ctx, tottoriCity, pipeline.SubmitRequest{FiscalYear: 2026, Name: "own.xlsx", Data: good, Via: "api"})
+	if err != nil || res.Report.Version != 4 || len(res.Report.Changes) == 0 {
+		t.Errorf("back to the first answers: %v %+v", err, res.Report)
+	}
+}

@@ -105,6 +105,9 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 		rec.EntityCode = fr.EntityCode
 	}
 	rec.Status = fr.Status
+	if err := r.answerChanges(ctx, &fr); err != nil { // the version is stored: its report stands without them
+		r.logger().Error("answer changes", "file", name, "error", err)
+	}
 	if fr.Status == Rejected && strings.EqualFold(filepath.Ext(name), ".xlsx") {
 		rec.Annotated, fr.NotAnnotated = r.annotatedCopy(req.AnnotatedDir, name, rec.SHA256, data, fr.Problems)
 	}
