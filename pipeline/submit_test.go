@@ -213,3 +213,69 @@ func TestNewVersionListsChangedAnswers(t *testing.T) {
 		t.Errorf("back to the first answers: %v %+v", err, res.Report)
 	}
 }
+
+// A score shown for an entity that resubmitted after the run says so, on its page and on its
+// prefecture's 提出状況, until a new run scores the new version.
+func TestScoreBeforeResubmissionIsMarked(t *testing.T) {
+	ctx := context.Background()
+	r, fix := tottoriScored(t)
+	stale := func() (string, string, int) {
+		t.Helper()
+		v, err := r.EntityPage(ctx, tottoriCity, 2026, "312011")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Preview == nil {
+			t.Fatal("no score on the page")
+		}
+		p, err := r.PrefecturePage(ctx, tottoriPref, 2026, "310000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		row := ""
+		for _, m := range p.Munis {
+			if m.E.Code == "312011" {
+				row = m.Stale
+			} else if m.Stale != "" {
+				t.Errorf("%s is marked %q", m.E.Code, m.Stale)
+			}
+		}
+		return v.Stale, row, v.ScoredVersion
+	}
+	if page, row, scored := stale(); page != "" || row != "" || scored != 1 {
+		t.Errorf("scored version 1 shown as %q / %q (scored version %d)", page, row, scored)
+	}
+	good := workbookOf(t, fix, "312011")
+	for _, v := range []string{"はい", "いいえ"} {
+		if _, err := r.Submit(ctx, tottoriCity, pipeline.SubmitRequest{FiscalYear: 2026, Name: "x.xlsx", Data: withAnswer(t, good, map[string]string{"F8": v}), Via: "web", For: "312011"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "採点後に再提出あり（第" + itoa(currentVersion(t, r, "312011")) + "版は未採点）"
+	if page, row, scored := stale(); page != want || row != want || scored != 1 {
+		t.Errorf("after resubmitting: %q / %q (scored version %d), want %q", page, row, scored, want)
+	}
+	if _, err := r.Score(ctx, 2026); err != nil {
+		t.Fatal(err)
+	}
+	if page, row, scored := stale(); page != "" || row != "" || scored != currentVersion(t, r, "312011") {
+		t.Errorf("after a new run: %q / %q (scored version %d)", page, row, scored)
+	}
+}
+
+func TestStaleNote(t *testing.T) {
+	for _, c := range []struct {
+		scored, current int
+		want            string
+	}{
+		{1, 1, ""},
+		{0, 0, ""},
+		{2, 1, ""}, // a rerun restored an older version: the score is not older than it
+		{1, 3, "採点後に再提出あり（第3版は未採点）"},
+		{0, 1, "採点後に提出あり（第1版は未採点）"},
+	} {
+		if got := pipeline.StaleNote(c.scored, c.current); got != c.want {
+			t.Errorf("StaleNote(%d, %d) = %q, want %q", c.scored, c.current, got, c.want)
+		}
+	}
+}
