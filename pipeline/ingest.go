@@ -121,6 +121,9 @@ type IngestOptions struct {
 	// years are the fiscal years of the files an ingest without FiscalYear stored, given to the
 	// header-only lists it reads last.
 	years []int
+	// only, when set, is the one entity whose surveys may be stored (an upload sent from its
+	// page): a survey of another entity is reported denied.
+	only string
 }
 
 func (o IngestOptions) sender() (kofukin.Principal, string) {
@@ -404,6 +407,9 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		if p.report.Status == kofukin.StatusRejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
 			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
 			// Another body's survey: its problems are not the sender's to read.
+			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
+		}
+		if opts.only != "" && p.report.Kind == KindSurvey && p.report.EntityCode != "" && p.report.EntityCode != opts.only {
 			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 		}
 		if p.report.Status != kofukin.StatusRejected && p.report.Status != kofukin.StatusDenied {

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,4 +279,88 @@ func TestStaleNote(t *testing.T) {
 			t.Errorf("StaleNote(%d, %d) = %q, want %q", c.scored, c.current, got, c.want)
 		}
 	}
+}
+
+// Another municipality's survey is refused saying whose it is and whose to send, from the
+// municipality's own page, the API, or a prefecture's upload on another municipality's page; it
+// never lands in the other body's history.
+func TestWrongEntityUpload(t *testing.T) {
+	ctx := context.Background()
+	r, fix := tottoriScored(t)
+	yonago := withAnswer(t, workbookOf(t, fix, "312029"), map[string]string{"F8": "はい"})
+	const want = "このファイルは 米子市（312029）の調査票です。鳥取市（312011）の調査票をアップロードしてください。"
+	for _, c := range []struct {
+		name string
+		by   kofukin.Principal
+		via  string
+		For  string
+	}{
+		{"the municipality's page", tottoriCity, "web", "312011"},
+		{"the municipality's API", tottoriCity, "api", ""},
+		{"the prefecture on 鳥取市's page", tottoriPref, "web", "312011"},
+	} {
+		_, err := r.Submit(ctx, c.by, pipeline.SubmitRequest{FiscalYear: 2026, Name: "米子市.xlsx", Data: yonago, Via: c.via, For: c.For})
+		var wrong *pipeline.WrongEntityError
+		if !errors.As(err, &wrong) || wrong.MessageJA != want || wrong.FileEntity != "312029" || wrong.Want != "312011" {
+			t.Errorf("%s: %v, want %q", c.name, err, want)
+		}
+		var denied *kofukin.Denied
+		if got := errors.As(err, &denied); got != (c.by.Role == kofukin.RoleMunicipality) {
+			t.Errorf("%s: a policy refusal %v, want %v", c.name, got, !got)
+		}
+	}
+	if v := currentVersion(t, r, "312029"); v != 1 {
+		t.Errorf("米子市 holds version %d, want 1", v)
+	}
+	if ups, err := r.Store.Submissions().Uploads(ctx, "312029", 100); err != nil || len(ups) != 0 {
+		t.Errorf("米子市's history shows uploads it never made: %v %+v", err, ups)
+	}
+	for code, n := range map[string]int{"312011": 2, "310000": 1} {
+		ups, err := r.Store.Submissions().Uploads(ctx, code, 100)
+		if err != nil || len(ups) != n {
+			t.Errorf("%s's own refused uploads: %v %d, want %d", code, err, len(ups), n)
+		}
+		for _, u := range ups {
+			if u.Status != pipeline.Denied {
+				t.Errorf("%s: upload %d %s", code, u.ID, u.Status)
+			}
+		}
+	}
+	// A prefecture may still send 米子市's survey through the API (on its behalf).
+	res, err := r.Submit(ctx, tottoriPref, pipeline.SubmitRequest{FiscalYear: 2026, Name: "米子市.xlsx", Data: yonago, Via: "api"})
+	if err != nil || res.Report.Status != kofukin.StatusAccepted || res.Report.EntityCode != "312029" {
+		t.Errorf("the prefecture's upload for 米子市: %v %+v", err, res)
+	}
+	// Another prefecture's municipality is named with what the prefecture may send.
+	_, err = r.Submit(ctx, tottoriPref, pipeline.SubmitRequest{FiscalYear: 2026, Name: "x.xlsx", Data: withStamp(t, yonago, "322016"), Via: "api"})
+	var wrong *pipeline.WrongEntityError
+	if !errors.As(err, &wrong) || !strings.Contains(wrong.MessageJA, "（322016）の調査票です。鳥取県（310000）又はその管内") {
+		t.Errorf("another prefecture's municipality: %v", err)
+	}
+}
+
+// withStamp returns the workbook stamped (and headed) with another entity code.
+func withStamp(t *testing.T, data []byte, code string) []byte {
+	t.Helper()
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows(survey.SheetStamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, row := range rows {
+		if len(row) > 1 && row[0] == survey.StampEntityCode {
+			if err := f.SetCellStr(survey.SheetStamp, "B"+itoa(i+1), code); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
