@@ -31,6 +31,7 @@ const (
 	ErrStaleTemplate   = "E022" // the template's stamped rulebook hash is not the year's rulebook
 	ErrInternal        = "E023" // the file could not be processed because of an internal error (used by pipeline when it recovers a panic)
 	ErrClosed          = "E024" // submissions of the entity are closed: the deadline passed, or its prefecture confirmed the submission
+	ErrNoAnswer        = "E025" // the survey holds no answer at all: every answer cell is blank
 	WarnPrerequisite   = "W001" // a sub-item answered yes while its prerequisite is not (it will score 0)
 	WarnNoRows         = "W002" // a CSV with its header and no data row: accepted as 0 rows
 )

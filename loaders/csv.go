@@ -546,6 +546,7 @@ func ReadSurveyCSV(name string, data []byte, lib *indicators.Library, want Expec
 		}
 	}
 	ps.addAll(crossChecks(name, rb, sv.Answers))
+	ps.addAll(noAnswer("", rb, sv.Answers, ps.list))
 	if hasErrors(ps.list) {
 		return nil, reject()
 	}

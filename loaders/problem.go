@@ -39,6 +39,7 @@ const (
 	ErrStaleTemplate   = kofukin.ErrStaleTemplate
 	ErrInternal        = kofukin.ErrInternal
 	ErrClosed          = kofukin.ErrClosed
+	ErrNoAnswer        = kofukin.ErrNoAnswer
 	WarnPrerequisite   = kofukin.WarnPrerequisite
 	WarnNoRows         = kofukin.WarnNoRows
 )

@@ -283,6 +283,9 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 				MessageEN: "the row of item " + it.ID + " is missing"})
 		}
 	}
+	if header != nil {
+		ps.addAll(noAnswer(survey.SheetAnswers, rb, sv.Answers, ps.list))
+	}
 	if hasErrors(ps.list) {
 		return nil, reject()
 	}

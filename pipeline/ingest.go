@@ -69,6 +69,11 @@ type FileReport struct {
 	NotAnnotated string `json:"not_annotated,omitempty"`
 	// Preview is the entity's result had the file been stored (dry runs only).
 	Preview *store.Preview `json:"preview,omitempty"`
+	// Previous is the version a new version of a survey sent through Submit was compared with, and
+	// Changes the answers that differ from it (at most MaxChanges; ChangesMore counts the rest).
+	Previous    int            `json:"previous_version,omitempty"`
+	Changes     []AnswerChange `json:"changes,omitempty"`
+	ChangesMore int            `json:"changes_more,omitempty"`
 }
 
 // IngestReport is the outcome of one ingest.
@@ -116,6 +121,9 @@ type IngestOptions struct {
 	// years are the fiscal years of the files an ingest without FiscalYear stored, given to the
 	// header-only lists it reads last.
 	years []int
+	// only, when set, is the one entity whose surveys may be stored (an upload sent from its
+	// page): a survey of another entity is reported denied.
+	only string
 }
 
 func (o IngestOptions) sender() (kofukin.Principal, string) {
@@ -401,6 +409,9 @@ func (r *Runner) ingest(ctx context.Context, files []source, opts IngestOptions)
 		if p.report.Status == kofukin.StatusRejected && p.report.Kind == KindSurvey && p.report.EntityCode != "" &&
 			kofukin.Authorize(by, kofukin.ActSubmit, p.report.EntityCode) != nil {
 			// Another body's survey: its problems are not the sender's to read.
+			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
+		}
+		if opts.only != "" && p.report.Kind == KindSurvey && p.report.EntityCode != "" && p.report.EntityCode != opts.only {
 			p.report.Status, p.report.Problems, p.report.Warnings = kofukin.StatusDenied, nil, nil
 		}
 		if p.report.Status != kofukin.StatusRejected && p.report.Status != kofukin.StatusDenied {

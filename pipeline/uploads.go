@@ -41,7 +41,9 @@ type SubmitResult struct {
 // Submit validates and stores one file on behalf of by, held in memory (no temporary file). The
 // entity the file is for is read first and the policy asked whether by may submit for it: a file
 // by may not submit is refused with a *kofukin.Denied, nothing of it is stored, and the refusal is
-// recorded under by's own entity (never in another body's history). A file for an entity whose
+// recorded under by's own entity (never in another body's history); a survey of another entity
+// than the one it was sent for (req.For, or by's own) is refused with a *WrongEntityError saying
+// whose survey it is and whose to send. A file for an entity whose
 // submissions are closed is recorded as refused with the reason (E024). Every upload is in the
 // audit log.
 func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitRequest) (*SubmitResult, error) {
@@ -69,7 +71,10 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 	switch {
 	case code != "":
 		if err := kofukin.Authorize(by, kofukin.ActSubmit, code); err != nil {
-			return denied(err, err.Error())
+			return denied(r.wrongEntity(ctx, by, req.FiscalYear, code, req.For, err), err.Error())
+		}
+		if req.For != "" && code != req.For { // sent from another entity's page
+			return denied(r.wrongEntity(ctx, by, req.FiscalYear, code, req.For, nil), "the file is for "+code+", sent for "+req.For)
 		}
 		rec.EntityCode = code
 	case strings.EqualFold(filepath.Ext(name), ".csv") && loaders.CSVKind(data) != loaders.CSVSurvey:
@@ -90,7 +95,7 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 		r.audit(ctx, by, "upload closed", rec.EntityCode, why)
 		return &SubmitResult{UploadID: id, Report: fr, Closed: why}, nil
 	}
-	rep, err := r.IngestFiles(ctx, []File{{Name: name, Data: data}}, IngestOptions{FiscalYear: req.FiscalYear, By: by, Via: req.Via})
+	rep, err := r.IngestFiles(ctx, []File{{Name: name, Data: data}}, IngestOptions{FiscalYear: req.FiscalYear, By: by, Via: req.Via, only: req.For})
 	if err != nil {
 		return nil, fmt.Errorf("ingest upload %s: %w", name, err)
 	}
@@ -98,13 +103,24 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 		return nil, fmt.Errorf("ingest upload %s: %d reports for one file", name, len(rep.Files))
 	}
 	fr := rep.Files[0]
-	if fr.Status == Denied { // the file's entity, once read, is not one by may submit for
-		return denied(&kofukin.Denied{Principal: by, Action: kofukin.ActSubmit, Target: fr.EntityCode, Why: "the file's entity, once read"}, "entity "+fr.EntityCode)
+	if fr.Status == Denied { // the file's entity, once read, is not one by may submit for (from this page)
+		refusal := &kofukin.Denied{Principal: by, Action: kofukin.ActSubmit, Target: fr.EntityCode, Why: "the file's entity, once read"}
+		if fr.Kind != KindSurvey || fr.EntityCode == "" {
+			return denied(refusal, "entity "+fr.EntityCode)
+		}
+		var cause error = refusal
+		if kofukin.Allowed(by, kofukin.ActSubmit, fr.EntityCode) { // but not from this page
+			cause = nil
+		}
+		return denied(r.wrongEntity(ctx, by, req.FiscalYear, fr.EntityCode, req.For, cause), "entity "+fr.EntityCode)
 	}
 	if fr.EntityCode != "" && fr.EntityCode != store.MinistryCode {
 		rec.EntityCode = fr.EntityCode
 	}
 	rec.Status = fr.Status
+	if err := r.answerChanges(ctx, &fr); err != nil { // the version is stored: its report stands without them
+		r.logger().Error("answer changes", "file", name, "error", err)
+	}
 	if fr.Status == Rejected && strings.EqualFold(filepath.Ext(name), ".xlsx") {
 		rec.Annotated, fr.NotAnnotated = r.annotatedCopy(req.AnnotatedDir, name, rec.SHA256, data, fr.Problems)
 	}

@@ -29,7 +29,34 @@ type EntityView struct {
 	Review   *store.Review  // the prefecture's verdict, if any
 	Preview  *store.Preview // its result in the latest score run, if scored
 	ScoreRun int64
-	Closed   string // why by cannot submit for it now ("" when it can)
+	// ScoredVersion is the version of its survey the score run read (0: none); Stale, when its
+	// current version is newer, says the score predates it (see StaleNote).
+	ScoredVersion int
+	Stale         string
+	Closed        string // why by cannot submit for it now ("" when it can)
+}
+
+// StaleNote says that a score shown for an entity predates its current version: the run read
+// version scored (0: none) and the entity now holds version current. "" when the score is of the
+// current version (or there is none).
+func StaleNote(scored, current int) string {
+	switch {
+	case current == 0 || current <= scored:
+		return ""
+	case scored == 0:
+		return fmt.Sprintf("採点後に提出あり（第%d版は未採点）", current)
+	}
+	return fmt.Sprintf("採点後に再提出あり（第%d版は未採点）", current)
+}
+
+// currentSurvey is the version of the current survey among an entity's submissions (0: none).
+func currentSurvey(hist []store.Submission) int {
+	for _, x := range hist {
+		if x.Kind == KindSurvey && x.Status == "current" {
+			return x.Version
+		}
+	}
+	return 0
 }
 
 // EntityPage returns the page of entity code in fy for by.
@@ -63,6 +90,12 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 		}
 		if p, ok := prev[code]; ok {
 			v.Preview, v.ScoreRun = &p, run.ID
+			scored, err := r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey)
+			if err != nil {
+				return nil, fmt.Errorf("versions scored by run %d: %w", run.ID, err)
+			}
+			v.ScoredVersion = scored[code]
+			v.Stale = StaleNote(v.ScoredVersion, currentSurvey(v.History))
 		}
 	}
 	if v.Closed, err = r.closedReason(ctx, by, fy, code); err != nil {
@@ -107,7 +140,10 @@ type PrefectureRow struct {
 	Sub      *store.Submission // its current survey, if submitted
 	Review   store.Review
 	Standing *store.Standing // in the latest score run
-	Flags    []string        // what the reviewer should look at (as in the review workbook)
+	// Stale, when its current survey is newer than the version the score run read, says the
+	// standing predates it (see StaleNote).
+	Stale string
+	Flags []string // what the reviewer should look at (as in the review workbook)
 }
 
 // PrefectureView is a prefecture's 提出状況.
@@ -141,7 +177,7 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 	if err != nil {
 		return nil, fmt.Errorf("reviews: %w", err)
 	}
-	standings, flags, err := r.prefectureScores(ctx, fy, pref.PrefectureCode)
+	standings, flags, scored, err := r.prefectureScores(ctx, fy, pref.PrefectureCode)
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +199,9 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 			}
 			if st, ok := standings[e.Code]; ok {
 				rw.Standing = &st
+				if rw.Sub != nil {
+					rw.Stale = StaleNote(scored[e.Code], rw.Sub.Version)
+				}
 				prefRate += st.Rate
 				prefN++
 			}
@@ -194,29 +233,33 @@ func mean(sum float64, n int) float64 {
 	return sum / float64(n)
 }
 
-// prefectureScores returns the municipal standings of fy's latest score run (nil when none) and
-// the review flags of the prefecture's municipalities.
-func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (map[string]store.Standing, map[string][]string, error) {
+// prefectureScores returns the municipal standings of fy's latest score run (nil when none), the
+// review flags of the prefecture's municipalities and the survey versions the run read.
+func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (map[string]store.Standing, map[string][]string, map[string]int, error) {
 	flags := map[string][]string{}
 	run, err := r.latestRun(ctx, store.KindScore, fy)
 	if err != nil || run == nil {
-		return nil, flags, err
+		return nil, flags, nil, err
 	}
 	standings, err := r.Store.Scores().Standings(ctx, run.ID, string(kofukin.CodeMunicipality))
 	if err != nil {
-		return nil, nil, fmt.Errorf("standings of run %d: %w", run.ID, err)
+		return nil, nil, nil, fmt.Errorf("standings of run %d: %w", run.ID, err)
+	}
+	scored, err := r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("versions scored by run %d: %w", run.ID, err)
 	}
 	var prev int64
 	pr, err := r.latestRun(ctx, store.KindScore, fy-1)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if pr != nil {
 		prev = pr.ID
 	}
 	items, err := r.Store.Scores().ReviewItems(ctx, run.ID, prev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("review items of run %d: %w", run.ID, err)
+		return nil, nil, nil, fmt.Errorf("review items of run %d: %w", run.ID, err)
 	}
 	byCode := map[string][]store.ReviewItem{}
 	for _, it := range items {
@@ -227,7 +270,7 @@ func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (ma
 	for code, list := range byCode {
 		flags[code] = exporters.ReviewFlags(ReviewItems(list), true)
 	}
-	return standings, flags, nil
+	return standings, flags, scored, nil
 }
 
 // latestExport returns the folder and manifest of fy's newest export run (nil when none).

@@ -215,3 +215,23 @@ func (rs *Runs) ItemScoreLines(ctx context.Context, runID int64) ([]string, erro
 var (
 	scoreLinesSQL = query("score_lines.sql")
 )
+
+// InputVersions returns the version of each entity's submission of kind that a run read (an entity
+// without one is absent).
+func (rs *Runs) InputVersions(ctx context.Context, runID int64, kind string) (map[string]int, error) {
+	rows, err := rs.s.db.QueryContext(ctx, `SELECT entity_code, version FROM run_inputs WHERE run_id = ? AND kind = ? ORDER BY entity_code`, runID, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var code string
+		var v int
+		if err := rows.Scan(&code, &v); err != nil {
+			return nil, err
+		}
+		out[code] = v
+	}
+	return out, rows.Err()
+}

@@ -17,7 +17,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 		data["Review"] = *v.Review
 	}
 	if v.Preview != nil {
-		data["Preview"], data["ScoreRun"] = *v.Preview, v.ScoreRun
+		data["Preview"], data["ScoreRun"], data["ScoredVersion"], data["Stale"] = *v.Preview, v.ScoreRun, v.ScoredVersion, v.Stale
 	}
 	s.render(w, "entity.html", data)
 }

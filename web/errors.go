@@ -33,7 +33,9 @@ var errInternal = &Error{Status: http.StatusInternalServerError, MessageJA: "シ
 
 // errorOf maps a failure to its answer. A refusal and an entity that does not exist in the year
 // get the same 403, naming only what the request tried to do (what), never its target, so that
-// nobody learns which codes exist outside their scope.
+// nobody learns which codes exist outside their scope. A survey of another entity than the one it
+// was sent for is refused with 403 too, saying whose survey the file is (from the file and the
+// public list of entities) and whose to send.
 func errorOf(err error, what string) *Error {
 	var (
 		e      *Error
@@ -41,10 +43,13 @@ func errorOf(err error, what string) *Error {
 		review *pipeline.ReviewError
 		user   *pipeline.UserError
 		large  *pipeline.TooLargeError
+		wrong  *pipeline.WrongEntityError
 	)
 	switch {
 	case errors.As(err, &e):
 		return e
+	case errors.As(err, &wrong): // a survey of another entity: say whose it is and whose to send
+		return &Error{Status: http.StatusForbidden, MessageJA: wrong.MessageJA, MessageEN: wrong.MessageEN, Err: err}
 	case errors.As(err, &denied), errors.Is(err, pipeline.ErrNotFound):
 		ja := "この操作の権限がありません。"
 		if what != "" {
