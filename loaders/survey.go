@@ -52,7 +52,7 @@ type Expect struct {
 
 // MaxAnswerMagnitude bounds a numeric answer: the store keeps numbers as DECIMAL(18,6), which holds
 // less than 10¹²; a larger number is out of range (ErrAnswerRange, E012) wherever it is read.
-const MaxAnswerMagnitude = 1e12
+const MaxAnswerMagnitude = survey.MaxAnswerMagnitude
 
 // Limits that bound what an upload can make the reader take in and inflate.
 const (
