@@ -319,3 +319,19 @@ func TestParseAnswerNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A warning found across answers (W001) names the sheet and the cell apart, as every other problem
+// does, so that the annotated copy marks it and the report's セル column holds a cell.
+func TestPrerequisiteWarningNamesSheetAndCell(t *testing.T) {
+	lib, rb := library(t)
+	sv, err := loaders.ReadSurvey("w.xlsx", filled(t, rb, map[string]string{"P1-3-a": "いいえ", "P1-3-b": "はい", "P1-3-c": "いいえ", "P1-3-d": "いいえ"}), lib, loaders.Expect{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sv.Warnings) != 1 {
+		t.Fatalf("warnings %+v, want one W001", sv.Warnings)
+	}
+	if w := sv.Warnings[0]; w.Code != loaders.WarnPrerequisite || w.Sheet != survey.SheetAnswers || w.Cell != "F"+itoa(rowOf(rb, "P1-3-b")) || w.Item != "P1-3-b" {
+		t.Errorf("W001 at %q!%q: %+v", w.Sheet, w.Cell, w)
+	}
+}
