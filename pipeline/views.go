@@ -30,6 +30,7 @@ type EntityView struct {
 	Preview  *store.Preview // its result in the latest score run, if scored
 	ScoreRun int64
 	Closed   string // why by cannot submit for it now ("" when it can)
+	Deadline string // fy's submission deadline, YYYY-MM-DD ("" when none is set), shown from the start
 }
 
 // EntityPage returns the page of entity code in fy for by.
@@ -66,6 +67,9 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 		}
 	}
 	if v.Closed, err = r.closedReason(ctx, by, fy, code); err != nil {
+		return nil, err
+	}
+	if v.Deadline, err = r.Deadline(ctx, fy); err != nil {
 		return nil, err
 	}
 	return v, nil
