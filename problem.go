@@ -49,6 +49,23 @@ type Problem struct {
 	MessageEN string `json:"message_en"`
 }
 
+// IsWarning reports whether the problem is a warning (codes W…): worth a look, but the file is not
+// refused for it.
+func (p Problem) IsWarning() bool { return strings.HasPrefix(p.Code, "W") }
+
+// SplitProblems separates the errors of ps (the file is refused for them, and they are what the
+// submitter must fix) from its warnings, each in the order of ps.
+func SplitProblems(ps []Problem) (errs, warns []Problem) {
+	for _, p := range ps {
+		if p.IsWarning() {
+			warns = append(warns, p)
+		} else {
+			errs = append(errs, p)
+		}
+	}
+	return errs, warns
+}
+
 // Place renders the problem's place as file:sheet!cell.
 func (p Problem) Place() string {
 	var b strings.Builder

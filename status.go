@@ -19,6 +19,18 @@ const (
 	StatusDenied SubmissionStatus = "denied"
 )
 
+// statusLabelsJA are the statuses as an official reads them. A refused file is one the prefecture
+// or the ministry could not take in (「受付できませんでした」), not an administrative rejection (却下).
+var statusLabelsJA = map[SubmissionStatus]string{
+	StatusAccepted:  "受付",
+	StatusUnchanged: "変更なし（同一ファイル）",
+	StatusRejected:  "受付できませんでした",
+	StatusDenied:    "拒否",
+}
+
+// StatusLabelJA is status s in Japanese, for pages, reports and the CLI ("" for an unknown status).
+func StatusLabelJA(s SubmissionStatus) string { return statusLabelsJA[s] }
+
 // RunStatus is the state of a recorded run (score, allocate, export, ingest, nightly).
 type RunStatus string
 

@@ -25,17 +25,18 @@ const (
 )
 
 // Annotate writes a copy of a rejected workbook for its submitter: each cell named by a problem is
-// filled red and carries a comment with the message (Japanese, then English), and a sheet
-// 「エラー一覧」 lists the problems, including those without a cell (a missing row). The original
-// bytes are not changed.
+// filled red and carries a comment with the message in Japanese, and a sheet 「エラー一覧」 lists the
+// problems, including those without a cell (a missing row): first the errors under a line saying
+// the file could not be taken in and how many there are, then the warnings under theirs, each
+// table with its header; the English messages are a hidden last column. The original bytes are not
+// changed.
 //
 // It is bounded in bytes, rows, cells and time, whatever the upload: before excelize opens it the
 // zip is inspected (see the Annotate… limits: entries, inflated sizes in all and per part, sheets,
 // rows and cells excelize would build) and excelize is given the same size limits. At most
 // MaxAnnotatedCells cells are marked (the first named; cells beyond row AnnotateMaxRows or column
 // IV are listed only) and at most MaxListedProblems problems are listed; when there are more, the
-// first line of 「エラー一覧」 says so (the header is then on row 2), and the JSON report has them
-// all. Every error it returns is a *NotAnnotatedError (errors.Is(err, ErrNotAnnotated)) saying why
+// line under the title of 「エラー一覧」 says so, and the JSON report has them all. Every error it returns is a *NotAnnotatedError (errors.Is(err, ErrNotAnnotated)) saying why
 // no copy was made.
 func Annotate(w io.Writer, original []byte, problems []kofukin.Problem) error {
 	if na := checkUpload(original); na != nil {
@@ -121,10 +122,14 @@ func Annotate(w io.Writer, original []byte, problems []kofukin.Problem) error {
 			if i > 0 {
 				text.WriteString("\n")
 			}
-			fmt.Fprintf(&text, "[%s] %s\n%s", p.Code, p.MessageJA, p.MessageEN)
+			label := "エラー"
+			if p.IsWarning() {
+				label = "注意"
+			}
+			fmt.Fprintf(&text, "%s [%s] %s", label, p.Code, p.MessageJA)
 		}
 		if m.more > 0 {
-			fmt.Fprintf(&text, "\nほか %s 件（「%s」と報告書を参照） / %d more (see %s and the report)", Commas(m.more), SheetProblems, m.more, SheetProblems)
+			fmt.Fprintf(&text, "\nほか %s 件（「%s」と報告書を参照）", Commas(m.more), SheetProblems)
 		}
 		if own := existing[m.sheet]; own[m.cell] {
 			if budget -= len(own); budget < 0 {
@@ -147,7 +152,12 @@ func Annotate(w io.Writer, original []byte, problems []kofukin.Problem) error {
 		return fail("add "+SheetProblems, err)
 	}
 	s := SheetProblems
+	// Errors first (what must be fixed), then warnings, each under its own heading and count; the
+	// English message is a hidden last column, for whoever helps the submitter.
+	errs, warns := kofukin.SplitProblems(problems)
 	listed := min(len(problems), MaxListedProblems)
+	listedErrs := min(len(errs), listed)
+	listedWarns := listed - listedErrs
 	var notes []string
 	if listed < len(problems) {
 		notes = append(notes, fmt.Sprintf("問題が %s 件あります。ここには最初の %s 件を表示しています。すべての問題は報告書（JSON）にあります。", Commas(len(problems)), Commas(listed)))
@@ -155,25 +165,58 @@ func Annotate(w io.Writer, original []byte, problems []kofukin.Problem) error {
 	if unmarked > 0 {
 		notes = append(notes, fmt.Sprintf("赤い印とコメントは最初の %s か所までのセルに付けています（印のない問題が %s 件あります）。", Commas(MaxAnnotatedCells), Commas(unmarked)))
 	}
-	first := 1
-	if len(notes) > 0 {
-		f.SetCellStr(s, "A1", safeText(strings.Join(notes, "")))
-		first = 2
-	}
 	head := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFC7CE"}}})
-	headers := []string{"コード", "シート", "セル", "項目ID", "期待される値", "入力値", "内容", "Message"}
-	for i, h := range headers {
-		f.SetCellStr(s, f.cellName(i+1, first), safeText(h))
+	warnHead := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFEB9C"}}})
+	title := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 12}})
+	headers := []string{"コード", "シート", "セル", "項目ID", "内容", "期待される値", "入力値", "Message (English)"}
+	row := 1
+	line := func(text string, style int) {
+		cell := f.cellName(1, row)
+		f.SetCellStr(s, cell, safeText(text))
+		f.SetCellStyle(s, cell, cell, style)
+		row++
 	}
-	f.SetCellStyle(s, f.cellName(1, first), f.cellName(len(headers), first), head)
-	for r, p := range problems[:listed] {
-		for i, v := range []string{p.Code, p.Sheet, p.Cell, p.Item, p.Expected, p.Found, p.MessageJA, p.MessageEN} {
-			f.SetCellStr(s, f.cellName(i+1, first+1+r), safeText(clip(v)))
+	table := func(ps []kofukin.Problem, style int) {
+		for i, h := range headers {
+			f.SetCellStr(s, f.cellName(i+1, row), safeText(h))
+		}
+		f.SetCellStyle(s, f.cellName(1, row), f.cellName(len(headers), row), style)
+		row++
+		for _, p := range ps {
+			for i, v := range []string{p.Code, p.Sheet, p.Cell, p.Item, p.MessageJA, p.Expected, p.Found, p.MessageEN} {
+				f.SetCellStr(s, f.cellName(i+1, row), safeText(clip(v)))
+			}
+			row++
 		}
 	}
-	for i, wd := range []float64{8, 10, 8, 10, 20, 20, 60, 60} {
+	if len(errs) > 0 {
+		line(fmt.Sprintf("この調査票は受付できませんでした。次のエラー %s 件を修正して、もう一度提出してください。", Commas(len(errs))), title)
+	}
+	if len(notes) > 0 {
+		line(strings.Join(notes, ""), 0)
+	}
+	if len(errs) > 0 {
+		table(errs[:listedErrs], head)
+	}
+	if len(warns) > 0 {
+		if len(errs) > 0 {
+			row++
+		}
+		line(fmt.Sprintf("注意 %s 件（受付には影響しません。内容を確認してください）", Commas(len(warns))), title)
+		if listedWarns > 0 {
+			table(warns[:listedWarns], warnHead)
+		}
+	}
+	for i, wd := range []float64{8, 10, 8, 10, 60, 20, 20, 60} {
 		col := f.colName(i + 1)
 		f.SetColWidth(s, col, col, wd)
+	}
+	if f.err == nil {
+		f.fail(f.File.SetColVisible(s, f.colName(len(headers)), false), "hide the English column of %s", s)
+	}
+	wrap := f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	if row > 1 {
+		f.SetCellStyle(s, "E1", "E"+fmt.Sprint(row), wrap)
 	}
 	// SetActiveSheet loads every worksheet of the workbook: checkUpload bounded their rows and cells.
 	f.activate(s)

@@ -245,8 +245,8 @@ func TestAnnotateMarksCells(t *testing.T) {
 		t.Errorf("%d comments, want 3: %v", len(cs), cs)
 	}
 	for _, cell := range []string{"F7", "B9", "A12"} {
-		if !strings.Contains(cs[cell], "[E011]") || !strings.Contains(cs[cell], "answer yes or no") {
-			t.Errorf("%s: comment %q", cell, cs[cell])
+		if !strings.Contains(cs[cell], "[E011] 「はい」又は「いいえ」を選んでください。") || strings.Contains(cs[cell], "answer yes or no") {
+			t.Errorf("%s: comment %q, want the Japanese message only", cell, cs[cell])
 		}
 		id, err := f.GetCellStyle("回答", cell)
 		if err != nil {
@@ -269,7 +269,8 @@ func TestAnnotateMarksCells(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 4 || rows[0][0] != "コード" || rows[1][2] != "F7" || rows[3][3] != "item-2" {
+	if len(rows) != 5 || rows[0][0] != "この調査票は受付できませんでした。次のエラー 3 件を修正して、もう一度提出してください。" ||
+		rows[1][0] != "コード" || rows[1][4] != "内容" || rows[2][2] != "F7" || rows[4][3] != "item-2" {
 		t.Errorf("エラー一覧: %q", rows)
 	}
 	if idx, _ := f.GetSheetIndex(exporters.SheetProblems); f.GetActiveSheetIndex() != idx {
@@ -438,7 +439,7 @@ func TestAnnotateRefusesUnboundedUploads(t *testing.T) {
 }
 
 // 208,000 problems on a small valid workbook: the first 200 cells are marked, the first 1,000
-// problems listed under a line saying so, quickly and within the allocation budget.
+// problems listed under the title and a line saying so, quickly and within the allocation budget.
 func TestAnnotateManyProblems(t *testing.T) {
 	orig := smallWorkbook(t)
 	ps := make([]loaders.Problem, 0, 208_000)
@@ -468,14 +469,17 @@ func TestAnnotateManyProblems(t *testing.T) {
 		t.Errorf("A1's comment holds %d problems: %q", strings.Count(c, "[E011]"), c)
 	}
 	rows, _ := f.GetRows(exporters.SheetProblems)
-	if len(rows) != 2+exporters.MaxListedProblems {
-		t.Errorf("エラー一覧 has %d rows, want %d", len(rows), 2+exporters.MaxListedProblems)
+	if len(rows) != 3+exporters.MaxListedProblems {
+		t.Errorf("エラー一覧 has %d rows, want %d", len(rows), 3+exporters.MaxListedProblems)
 	}
-	if note := rows[0][0]; !strings.Contains(note, "問題が 208,000 件あります。ここには最初の 1,000 件を表示しています。すべての問題は報告書（JSON）にあります。") {
-		t.Errorf("first line %q", note)
+	if title := rows[0][0]; !strings.Contains(title, "次のエラー 208,000 件を修正して") {
+		t.Errorf("first line %q", title)
 	}
-	if rows[1][0] != "コード" {
-		t.Errorf("header %q", rows[1])
+	if note := rows[1][0]; !strings.Contains(note, "問題が 208,000 件あります。ここには最初の 1,000 件を表示しています。すべての問題は報告書（JSON）にあります。") {
+		t.Errorf("second line %q", note)
+	}
+	if rows[2][0] != "コード" {
+		t.Errorf("header %q", rows[2])
 	}
 }
 
@@ -500,8 +504,8 @@ func TestAnnotateMarksAtMost200Cells(t *testing.T) {
 		t.Errorf("%d comments (C200 %q, C201 %q)", len(cs), cs["C200"], cs["C201"])
 	}
 	rows, _ := f.GetRows(exporters.SheetProblems)
-	if len(rows) != 302 || !strings.Contains(rows[0][0], "最初の 200 か所") {
-		t.Errorf("%d rows, first %q", len(rows), rows[0])
+	if len(rows) != 303 || !strings.Contains(rows[1][0], "最初の 200 か所") {
+		t.Errorf("%d rows, second %q", len(rows), rows[1])
 	}
 }
 
@@ -564,4 +568,60 @@ func bigText(t testing.TB, name string, n int64) rawPart {
 		_, err := io.WriteString(w, `</t></is></c></row>`)
 		return err
 	})
+}
+
+// Errors and warnings are two tables of 「エラー一覧」, each under its count: the count of what must be
+// fixed is the errors' alone. Japanese comes first; the English messages are a hidden last column,
+// and no comment carries them.
+func TestAnnotateSeparatesErrorsFromWarnings(t *testing.T) {
+	ps := problemsAt("F7", "F9")
+	ps = append(ps[:1], loaders.Problem{Code: loaders.WarnPrerequisite, Sheet: "回答", Cell: "F8", Item: "I-1-b",
+		MessageJA: "前提の設問が「いいえ」のため、0点になります。", MessageEN: "prerequisite not met: scores 0"}, ps[1])
+	var out bytes.Buffer
+	if err := exporters.Annotate(&out, smallWorkbook(t), ps); err != nil {
+		t.Fatal(err)
+	}
+	f := openResult(t, out.Bytes())
+	rows, err := f.GetRows(exporters.SheetProblems)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := func(r int) string {
+		if r < len(rows) && len(rows[r]) > 0 {
+			return rows[r][0]
+		}
+		return ""
+	}
+	want := []string{"この調査票は受付できませんでした。次のエラー 2 件を修正して、もう一度提出してください。", "コード", "E011", "E011", "",
+		"注意 1 件（受付には影響しません。内容を確認してください）", "コード", "W001"}
+	for r, w := range want {
+		if first(r) != w {
+			t.Errorf("row %d starts %q, want %q (rows %q)", r+1, first(r), w, rows)
+		}
+	}
+	if len(rows) != len(want) {
+		t.Errorf("%d rows, want %d", len(rows), len(want))
+	}
+	for _, r := range []int{3, 4, 8} {
+		if v, _ := f.GetCellValue(exporters.SheetProblems, fmt.Sprintf("H%d", r)); v == "" {
+			t.Errorf("H%d: no English message kept", r)
+		}
+	}
+	if visible, err := f.GetColVisible(exporters.SheetProblems, "H"); err != nil || visible {
+		t.Errorf("the English column H is shown (%v)", err)
+	}
+	for _, col := range []string{"A", "E"} {
+		if visible, _ := f.GetColVisible(exporters.SheetProblems, col); !visible {
+			t.Errorf("column %s hidden", col)
+		}
+	}
+	cs := comments(t, f, "回答")
+	if !strings.HasPrefix(cs["F8"], "注意 [W001] 前提の設問") || !strings.HasPrefix(cs["F7"], "エラー [E011]") {
+		t.Errorf("comments %q", cs)
+	}
+	for cell, c := range cs {
+		if strings.ContainsFunc(c, func(r rune) bool { return r >= 'a' && r <= 'z' }) {
+			t.Errorf("%s's comment carries English: %q", cell, c)
+		}
+	}
 }

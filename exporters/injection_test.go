@@ -188,9 +188,9 @@ func TestAnnotateNeutralisesFormulas(t *testing.T) {
 	_, get := cellsRead(t, out.Bytes())
 	s := exporters.SheetProblems
 	wantCells(t, get, map[[2]string]string{
-		{s, "F2"}: "'" + hyperlink,
-		{s, "F3"}: negative,
-		{s, "D4"}: "'" + atSum,
-		{s, "G4"}: "'" + plusOne,
+		{s, "G3"}: "'" + hyperlink,
+		{s, "G4"}: negative,
+		{s, "D5"}: "'" + atSum,
+		{s, "E5"}: "'" + plusOne,
 	})
 }

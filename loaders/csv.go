@@ -718,7 +718,8 @@ func crossChecks(file string, rb *indicators.Rulebook, answers []Answer) []Probl
 		}
 		for _, req := range it.Requires {
 			if r, ok := byID[req]; ok && (r.Blank || r.Num == 0) {
-				probs = append(probs, Problem{Code: WarnPrerequisite, File: file, Cell: a.Cell, Item: a.ItemID, Expected: req + " はい",
+				sheet, cell := splitPlace(a.Cell)
+				probs = append(probs, Problem{Code: WarnPrerequisite, File: file, Sheet: sheet, Cell: cell, Item: a.ItemID, Expected: req + " はい",
 					MessageJA: "前提となる項目 " + req + " が「はい」でないため、この項目は得点になりません。",
 					MessageEN: "its prerequisite " + req + " is not met: this item will score 0"})
 			}
@@ -743,13 +744,23 @@ func crossChecks(file string, rb *indicators.Rulebook, answers []Answer) []Probl
 			sum += a.Num
 		}
 		if complete && sum != tot.Num {
-			probs = append(probs, Problem{Code: ErrTotal, File: file, Cell: tot.Cell, Item: it.ID,
+			sheet, cell := splitPlace(tot.Cell)
+			probs = append(probs, Problem{Code: ErrTotal, File: file, Sheet: sheet, Cell: cell, Item: it.ID,
 				Expected: strconv.FormatFloat(sum, 'f', -1, 64), Found: tot.Text,
 				MessageJA: fmt.Sprintf("合計（%s）が内訳（%s）の和 %s と一致しません。", tot.Text, strings.Join(it.Rule.TotalOf, "・"), strconv.FormatFloat(sum, 'f', -1, 64)),
 				MessageEN: fmt.Sprintf("the total %s is not the sum %s of %s", tot.Text, strconv.FormatFloat(sum, 'f', -1, 64), strings.Join(it.Rule.TotalOf, ", "))})
 		}
 	}
 	return probs
+}
+
+// splitPlace splits an answer's place ("回答!F8" in a workbook, "12行目 回答列" in a CSV) into the
+// sheet and the cell a problem names, so that the annotated copy can mark the cell.
+func splitPlace(place string) (sheet, cell string) {
+	if s, c, ok := strings.Cut(place, "!"); ok {
+		return s, c
+	}
+	return "", place
 }
 
 // hasErrors reports whether any problem is an error (codes E…), not a warning (W…).

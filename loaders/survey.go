@@ -52,7 +52,7 @@ type Expect struct {
 
 // MaxAnswerMagnitude bounds a numeric answer: the store keeps numbers as DECIMAL(18,6), which holds
 // less than 10¹²; a larger number is out of range (ErrAnswerRange, E012) wherever it is read.
-const MaxAnswerMagnitude = 1e12
+const MaxAnswerMagnitude = survey.MaxAnswerMagnitude
 
 // Limits that bound what an upload can make the reader take in and inflate.
 const (
@@ -110,9 +110,11 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 		add(workbookProblem(err, survey.SheetStamp))
 		return nil, reject()
 	}
+	// Problems with the workbook as a whole name no sheet, or the answer sheet's title and year
+	// cells the submitter can see: never the hidden stamp.
 	if err != nil || stamp[survey.StampForm] != survey.FormName {
-		add(Problem{Code: ErrStamp, Sheet: survey.SheetStamp,
-			MessageJA: "kofukinの調査票様式ではありません（様式情報が見つかりません）。配布された様式を使用してください。",
+		add(Problem{Code: ErrStamp,
+			MessageJA: "配布された調査票の様式ではありません（様式の情報が見つかりません）。このページからダウンロードした調査票に記入してください。",
 			MessageEN: "not a kofukin survey template: the hidden stamp sheet is missing or altered"})
 		return nil, reject()
 	}
@@ -125,13 +127,17 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	sv.Level = indicators.Level(clip(stamp[survey.StampLevel]))
 	sv.StampedHash = clip(stamp[survey.StampRulebookHash])
 	if want.FiscalYear != 0 && fy != want.FiscalYear {
-		add(Problem{Code: ErrFiscalYear, Sheet: survey.SheetStamp, Expected: strconv.Itoa(want.FiscalYear), Found: strconv.Itoa(fy),
-			MessageJA: fmt.Sprintf("この調査票は%d年度の様式です。%d年度の様式を使用してください。", fy, want.FiscalYear),
+		this := "この調査票は年度が読み取れません。"
+		if fy > 0 {
+			this = "この調査票は" + survey.FiscalYearJA(fy) + "用です。"
+		}
+		add(Problem{Code: ErrFiscalYear, Sheet: survey.SheetAnswers, Cell: survey.CellFiscalYear, Expected: strconv.Itoa(want.FiscalYear), Found: clip(stamp[survey.StampFiscalYear]),
+			MessageJA: this + survey.FiscalYearJA(want.FiscalYear) + "の調査票をダウンロードして記入してください。",
 			MessageEN: fmt.Sprintf("this is the FY%d template; use FY%d", fy, want.FiscalYear)})
 	}
 	if want.Level != "" && sv.Level != want.Level {
-		add(Problem{Code: ErrLevel, Sheet: survey.SheetStamp, Expected: string(want.Level), Found: string(sv.Level),
-			MessageJA: fmt.Sprintf("この調査票は%s用の様式です。%s用の様式を使用してください。", sv.Level.LabelJA(), want.Level.LabelJA()),
+		add(Problem{Code: ErrLevel, Sheet: survey.SheetAnswers, Cell: survey.CellTitle, Expected: want.Level.LabelJA() + "用", Found: sv.Level.LabelJA() + "用",
+			MessageJA: fmt.Sprintf("この調査票は%s用です。%s用の調査票をダウンロードして記入してください。", sv.Level.LabelJA(), want.Level.LabelJA()),
 			MessageEN: fmt.Sprintf("this is the %s template; use the %s template", sv.Level, want.Level)})
 	}
 	if len(ps.list) > 0 {
@@ -139,8 +145,8 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	}
 	rb, err := lib.Get(fy, sv.Level)
 	if err != nil {
-		add(Problem{Code: ErrRulebook, Sheet: survey.SheetStamp, Found: fmt.Sprintf("%d/%s", fy, sv.Level),
-			MessageJA: fmt.Sprintf("%d年度・%s用の評価指標が登録されていません。", fy, sv.Level.LabelJA()),
+		add(Problem{Code: ErrRulebook, Sheet: survey.SheetAnswers, Cell: survey.CellFiscalYear, Found: fmt.Sprintf("%d/%s", fy, sv.Level),
+			MessageJA: fmt.Sprintf("%s・%s用の評価指標が登録されていないため、この調査票は受け付けられません。今年度の調査票をダウンロードして記入してください。", survey.FiscalYearJA(fy), sv.Level.LabelJA()),
 			MessageEN: clip(err.Error())})
 		return nil, reject()
 	}
@@ -149,8 +155,8 @@ func ReadSurvey(name string, data []byte, lib *indicators.Library, want Expect) 
 	// same ones worded otherwise): its answers cannot be read against this one. Templates made
 	// before the stamp carried the hash have none, and are read as they are.
 	if sv.StampedHash != "" && sv.StampedHash != rb.Hash {
-		add(Problem{Code: ErrStaleTemplate, Sheet: survey.SheetStamp, Expected: rb.Hash, Found: sv.StampedHash,
-			MessageJA: "この調査票は古い様式です（評価指標が改訂されました）。最新の様式をダウンロードし、回答を写して提出してください。",
+		add(Problem{Code: ErrStaleTemplate, Sheet: survey.SheetAnswers, Cell: survey.CellTitle, Expected: rb.Hash, Found: sv.StampedHash,
+			MessageJA: "この調査票は古い様式です（評価指標が改訂されました）。最新の調査票をダウンロードし、回答を写して提出してください。",
 			MessageEN: fmt.Sprintf("this template was made for an earlier version of the FY%d rulebook (stamped %s, current %s): download the current template, copy your answers into it and send it again",
 				fy, clipRef(sv.StampedHash), rb.Hash[:min(12, len(rb.Hash))])})
 		return nil, reject()

@@ -164,6 +164,48 @@ func TestReadSurveyRejectsTamperedWorkbook(t *testing.T) {
 	}
 }
 
+// A template of another year or level is explained as the official sees the workbook: at the
+// answer sheet's 年度 cell or title, the year in the Japanese era, what to do, and never the hidden
+// stamp sheet.
+func TestWrongTemplateNamesNoHiddenSheet(t *testing.T) {
+	lib, rb := library(t)
+	data := filled(t, rb, nil)
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		want   loaders.Expect
+		code   string
+		cell   string
+		saysJA string
+	}{
+		{"last year's", edit(t, data, func(f *excelize.File) { f.SetCellStr(survey.SheetStamp, "B2", "2025") }), loaders.Expect{FiscalYear: 2026}, loaders.ErrFiscalYear, "B4",
+			"この調査票は令和7年度用です。令和8年度の調査票をダウンロードして記入してください。"},
+		{"next year's", data, loaders.Expect{FiscalYear: 2027}, loaders.ErrFiscalYear, "B4",
+			"この調査票は令和8年度用です。令和9年度の調査票をダウンロードして記入してください。"},
+		{"another level's", data, loaders.Expect{Level: indicators.Prefecture}, loaders.ErrLevel, "A1",
+			"この調査票は市町村用です。都道府県用の調査票をダウンロードして記入してください。"},
+		{"a year without a rulebook", edit(t, data, func(f *excelize.File) { f.SetCellStr(survey.SheetStamp, "B2", "2019") }), loaders.Expect{}, loaders.ErrRulebook, "B4",
+			"令和元年度・市町村用の評価指標が登録されていない"},
+		{"no stamp", edit(t, data, func(f *excelize.File) { f.DeleteSheet(survey.SheetStamp) }), loaders.Expect{}, loaders.ErrStamp, "",
+			"配布された調査票の様式ではありません"},
+	} {
+		_, err := loaders.ReadSurvey("y.xlsx", c.data, lib, c.want)
+		ps := problems(t, err)
+		p := ps[0]
+		if p.Code != c.code || p.Cell != c.cell || !strings.Contains(p.MessageJA, c.saysJA) {
+			t.Errorf("%s: %+v, want %s at %q saying %q", c.name, p, c.code, c.cell, c.saysJA)
+		}
+		if c.cell != "" && p.Sheet != survey.SheetAnswers {
+			t.Errorf("%s: located on sheet %q, want %s", c.name, p.Sheet, survey.SheetAnswers)
+		}
+		for _, p := range ps {
+			if strings.Contains(p.Sheet+p.MessageJA+p.Expected+p.Found, survey.SheetStamp) {
+				t.Errorf("%s: names the hidden sheet: %+v", c.name, p)
+			}
+		}
+	}
+}
+
 func TestReadSurveyRejectsWrongYearLevelEntity(t *testing.T) {
 	lib, rb := library(t)
 	data := filled(t, rb, nil)
@@ -275,5 +317,21 @@ func TestParseAnswerNumbers(t *testing.T) {
 		if _, p := loaders.ParseAnswer(it, raw); p == nil || p.Code != loaders.ErrAnswerRange {
 			t.Errorf("%q: problem %v, want %s", raw, p, loaders.ErrAnswerRange)
 		}
+	}
+}
+
+// A warning found across answers (W001) names the sheet and the cell apart, as every other problem
+// does, so that the annotated copy marks it and the report's セル column holds a cell.
+func TestPrerequisiteWarningNamesSheetAndCell(t *testing.T) {
+	lib, rb := library(t)
+	sv, err := loaders.ReadSurvey("w.xlsx", filled(t, rb, map[string]string{"P1-3-a": "いいえ", "P1-3-b": "はい", "P1-3-c": "いいえ", "P1-3-d": "いいえ"}), lib, loaders.Expect{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sv.Warnings) != 1 {
+		t.Fatalf("warnings %+v, want one W001", sv.Warnings)
+	}
+	if w := sv.Warnings[0]; w.Code != loaders.WarnPrerequisite || w.Sheet != survey.SheetAnswers || w.Cell != "F"+itoa(rowOf(rb, "P1-3-b")) || w.Item != "P1-3-b" {
+		t.Errorf("W001 at %q!%q: %+v", w.Sheet, w.Cell, w)
 	}
 }

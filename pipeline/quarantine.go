@@ -44,9 +44,16 @@ func (r *Runner) quarantine(dir string, fr FileReport) (dst, annotated, why stri
 		dst = filepath.Join(dir, stem+ext)
 	}
 	var text bytes.Buffer
-	fmt.Fprintf(&text, "却下されたファイル / rejected file: %s\n問題 %d 件 / %d problem(s)\n\n", base, len(fr.Problems), len(fr.Problems))
-	for _, p := range fr.Problems {
+	errs, warns := kofukin.SplitProblems(fr.Problems)
+	fmt.Fprintf(&text, "受付できなかったファイル / rejected file: %s\n修正が必要なエラー %d 件 / %d error(s)\n\n", base, len(errs), len(errs))
+	for _, p := range errs {
 		fmt.Fprintln(&text, p.String())
+	}
+	if len(warns) > 0 {
+		fmt.Fprintf(&text, "\n注意 %d 件（受付には影響しません） / %d warning(s)\n\n", len(warns), len(warns))
+		for _, p := range warns {
+			fmt.Fprintln(&text, p.String())
+		}
 	}
 	js, err := json.MarshalIndent(fr, "", "  ")
 	if err != nil {

@@ -34,6 +34,7 @@ type EntityView struct {
 	ScoredVersion int
 	Stale         string
 	Closed        string // why by cannot submit for it now ("" when it can)
+	Deadline      string // fy's submission deadline, YYYY-MM-DD ("" when none is set), shown from the start
 }
 
 // StaleNote says that a score shown for an entity predates its current version: the run read
@@ -99,6 +100,9 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 		}
 	}
 	if v.Closed, err = r.closedReason(ctx, by, fy, code); err != nil {
+		return nil, err
+	}
+	if v.Deadline, err = r.Deadline(ctx, fy); err != nil {
 		return nil, err
 	}
 	return v, nil

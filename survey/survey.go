@@ -44,6 +44,37 @@ const (
 // HeaderRow is the row of the answer table's header in templates (readers search for it).
 const HeaderRow = 6
 
+// Cells of the answer sheet's block above the table, as templates write them: the title (which
+// names the level) and the fiscal year. Problems with the workbook as a whole (another year's or
+// level's template) are located there, where the submitter can see them, rather than at the hidden
+// stamp.
+const (
+	CellTitle      = "A1"
+	CellFiscalYear = "B4"
+	CellFilledOn   = "B5"
+)
+
+// MaxAnswerMagnitude bounds a numeric answer: the store keeps numbers as DECIMAL(18,6), which holds
+// less than 10¹²; a larger number is out of range wherever it is read, and the template's input
+// rules refuse it.
+const MaxAnswerMagnitude = 1e12
+
+// FiscalYearJA names fiscal year fy as officials write it: 2026 → 令和8年度, 2019 → 令和元年度,
+// 2018 → 平成30年度.
+func FiscalYearJA(fy int) string {
+	switch {
+	case fy == 2019:
+		return "令和元年度"
+	case fy > 2019:
+		return fmt.Sprintf("令和%d年度", fy-2018)
+	case fy == 1989:
+		return "平成元年度"
+	case fy > 1989:
+		return fmt.Sprintf("平成%d年度", fy-1988)
+	}
+	return fmt.Sprintf("%d年度", fy)
+}
+
 // Stamp keys.
 const (
 	StampForm         = "form"

@@ -12,7 +12,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"P": q.p, "CSRF": q.csrf, "E": v.Entity, "FY": s.FiscalYear, "History": v.History, "Uploads": v.Uploads, "Closed": v.Closed}
+	data := map[string]any{"P": q.p, "CSRF": q.csrf, "E": v.Entity, "FY": s.FiscalYear, "History": v.History, "Uploads": v.Uploads, "Closed": v.Closed, "Deadline": v.Deadline}
 	if v.Review != nil {
 		data["Review"] = *v.Review
 	}

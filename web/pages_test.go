@@ -176,7 +176,7 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 		t.Fatalf("upload: %d", code)
 	}
 	_, page := w.do(muni, "GET", loc, nil)
-	for _, want := range []string{"却下", "F7", "回答", "E011", "「はい」又は「いいえ」", "エラー箇所に印を付けた写し"} {
+	for _, want := range []string{"受付できませんでした", "F7", "回答", "E011", "「はい」又は「いいえ」", "エラー箇所に印を付けた写し"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report page lacks %q", want)
 		}

@@ -119,16 +119,18 @@ var jst = time.FixedZone("JST", 9*3600)
 
 var viaJA = map[string]string{"web": "画面", "api": "API", "inbox": "受信フォルダ", "cli": "コマンド"}
 
-var statusJA = map[string]string{"accepted": "受付", "unchanged": "変更なし（同一ファイル）", "rejected": "却下", "denied": "拒否",
-	"current": "最新", "superseded": "旧版"}
+// statusJA names the statuses of versions; those of uploads are kofukin.StatusLabelJA.
+var statusJA = map[string]string{"current": "最新", "superseded": "旧版"}
 
 var templateFuncs = template.FuncMap{
 	"yen":    exporters.Commas[int64],
 	"pct":    func(f float64) string { return indicators.FormatPercent(f, 1) },
 	"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
 	"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
-	"status": func(s string) string { return statusJA[s] },
+	"status": statusLabel,
 	"level":  func(l string) string { return indicators.Level(l).LabelJA() },
+	"split":  splitProblems,
+	"day":    dayJA,
 	"role":   func(r kofukin.Role) string { return r.LabelJA() },
 	"submitter": func(x pipeline.Submission) string {
 		switch {
@@ -143,6 +145,39 @@ var templateFuncs = template.FuncMap{
 		}
 		return x.ByRole.LabelJA() + " " + x.ByEntity + " による代理提出（" + viaJA[x.Via] + "）"
 	},
+}
+
+// statusLabel names an upload's status (kofukin.StatusLabelJA) or a version's.
+func statusLabel(s string) string {
+	if l := kofukin.StatusLabelJA(s); l != "" {
+		return l
+	}
+	return statusJA[s]
+}
+
+// problemTables are a report's problems as its page lists them: the errors to fix, then the
+// warnings that do not stop the file.
+type problemTables struct {
+	Errors, Warnings []kofukin.Problem
+}
+
+// splitProblems puts the problems of lists (a report's problems and its warnings) in two tables.
+func splitProblems(lists ...[]kofukin.Problem) problemTables {
+	var t problemTables
+	for _, l := range lists {
+		e, w := kofukin.SplitProblems(l)
+		t.Errors, t.Warnings = append(t.Errors, e...), append(t.Warnings, w...)
+	}
+	return t
+}
+
+// dayJA renders a day kept as YYYY-MM-DD as officials write it (2026年7月31日); anything else as it is.
+func dayJA(d string) string {
+	t, err := time.Parse("2006-01-02", d)
+	if err != nil {
+		return d
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
 }
 
 func securityHeaders(h http.Handler) http.Handler {

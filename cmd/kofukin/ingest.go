@@ -125,7 +125,7 @@ func printIngest(a *app, rep *pipeline.IngestReport) {
 		}
 		switch {
 		case f.Status == kofukin.StatusRejected:
-			fmt.Fprintf(a.stdout, "却下 rejected: %s（%d件の問題）\n", f.Path, len(f.Problems))
+			fmt.Fprintf(a.stdout, "%s rejected: %s（%d件の問題）\n", kofukin.StatusLabelJA(kofukin.StatusRejected), f.Path, len(f.Problems))
 			for _, p := range f.Problems {
 				fmt.Fprintf(a.stdout, "  %s\n", p)
 			}

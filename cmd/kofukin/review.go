@@ -43,7 +43,7 @@ func reviewImport(ctx context.Context, a *app, args []string) error {
 		}
 		if rj := res.Rejection; rj != nil {
 			bad++
-			fmt.Fprintf(a.stdout, "却下 rejected: %s（%d件の問題）\n", path, len(rj.Problems))
+			fmt.Fprintf(a.stdout, "%s rejected: %s（%d件の問題）\n", kofukin.StatusLabelJA(kofukin.StatusRejected), path, len(rj.Problems))
 			for _, p := range rj.Problems {
 				fmt.Fprintf(a.stdout, "  %s\n", p)
 			}
