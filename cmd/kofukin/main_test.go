@@ -109,14 +109,15 @@ func TestTemplateThenIngestRejects(t *testing.T) {
 	}
 	data, _ := os.ReadFile(f)
 	lib, _ := indicators.Shipped()
-	sv, err := loaders.ReadSurvey(f, data, lib, loaders.Expect{FiscalYear: 2026})
-	if err != nil {
-		t.Fatal(err)
+	_, err := loaders.ReadSurvey(f, data, lib, loaders.Expect{FiscalYear: 2026})
+	var rj *loaders.Rejection
+	if !errors.As(err, &rj) || len(rj.Problems) != 1 || rj.Problems[0].Code != loaders.ErrNoAnswer {
+		t.Fatalf("a blank template should hold only E025 (no answer): %v", err)
 	}
-	if sv.EntityCode != "131016" {
-		t.Errorf("template stamped for %s", sv.EntityCode)
+	if code := loaders.PeekEntity(data); code != "131016" {
+		t.Errorf("template stamped for %s", code)
 	}
-	// An empty template is accepted (every item 未回答); a text file is rejected with exit 1.
+	// An empty template is rejected (E025: no answer at all), as is a text file: exit 1.
 	bad := filepath.Join(dir, "bad.xlsx")
 	os.WriteFile(bad, []byte("not a workbook"), 0o644)
 	env := map[string]string{"KOFUKIN_DB": filepath.Join(dir, "k.duckdb"), "KOFUKIN_LOG_LEVEL": "warn",
@@ -126,7 +127,7 @@ func TestTemplateThenIngestRejects(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 1 {
 		t.Fatalf("ingest with a bad file: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "bad.xlsx") || !strings.Contains(out, "E001") || !strings.Contains(out, "1 accepted, 1 rejected, 0 unchanged") {
+	if !strings.Contains(out, "bad.xlsx") || !strings.Contains(out, "E001") || !strings.Contains(out, "E025") || !strings.Contains(out, "0 accepted, 2 rejected, 0 unchanged") {
 		t.Errorf("ingest output:\n%s", out)
 	}
 	// The bad file went to the quarantine folder with its report; the JSON report was written.
