@@ -196,6 +196,11 @@ func TestCycleOnePrefecture(t *testing.T) {
 		tsv.Reset()
 		for i, row := range all {
 			keep := (sh.sheet == exporters.SheetNational && i < 16) || i == 0
+			// 「交付額」: 鳥取県's 小計 rows and every pool's 合計, 千円端数 and the 総計.
+			if sh.sheet == exporters.SheetAmounts && len(row) > 3 && (row[0] == "鳥取県" || row[3] == exporters.AmountTotal ||
+				row[3] == exporters.AmountDifference || row[3] == exporters.AmountGrandTotal) {
+				keep = true
+			}
 			for _, c := range row {
 				if strings.HasPrefix(c, "31") && len(c) >= 6 {
 					keep = true
