@@ -127,6 +127,9 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}
 		inPref := inPrefecture(munis, func(m store.ReviewLine) string { return m.PrefectureCode }, pc)
 		for _, row := range inPref {
+			if at := row.ReviewedAt; at != nil && (rv.VerdictsAsOf == nil || at.After(*rv.VerdictsAsOf)) {
+				rv.VerdictsAsOf = at
+			}
 			rv.PrefBins[binOf(row.Total)] += 1 / float64(len(inPref))
 			rm := exporters.ReviewMunicipality{Code: row.Code, Name: row.Name, Submitted: row.Submitted, Insured65: row.Age65Plus, Total: row.Total,
 				Max: row.Max, Rate: row.Rate, NationalRank: row.NationalRank, Of: row.Of, PrefRank: int(row.PrefRank), YenTotal: row.YenTotal,
