@@ -252,8 +252,8 @@ func MunicipalHeaders(grants []GrantLine) []string {
 
 func writeMunicipal(f *book, m Ministry, st styles) error {
 	headers := MunicipalHeaders(m.Grants)
-	f.setPrint(SheetMunicipal, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	f.filter(SheetMunicipal, 1, len(headers), len(m.Municipal)+1)
+	f.setPrint(SheetMunicipal, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	sw, err := f.NewStreamWriter(SheetMunicipal)
 	if err != nil {
 		return err
@@ -501,7 +501,6 @@ func writePrefectures(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, 1), safeText(v))
 	}
 	f.SetCellStyle(s, "A1", f.cellName(len(h), 1), st.head)
-	f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	for n, p := range m.Prefectures {
 		r := n + 2
 		vals := []any{p.Code, p.Name, p.Insured65}
@@ -521,9 +520,8 @@ func writePrefectures(f *book, m Ministry, st styles) error {
 	f.SetColWidth(s, "A", "B", 12)
 	f.SetColWidth(s, "C", f.colName(len(h)), 14)
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight"})
-	if len(m.Prefectures) > 0 {
-		f.AutoFilter(s, "A1:"+f.cellName(len(h), len(m.Prefectures)+1), nil)
-	}
+	f.filter(s, 1, len(h), len(m.Prefectures)+1)
+	f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	return f.err
 }
 
@@ -621,8 +619,8 @@ func writeAmounts(f *book, m Ministry, st styles) error {
 			rows += 2 + len(prefectureRuns(g))
 		}
 	}
-	f.setPrint(SheetAmounts, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}})
 	f.filter(SheetAmounts, 1, len(h), rows+1)
+	f.setPrint(SheetAmounts, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}})
 	sw, err := f.NewStreamWriter(SheetAmounts)
 	if err != nil {
 		return err
@@ -749,6 +747,7 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", f.cellName(len(hdr), 4), st.head)
+	f.headRow(s, 4)
 	r := 5
 	for _, g := range m.Grants {
 		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.ExtraYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
@@ -767,6 +766,7 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, r), safeText(h))
 	}
 	f.SetCellStyle(s, f.cellName(1, r), f.cellName(len(ph), r), st.head)
+	f.headRow(s, r)
 	r++
 	groups := amountGroups(m)
 	for _, g := range groups {
@@ -793,6 +793,7 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, r), safeText(h))
 	}
 	f.SetCellStyle(s, f.cellName(1, r), f.cellName(len(th), r), st.head)
+	f.headRow(s, r)
 	r++
 	for _, g := range groups {
 		var sum amountSums
@@ -835,6 +836,13 @@ func writeSummary(f *book, m Ministry, st styles) error {
 	return f.err
 }
 
+// headRow makes a header row of 「概要」 two lines high: its wrapped headings show whole.
+func (b *book) headRow(sheet string, row int) {
+	if b.err == nil {
+		b.fail(b.File.SetRowHeight(sheet, row, 32), "set the height of %s!%d", sheet, row)
+	}
+}
+
 // summaryColWidth is the width of 「概要」's columns B to J.
 const summaryColWidth = 16
 
@@ -849,7 +857,7 @@ func (b *book) summaryText(sheet string, row int, text string, st styles) {
 	b.fail(b.File.MergeCell(sheet, from, to), "merge %s!%s:%s", sheet, from, to)
 	b.SetCellStyle(sheet, from, to, st.wrap)
 	// A full-width character takes two units of width; 9 columns of summaryColWidth hold this many.
-	perLine := int(9*summaryColWidth/2) - 2
+	perLine := int(9*summaryColWidth/2.4) - 2
 	lines := 0
 	for _, part := range strings.Split(text, "\n") {
 		lines += max(1, (utf8.RuneCountInString(part)+perLine-1)/perLine)

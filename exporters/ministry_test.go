@@ -340,6 +340,9 @@ func TestMinistryFormats(t *testing.T) {
 		if lo.Orientation == nil || *lo.Orientation != "landscape" || lo.Size == nil || (*lo.Size != 8 && *lo.Size != 9) {
 			t.Errorf("%s prints %v on paper %v, want landscape A4 or A3", sheet, lo.Orientation, lo.Size)
 		}
+		if props, err := f.GetSheetProps(sheet); sheet != exporters.SheetNational && (err != nil || props.FitToPage == nil || !*props.FitToPage) {
+			t.Errorf("%s is not fitted to the page's width (%v)", sheet, err)
+		}
 		if sheet != exporters.SheetSummary && titles[sheet] == "" {
 			t.Errorf("%s repeats no header rows on each page", sheet)
 		}

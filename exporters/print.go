@@ -24,7 +24,8 @@ type printSetup struct {
 }
 
 // setPrint sets a sheet's print setup. On a sheet to be streamed it must come before
-// NewStreamWriter, which reads the sheet's settings once and writes them when it is flushed.
+// NewStreamWriter, which reads the sheet's settings once and writes them when it is flushed; and
+// after filter, whose AutoFilter replaces the sheet's properties (fit to page among them).
 func (b *book) setPrint(sheet string, p printSetup) {
 	if b.err != nil {
 		return

@@ -154,6 +154,7 @@ func WriteReview(w io.Writer, rv Review) error {
 	input := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Protection: &excelize.Protection{Locked: false},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	share := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.000000%")})
+	top := topStyles(f)
 	flag := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "9C0006"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err := f.SetSheetName("Sheet1", SheetReview); err != nil {
 		return err
@@ -187,6 +188,7 @@ func WriteReview(w io.Writer, rv Review) error {
 		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", f.cellName(len(head), 4), st.head)
+	f.fail(f.File.SetRowHeight(s, 4, 32), "set the height of %s!4", s)
 	for n, m := range rv.Municipalities {
 		r := n + 5
 		sub := "未提出"
@@ -201,11 +203,10 @@ func WriteReview(w io.Writer, rv Review) error {
 		for i, v := range vals {
 			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.text)
-		f.SetCellStyle(s, f.cellName(4, r), f.cellName(5, r), st.pts)
-		f.SetCellStyle(s, f.cellName(6, r), f.cellName(6, r), st.rate)
-		f.SetCellStyle(s, f.cellName(9, r), f.cellName(10, r), st.yen)
-		f.SetCellStyle(s, f.cellName(11, r), f.cellName(11, r), flag)
+		// Every cell of a row at its top, beside its flags (which may take several lines).
+		for i, style := range []int{top.text, top.plain, top.plain, top.pts, top.pts, top.rate, top.count, top.count, top.yen, top.yen, flag} {
+			f.SetCellStyle(s, f.cellName(i+1, r), f.cellName(i+1, r), style)
+		}
 		f.SetCellStyle(s, f.cellName(12, r), f.cellName(13, r), input)
 		if h := flagsHeight(m.Flags); h > 0 {
 			f.fail(f.File.SetRowHeight(s, r, h), "set the height of %s!%d", s, r)
@@ -219,12 +220,12 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 		f.AddDataValidation(s, dv)
 	}
-	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 11, 8, 12, 16, flagsWidth, 10, 40} {
+	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 14, 8, 12, 16, flagsWidth, 10, 40} {
 		f.SetColWidth(s, f.colName(i+1), f.colName(i+1), wd)
 	}
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 4, TopLeftCell: "C5", ActivePane: "bottomRight"})
-	f.setPrint(s, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{4, 4}, titleCols: 2})
 	f.filter(s, 4, len(head), 4+len(rv.Municipalities))
+	f.setPrint(s, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{4, 4}, titleCols: 2})
 	f.ProtectSheet(s, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true, FormatColumns: true, FormatRows: true, AutoFilter: true, Sort: true})
 
 	// 回答と得点
@@ -353,8 +354,8 @@ func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
 	for _, m := range rv.Municipalities {
 		n += len(m.Items)
 	}
-	f.setPrint(SheetReviewItems, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}, titleCols: 2})
 	f.filter(SheetReviewItems, 1, len(reviewItemHeaders), n+1)
+	f.setPrint(SheetReviewItems, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}, titleCols: 2})
 	sw, err := f.NewStreamWriter(SheetReviewItems)
 	if err != nil {
 		return nil, err
@@ -468,9 +469,24 @@ func ReviewFlagsNamed(items []ReviewItem, submitted bool, labels map[string]Item
 // flagsWidth is the width of 「審査」's 確認すべき点 column.
 const flagsWidth = 60
 
+// reviewTop are the styles of 「審査」's rows, aligned at the top of the cell.
+type reviewTop struct{ plain, text, pts, rate, count, yen int }
+
+func topStyles(f *book) reviewTop {
+	top := &excelize.Alignment{Vertical: "top"}
+	return reviewTop{
+		plain: f.NewStyle(&excelize.Style{Alignment: top}),
+		text:  f.NewStyle(&excelize.Style{NumFmt: 49, Alignment: top}),
+		pts:   f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Alignment: top}),
+		rate:  f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%"), Alignment: top}),
+		count: f.NewStyle(&excelize.Style{NumFmt: 1, Alignment: top}),
+		yen:   f.NewStyle(&excelize.Style{NumFmt: 3, Alignment: top}),
+	}
+}
+
 // flagsHeight is the height of a 「審査」 row whose flags take more than one line (0: the default).
 func flagsHeight(flags []string) float64 {
-	perLine := flagsWidth/2 - 2 // full-width characters in a line
+	perLine := flagsWidth/2 - 2 // full-width characters in a line as Excel draws them (LibreOffice fits more)
 	lines := 0
 	for _, f := range flags {
 		for _, part := range strings.Split(f, "\n") {
