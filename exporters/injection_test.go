@@ -54,7 +54,7 @@ func TestMinistryNeutralisesFormulas(t *testing.T) {
 		National:    []exporters.NationalRow{{PrefectureName: plusOne, Code: "312011", Name: hyperlink, Population: 1, Insured65: 1, Values: []float64{-5}, Rank: 1}},
 		Prefectures: []exporters.PrefectureLine{{Code: "310000", Name: atSum, Grants: map[string]float64{}, Yen: map[string]int64{}}},
 		Amounts:     []exporters.AmountLine{{PrefectureName: "鳥取県", Code: "312011", Name: hyperlink, Level: "municipality", Pool: plusOne, Score: -5, AmountYen: 1000}},
-		Summary:     [][2]string{{"前提", plusOne}, {"差", negative}},
+		Summary:     []exporters.SummaryLine{{Label: "前提", Value: plusOne}, {Label: "差", Value: negative}},
 	}
 	var out bytes.Buffer
 	if err := exporters.WriteMinistry(&out, m); err != nil {

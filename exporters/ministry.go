@@ -3,6 +3,9 @@ package exporters
 import (
 	"fmt"
 	"io"
+	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -123,9 +126,19 @@ type Ministry struct {
 	National    []NationalRow
 	Prefectures []PrefectureLine
 	Amounts     []AmountLine
-	// Summary lines of 「概要」 after the reconciliation (label, value): the run manifest.
-	Summary [][2]string
+	// Summary lines of 「概要」 after the reconciliation: the run manifest.
+	Summary []SummaryLine
 }
+
+// SummaryLine is one line of 「概要」's manifest: a label and its value, written as what it is —
+// text (string), a count or an amount (int, int64: a number with separators) or a share (Percent).
+type SummaryLine struct {
+	Label string
+	Value any
+}
+
+// Percent is a share written as a number with a percent format (0.05 shows as 5%).
+type Percent float64
 
 // WriteMinistry writes the ministry workbook: 「概要」 (budget, pools, a reconciliation proving
 // Σ = pool, the manifest), 「全国集計（市町村）」 (the published layout: 8-row header, statistics rows,
@@ -167,7 +180,8 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 }
 
 type styles struct {
-	head, title, yen, pts, text, rate, stat int
+	head, title, yen, pts, text, rate, stat, statCount   int
+	pct, pct1, wrap, count, sub, subYen, total, totalYen int
 	// The same on a grey fill: the row of a municipality that submitted no survey (未提出).
 	greyPlain, greyYen, greyPts, greyText int
 }
@@ -193,6 +207,17 @@ func newStyles(f *book) styles {
 	s.text = f.NewStyle(&excelize.Style{NumFmt: 49})
 	s.rate = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%")})
 	s.stat = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("#,##0.00"), Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
+	s.statCount = f.NewStyle(&excelize.Style{NumFmt: 3, Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
+	s.pct = f.NewStyle(&excelize.Style{NumFmt: 9, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	s.pct1 = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0#%"), Alignment: &excelize.Alignment{Horizontal: "left"}})
+	s.count = f.NewStyle(&excelize.Style{NumFmt: 3, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}})
+	s.wrap = f.NewStyle(&excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	subFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"EDEDED"}}
+	totalFill := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}}
+	s.sub = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: subFill})
+	s.subYen = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: subFill, NumFmt: 3})
+	s.total = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: totalFill, Border: []excelize.Border{{Type: "top", Color: "7F7F7F", Style: 1}}})
+	s.totalYen = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, Fill: totalFill, NumFmt: 3, Border: []excelize.Border{{Type: "top", Color: "7F7F7F", Style: 1}}})
 	s.greyPlain = f.NewStyle(&excelize.Style{Fill: unsubmittedFill})
 	s.greyYen = f.NewStyle(&excelize.Style{NumFmt: 3, Fill: unsubmittedFill})
 	s.greyPts = f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Fill: unsubmittedFill})
@@ -226,11 +251,13 @@ func MunicipalHeaders(grants []GrantLine) []string {
 }
 
 func writeMunicipal(f *book, m Ministry, st styles) error {
+	headers := MunicipalHeaders(m.Grants)
+	f.filter(SheetMunicipal, 1, len(headers), len(m.Municipal)+1)
+	f.setPrint(SheetMunicipal, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	sw, err := f.NewStreamWriter(SheetMunicipal)
 	if err != nil {
 		return err
 	}
-	headers := MunicipalHeaders(m.Grants)
 	widths := []float64{10, 10, 14, 14}
 	for range m.Grants {
 		widths = append(widths, 10)
@@ -278,25 +305,7 @@ func writeMunicipal(f *book, m Ministry, st styles) error {
 			return err
 		}
 	}
-	// A table gives the filter buttons without re-reading the streamed sheet.
-	if err := addTable(sw, "Municipal", len(headers), len(m.Municipal)); err != nil {
-		return err
-	}
 	return sw.Flush()
-}
-
-// addTable marks rows 1..n+1 of a streamed sheet as a table (header plus rows), which shows the
-// filter buttons; a plain style keeps the sheet's own formatting.
-func addTable(sw *excelize.StreamWriter, name string, cols, rows int) error {
-	if rows == 0 {
-		return nil
-	}
-	last, err := excelize.CoordinatesToCellName(cols, rows+1)
-	if err != nil {
-		return fmt.Errorf("table %s: %w", name, err)
-	}
-	no := false
-	return sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: name, StyleName: "", ShowRowStripes: &no})
 }
 
 // noPrevious is shown in the national sheet's 前年度 columns of a municipality without last year's
@@ -311,12 +320,15 @@ var statRows = []string{"配点", "全国合計", "平均点", "平均得点率"
 
 func writeNational(f *book, m Ministry, st styles) error {
 	s := SheetNational
+	nf := len(nationalFixed)
+	last := nf + len(m.Columns) + 1 // + 今年度順位
+	// Hundreds of columns: A3, not scaled to one page's width (it would be unreadable), with the
+	// header, the statistics and the names on every page.
+	f.setPrint(s, printSetup{paper: paperA3, titleRows: [2]int{2, 8 + len(statRows)}, titleCols: 3})
 	sw, err := f.NewStreamWriter(s)
 	if err != nil {
 		return err
 	}
-	nf := len(nationalFixed)
-	last := nf + len(m.Columns) + 1 // + 今年度順位
 	for i := 1; i <= last; i++ {
 		wd := 9.0
 		switch {
@@ -405,8 +417,11 @@ func writeNational(f *book, m Ministry, st styles) error {
 				v = ratio(float64(x.Count), float64(x.N))
 			}
 			style := st.stat
-			if label == "平均得点率" || label == "該当率" {
+			switch label {
+			case "平均得点率", "該当率":
 				style = st.rate
+			case "該当市町村数":
+				style = st.statCount
 			}
 			row[nf+j] = excelize.Cell{Value: v, StyleID: style}
 		}
@@ -503,22 +518,119 @@ func writePrefectures(f *book, m Ministry, st styles) error {
 		f.SetCellStyle(s, f.cellName(len(h)-len(m.Grants)+1, r), f.cellName(len(h), r), st.yen)
 	}
 	f.SetColWidth(s, "A", "B", 12)
-	f.SetColWidth(s, "C", "Z", 14)
+	f.SetColWidth(s, "C", f.colName(len(h)), 14)
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 1, TopLeftCell: "C2", ActivePane: "bottomRight"})
-	if len(m.Prefectures) > 0 {
-		f.AutoFilter(s, "A1:"+f.cellName(len(h), len(m.Prefectures)+1), nil)
-	}
+	f.filter(s, 1, len(h), len(m.Prefectures)+1)
+	f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{1, 1}})
 	return f.err
 }
 
+// Kinds of the 「交付額」 rows that are not an entity's (its 区分 column), so a filter can keep or
+// drop them.
+const (
+	AmountSubtotal   = "小計"
+	AmountTotal      = "合計"
+	AmountDifference = "千円端数"
+	AmountGrandTotal = "総計"
+)
+
+// amountHeaders are the columns of 「交付額」.
+var amountHeaders = []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）", ColSubmission}
+
+// Thousands is an amount in 千円 as 「交付額」 shows it: the yen truncated to whole thousands
+// (千円未満切り捨て). The yen amounts are the decided ones; the 千円 column is for reading.
+func Thousands(yen int64) int64 { return yen / 1000 }
+
+// poolGroup is one pool's rows of 「交付額」 with their sums.
+type poolGroup struct {
+	pool  PoolLine
+	lines []AmountLine
+}
+
+// amountGroups orders the amounts by grant (the order of Ministry.Grants), within a grant the
+// municipal pools before the prefectural one (each in the order of Ministry.Pools), and within a
+// pool by code (so by prefecture). Amounts of a pool the workbook does not list come last, under
+// their own name.
+func amountGroups(m Ministry) []poolGroup {
+	var order []PoolLine
+	seen := map[string]bool{}
+	for _, g := range m.Grants {
+		for _, pref := range []bool{false, true} {
+			for _, p := range m.Pools {
+				if p.Grant == g.ID && (p.Level == "都道府県") == pref && !seen[p.Name] {
+					order, seen[p.Name] = append(order, p), true
+				}
+			}
+		}
+	}
+	for _, p := range m.Pools {
+		if !seen[p.Name] {
+			order, seen[p.Name] = append(order, p), true
+		}
+	}
+	for _, a := range m.Amounts {
+		if !seen[a.Pool] {
+			order, seen[a.Pool] = append(order, PoolLine{Name: a.Pool, Level: a.Level}), true
+		}
+	}
+	groups := make([]poolGroup, len(order))
+	at := map[string]int{}
+	for i, p := range order {
+		groups[i].pool, at[p.Name] = p, i
+	}
+	for _, a := range m.Amounts {
+		g := &groups[at[a.Pool]]
+		g.lines = append(g.lines, a)
+	}
+	for _, g := range groups {
+		sort.SliceStable(g.lines, func(i, j int) bool { return g.lines[i].Code < g.lines[j].Code })
+	}
+	return groups
+}
+
+// amountSums are the summed columns of a run of 「交付額」 rows.
+type amountSums struct {
+	n                                  int
+	weight, proposal, amount, thousand int64
+}
+
+func (s *amountSums) add(a AmountLine) {
+	s.n++
+	s.weight += a.Weight
+	s.proposal += a.ProposalYen
+	s.amount += a.AmountYen
+	s.thousand += Thousands(a.AmountYen)
+}
+
+// thousandsDifference is what truncating each amount to 千円 costs a pool's 千円 column: the sum of
+// the column less the pool's 確定額合計 truncated to 千円 (zero or negative).
+func (s amountSums) thousandsDifference() int64 { return s.thousand - Thousands(s.amount) }
+
+// writeAmounts writes 「交付額」: every amount, by grant and pool; in a municipal pool a 小計 after
+// each prefecture's municipalities; after each pool its 合計 and, on the next row, the difference
+// its 千円 column shows against the total (千円未満切り捨て); a 総計 at the end.
 func writeAmounts(f *book, m Ministry, st styles) error {
+	h := amountHeaders
+	_, absent := unsubmitted(m)
+	groups := amountGroups(m)
+	rows := len(m.Amounts) + 1
+	for _, g := range groups {
+		if len(g.lines) > 0 {
+			rows += 2 + len(prefectureRuns(g))
+		}
+	}
+	f.filter(SheetAmounts, 1, len(h), rows+1)
+	f.setPrint(SheetAmounts, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}})
 	sw, err := f.NewStreamWriter(SheetAmounts)
 	if err != nil {
 		return err
 	}
-	h := []string{ColPrefecture, ColCode, "団体名", "区分", "配分枠", "得点", ColInsured65, "交付見込額（案）（円）", "所要見込額（円）", "確定額（円）", "確定額（千円）", "減額（円）", ColSubmission}
-	_, absent := unsubmitted(m)
-	for i, wd := range []float64{10, 11, 22, 8, 26, 9, 14, 18, 16, 16, 14, 12, 10} {
+	// 配分枠 is as wide as its longest name (a full-width character is two units).
+	poolWidth := 26.0
+	for _, g := range groups {
+		poolWidth = max(poolWidth, float64(2*utf8.RuneCountInString(g.pool.Name)+2))
+	}
+	for i, wd := range []float64{10, 11, 22, 8, poolWidth, 9, 14, 18, 16, 16, 14, 12, 10} {
 		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
 			return err
 		}
@@ -533,30 +645,99 @@ func writeAmounts(f *book, m Ministry, st styles) error {
 	if err := sw.SetRow("A1", safeRow(row)); err != nil {
 		return err
 	}
-	for n, a := range m.Amounts {
-		var cp any = ""
-		if a.CapYen != nil {
-			cp = excelize.Cell{Value: *a.CapYen, StyleID: st.yen}
+	line := 2
+	put := func(row []any) error {
+		err := sw.SetRow(f.cellName(1, line), safeRow(row))
+		line++
+		return err
+	}
+	sums := func(pref, label, kind, pool string, s amountSums, plain, yen int) []any {
+		return []any{excelize.Cell{Value: pref, StyleID: plain}, excelize.Cell{StyleID: plain}, excelize.Cell{Value: label, StyleID: plain},
+			excelize.Cell{Value: kind, StyleID: plain}, excelize.Cell{Value: pool, StyleID: plain}, excelize.Cell{StyleID: plain},
+			excelize.Cell{Value: s.weight, StyleID: yen}, excelize.Cell{Value: s.proposal, StyleID: yen}, excelize.Cell{StyleID: plain},
+			excelize.Cell{Value: s.amount, StyleID: yen}, excelize.Cell{Value: s.thousand, StyleID: yen},
+			excelize.Cell{Value: s.proposal - s.amount, StyleID: yen}, excelize.Cell{StyleID: plain}}
+	}
+	var all amountSums
+	for _, g := range groups {
+		if len(g.lines) == 0 {
+			continue
 		}
-		row := []any{a.PrefectureName, excelize.Cell{Value: a.Code, StyleID: st.text}, a.Name, a.Level, a.Pool,
-			excelize.Cell{Value: a.Score, StyleID: st.pts}, excelize.Cell{Value: a.Weight, StyleID: st.yen},
-			excelize.Cell{Value: a.ProposalYen, StyleID: st.yen}, cp, excelize.Cell{Value: a.AmountYen, StyleID: st.yen},
-			excelize.Cell{Value: a.AmountYen / 1000, StyleID: st.yen}, excelize.Cell{Value: a.ProposalYen - a.AmountYen, StyleID: st.yen}}
-		if absent[a.Code] {
-			row = append(row, Unsubmitted)
+		var pool amountSums
+		runs := prefectureRuns(g)
+		for k, a := range g.lines {
+			var cp any = ""
+			if a.CapYen != nil {
+				cp = excelize.Cell{Value: *a.CapYen, StyleID: st.yen}
+			}
+			row := []any{a.PrefectureName, excelize.Cell{Value: a.Code, StyleID: st.text}, a.Name, a.Level, a.Pool,
+				excelize.Cell{Value: a.Score, StyleID: st.pts}, excelize.Cell{Value: a.Weight, StyleID: st.yen},
+				excelize.Cell{Value: a.ProposalYen, StyleID: st.yen}, cp, excelize.Cell{Value: a.AmountYen, StyleID: st.yen},
+				excelize.Cell{Value: Thousands(a.AmountYen), StyleID: st.yen}, excelize.Cell{Value: a.ProposalYen - a.AmountYen, StyleID: st.yen}}
+			if absent[a.Code] {
+				row = append(row, Unsubmitted)
+			}
+			if err := put(row); err != nil {
+				return err
+			}
+			pool.add(a)
+			all.add(a)
+			if end, ok := runs[k]; ok {
+				label := fmt.Sprintf("%s %s（%s団体）", a.PrefectureName, AmountSubtotal, Commas(end.n))
+				if err := put(sums(a.PrefectureName, label, AmountSubtotal, g.pool.Name, end, st.sub, st.subYen)); err != nil {
+					return err
+				}
+			}
 		}
-		if err := sw.SetRow(f.cellName(1, n+2), safeRow(row)); err != nil {
+		if err := put(sums("", fmt.Sprintf("%s（%s団体）", AmountTotal, Commas(pool.n)), AmountTotal, g.pool.Name, pool, st.total, st.totalYen)); err != nil {
+			return err
+		}
+		diff := []any{"", "", "千円未満切り捨ての差", AmountDifference, g.pool.Name, "", "", "", "", "", excelize.Cell{Value: pool.thousandsDifference(), StyleID: st.yen},
+			fmt.Sprintf("確定額合計 %s千円 との差", Commas(Thousands(pool.amount)))}
+		if err := put(diff); err != nil {
 			return err
 		}
 	}
-	if err := addTable(sw, "Amounts", len(h), len(m.Amounts)); err != nil {
+	grand := sums("", AmountGrandTotal+"（すべての配分枠）", AmountGrandTotal, "", all, st.total, st.totalYen)
+	grand[6] = excelize.Cell{StyleID: st.total} // an entity is in several pools: its weight would count more than once
+	if err := put(grand); err != nil {
 		return err
 	}
 	return sw.Flush()
 }
 
+// prefectureRuns returns, for a municipal pool, the index of each prefecture's last row with the
+// prefecture's sums (a 小計 follows it); none for a prefectural pool (one row per prefecture).
+func prefectureRuns(g poolGroup) map[int]amountSums {
+	out := map[int]amountSums{}
+	var cur amountSums
+	for k, a := range g.lines {
+		if a.Level == "都道府県" {
+			return nil
+		}
+		cur.add(a)
+		if k+1 == len(g.lines) || prefectureOf(g.lines[k+1].Code) != prefectureOf(a.Code) {
+			out[k], cur = cur, amountSums{}
+		}
+	}
+	return out
+}
+
+// prefectureOf is the prefecture part (first two digits) of an entity code.
+func prefectureOf(code string) string {
+	if len(code) < 2 {
+		return code
+	}
+	return code[:2]
+}
+
+// ThousandsRule states how 「交付額」 shows amounts in 千円, for 「概要」.
+const ThousandsRule = "交付額は円単位で確定している。「交付額」シートの確定額（千円）は各団体の確定額（円）の千円未満を切り捨てた表示であり、" +
+	"配分枠ごとの千円欄の合計は確定額合計の千円表示より小さくなることがある（差は配分枠ごとに下表と「交付額」シートの合計行の次の行に示す）。"
+
 func writeSummary(f *book, m Ministry, st styles) error {
 	s := SheetSummary
+	f.setPrint(s, printSetup{paper: paperA4, fitWidth: true})
 	f.SetCellStr(s, "A1", safeText(m.Title))
 	f.SetCellStyle(s, "A1", "A1", st.title)
 	f.SetCellStr(s, "A2", safeText("年度"))
@@ -566,6 +747,7 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", f.cellName(len(hdr), 4), st.head)
+	f.headRow(s, 4)
 	r := 5
 	for _, g := range m.Grants {
 		vals := []any{g.Name + "（" + g.Short + "）", g.BudgetYen, g.PrefectureYen, g.ExtraYen, g.MunicipalYen, g.AllocatedYen, g.MunicipalYen - g.AllocatedYen}
@@ -584,13 +766,44 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		f.SetCellStr(s, f.cellName(i+1, r), safeText(h))
 	}
 	f.SetCellStyle(s, f.cellName(1, r), f.cellName(len(ph), r), st.head)
+	f.headRow(s, r)
 	r++
-	for _, p := range m.Pools {
+	groups := amountGroups(m)
+	for _, g := range groups {
+		p := g.pool
+		if p.ID == "" && p.PoolYen == 0 {
+			continue // amounts of a pool the workbook does not list
+		}
 		vals := []any{p.Name, p.Level, p.PoolYen, p.ProposalYen, p.AmountYen, p.SurplusYen, p.PoolYen - p.AmountYen - p.SurplusYen, p.Entities, p.Capped, p.Note}
 		for i, v := range vals {
 			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, f.cellName(3, r), f.cellName(7, r), st.yen)
+		f.SetCellStyle(s, f.cellName(3, r), f.cellName(9, r), st.yen)
+		r++
+	}
+	r++
+	// The 千円 rule and what it costs each pool's 千円 column.
+	f.SetCellStr(s, f.cellName(1, r), safeText("千円表示の端数処理（千円未満切り捨て）"))
+	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
+	r++
+	f.summaryText(s, r, ThousandsRule, st)
+	r++
+	th := []string{"配分枠", "確定額合計（円）", "確定額合計（千円、千円未満切り捨て）", "「交付額」の確定額（千円）の合計", "差（千円）"}
+	for i, h := range th {
+		f.SetCellStr(s, f.cellName(i+1, r), safeText(h))
+	}
+	f.SetCellStyle(s, f.cellName(1, r), f.cellName(len(th), r), st.head)
+	f.headRow(s, r)
+	r++
+	for _, g := range groups {
+		var sum amountSums
+		for _, a := range g.lines {
+			sum.add(a)
+		}
+		for i, v := range []any{g.pool.Name, sum.amount, Thousands(sum.amount), sum.thousand, sum.thousandsDifference()} {
+			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
+		}
+		f.SetCellStyle(s, f.cellName(2, r), f.cellName(len(th), r), st.yen)
 		r++
 	}
 	r++
@@ -600,13 +813,58 @@ func writeSummary(f *book, m Ministry, st styles) error {
 		r += 2
 	}
 	for _, kv := range m.Summary {
-		f.SetCellStr(s, f.cellName(1, r), safeText(kv[0]))
-		f.SetCellStr(s, f.cellName(2, r), safeText(kv[1]))
+		f.SetCellStr(s, f.cellName(1, r), safeText(kv.Label))
+		switch v := kv.Value.(type) {
+		case string:
+			f.summaryText(s, r, v, st)
+		case Percent:
+			style := st.pct
+			if x := float64(v) * 100; x != float64(int64(x)) {
+				style = st.pct1
+			}
+			f.SetCellFloat(s, f.cellName(2, r), float64(v), -1, 64)
+			f.SetCellStyle(s, f.cellName(2, r), f.cellName(2, r), style)
+		default:
+			f.SetCellValue(s, f.cellName(2, r), safeValue(v))
+			f.SetCellStyle(s, f.cellName(2, r), f.cellName(2, r), st.count)
+		}
+		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.wrap)
 		r++
 	}
-	f.SetColWidth(s, "A", "A", 40)
-	f.SetColWidth(s, "B", "J", 20)
+	f.SetColWidth(s, "A", "A", 38)
+	f.SetColWidth(s, "B", "J", summaryColWidth)
 	return f.err
+}
+
+// headRow makes a header row of 「概要」 two lines high: its wrapped headings show whole.
+func (b *book) headRow(sheet string, row int) {
+	if b.err == nil {
+		b.fail(b.File.SetRowHeight(sheet, row, 32), "set the height of %s!%d", sheet, row)
+	}
+}
+
+// summaryColWidth is the width of 「概要」's columns B to J.
+const summaryColWidth = 16
+
+// summaryText writes a text value of 「概要」 in column B, across B:J and wrapped, with the row high
+// enough for its lines.
+func (b *book) summaryText(sheet string, row int, text string, st styles) {
+	from, to := b.cellName(2, row), b.cellName(10, row)
+	b.SetCellStr(sheet, from, safeText(text))
+	if b.err != nil {
+		return
+	}
+	b.fail(b.File.MergeCell(sheet, from, to), "merge %s!%s:%s", sheet, from, to)
+	b.SetCellStyle(sheet, from, to, st.wrap)
+	// A full-width character takes two units of width; 9 columns of summaryColWidth hold this many.
+	perLine := int(9*summaryColWidth/2.4) - 2
+	lines := 0
+	for _, part := range strings.Split(text, "\n") {
+		lines += max(1, (utf8.RuneCountInString(part)+perLine-1)/perLine)
+	}
+	if lines > 1 {
+		b.fail(b.File.SetRowHeight(sheet, row, float64(lines)*15+3), "set the height of %s!%d", sheet, row)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

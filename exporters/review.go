@@ -3,16 +3,19 @@ package exporters
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/kofukin/kofukin/indicators"
 )
 
-// The prefectural review workbook: its sheets, the reviewer's columns and the stamp that
-// `kofukin review import` reads back.
+// The prefectural review workbook: its sheets, the reviewer's columns and the stamp that the
+// import of a returned workbook (web upload, or `kofukin review import`) reads back.
 const (
 	ReviewForm        = "kofukin-review/1"
 	SheetReview       = "審査"
@@ -24,6 +27,11 @@ const (
 	SheetReviewStamp  = "_stamp"
 	ColReviewStatus   = "審査状況"
 	ColReviewComment  = "審査コメント"
+	// StampVerdictsAsOf is the stamp's key for when the newest verdict the workbook shows was
+	// recorded (RFC 3339, UTC), or VerdictsNone: a verdict recorded later is newer than the
+	// workbook, and its import must not overwrite it.
+	StampVerdictsAsOf = "verdicts_as_of"
+	VerdictsNone      = "none"
 )
 
 // ReviewStatuses are the verdicts a reviewer can give.
@@ -37,7 +45,36 @@ func ReviewFileName(fy int, prefCode, prefName string) string {
 // ItemLabel describes an item for people.
 type ItemLabel struct {
 	Goal, Indicator, Branch, Question string
+	No                                string // the indicator's number within its goal
 	Points                            float64
+}
+
+// flagQuestionRunes is how much of a question a flag of 「審査」 quotes.
+const flagQuestionRunes = 18
+
+// Name names an item as a reviewer finds it in the survey — goal, indicator, question and the
+// start of the question — e.g. 「推進 目標Ⅰ 指標1 設問ア：介護予防・日常生活圏域ニーズ調査等…」;
+// the item id when the label is unknown.
+func (l ItemLabel) Name(id string) string {
+	if l.Goal == "" && l.No == "" {
+		return id
+	}
+	var b strings.Builder
+	b.WriteString(l.Goal)
+	if l.No != "" {
+		b.WriteString(" 指標" + l.No)
+	}
+	if l.Branch != "" {
+		b.WriteString(" 設問" + l.Branch)
+	}
+	if q := []rune(strings.TrimSpace(l.Question)); len(q) > 0 {
+		b.WriteString("：")
+		if len(q) > flagQuestionRunes {
+			q = append(q[:flagQuestionRunes], '…')
+		}
+		b.WriteString(string(q))
+	}
+	return strings.TrimSpace(b.String())
 }
 
 // ChainLine explains one amount: answer → points → score → share → yen.
@@ -95,6 +132,7 @@ type Review struct {
 	PrefName       string
 	ScoreRunID     int64
 	AllocateRunID  int64
+	VerdictsAsOf   *time.Time // when the newest verdict shown was recorded (nil: none)
 	Municipalities []ReviewMunicipality
 	Centres        []CentreLine
 	Labels         map[string]ItemLabel
@@ -115,6 +153,8 @@ func WriteReview(w io.Writer, rv Review) error {
 	st := newStyles(f)
 	input := f.NewStyle(&excelize.Style{Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFF2CC"}}, Protection: &excelize.Protection{Locked: false},
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
+	share := f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.000000%")})
+	top := topStyles(f)
 	flag := f.NewStyle(&excelize.Style{Font: &excelize.Font{Color: "9C0006"}, Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}})
 	if err := f.SetSheetName("Sheet1", SheetReview); err != nil {
 		return err
@@ -127,7 +167,7 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 	}
 	for i, kv := range [][2]string{{"form", ReviewForm}, {"fiscal_year", strconv.Itoa(rv.FiscalYear)}, {"prefecture_code", rv.PrefCode},
-		{"score_run_id", strconv.FormatInt(rv.ScoreRunID, 10)}, {"allocate_run_id", strconv.FormatInt(rv.AllocateRunID, 10)}} {
+		{"score_run_id", strconv.FormatInt(rv.ScoreRunID, 10)}, {"allocate_run_id", strconv.FormatInt(rv.AllocateRunID, 10)}, {StampVerdictsAsOf, verdictsAsOf(rv.VerdictsAsOf)}} {
 		f.SetCellStr(SheetReviewStamp, f.cellName(1, i+1), safeText(kv[0]))
 		f.SetCellStr(SheetReviewStamp, f.cellName(2, i+1), safeText(kv[1]))
 	}
@@ -138,12 +178,17 @@ func WriteReview(w io.Writer, rv Review) error {
 	s := SheetReview
 	f.SetCellStr(s, "A1", safeText(fmt.Sprintf("%s 保険者機能強化推進交付金・介護保険保険者努力支援交付金 審査用（%s）", rv.EraLabel, rv.PrefName)))
 	f.SetCellStyle(s, "A1", "A1", st.title)
-	f.SetCellStr(s, "A2", safeText(fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入し、kofukin review import で取り込んでください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment)))
-	head := []string{"団体コード", "市町村名", "提出", "総合計", "満点", "得点率", "全国順位", "県内順位", "第1号被保険者数", "交付額合計（円）", "確認すべき点", ColReviewStatus, ColReviewComment}
+	f.SetCellStr(s, "A2", safeText(fmt.Sprintf("採点実行ID %d／算定実行ID %d。黄色の「%s」と「%s」だけを記入して保存し、このブックを kofukin のウェブサービス（都道府県のページ）からアップロードして返送してください。", rv.ScoreRunID, rv.AllocateRunID, ColReviewStatus, ColReviewComment)))
+	of := int64(0)
+	for _, m := range rv.Municipalities {
+		of = max(of, m.Of)
+	}
+	head := []string{"団体コード", "市町村名", "提出", "総合計", "満点", "得点率", fmt.Sprintf("全国順位（%s団体中）", Commas(of)), "県内順位", "第1号被保険者数", "交付額合計（円）", "確認すべき点", ColReviewStatus, ColReviewComment}
 	for i, h := range head {
 		f.SetCellStr(s, f.cellName(i+1, 4), safeText(h))
 	}
 	f.SetCellStyle(s, "A4", f.cellName(len(head), 4), st.head)
+	f.fail(f.File.SetRowHeight(s, 4, 32), "set the height of %s!4", s)
 	for n, m := range rv.Municipalities {
 		r := n + 5
 		sub := "未提出"
@@ -154,16 +199,18 @@ func WriteReview(w io.Writer, rv Review) error {
 		if status == "" {
 			status = ReviewStatuses[0]
 		}
-		vals := []any{m.Code, m.Name, sub, m.Total, m.Max, m.Rate, fmt.Sprintf("%d/%d", m.NationalRank, m.Of), m.PrefRank, m.Insured65, m.YenTotal, strings.Join(m.Flags, "\n"), status, m.Comment}
+		vals := []any{m.Code, m.Name, sub, m.Total, m.Max, m.Rate, m.NationalRank, m.PrefRank, m.Insured65, m.YenTotal, strings.Join(m.Flags, "\n"), status, m.Comment}
 		for i, v := range vals {
 			f.SetCellValue(s, f.cellName(i+1, r), safeValue(v))
 		}
-		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.text)
-		f.SetCellStyle(s, f.cellName(4, r), f.cellName(5, r), st.pts)
-		f.SetCellStyle(s, f.cellName(6, r), f.cellName(6, r), st.rate)
-		f.SetCellStyle(s, f.cellName(9, r), f.cellName(10, r), st.yen)
-		f.SetCellStyle(s, f.cellName(11, r), f.cellName(11, r), flag)
+		// Every cell of a row at its top, beside its flags (which may take several lines).
+		for i, style := range []int{top.text, top.plain, top.plain, top.pts, top.pts, top.rate, top.count, top.count, top.yen, top.yen, flag} {
+			f.SetCellStyle(s, f.cellName(i+1, r), f.cellName(i+1, r), style)
+		}
 		f.SetCellStyle(s, f.cellName(12, r), f.cellName(13, r), input)
+		if h := flagsHeight(m.Flags); h > 0 {
+			f.fail(f.File.SetRowHeight(s, r, h), "set the height of %s!%d", s, r)
+		}
 	}
 	if len(rv.Municipalities) > 0 {
 		dv := excelize.NewDataValidation(true)
@@ -173,10 +220,12 @@ func WriteReview(w io.Writer, rv Review) error {
 		}
 		f.AddDataValidation(s, dv)
 	}
-	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 11, 8, 12, 16, 50, 10, 40} {
+	for i, wd := range []float64{10, 16, 8, 9, 7, 8, 14, 8, 12, 16, flagsWidth, 10, 40} {
 		f.SetColWidth(s, f.colName(i+1), f.colName(i+1), wd)
 	}
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: 4, TopLeftCell: "C5", ActivePane: "bottomRight"})
+	f.filter(s, 4, len(head), 4+len(rv.Municipalities))
+	f.setPrint(s, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{4, 4}, titleCols: 2})
 	f.ProtectSheet(s, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true, FormatColumns: true, FormatRows: true, AutoFilter: true, Sort: true})
 
 	// 回答と得点
@@ -191,7 +240,7 @@ func WriteReview(w io.Writer, rv Review) error {
 	// 外れ値
 	o := SheetReviewOut
 	f.SetCellStr(o, "A1", safeText("全国の値から標準偏差の3倍以上離れた数値の回答（入力誤りの可能性）"))
-	for i, h := range []string{"団体コード", "市町村名", "項目ID", "設問", "回答", "偏差（標準偏差の何倍か）"} {
+	for i, h := range []string{"団体コード", "市町村名", "項目", "設問", "回答", "偏差（標準偏差の何倍か）"} {
 		f.SetCellStr(o, f.cellName(i+1, 2), safeText(h))
 	}
 	f.SetCellStyle(o, "A2", "F2", st.head)
@@ -200,7 +249,8 @@ func WriteReview(w io.Writer, rv Review) error {
 			f.SetCellValue(o, f.cellName(i+1, n+3), safeValue(v))
 		}
 	}
-	f.SetColWidth(o, "A", "C", 11)
+	f.SetColWidth(o, "A", "B", 11)
+	f.SetColWidth(o, "C", "C", 30)
 	f.SetColWidth(o, "D", "D", 50)
 	f.SetColWidth(o, "E", "F", 14)
 
@@ -224,7 +274,9 @@ func WriteReview(w io.Writer, rv Review) error {
 				f.SetCellValue(c, f.cellName(i+1, r), safeValue(v))
 			}
 			f.SetCellStyle(c, f.cellName(1, r), f.cellName(1, r), st.text)
+			f.SetCellStyle(c, f.cellName(4, r), f.cellName(4, r), st.pts)
 			f.SetCellStyle(c, f.cellName(5, r), f.cellName(7, r), st.yen)
+			f.SetCellStyle(c, f.cellName(8, r), f.cellName(8, r), share)
 			f.SetCellStyle(c, f.cellName(9, r), f.cellName(12, r), st.yen)
 			r++
 		}
@@ -285,13 +337,30 @@ func WriteReview(w io.Writer, rv Review) error {
 	return save(w, f)
 }
 
+// verdictsAsOf is the stamp's value of StampVerdictsAsOf.
+func verdictsAsOf(t *time.Time) string {
+	if t == nil {
+		return VerdictsNone
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// reviewItemHeaders are the columns of 「回答と得点」.
+var reviewItemHeaders = []string{"団体コード", "市町村名", "項目ID", "目標", "指標", "枝番", "設問", "回答", "前年度の回答", "得点", "配点", "状態", "理由", "全国該当率", "県内該当率", "確認すべき点"}
+
 // writeReviewItems streams 「回答と得点」 and returns the outlying answers it met.
 func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
+	n := 0
+	for _, m := range rv.Municipalities {
+		n += len(m.Items)
+	}
+	f.filter(SheetReviewItems, 1, len(reviewItemHeaders), n+1)
+	f.setPrint(SheetReviewItems, printSetup{paper: paperA3, fitWidth: true, titleRows: [2]int{1, 1}, titleCols: 2})
 	sw, err := f.NewStreamWriter(SheetReviewItems)
 	if err != nil {
 		return nil, err
 	}
-	ih := []string{"団体コード", "市町村名", "項目ID", "目標", "指標", "枝番", "設問", "回答", "前年度の回答", "得点", "配点", "状態", "理由", "全国該当率", "県内該当率", "確認すべき点"}
+	ih := reviewItemHeaders
 	for i, wd := range []float64{10, 12, 9, 12, 24, 5, 40, 12, 12, 7, 7, 9, 40, 10, 10, 30} {
 		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
 			return nil, err
@@ -316,7 +385,7 @@ func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
 			if it.PrevAnswer != nil {
 				prev = *it.PrevAnswer
 			}
-			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, it.Answer, prev,
+			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, answerValue(it.Answer), answerValue(prev),
 				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
 				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
 			if err := sw.SetRow(f.cellName(1, line), safeRow(row)); err != nil {
@@ -324,12 +393,9 @@ func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
 			}
 			line++
 			if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
-				outliers = append(outliers, []any{m.Code, m.Name, it.ItemID, lb.Question, it.Answer, *it.Z})
+				outliers = append(outliers, []any{m.Code, m.Name, lb.Name(it.ItemID), lb.Question, answerValue(it.Answer), *it.Z})
 			}
 		}
-	}
-	if err := addTable(sw, "ReviewItems", len(ih), line-2); err != nil {
-		return nil, err
 	}
 	return outliers, sw.Flush()
 }
@@ -349,34 +415,102 @@ func itemFlags(it ReviewItem) []string {
 	return out
 }
 
-// ReviewFlags summarises a municipality's items for the 審査 sheet.
+// ReviewFlags summarises a municipality's items for the 審査 sheet, naming items by id.
 func ReviewFlags(items []ReviewItem, submitted bool) []string {
+	return ReviewFlagsNamed(items, submitted, nil)
+}
+
+// maxFlagItems is how many items one flag of 「審査」 names; the rest are counted.
+const maxFlagItems = 5
+
+// ReviewFlagsNamed summarises a municipality's items for the 審査 sheet: each kind of flag on its
+// line, with the items it concerns named by goal, indicator and question (labels; the item id
+// when an item has no label), at most maxFlagItems of them and a count of the rest.
+func ReviewFlagsNamed(items []ReviewItem, submitted bool, labels map[string]ItemLabel) []string {
 	if !submitted {
 		return []string{"調査票が未提出"}
 	}
 	var gaps, flips, outs []string
 	for _, it := range items {
+		name := labels[it.ItemID].Name(it.ItemID)
 		if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
-			gaps = append(gaps, it.ItemID)
+			gaps = append(gaps, name)
 		}
 		if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
-			flips = append(flips, it.ItemID)
+			flips = append(flips, name)
 		}
 		if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
-			outs = append(outs, it.ItemID)
+			outs = append(outs, name)
 		}
 	}
 	var out []string
-	if len(gaps) > 0 {
-		out = append(out, "多くの団体が得点する項目が未得点："+strings.Join(gaps, "・"))
-	}
-	if len(flips) > 0 {
-		out = append(out, "前年度から回答が変化："+strings.Join(flips, "・"))
-	}
-	if len(outs) > 0 {
-		out = append(out, "外れ値："+strings.Join(outs, "・"))
+	for _, f := range []struct {
+		what  string
+		names []string
+	}{{"多くの団体が得点する項目が未得点", gaps}, {"前年度から回答が変化", flips}, {"外れ値", outs}} {
+		if len(f.names) == 0 {
+			continue
+		}
+		line := f.what + "："
+		if labels == nil {
+			line += strings.Join(f.names, "・")
+		} else {
+			shown := f.names[:min(len(f.names), maxFlagItems)]
+			line += "\n・" + strings.Join(shown, "\n・")
+			if rest := len(f.names) - len(shown); rest > 0 {
+				line += fmt.Sprintf("\n　ほか%d項目（「%s」シートの「確認すべき点」欄）", rest, SheetReviewItems)
+			}
+		}
+		out = append(out, line)
 	}
 	return out
+}
+
+// flagsWidth is the width of 「審査」's 確認すべき点 column.
+const flagsWidth = 60
+
+// reviewTop are the styles of 「審査」's rows, aligned at the top of the cell.
+type reviewTop struct{ plain, text, pts, rate, count, yen int }
+
+func topStyles(f *book) reviewTop {
+	top := &excelize.Alignment{Vertical: "top"}
+	return reviewTop{
+		plain: f.NewStyle(&excelize.Style{Alignment: top}),
+		text:  f.NewStyle(&excelize.Style{NumFmt: 49, Alignment: top}),
+		pts:   f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.00"), Alignment: top}),
+		rate:  f.NewStyle(&excelize.Style{CustomNumFmt: ptr("0.0%"), Alignment: top}),
+		count: f.NewStyle(&excelize.Style{NumFmt: 1, Alignment: top}),
+		yen:   f.NewStyle(&excelize.Style{NumFmt: 3, Alignment: top}),
+	}
+}
+
+// flagsHeight is the height of a 「審査」 row whose flags take more than one line (0: the default).
+func flagsHeight(flags []string) float64 {
+	perLine := flagsWidth/2 - 2 // full-width characters in a line as Excel draws them (LibreOffice fits more)
+	lines := 0
+	for _, f := range flags {
+		for _, part := range strings.Split(f, "\n") {
+			lines += max(1, (utf8.RuneCountInString(part)+perLine-1)/perLine)
+		}
+	}
+	if lines <= 1 {
+		return 0
+	}
+	return float64(lines)*15 + 3
+}
+
+// answerValue is an answer as a cell value: a number when it is one (so it sorts and sums as a
+// number), the text otherwise. Text a number cannot round-trip (leading zeros, a plus sign, an
+// exponent) stays text.
+func answerValue(a string) any {
+	if a == "" || strings.ContainsAny(a, "+eE") || (len(a) > 1 && a[0] == '0' && a[1] != '.') {
+		return a
+	}
+	x, err := strconv.ParseFloat(a, 64)
+	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
+		return a
+	}
+	return x
 }
 
 func statusJA(s string) string {

@@ -28,7 +28,10 @@ type ReviewFile struct {
 	File, SHA256   string
 	FiscalYear     int
 	PrefectureCode string
-	Verdicts       []ReviewVerdict
+	// VerdictsAsOf is the stamp's verdicts_as_of: when the newest verdict the workbook was written
+	// with was recorded (RFC 3339), "none", or "" in a workbook written before it was stamped.
+	VerdictsAsOf string
+	Verdicts     []ReviewVerdict
 }
 
 // The areas of a review workbook that are read: its stamp, and the 審査 sheet (a header and one
@@ -82,6 +85,7 @@ func ReadReview(name string, data []byte, inPref func(pref, code string) bool) (
 	}
 	out.FiscalYear, _ = strconv.Atoi(stamp["fiscal_year"])
 	out.PrefectureCode = clip(stamp["prefecture_code"])
+	out.VerdictsAsOf = clip(stamp["verdicts_as_of"])
 	if !f.hasSheet(reviewSheet) {
 		add(Problem{Code: ErrSheetMissing, Sheet: reviewSheet, MessageJA: "「審査」シートがありません。", MessageEN: "the sheet 審査 is missing"})
 		return nil, reject()

@@ -158,9 +158,26 @@ func validStatus(s string) bool {
 // ReviewImport is the outcome of importing one returned review workbook.
 type ReviewImport struct {
 	File       *loaders.ReviewFile
-	Counts     map[string]int
+	Counts     map[string]int     // verdicts recorded, by status
+	Skipped    []SkippedVerdict   // rows not recorded: a newer verdict is in the store
 	Rejection  *loaders.Rejection // the workbook was refused (nothing recorded)
 	Prefecture string
+}
+
+// SkippedVerdict is a row of a returned review workbook that was not recorded because the
+// municipality's verdict in the store was recorded after the workbook was written: importing an
+// older workbook never overwrites a newer verdict.
+type SkippedVerdict struct {
+	Code, Cell string
+	Status     string    // what the workbook says
+	Current    string    // the verdict in the store, kept
+	RecordedAt time.Time // when that verdict was recorded
+}
+
+// MessageJA says, for the reviewer, why the row was not recorded.
+func (s SkippedVerdict) MessageJA() string {
+	return fmt.Sprintf("%s（%s）：このブックの作成後に審査状況が「%s」に更新されているため、ブックの「%s」は取り込みませんでした。最新の審査用ブックで確認してください。",
+		s.Code, s.Cell, s.Current, s.Status)
 }
 
 // ImportReview reads a returned review workbook and records its verdicts on behalf of by. The
@@ -220,8 +237,21 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		r.audit(ctx, by, kofukin.StatusDenied, "review import "+rf.PrefectureCode, err.Error())
 		return nil, err
 	}
+	// A verdict recorded after the workbook was written is newer than its row, whether the row was
+	// left as exported or changed: the row is skipped, and said so.
+	asOf, stamped := verdictsAsOf(rf.VerdictsAsOf)
+	current := map[string]store.Review{}
+	if stamped {
+		if current, err = r.Store.Submissions().Reviews(ctx, fy); err != nil {
+			return nil, err
+		}
+	}
 	var reviews []store.Review
 	for _, v := range rf.Verdicts {
+		if cur, ok := current[v.Code]; ok && (asOf.IsZero() || cur.ImportedAt.After(asOf)) {
+			out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Status: v.Status, Current: cur.Status, RecordedAt: cur.ImportedAt})
+			continue
+		}
 		// A comment the review workbook wrote with a quote against formula injection comes back
 		// without it.
 		comment := exporters.UnquoteText(v.Comment)
@@ -231,8 +261,23 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 	if err := r.Store.Submissions().SaveReviews(ctx, reviews); err != nil {
 		return nil, err
 	}
-	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s)", name, len(reviews)))
+	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s), %d skipped as older than the store's", name, len(reviews), len(out.Skipped)))
 	return out, nil
+}
+
+// verdictsAsOf reads a review workbook's stamp of when its newest verdict was recorded: the time
+// (zero for exporters.VerdictsNone, or a value that is not a time, so that such a workbook
+// overwrites no verdict at all), and whether the workbook carries the stamp (one written before
+// it was stamped does not, and is recorded as before).
+func verdictsAsOf(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, true
+	}
+	return t, true
 }
 
 // audit records an action; a failure to record is logged, never hidden and never fatal to the

@@ -196,6 +196,11 @@ func TestCycleOnePrefecture(t *testing.T) {
 		tsv.Reset()
 		for i, row := range all {
 			keep := (sh.sheet == exporters.SheetNational && i < 16) || i == 0
+			// 「交付額」: 鳥取県's 小計 rows and every pool's 合計, 千円端数 and the 総計.
+			if sh.sheet == exporters.SheetAmounts && len(row) > 3 && (row[0] == "鳥取県" || row[3] == exporters.AmountTotal ||
+				row[3] == exporters.AmountDifference || row[3] == exporters.AmountGrandTotal) {
+				keep = true
+			}
 			for _, c := range row {
 				if strings.HasPrefix(c, "31") && len(c) >= 6 {
 					keep = true
@@ -206,6 +211,42 @@ func TestCycleOnePrefecture(t *testing.T) {
 			}
 		}
 		golden(t, sh.file, tsv.String())
+	}
+	names := map[string]string{}
+	for _, p := range res.Allocate.Results {
+		names[p.Name] = p.ID
+	}
+	// The 千円 rule: each pool's 千円 column sums to the pool in 千円 plus the difference 「概要」
+	// states (no amount is returned here, so 確定額合計 is the pool).
+	all, _ := wb.GetRows(exporters.SheetAmounts, excelize.Options{RawCellValue: true})
+	column := map[string]int64{}
+	for _, row := range all[1:] {
+		if row[3] == "市町村" || row[3] == "都道府県" {
+			k, _ := strconv.ParseInt(row[10], 10, 64)
+			column[row[4]] += k
+		}
+	}
+	stated := 0
+	for i, row := range sum {
+		if len(row) < 5 || row[0] != "配分枠" || row[1] != "確定額合計（円）" {
+			continue
+		}
+		for _, r := range sum[i+1:] {
+			if len(r) < 5 {
+				break
+			}
+			yen, _ := strconv.ParseInt(r[1], 10, 64)
+			colSum, _ := strconv.ParseInt(r[3], 10, 64)
+			diff, _ := strconv.ParseInt(r[4], 10, 64)
+			pool := res.Allocate.Pool(names[r[0]])
+			if pool.ID == "" || yen != pool.PoolYen || column[r[0]] != colSum || colSum != pool.PoolYen/1000+diff {
+				t.Errorf("概要 千円: %v; the 交付額 column sums to %d千円 (pool %v)", r, column[r[0]], pool)
+			}
+			stated++
+		}
+	}
+	if stated != len(res.Allocate.Results) {
+		t.Errorf("概要 states the 千円 difference of %d pools, want %d", stated, len(res.Allocate.Results))
 	}
 	// The national sheet's data rows agree with the simple sheet.
 	nat, _ := wb.GetRows(exporters.SheetNational, excelize.Options{RawCellValue: true})
@@ -230,10 +271,6 @@ func TestCycleOnePrefecture(t *testing.T) {
 			exact[a.PoolID] = new(big.Rat)
 		}
 		exact[a.PoolID].Add(exact[a.PoolID], big.NewRat(int64(math.Round(a.Score*100))*a.Weight, 100))
-	}
-	names := map[string]string{}
-	for _, p := range res.Allocate.Results {
-		names[p.Name] = p.ID
 	}
 	rv, err := excelize.OpenFile(filepath.Join(out, "review", exporters.ReviewFileName(2026, "310000", "鳥取県")))
 	if err != nil {

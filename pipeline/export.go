@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -228,31 +229,50 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 	}
 	var books []string
 	for _, b := range sman.Rulebooks {
-		books = append(books, fmt.Sprintf("%s %s %s", b.Level, b.Version, b.Hash))
+		books = append(books, fmt.Sprintf("%s %s（%s）", indicators.Level(b.Level).LabelJA(), b.Version, b.Hash))
 	}
-	m.Summary = [][2]string{
-		{"算定実行ID（allocation run）", fmt.Sprint(alloc.ID)},
-		{"採点実行ID（score run）", fmt.Sprint(man.ScoreRunID)},
-		{"評価指標（市町村）", fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.Ref(indicators.Municipality).Version, sman.Ref(indicators.Municipality).Hash)},
-		{"評価指標（全区分）", strings.Join(books, "; ")},
-		{"対象市町村数", fmt.Sprint(len(rows))},
-		{"調査票提出市町村数", fmt.Sprint(submitted)},
-		{"平均総合計（点）", fmt.Sprintf("%.2f / %g", mean, rb.MaxPoints())},
-		{"配分式", "配分枠 × (得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。端数処理単位未満は切り捨て、残りの単位は端数の大きい順（同順は団体コード順）に1単位ずつ配分。"},
-		{"所要見込額の上限", needsCapJA(man.Params)},
-		{"未提出団体の扱い", nonSubmittersJA(man.Params)},
-		{"減額分の扱い", map[string]string{"return": "返還（再配分しない）", "redistribute": "減額されていない団体に繰り返し再配分"}[man.Params.Surplus]},
-		{"第1号被保険者数", "65歳以上人口（住民基本台帳、基準日 " + man.PopulationReferenceDate + "）で代替"},
-		{"端数処理単位（円）", fmt.Sprint(man.Params.RoundingUnitYen)},
-		{"都道府県分の割合", man.Params.PrefectureShare},
-		{"前提（仮定）", man.Params.NoteJA},
-		{"入力（提出ファイル）数", fmt.Sprint(sman.Inputs)},
-		{"入力ダイジェスト（SHA-256）", sman.InputsDigest},
-		{"参照データ（SHA-256）", strings.Join(refs, "; ")},
-		{"プログラム版", man.CodeVersion},
-		{"DuckDB版", man.DuckDBVersion},
+	share := exporters.Percent(0)
+	if x, err := strconv.ParseFloat(man.Params.PrefectureShare, 64); err == nil {
+		share = exporters.Percent(x)
+	}
+	m.Summary = []exporters.SummaryLine{
+		{Label: "算定実行ID", Value: alloc.ID},
+		{Label: "採点実行ID", Value: man.ScoreRunID},
+		{Label: "評価指標（市町村）", Value: fmt.Sprintf("%s 版 %s（%s）", rb.Title, sman.Ref(indicators.Municipality).Version, sman.Ref(indicators.Municipality).Hash)},
+		{Label: "評価指標（全区分）", Value: strings.Join(books, "；")},
+		{Label: "対象市町村数", Value: len(rows)},
+		{Label: "調査票提出市町村数", Value: submitted},
+		{Label: "平均総合計（点）", Value: fmt.Sprintf("%.2f / %g", mean, rb.MaxPoints())},
+		{Label: "配分式", Value: "配分枠 × (得点 × 第1号被保険者数) ÷ Σ(得点 × 第1号被保険者数)。端数処理単位未満は切り捨て、残りの単位は端数の大きい順（同順は団体コード順）に1単位ずつ配分。"},
+		{Label: "千円表示", Value: "確定額（千円）は確定額（円）の千円未満切り捨て（上の「千円表示の端数処理」の表を参照）。"},
+		{Label: "所要見込額の上限", Value: needsCapJA(man.Params)},
+		{Label: "未提出団体の扱い", Value: nonSubmittersJA(man.Params)},
+		{Label: "減額分の扱い", Value: map[string]string{"return": "返還（再配分しない）", "redistribute": "減額されていない団体に繰り返し再配分"}[man.Params.Surplus]},
+		{Label: "第1号被保険者数", Value: "65歳以上人口（住民基本台帳、基準日 " + man.PopulationReferenceDate + "）で代替"},
+		{Label: "端数処理単位（円）", Value: man.Params.RoundingUnitYen},
+		{Label: "都道府県分の割合", Value: share},
+		{Label: "前提（仮定）", Value: man.Params.NoteJA},
+		{Label: "入力（提出ファイル）数", Value: sman.Inputs},
+		{Label: "入力ダイジェスト（SHA-256）", Value: sman.InputsDigest},
+		{Label: "参照データ（SHA-256）", Value: strings.Join(refs, "；")},
+		{Label: "プログラム版", Value: codeVersionJA(man.CodeVersion)},
+		{Label: "DuckDB版", Value: man.DuckDBVersion},
 	}
 	return m, nil
+}
+
+// codeVersionJA says which build of kofukin wrote a run, for 「概要」: a development build (go run,
+// go test: Go's "(devel)") is 開発版, followed by its commit when the build knows it and whether
+// the work tree had changes.
+func codeVersionJA(v string) string {
+	v = strings.TrimSpace(v)
+	switch {
+	case v == "" || v == "unknown":
+		return "不明"
+	case strings.HasPrefix(v, "(devel)"):
+		v = "開発版 " + strings.TrimSpace(strings.TrimPrefix(v, "(devel)"))
+	}
+	return strings.TrimSpace(strings.Replace(v, " (modified)", "（未コミットの変更あり）", 1))
 }
 
 // needsCapJA states, for the 概要 sheet, how a municipality's 所要見込額 limits what it is paid.

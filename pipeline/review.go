@@ -87,7 +87,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	}
 	for _, ind := range rb.Indicators {
 		for _, it := range ind.Items {
-			labels[it.ID] = exporters.ItemLabel{Goal: goalLabel[ind.Goal], Indicator: ind.No + " " + ind.Name, Branch: it.Branch, Question: it.Question, Points: it.Points}
+			labels[it.ID] = exporters.ItemLabel{Goal: goalLabel[ind.Goal], Indicator: ind.No + " " + ind.Name, No: ind.No, Branch: it.Branch, Question: it.Question, Points: it.Points}
 		}
 	}
 	shorts := map[string]string{}
@@ -127,11 +127,14 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}
 		inPref := inPrefecture(munis, func(m store.ReviewLine) string { return m.PrefectureCode }, pc)
 		for _, row := range inPref {
+			if at := row.ReviewedAt; at != nil && (rv.VerdictsAsOf == nil || at.After(*rv.VerdictsAsOf)) {
+				rv.VerdictsAsOf = at
+			}
 			rv.PrefBins[binOf(row.Total)] += 1 / float64(len(inPref))
 			rm := exporters.ReviewMunicipality{Code: row.Code, Name: row.Name, Submitted: row.Submitted, Insured65: row.Age65Plus, Total: row.Total,
 				Max: row.Max, Rate: row.Rate, NationalRank: row.NationalRank, Of: row.Of, PrefRank: int(row.PrefRank), YenTotal: row.YenTotal,
 				Items: byCode[row.Code], Chain: chain[row.Code], Status: row.Status, Comment: row.Comment}
-			rm.Flags = exporters.ReviewFlags(rm.Items, row.Submitted)
+			rm.Flags = exporters.ReviewFlagsNamed(rm.Items, row.Submitted, labels)
 			rv.Municipalities = append(rv.Municipalities, rm)
 
 			fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: row.Total, Max: row.Max, Rate: row.Rate, Rank: row.NationalRank, Of: row.Of, YenTotal: row.YenTotal}

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/marcboeker/go-duckdb"
 )
@@ -130,6 +132,7 @@ type ReviewLine struct {
 	PrefRank                   int64 // 県内順位: competition ranking on 総合計 within the prefecture
 	YenTotal                   int64 // Σ 確定額 over every municipal pool
 	Status, Comment            string
+	ReviewedAt                 *time.Time         // when the current verdict was recorded (nil: none)
 	Grants                     map[string]float64 // grant id → points
 }
 
@@ -145,9 +148,14 @@ func (sc *Scores) ReviewSheet(ctx context.Context, allocRun, scoreRun int64, fy 
 	for rows.Next() {
 		var r ReviewLine
 		var grants any
+		var at sql.NullTime
 		if err := rows.Scan(&r.PrefectureCode, &r.Code, &r.Name, &r.Submitted, &r.Age65Plus, &r.Total, &r.Max, &r.Rate, &r.NationalRank, &r.Of,
-			&r.PrefRank, &r.YenTotal, &r.Status, &r.Comment, &grants); err != nil {
+			&r.PrefRank, &r.YenTotal, &r.Status, &r.Comment, &at, &grants); err != nil {
 			return nil, err
+		}
+		if at.Valid {
+			t := at.Time.UTC()
+			r.ReviewedAt = &t
 		}
 		if r.Grants, err = mapOf[float64](grants); err != nil {
 			return nil, err

@@ -2,7 +2,7 @@
 -- score run valid in the fiscal year, by prefecture and code, with its standing (総合計, maximum,
 -- 得点率, national rank out of the level's entities, 県内順位 by competition ranking on 総合計 within
 -- the prefecture), its 確定額 summed over every municipal pool of the allocation run, the current
--- review verdict and its points per grant (for the worth of a point).
+-- review verdict (and when it was recorded) and its points per grant (for the worth of a point).
 -- Args: score run id, allocation run id, score run id, fiscal year ×4, score run id.
 WITH g AS (SELECT entity_code, MAP(list(grant_id ORDER BY grant_id), list(CAST(points AS DOUBLE) ORDER BY grant_id)) AS grants
            FROM grant_scores WHERE run_id = ? GROUP BY entity_code),
@@ -12,7 +12,7 @@ n AS (SELECT count(*) AS of FROM score_totals WHERE run_id = ? AND level = 'muni
 SELECT e.prefecture_code, e.code, e.name_ja, t.submitted, coalesce(p.population_65plus, 0),
        CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), t.national_rank, n.of,
        rank() OVER (PARTITION BY e.prefecture_code ORDER BY t.total DESC), coalesce(y.yen, 0),
-       coalesce(r.status, ''), coalesce(r.comment, ''), g.grants
+       coalesce(r.status, ''), coalesce(r.comment, ''), r.imported_at, g.grants
 FROM score_totals t
 JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
      AND e.valid_from_fy <= ? AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
