@@ -64,7 +64,7 @@ func (r *Runner) ExportRun(ctx context.Context, alloc *store.Run, dir string) (*
 		return nil, err
 	}
 	res.Elapsed = time.Since(start)
-	r.logger().Info("export", "run", runID, "allocate_run", alloc.ID, "files", res.Files)
+	r.logger().Info("export", "run", runID, "allocate_run", alloc.ID, "files", len(res.Files), "dir", dir)
 	return res, nil
 }
 

@@ -80,16 +80,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, g := range rates {
 		goalsOf[g.Code] = append(goalsOf[g.Code], g)
 	}
-	labels := map[string]exporters.ItemLabel{}
-	goalLabel := map[string]string{}
-	for _, g := range rb.Goals {
-		goalLabel[g.ID] = g.Label
-	}
-	for _, ind := range rb.Indicators {
-		for _, it := range ind.Items {
-			labels[it.ID] = exporters.ItemLabel{Goal: goalLabel[ind.Goal], Indicator: ind.No + " " + ind.Name, No: ind.No, Branch: it.Branch, Question: it.Question, Points: it.Points}
-		}
-	}
+	labels, goalLabel := itemLabels(rb)
 	shorts := map[string]string{}
 	for _, g := range rb.Grants {
 		shorts[g.ID] = g.Short
@@ -218,4 +209,19 @@ func inPrefecture[T any](rows []T, pref func(T) string, pc string) []T {
 		j++
 	}
 	return rows[i:j]
+}
+
+// itemLabels names every item of rb as officials read it (目標・指標・設問), and each goal's label.
+func itemLabels(rb *indicators.Rulebook) (map[string]exporters.ItemLabel, map[string]string) {
+	labels := map[string]exporters.ItemLabel{}
+	goalLabel := map[string]string{}
+	for _, g := range rb.Goals {
+		goalLabel[g.ID] = g.Label
+	}
+	for _, ind := range rb.Indicators {
+		for _, it := range ind.Items {
+			labels[it.ID] = exporters.ItemLabel{Goal: goalLabel[ind.Goal], Indicator: ind.No + " " + ind.Name, No: ind.No, Branch: it.Branch, Question: it.Question, Points: it.Points}
+		}
+	}
+	return labels, goalLabel
 }

@@ -271,8 +271,13 @@ func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (ma
 			byCode[it.Code] = append(byCode[it.Code], it)
 		}
 	}
+	// The flags name 目標・指標・設問, as the review workbook does.
+	var labels map[string]exporters.ItemLabel
+	if rb, err := r.Rulebooks.Get(fy, indicators.Municipality); err == nil {
+		labels, _ = itemLabels(rb)
+	}
 	for code, list := range byCode {
-		flags[code] = exporters.ReviewFlags(ReviewItems(list), true)
+		flags[code] = exporters.ReviewFlagsNamed(ReviewItems(list), true, labels)
 	}
 	return standings, flags, scored, nil
 }

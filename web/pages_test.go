@@ -218,6 +218,22 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 	if _, page := w.do(pref, "GET", "/prefecture/310000", nil); !strings.Contains(page, `id="submitted">19<`) || !strings.Contains(page, "平均得点率：全国") || !strings.Contains(page, "確認すべき点") {
 		t.Errorf("提出状況 should count 19 submitted and show the national and prefectural rates and the flags")
 	}
+	// The flags name 目標・指標・設問 as the review workbook does, never bare item ids (O-4-a・P2-2-b).
+	if _, page := w.do(pref, "GET", "/prefecture/310000", nil); true {
+		cells := regexp.MustCompile(`(?s)<td class="small err wrap">(.*?)</td>`).FindAllStringSubmatch(page, -1)
+		named, ids := 0, regexp.MustCompile(`(^|[^A-Za-z0-9])[A-Z][0-9]?-[0-9]+-[a-z]([^a-z]|$)`)
+		for _, c := range cells {
+			if ids.MatchString(c[1]) {
+				t.Errorf("a flag names an item by its id: %s", c[1])
+			}
+			if strings.Contains(c[1], "指標") {
+				named++
+			}
+		}
+		if named == 0 {
+			t.Errorf("no flag on 提出状況 names 目標・指標・設問 (%d flag cells: %q)", len(cells), cells)
+		}
+	}
 	log, _ := w.s.Runner.Store.Access().AuditLog(context.Background(), 100)
 	actions := map[string]bool{}
 	for _, e := range log {

@@ -51,6 +51,9 @@ func reviewImport(ctx context.Context, a *app, args []string) error {
 		}
 		n := len(res.File.Verdicts)
 		fmt.Fprintf(a.stdout, "review: %s FY%d %s: %d verdict(s) — 確認済 %d, 差戻し %d, 未確認 %d\n", path, res.File.FiscalYear, res.Prefecture, n, res.Counts["確認済"], res.Counts["差戻し"], res.Counts["未確認"])
+		for _, sk := range res.Skipped {
+			fmt.Fprintf(a.stdout, "  %s\n", sk.MessageJA())
+		}
 	}
 	if bad > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d file(s) rejected", bad)}
