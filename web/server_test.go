@@ -179,7 +179,8 @@ func (w *world) do(c *http.Client, method, path string, form url.Values) (int, s
 	return resp.StatusCode, string(body) + resp.Header.Get("Location")
 }
 
-func (w *world) upload(c *http.Client, code, csrf, name string, data []byte) (int, string) {
+// postUpload sends a file through an entity page's upload form; the caller closes the body.
+func (w *world) postUpload(c *http.Client, code, csrf, name string, data []byte) *http.Response {
 	w.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -193,6 +194,13 @@ func (w *world) upload(c *http.Client, code, csrf, name string, data []byte) (in
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	return resp
+}
+
+// upload sends a file through the form and returns the status and where it redirects.
+func (w *world) upload(c *http.Client, code, csrf, name string, data []byte) (int, string) {
+	w.t.Helper()
+	resp := w.postUpload(c, code, csrf, name, data)
 	resp.Body.Close()
 	return resp.StatusCode, resp.Header.Get("Location")
 }

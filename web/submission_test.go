@@ -1,10 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,18 +12,7 @@ import (
 // (the report page the form redirects to, or the error page).
 func (w *world) uploadPage(c *http.Client, code, csrf, name string, data []byte) (int, string) {
 	w.t.Helper()
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("csrf", csrf)
-	fw, _ := mw.CreateFormFile("file", name)
-	fw.Write(data)
-	mw.Close()
-	req, _ := http.NewRequest(http.MethodPost, w.srv.URL+"/entity/"+code+"/upload", &buf)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	resp, err := c.Do(req)
-	if err != nil {
-		w.t.Fatal(err)
-	}
+	resp := w.postUpload(c, code, csrf, name, data)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode == http.StatusSeeOther {
