@@ -13,6 +13,7 @@ import (
 var allowedImports = map[string][]string{
 	".":                   {},
 	"internal/atomicfile": {},
+	"internal/openpyxl":   {},
 	"config":              {},
 	"allocation":          {},
 	"indicators":          {"."},

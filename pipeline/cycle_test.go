@@ -18,6 +18,7 @@ import (
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/internal/openpyxl"
 	"github.com/kofukin/kofukin/loaders"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
@@ -248,6 +249,7 @@ func TestCycleOnePrefecture(t *testing.T) {
 	if stated != len(res.Allocate.Results) {
 		t.Errorf("概要 states the 千円 difference of %d pools, want %d", stated, len(res.Allocate.Results))
 	}
+	openpyxlReadsMinistry(t, filepath.Join(out, exporters.MinistryFileName(2026)), res.Allocate)
 	// The national sheet's data rows agree with the simple sheet.
 	nat, _ := wb.GetRows(exporters.SheetNational, excelize.Options{RawCellValue: true})
 	if got := len(nat) - 16; got != 1741 {
@@ -540,4 +542,73 @@ func checkSubtotalsAddUp(t *testing.T, r *pipeline.Runner, run int64, rb *indica
 		t.Errorf("FY2023: no subtotal where rounding per indicator and rounding the goal once differ; the check proves nothing")
 	}
 	t.Logf("FY%d: %d goal subtotals where rounding the exact sum once would differ by 0.01", rb.FiscalYear, roundedOnceDiffers)
+}
+
+// openpyxlReadsMinistry reads the ministry workbook with openpyxl's read-only mode, which trusts each
+// sheet's <dimension>: it must see every cell as written, and in what it sees each pool's 千円 column
+// of 「交付額」 must be explained — Σ 千円 = the pool's yen in 千円 (truncated) + the 千円端数 row, the
+// 合計 row's yen = the pool allocated (from the allocation, not the workbook).
+func openpyxlReadsMinistry(t *testing.T, path string, alloc *pipeline.AllocateResult) {
+	t.Helper()
+	if openpyxl.Python() == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal(openpyxl.ErrUnavailable)
+		}
+		t.Log(openpyxl.ErrUnavailable, "— skipping the openpyxl check")
+		return
+	}
+	bad, err := openpyxl.Disagreements(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, d := range bad {
+		if i == 20 {
+			t.Fatalf("… and %d more", len(bad)-20)
+		}
+		t.Error(d)
+	}
+	sheets, err := openpyxl.ReadSheets(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pools := map[string]int64{} // allocated yen by pool name
+	for _, p := range alloc.Results {
+		pools[p.Name] = p.AmountYen
+	}
+	type sums struct{ thousands, totalYen, diff int64 }
+	got := map[string]*sums{}
+	for _, sh := range sheets {
+		if sh.Name != exporters.SheetAmounts {
+			continue
+		}
+		for _, row := range sh.Rows[1:] {
+			if len(row) < 11 {
+				continue
+			}
+			kind, pool := openpyxl.Text(row[3]), openpyxl.Text(row[4])
+			n, _ := row[10].(openpyxl.Number)
+			k, _ := n.Int()
+			if got[pool] == nil {
+				got[pool] = &sums{}
+			}
+			switch kind {
+			case "市町村", "都道府県":
+				got[pool].thousands += k
+			case exporters.AmountTotal:
+				y, _ := row[9].(openpyxl.Number)
+				got[pool].totalYen, _ = y.Int()
+			case exporters.AmountDifference:
+				got[pool].diff = k
+			}
+		}
+	}
+	if len(pools) == 0 || len(got) < len(pools) {
+		t.Fatalf("openpyxl sees %d pools in 交付額, the allocation has %d", len(got), len(pools))
+	}
+	for name, yen := range pools {
+		s := got[name]
+		if s == nil || s.totalYen != yen || s.thousands != yen/1000+s.diff {
+			t.Errorf("openpyxl, 交付額 %s: %+v; allocated %d yen (%d千円)", name, s, yen, yen/1000)
+		}
+	}
 }
