@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"math"
 	"math/big"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
@@ -41,20 +43,80 @@ func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
 	return &pipeline.Runner{Store: st, Rulebooks: lib}
 }
 
-// tottori writes the synthetic nation of 鳥取県 (19 municipalities) into a temp folder.
+// base is 鳥取県's synthetic nation (19 municipalities, written once per package run) and a
+// database after one cycle over it: tests read the fixtures in place (they save edited copies
+// elsewhere) and copy the database (cycled) instead of each running a cycle of their own.
+var base struct {
+	fixOnce, cycleOnce sync.Once
+	dir                string // fix/, k.duckdb, out/
+	fixErr, cycleErr   error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if base.dir != "" {
+		os.RemoveAll(base.dir)
+	}
+	os.Exit(code)
+}
+
+// tottori returns the folder of 鳥取県's synthetic nation; tests must not change its files.
 func tottori(t testing.TB) (string, *indicators.Rulebook) {
 	t.Helper()
 	lib, _ := indicators.Shipped()
 	rb, _ := lib.Get(2026, indicators.Municipality)
-	dir := t.TempDir()
-	sum, err := fixtures.WriteNation(context.Background(), dir, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
+	base.fixOnce.Do(func() {
+		if base.dir, base.fixErr = os.MkdirTemp("", "kofukin-pipeline-test-"); base.fixErr != nil {
+			return
+		}
+		dir := filepath.Join(base.dir, "fix")
+		sum, err := fixtures.WriteNation(context.Background(), dir, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
+		if err == nil && (sum.Workbooks[indicators.Municipality] != 19 || sum.Workbooks[indicators.Prefecture] != 1 || sum.Centres < 19 || sum.OutcomeRows != 19*6) {
+			err = fmt.Errorf("nation of 鳥取県: %+v", sum)
+		}
+		base.fixErr = err
+	})
+	if base.fixErr != nil {
+		t.Fatal(base.fixErr)
+	}
+	return filepath.Join(base.dir, "fix"), rb
+}
+
+// cycled returns a runner on this test's copy of a database in which one cycle ran over 鳥取県's
+// nation, the nation's folder, and the folder that cycle exported to (shared: read it, never write).
+func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
+	t.Helper()
+	fix, _ = tottori(t)
+	out = filepath.Join(base.dir, "out")
+	base.cycleOnce.Do(func() {
+		lib, err := indicators.Shipped()
+		if err != nil {
+			base.cycleErr = err
+			return
+		}
+		st, err := store.Open(context.Background(), filepath.Join(base.dir, "k.duckdb"))
+		if err != nil {
+			base.cycleErr = err
+			return
+		}
+		_, err = (&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix}, out)
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		base.cycleErr = err
+	})
+	if base.cycleErr != nil {
+		t.Fatal(base.cycleErr)
+	}
+	data, err := os.ReadFile(filepath.Join(base.dir, "k.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Workbooks[indicators.Municipality] != 19 || sum.Workbooks[indicators.Prefecture] != 1 || sum.Centres < 19 || sum.OutcomeRows != 19*6 {
-		t.Fatalf("nation of 鳥取県: %+v", sum)
+	db := filepath.Join(t.TempDir(), "k.duckdb")
+	if err := os.WriteFile(db, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	return dir, rb
+	return newRunner(t, db), fix, out
 }
 
 func TestCycleOnePrefecture(t *testing.T) {

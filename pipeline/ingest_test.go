@@ -194,11 +194,7 @@ func TestBrokenFilesRejectedQuarantinedAnnotated(t *testing.T) {
 
 func TestDryRunWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	fix, _ := tottori(t)
-	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
-	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
+	r, fix, _ := cycled(t)
 	subs, runs := versions(t, r, ""), runCount(t, r)
 	// 鳥取市 answers yes to everything it can: a dry run shows the points it would get.
 	path := filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011"))
@@ -371,11 +367,7 @@ func TestRerunIsByteIdentical(t *testing.T) {
 
 func TestWhatIfRipple(t *testing.T) {
 	ctx := context.Background()
-	fix, _ := tottori(t)
-	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
-	if _, err := r.Cycle(ctx, 2026, []string{fix}, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
+	r, _, _ := cycled(t)
 	runs := runCount(t, r)
 	// 鳥取市 answers ア of P1-1 and P1-2 the other way round from what it did.
 	var a string
@@ -410,12 +402,7 @@ func TestWhatIfRipple(t *testing.T) {
 
 func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	ctx := context.Background()
-	fix, _ := tottori(t)
-	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
-	out := t.TempDir()
-	if _, err := r.Cycle(ctx, 2026, []string{fix}, out); err != nil {
-		t.Fatal(err)
-	}
+	r, _, out := cycled(t)
 	path := filepath.Join(out, "review", exporters.ReviewFileName(2026, "310000", "鳥取県"))
 	f, err := excelize.OpenFile(path)
 	if err != nil {
