@@ -12,7 +12,8 @@ import (
 	"github.com/kofukin/kofukin"
 )
 
-// The ministry's console: runs, outputs, the deadline, tokens and the audit log.
+// The ministry's console: runs, outputs, the deadline, tokens and the audit log; cycles run as
+// background jobs with a page that follows them.
 
 func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request) {
 	v, err := s.Runner.Console(r.Context(), q.p, s.FiscalYear)
@@ -21,35 +22,62 @@ func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request)
 		return
 	}
 	s.render(w, "ministry.html", map[string]any{"P": q.p, "CSRF": q.csrf, "FY": s.FiscalYear, "Runs": v.Runs, "Counts": v.Counts, "Deadline": v.Deadline,
-		"Files": v.Files, "Audit": v.Audit, "Message": r.URL.Query().Get("m")})
+		"Files": groupFiles(v.Files), "FileCount": len(v.Files), "Audit": v.Audit, "Job": v.Job, "Message": r.URL.Query().Get("m")})
 }
 
-// runCycle scores, allocates and exports the year (or tries it in a scratch copy) and shows how it
-// went on the console.
-func (s *Server) runCycle(w http.ResponseWriter, r *http.Request, q request) {
-	dry := r.PostFormValue("mode") == "dry"
-	res, err := s.Runner.RunCycle(r.Context(), q.p, s.FiscalYear, dry, filepath.Join(s.Out, fmt.Sprintf("FY%d", s.FiscalYear)))
-	var denied *kofukin.Denied
-	if errors.As(err, &denied) {
+// errUnconfirmed answers a real run posted without its confirmation.
+var errUnconfirmed = &Error{Status: http.StatusBadRequest,
+	MessageJA: "採点・算定・出力の実行には確認が必要です。確認画面（国の画面の「採点・算定・出力を実行」）から実行してください。",
+	MessageEN: "a real run needs confirm=yes (open /ministry/run/confirm)"}
+
+// runConfirm shows what a real run will do before it is started.
+func (s *Server) runConfirm(w http.ResponseWriter, r *http.Request, q request) {
+	c, err := s.Runner.CycleConfirmation(r.Context(), q.p, s.FiscalYear)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	var msg string
-	switch {
-	case err != nil && dry:
-		msg = "試算に失敗しました: " + err.Error()
-	case err != nil:
-		msg = "実行に失敗しました: " + err.Error()
-	case dry:
-		m := res.Score.Municipal()
-		msg = fmt.Sprintf("試算（保存なし）: 市町村 %d（提出 %d）、平均 %.2f 点、配分枠 %d", m.Entities, m.Submitted, m.MeanTotal, len(res.Allocate.Results))
-	default:
-		msg = fmt.Sprintf("実行しました: 採点 %d、算定 %d、出力 %d（%d ファイル）", res.Score.RunID, res.Allocate.RunID, res.Export.RunID, len(res.Export.Files))
+	s.render(w, "runconfirm.html", map[string]any{"P": q.p, "CSRF": q.csrf, "C": c})
+}
+
+// runCycle starts the year's cycle (or a dry run) in the background and sends the browser to the
+// job's page; a real run needs the confirmation step's confirm=yes.
+func (s *Server) runCycle(w http.ResponseWriter, r *http.Request, q request) {
+	dry := r.PostFormValue("mode") == "dry"
+	if !dry && r.PostFormValue("confirm") != "yes" {
+		s.fail(w, r, errUnconfirmed)
+		return
 	}
+	job, started, err := s.Runner.StartCycle(r.Context(), q.p, s.FiscalYear, dry, filepath.Join(s.Out, fmt.Sprintf("FY%d", s.FiscalYear)))
 	if err != nil {
-		s.Logger.Error("run", "dry", dry, "error", err)
+		s.fail(w, r, err)
+		return
 	}
-	http.Redirect(w, r, "/ministry?m="+urlEscape(msg), http.StatusSeeOther)
+	loc := fmt.Sprintf("/ministry/jobs/%d", job.ID)
+	if !started {
+		loc += "?already=1"
+	}
+	http.Redirect(w, r, loc, http.StatusSeeOther)
+}
+
+// jobPage follows a background cycle: its stages, counts and time while it runs (the page reloads
+// itself every 2 seconds), then its result.
+func (s *Server) jobPage(w http.ResponseWriter, r *http.Request, q request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		id = 0 // no such job
+	}
+	job, err := s.Runner.CycleJob(r.Context(), q.p, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if job.Running() {
+		w.Header().Set("Refresh", "2")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, "job.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Job": job, "Elapsed": job.Elapsed(s.Now()),
+		"Already": r.URL.Query().Get("already") != "", "Stages": jobStages(job, s.Now())})
 }
 
 func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
@@ -71,7 +99,7 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, "run.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Run": run, "Manifest": manifest})
+	s.render(w, "run.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Run": run, "Manifest": manifest, "View": runViewOf(run.Kind, run.Parameters, run.Manifest)})
 }
 
 func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
@@ -107,5 +135,6 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, r, &Error{Status: http.StatusBadRequest, MessageJA: "トークンを発行できません: " + err.Error(), MessageEN: "cannot issue the token", Err: err})
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": t.Principal(), "Expires": t.ExpiresAt})
 }

@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
+	defer r.StopJobs() // the console's background cycles end before the store closes
 	if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
 		return err
 	}

@@ -1,0 +1,126 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// waitJob follows a console job's page until it no longer says 実行中 and returns the last page.
+func (w *world) waitJob(c *http.Client, loc string) string {
+	w.t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		code, page := w.do(c, "GET", loc, nil)
+		if code != http.StatusOK {
+			w.t.Fatalf("GET %s: %d %.300s", loc, code, page)
+		}
+		if !strings.Contains(page, `id="state"><span class="warn">実行中`) {
+			return page
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("job %s still running after 3 minutes", loc)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+var jobLoc = regexp.MustCompile(`^/ministry/jobs/(\d+)(\?already=1)?$`)
+
+// TestConsoleJobs: a console cycle runs in the background (the POST answers at once with the job's
+// page), a second start while it runs gets the same job, only ministry users see it, and a real
+// run needs its confirmation step, which counts the versions the last score run did not read.
+func TestConsoleJobs(t *testing.T) {
+	w := newWorld(t)
+	min, csrf := w.client("ministry")
+	pref, _ := w.client("pref")
+
+	start := time.Now()
+	code, loc := w.do(min, "POST", "/ministry/run", url.Values{"csrf": {csrf}, "mode": {"dry"}})
+	m := jobLoc.FindStringSubmatch(loc)
+	if code != http.StatusSeeOther || m == nil || m[2] != "" {
+		t.Fatalf("start a dry run: %d %q", code, loc)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the start held the request %v", d)
+	}
+	// While it runs: the same job again, said so; the console links to it.
+	code, again := w.do(min, "POST", "/ministry/run", url.Values{"csrf": {csrf}, "mode": {"dry"}})
+	_, page := w.do(min, "GET", loc, nil)
+	running := strings.Contains(page, `id="state"><span class="warn">実行中`)
+	if running {
+		if again != loc+"?already=1" {
+			t.Errorf("a second start while the first runs: %d %q, want %q", code, again, loc+"?already=1")
+		}
+		if _, p := w.do(min, "GET", again, nil); !strings.Contains(p, "すでに実行中の処理があるため") {
+			t.Errorf("the job page does not say the second start was not made")
+		}
+		if _, p := w.do(min, "GET", "/ministry", nil); !strings.Contains(p, `href="`+loc+`"`) || !strings.Contains(p, "を実行中です") {
+			t.Errorf("the console does not link the running job")
+		}
+		for _, want := range []string{"採点", "算定", "経過時間", "工程"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the running job's page lacks %q", want)
+			}
+		}
+	} else {
+		t.Log("the dry run ended before the second start: not checked")
+	}
+	// Another role sees nothing of it.
+	if code, p := w.do(pref, "GET", loc, nil); code != http.StatusForbidden || strings.Contains(p, "（市町村分）") || strings.Contains(p, "工程") {
+		t.Errorf("a prefecture opens the job: %d %.200s", code, p)
+	}
+	page = w.waitJob(min, loc)
+	for _, want := range []string{"試算が終わりました", "保険者機能強化推進交付金（市町村分）", "介護保険保険者努力支援交付金（市町村分）", `<td>市町村</td>`, "完了"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the finished dry run's page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "succeeded") || strings.Contains(page, "/ministry/runs/") && strings.Contains(page, "実行しました") {
+		t.Errorf("a dry run's page shows English or links to runs it did not keep")
+	}
+
+	// A real run without the confirmation step is refused and starts nothing.
+	code, body := w.do(min, "POST", "/ministry/run", url.Values{"csrf": {csrf}, "mode": {"full"}})
+	if code != http.StatusBadRequest || !strings.Contains(body, "確認が必要です") {
+		t.Errorf("a real run without confirm: %d %.300s", code, body)
+	}
+	if _, p := w.do(min, "GET", "/ministry", nil); strings.Contains(p, "を実行中です") {
+		t.Errorf("an unconfirmed run started a job")
+	}
+	// The confirmation counts the versions sent since the last score run: none, then the one sent.
+	_, p := w.do(min, "GET", "/ministry/run/confirm", nil)
+	if !strings.Contains(p, `<td id="unscored">0 件`) {
+		t.Errorf("before any new version the confirmation says: %s", between(p, `id="unscored">`, "</td>"))
+	}
+	muni, mcsrf := w.client("muni")
+	if code, _ := w.upload(muni, "312011", mcsrf, "鳥取市.xlsx", edited(t, w.workbook("312011"), "F7", "いいえ")); code != http.StatusSeeOther {
+		t.Fatalf("upload: %d", code)
+	}
+	_, p = w.do(min, "GET", "/ministry/run/confirm", nil)
+	for _, want := range []string{`<td id="unscored">1 件（今回の実行で採点されます）`, "設定されていません", "置き換えられる出力", "2026年度", `name="confirm" value="yes"`} {
+		if !strings.Contains(p, want) {
+			t.Errorf("the confirmation lacks %q", want)
+		}
+	}
+	if code, _ := w.do(pref, "GET", "/ministry/run/confirm", nil); code != http.StatusForbidden {
+		t.Errorf("a prefecture opens the confirmation: %d", code)
+	}
+	// The confirmed run itself is walked in TestWalkMinistry.
+}
+
+// between returns the text of s from the first from to the next to (for messages).
+func between(s, from, to string) string {
+	i := strings.Index(s, from)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(from):]
+	if j := strings.Index(s, to); j >= 0 {
+		return s[:j]
+	}
+	return s
+}
