@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -123,4 +125,61 @@ func between(s, from, to string) string {
 		return s[:j]
 	}
 	return s
+}
+
+// TestCompareAllocations: two allocation runs whose amounts differ by hand-set yen (鳥取市 +1,000
+// in 推進's municipal pool, 米子市 −300 in 支援's) are compared per pool and per entity, the
+// largest |Δ| first, with Σ Δ = 700; other roles see nothing of it.
+func TestCompareAllocations(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	st := w.s.Runner.Store
+	first, err := st.Runs().Latest(ctx, "allocate", 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := w.s.Runner.Allocate(ctx, 2026) // the same scores: the same amounts
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312011", "suishin", 1000); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312029", "shien", -300); err != nil {
+		t.Fatal(err)
+	}
+	min, _ := w.client("ministry")
+	_, console := w.do(min, "GET", "/ministry", nil)
+	if !strings.Contains(console, fmt.Sprintf(`<option value="%d" selected>算定 %d</option>`, res.RunID, res.RunID)) {
+		t.Errorf("the console's comparison form does not offer the newest allocation run")
+	}
+	path := fmt.Sprintf("/ministry/compare?a=%d&b=%d", first.ID, res.RunID)
+	code, page := w.do(min, "GET", path, nil)
+	if code != http.StatusOK {
+		t.Fatalf("compare: %d %.300s", code, page)
+	}
+	ents := between(page, `id="entdiff">`, "</table>")
+	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td><td class="num">[\d,]+</td><td class="num">[\d,]+</td><td class="num">([-\d,]+)</td></tr>`).FindAllStringSubmatch(ents, -1)
+	if len(rows) != 2 || rows[0][1] != "312011" || rows[0][2] != "鳥取市" || rows[0][4] != "1,000" || rows[1][1] != "312029" || rows[1][4] != "-300" {
+		t.Errorf("entities that differ: %q", rows)
+	}
+	if !strings.Contains(page, "交付額が変わった団体（2 件、差の合計 700 円）") {
+		t.Errorf("the count and Σ Δ: %s", between(page, "<h2>交付額が変わった団体", "</h2>"))
+	}
+	pools := between(page, `id="pooldiff">`, "</table>")
+	for _, want := range []string{`<td>保険者機能強化推進交付金（市町村分）</td>`, `<td class="num">1,000</td></tr>`, `<td class="num">-300</td></tr>`, `<th class="num">700</th>`} {
+		if !strings.Contains(pools, want) {
+			t.Errorf("pool totals lack %q: %s", want, pools)
+		}
+	}
+	pref, _ := w.client("pref")
+	if code, p := w.do(pref, "GET", path, nil); code != http.StatusForbidden || strings.Contains(p, "鳥取市") {
+		t.Errorf("a prefecture compares runs: %d", code)
+	}
+	// Only two different succeeded allocation runs can be compared.
+	for _, q := range []string{fmt.Sprintf("a=%d&b=%d", first.ID, first.ID), fmt.Sprintf("a=%d&b=%d", first.ID-1, res.RunID), "a=x&b=1"} {
+		if code, _ := w.do(min, "GET", "/ministry/compare?"+q, nil); code != http.StatusBadRequest {
+			t.Errorf("compare %s: %d, want 400", q, code)
+		}
+	}
 }

@@ -21,8 +21,15 @@ func (s *Server) ministryPage(w http.ResponseWriter, r *http.Request, q request)
 		s.fail(w, r, err)
 		return
 	}
+	var allocs []int64 // the succeeded allocation runs, newest first: the comparison's choices
+	for _, x := range v.Runs {
+		if x.Kind == "allocate" && x.Status == kofukin.RunSucceeded {
+			allocs = append(allocs, x.ID)
+		}
+	}
 	s.render(w, "ministry.html", map[string]any{"P": q.p, "CSRF": q.csrf, "FY": s.FiscalYear, "Runs": v.Runs, "Counts": v.Counts, "Deadline": v.Deadline,
-		"Files": groupFiles(v.Files), "FileCount": len(v.Files), "Audit": v.Audit, "Job": v.Job, "Message": r.URL.Query().Get("m")})
+		"Files": groupFiles(v.Files), "FileCount": len(v.Files), "Audit": v.Audit, "Job": v.Job, "Message": r.URL.Query().Get("m"),
+		"Allocs": allocs})
 }
 
 // errUnconfirmed answers a real run posted without its confirmation.
@@ -137,4 +144,24 @@ func (s *Server) issueToken(w http.ResponseWriter, r *http.Request, q request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, "token.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Token": tok, "T": t.Principal(), "Expires": t.ExpiresAt})
+}
+
+// compare shows the yen difference between two allocation runs (b − a).
+func (s *Server) compare(w http.ResponseWriter, r *http.Request, q request) {
+	a, errA := strconv.ParseInt(r.URL.Query().Get("a"), 10, 64)
+	b, errB := strconv.ParseInt(r.URL.Query().Get("b"), 10, 64)
+	if errA != nil || errB != nil {
+		s.fail(w, r, &Error{Status: http.StatusBadRequest, MessageJA: "比べる算定の実行を2つ選んでください。", MessageEN: "a and b must be allocation run ids"})
+		return
+	}
+	c, err := s.Runner.CompareAllocations(r.Context(), q.p, a, b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var ta, tb int64
+	for _, p := range c.Pools {
+		ta, tb = ta+p.AYen, tb+p.BYen
+	}
+	s.render(w, "compare.html", map[string]any{"P": q.p, "CSRF": q.csrf, "C": c, "TotalA": ta, "TotalB": tb, "TotalDelta": tb - ta})
 }

@@ -108,6 +108,7 @@ func (s *Server) routes() []route {
 		session("GET /ministry/run/confirm", "採点・算定・出力の実行", s.runConfirm),
 		session("POST /ministry/run", "採点・算定・出力の実行", s.runCycle),
 		session("GET /ministry/jobs/{id}", "実行状況の閲覧", s.jobPage),
+		session("GET /ministry/compare", "算定結果の比較", s.compare),
 		session("POST /ministry/deadline", "提出期限の設定", s.deadline),
 		session("POST /ministry/tokens", "トークンの発行", s.issueToken),
 		session("GET /ministry/runs/{id}", "実行記録の閲覧", s.runPage),
