@@ -218,3 +218,38 @@ func (r *Runner) WhatIfAs(ctx context.Context, by kofukin.Principal, fy int, cha
 	}
 	return r.WhatIf(ctx, fy, changes)
 }
+
+// NationalStatus is the national 提出状況: every prefecture's line and their totals.
+type NationalStatus struct {
+	Prefectures []store.PrefectureStatus
+	Total       store.PrefectureStatus // OwnSubmitted unused; see PrefecturesSubmitted
+	// PrefecturesSubmitted counts the prefectures that sent their own survey.
+	PrefecturesSubmitted int
+}
+
+// NationalStatus returns fy's 提出状況 by prefecture for by.
+func (r *Runner) NationalStatus(ctx context.Context, by kofukin.Principal, fy int) (*NationalStatus, error) {
+	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
+		return nil, err
+	}
+	ps, err := r.Store.Submissions().NationalStatus(ctx, fy)
+	if err != nil {
+		return nil, err
+	}
+	v := &NationalStatus{Prefectures: ps, Total: store.PrefectureStatus{Name: "全国"}}
+	for _, p := range ps {
+		t := &v.Total
+		t.Municipalities += p.Municipalities
+		t.Submitted += p.Submitted
+		t.Confirmed += p.Confirmed
+		t.Returned += p.Returned
+		t.Unreviewed += p.Unreviewed
+		t.Missing += p.Missing
+		t.Centres += p.Centres
+		t.CentresSubmitted += p.CentresSubmitted
+		if p.OwnSubmitted {
+			v.PrefecturesSubmitted++
+		}
+	}
+	return v, nil
+}

@@ -183,3 +183,72 @@ func TestCompareAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestNationalStatus: the national 提出状況 counts 鳥取県's 19 municipalities by what they sent and
+// what the prefecture decided (one confirmed, one returned by hand here), its centres, and 島根県
+// with nothing sent; only the ministry sees it.
+func TestNationalStatus(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	subs, err := w.s.Runner.Store.Submissions().Current(ctx, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	munis, centres, own := 0, 0, false
+	for _, x := range subs {
+		switch {
+		case x.Kind != "survey":
+		case x.Level == "municipality" && strings.HasPrefix(x.EntityCode, "31"):
+			munis++
+		case x.Level == "centre" && strings.HasPrefix(x.EntityCode, "31"):
+			centres++
+		case x.EntityCode == "310000":
+			own = true
+		}
+	}
+	pref, pcsrf := w.client("pref")
+	for entity, status := range map[string]string{"312011": "確認済", "312029": "差戻し"} {
+		if code, _ := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {entity}, "status": {status}, "comment": {"確認してください"}}); code != http.StatusSeeOther {
+			t.Fatalf("review %s %s: %d", entity, status, code)
+		}
+	}
+	min, _ := w.client("ministry")
+	code, page := w.do(min, "GET", "/ministry/status", nil)
+	if code != http.StatusOK {
+		t.Fatalf("status: %d", code)
+	}
+	cells := func(id string) []string {
+		row := between(page, `<tr id="`+id+`">`, "</tr>")
+		var out []string
+		for _, m := range regexp.MustCompile(`<t[dh][^>]*>(.*?)</t[dh]>`).FindAllStringSubmatch(row, -1) {
+			out = append(out, regexp.MustCompile(`<[^>]+>`).ReplaceAllString(m[1], ""))
+		}
+		return out
+	}
+	ownText := map[bool]string{true: "提出済", false: "未提出"}[own]
+	want := []string{"310000 鳥取県", "19", fmt.Sprint(munis), "1", "1", fmt.Sprint(munis - 2), fmt.Sprint(19 - munis), fmt.Sprint(centres), "", ownText}
+	got := cells("p310000")
+	if len(got) != len(want) {
+		t.Fatalf("鳥取県's row: %q", got)
+	}
+	for i, c := range want {
+		if c != "" && got[i] != c {
+			t.Errorf("鳥取県's column %d: %q, want %q (row %q)", i, got[i], c, got)
+		}
+	}
+	if munis < 2 || centres == 0 {
+		t.Errorf("the world has %d municipal and %d centre surveys: the checks above say little", munis, centres)
+	}
+	if got := cells("p320005"); len(got) != 10 || got[0] != "320005 島根県" || got[1] != "19" || got[2] != "0" || got[6] != "19" || got[9] != "未提出" {
+		t.Errorf("島根県's row: %q", got)
+	}
+	if n := strings.Count(page, `<tr id="p`); n != 47 {
+		t.Errorf("%d prefectures listed, want 47", n)
+	}
+	if tot := cells("total"); len(tot) != 10 || tot[0] != "全国" || tot[3] != "1" || tot[4] != "1" {
+		t.Errorf("the totals row: %q", tot)
+	}
+	if code, p := w.do(pref, "GET", "/ministry/status", nil); code != http.StatusForbidden || strings.Contains(p, "島根県") {
+		t.Errorf("a prefecture opens the national status: %d", code)
+	}
+}

@@ -165,3 +165,13 @@ func (s *Server) compare(w http.ResponseWriter, r *http.Request, q request) {
 	}
 	s.render(w, "compare.html", map[string]any{"P": q.p, "CSRF": q.csrf, "C": c, "TotalA": ta, "TotalB": tb, "TotalDelta": tb - ta})
 }
+
+// nationalStatus shows the 提出状況 of every prefecture with the nation's totals.
+func (s *Server) nationalStatus(w http.ResponseWriter, r *http.Request, q request) {
+	v, err := s.Runner.NationalStatus(r.Context(), q.p, s.FiscalYear)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, "national.html", map[string]any{"P": q.p, "CSRF": q.csrf, "FY": s.FiscalYear, "V": v})
+}

@@ -109,6 +109,7 @@ func (s *Server) routes() []route {
 		session("POST /ministry/run", "採点・算定・出力の実行", s.runCycle),
 		session("GET /ministry/jobs/{id}", "実行状況の閲覧", s.jobPage),
 		session("GET /ministry/compare", "算定結果の比較", s.compare),
+		session("GET /ministry/status", "全国の提出状況の閲覧", s.nationalStatus),
 		session("POST /ministry/deadline", "提出期限の設定", s.deadline),
 		session("POST /ministry/tokens", "トークンの発行", s.issueToken),
 		session("GET /ministry/runs/{id}", "実行記録の閲覧", s.runPage),
