@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/pipeline"
 )
 
 // The ministry's console: runs, outputs, the deadline, tokens and the audit log; cycles run as
@@ -174,4 +175,75 @@ func (s *Server) nationalStatus(w http.ResponseWriter, r *http.Request, q reques
 		return
 	}
 	s.render(w, "national.html", map[string]any{"P": q.p, "CSRF": q.csrf, "FY": s.FiscalYear, "V": v})
+}
+
+// tokens lists the issued tokens (never their values) with a revoke button for each active one,
+// and the forms to issue one or many.
+func (s *Server) tokens(w http.ResponseWriter, r *http.Request, q request) {
+	list, err := s.Runner.Tokens(r.Context(), q.p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type row struct {
+		ID, Role, Entity, Label, Issued, Expires, State string
+		Active                                          bool
+	}
+	now := s.Now()
+	var rows []row
+	active := 0
+	for _, t := range list {
+		x := row{ID: t.ID, Role: roleJA(t.Role), Entity: t.EntityCode, Label: t.Label, Issued: t.CreatedAt.In(jst).Format("2006-01-02"), Expires: t.ExpiresAt.In(jst).Format("2006-01-02")}
+		switch {
+		case t.RevokedAt != nil:
+			x.State = "失効（" + t.RevokedAt.In(jst).Format("2006-01-02") + "）"
+		case !t.ExpiresAt.After(now):
+			x.State = "期限切れ"
+		case !t.Active(now):
+			x.State = "無効（役割と団体コードが不整合）"
+		default:
+			x.State, x.Active = "有効", true
+			active++
+		}
+		rows = append(rows, x)
+	}
+	s.render(w, "tokens.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Tokens": rows, "Active": active, "Message": r.URL.Query().Get("m")})
+}
+
+// revokeToken revokes one token from the list.
+func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request, q request) {
+	id := r.PathValue("id")
+	if err := s.Runner.RevokeToken(r.Context(), q.p, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/ministry/tokens?m="+urlEscape("トークン "+id+" を失効させました。"), http.StatusSeeOther)
+}
+
+// bulkTokens issues a token for every municipality of a prefecture or of the nation and answers
+// them as a CSV download (never cached; the tokens are nowhere else).
+func (s *Server) bulkTokens(w http.ResponseWriter, r *http.Request, q request) {
+	b := pipeline.BulkTokens{Prefecture: strings.TrimSpace(r.PostFormValue("prefecture")), Centres: r.PostFormValue("centres") == "on",
+		Prefectures: r.PostFormValue("prefectures") == "on", Label: strings.TrimSpace(r.PostFormValue("label"))}
+	if d := strings.TrimSpace(r.PostFormValue("expires")); d != "" {
+		t, err := time.ParseInLocation("2006-01-02", d, jst)
+		if err != nil {
+			s.fail(w, r, &Error{Status: http.StatusBadRequest, MessageJA: "有効期限は 2027-03-31 の形で入力してください。", MessageEN: "expires must be a date such as 2027-03-31"})
+			return
+		}
+		b.Expires = t.Add(24*time.Hour - time.Second)
+	}
+	data, n, err := s.Runner.IssueTokens(r.Context(), q.p, s.FiscalYear, b)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name := fmt.Sprintf("トークン_FY%d_全国_%d件.csv", s.FiscalYear, n)
+	if b.Prefecture != "" {
+		name = fmt.Sprintf("トークン_FY%d_%s_%d件.csv", s.FiscalYear, b.Prefecture, n)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+urlEscape(name))
+	w.Write(data)
 }
