@@ -177,11 +177,13 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 	res := &CycleRun{DryRun: dry}
 	on := r
 	if dry {
+		r.progress(Progress{Stage: "copy"})
 		sc, done, err := r.Store.Scratch(ctx)
 		if err != nil {
 			return res, fmt.Errorf("scratch copy: %w", err)
 		}
 		defer done()
+		r.progress(Progress{Stage: "copy", Finished: true})
 		on = &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, Progress: r.Progress}
 	}
 	var err error

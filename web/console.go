@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"math/big"
 	"regexp"
 	"sort"
 	"strconv"
@@ -34,6 +35,48 @@ var consoleFuncs = template.FuncMap{
 	"shortHash":   shortHash,
 	"num":         func(n int) string { return exporters.Commas(int64(n)) },
 	"levelCount":  func(m map[string]int, l string) string { return exporters.Commas(int64(m[l])) },
+	"lines":       func(s string) []string { return strings.Split(s, "；") },
+	"signedYen":   signedYen,
+	"weightJA":    weightJA,
+	"shareJA":     shareJA,
+	"codeVersion": func(v string) string {
+		if strings.HasPrefix(v, "(devel)") {
+			return "開発版 " + v
+		}
+		return v
+	},
+}
+
+// signedYen renders a difference in yen with its sign: +1,000 or -300 (0 as 0).
+func signedYen(n int64) string {
+	if n > 0 {
+		return "+" + exporters.Commas(n)
+	}
+	return exporters.Commas(n)
+}
+
+// weightJA names an allocation's weight.
+func weightJA(w string) string {
+	switch w {
+	case "population_65plus":
+		return "65歳以上人口（第1号被保険者数の代替）"
+	case "population_total":
+		return "総人口"
+	}
+	return w
+}
+
+// shareJA renders an exact decimal share ("0.05") as a percentage (5%), exactly.
+func shareJA(d string) string {
+	r, ok := new(big.Rat).SetString(d)
+	if !ok {
+		return d
+	}
+	r.Mul(r, big.NewRat(100, 1))
+	if r.IsInt() {
+		return r.Num().String() + "%"
+	}
+	return strings.TrimRight(strings.TrimRight(r.FloatString(6), "0"), ".") + "%"
 }
 
 var kindsJA = map[string]string{
@@ -70,7 +113,7 @@ func roleJA(r kofukin.Role) string {
 	return string(r)
 }
 
-var stagesJA = map[string]string{"score": "採点", "allocate": "算定", "export": "出力", "reference": "基礎データ", "ingest": "取込"}
+var stagesJA = map[string]string{"copy": "作業用の写しの作成", "score": "採点", "allocate": "算定", "export": "出力", "reference": "基礎データ", "ingest": "取込"}
 var unitsJA = map[string]string{"files": "ファイル", "entities": "団体", "pools": "配分枠", "submissions": "件"}
 
 func stageJA(s string) string {
@@ -100,6 +143,7 @@ var (
 	reFiles      = regexp.MustCompile(`^(\d+) file\(s\)(?:, rerun of run (\d+))?$`)
 	reIngest     = regexp.MustCompile(`^(\d+) file\(s\): (\d+) accepted, (\d+) rejected, (\d+) unchanged(?:, (\d+) denied)?$`)
 	reNightly    = regexp.MustCompile(`^dry run: (\d+) municipalities \((\d+) submitted\), mean ([\d.]+); (\d+) pools; (\d+) files in (.*)$`)
+	reUpload     = regexp.MustCompile(`^(.*) sha256 ([0-9a-f]+)(?: version (\d+))?$`)
 	reCycle      = regexp.MustCompile(`^(dry run|run)(?: failed: (.*)|: score run (\d+), allocate run (\d+)(?:, export run (\d+) \((\d+) files\))?)$`)
 	rePool       = regexp.MustCompile(`(\S+) (\d+) of (\d+) yen to (\d+) \(surplus (\d+)\)`)
 )
@@ -210,6 +254,13 @@ func auditTargetJA(t string) string {
 
 // auditDetailJA renders the detail of the audit entries the console writes in Japanese.
 func auditDetailJA(d string) string {
+	if m := reUpload.FindStringSubmatch(d); m != nil {
+		s := m[1]
+		if m[3] != "" {
+			s += "（第" + m[3] + "版）"
+		}
+		return s + " SHA-256 " + m[2]
+	}
 	if m := reCycle.FindStringSubmatch(d); m != nil {
 		s := "実行"
 		if m[1] == "dry run" {
@@ -237,7 +288,7 @@ type stageRow struct {
 func jobStages(j pipeline.Job, now time.Time) []stageRow {
 	names := []string{"score", "allocate", "export"}
 	if j.DryRun {
-		names = names[:2]
+		names = []string{"copy", "score", "allocate"}
 	}
 	seen := map[string]pipeline.JobStage{}
 	for _, st := range j.Stages {
@@ -392,4 +443,31 @@ func paramJA(k string) string {
 		return l + "（" + k + "）"
 	}
 	return k
+}
+
+// grantTotal is one grant's line of a cycle's result: its budget and what its pools paid.
+type grantTotal struct {
+	Name                             string
+	BudgetYen, AmountYen, SurplusYen int64
+}
+
+// grantTotals sums an allocation's pools by grant, with the total of all grants last.
+func grantTotals(a *pipeline.AllocateResult) []grantTotal {
+	if a == nil {
+		return nil
+	}
+	var out []grantTotal
+	total := grantTotal{Name: "合計"}
+	for _, p := range a.Pools {
+		g := grantTotal{Name: p.Grant.Name, BudgetYen: p.Grant.BudgetYen}
+		for _, r := range a.Results {
+			if r.Grant == p.Grant.ID {
+				g.AmountYen += r.AmountYen
+				g.SurplusYen += r.SurplusYen
+			}
+		}
+		total.BudgetYen, total.AmountYen, total.SurplusYen = total.BudgetYen+g.BudgetYen, total.AmountYen+g.AmountYen, total.SurplusYen+g.SurplusYen
+		out = append(out, g)
+	}
+	return append(out, total)
 }

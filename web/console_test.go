@@ -159,15 +159,15 @@ func TestCompareAllocations(t *testing.T) {
 		t.Fatalf("compare: %d %.300s", code, page)
 	}
 	ents := between(page, `id="entdiff">`, "</table>")
-	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td><td class="num">[\d,]+</td><td class="num">[\d,]+</td><td class="num">([-\d,]+)</td></tr>`).FindAllStringSubmatch(ents, -1)
-	if len(rows) != 2 || rows[0][1] != "312011" || rows[0][2] != "鳥取市" || rows[0][4] != "1,000" || rows[1][1] != "312029" || rows[1][4] != "-300" {
+	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td><td class="num">[\d,]+</td><td class="num">[\d,]+</td><td class="num">([-+\d,]+)</td></tr>`).FindAllStringSubmatch(ents, -1)
+	if len(rows) != 2 || rows[0][1] != "312011" || rows[0][2] != "鳥取市" || rows[0][4] != "+1,000" || rows[1][1] != "312029" || rows[1][4] != "-300" {
 		t.Errorf("entities that differ: %q", rows)
 	}
-	if !strings.Contains(page, "交付額が変わった団体（2 件、差の合計 700 円）") {
+	if !strings.Contains(page, "交付額が変わった団体（2 件、差の合計 +700 円）") {
 		t.Errorf("the count and Σ Δ: %s", between(page, "<h2>交付額が変わった団体", "</h2>"))
 	}
 	pools := between(page, `id="pooldiff">`, "</table>")
-	for _, want := range []string{`<td>保険者機能強化推進交付金（市町村分）</td>`, `<td class="num">1,000</td></tr>`, `<td class="num">-300</td></tr>`, `<th class="num">700</th>`} {
+	for _, want := range []string{`<td>保険者機能強化推進交付金（市町村分）</td>`, `<td class="num">+1,000</td></tr>`, `<td class="num">-300</td></tr>`, `<th class="num">+700</th>`} {
 		if !strings.Contains(pools, want) {
 			t.Errorf("pool totals lack %q: %s", want, pools)
 		}

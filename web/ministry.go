@@ -85,7 +85,7 @@ func (s *Server) jobPage(w http.ResponseWriter, r *http.Request, q request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, "job.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Job": job, "Elapsed": job.Elapsed(s.Now()),
-		"Already": r.URL.Query().Get("already") != "", "Stages": jobStages(job, s.Now())})
+		"Already": r.URL.Query().Get("already") != "", "Stages": jobStages(job, s.Now()), "Grants": jobGrants(job)})
 }
 
 func (s *Server) deadline(w http.ResponseWriter, r *http.Request, q request) {
@@ -246,4 +246,12 @@ func (s *Server) bulkTokens(w http.ResponseWriter, r *http.Request, q request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+urlEscape(name))
 	w.Write(data)
+}
+
+// jobGrants are the grant totals of a finished job's allocation (none before it ends).
+func jobGrants(j pipeline.Job) []grantTotal {
+	if j.Result == nil {
+		return nil
+	}
+	return grantTotals(j.Result.Allocate)
 }
