@@ -47,12 +47,13 @@ var consoleFuncs = template.FuncMap{
 	},
 }
 
-// signedYen renders a difference in yen with its sign: +1,000 or -300 (0 as 0).
-func signedYen(n int64) string {
+// signedYen renders a difference in yen with its sign: +1,000 or -300 (0 as 0). It is only
+// digits, commas and a sign, so it needs no escaping (html/template would write + as &#43;).
+func signedYen(n int64) template.HTML {
 	if n > 0 {
-		return "+" + exporters.Commas(n)
+		return template.HTML("+" + exporters.Commas(n))
 	}
-	return exporters.Commas(n)
+	return template.HTML(exporters.Commas(n))
 }
 
 // weightJA names an allocation's weight.

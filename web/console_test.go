@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -250,5 +252,82 @@ func TestNationalStatus(t *testing.T) {
 	}
 	if code, p := w.do(pref, "GET", "/ministry/status", nil); code != http.StatusForbidden || strings.Contains(p, "島根県") {
 		t.Errorf("a prefecture opens the national status: %d", code)
+	}
+}
+
+// TestTokensConsole: the console lists tokens with a 失効 button for each active one (revoking
+// ends the holder's sign-in) and issues a token for each of 鳥取県's 19 municipalities as a CSV
+// download Excel reads (BOM), never cached, audited once; a prefecture can do neither.
+func TestTokensConsole(t *testing.T) {
+	w := newWorld(t)
+	min, csrf := w.client("ministry")
+	_, page := w.do(min, "GET", "/ministry/tokens", nil)
+	m := regexp.MustCompile(`<tr><td><code>([0-9a-f]+)</code></td><td>市町村</td><td>312029</td><td>othermuni</td>`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the list lacks othermuni's token: %.2000s", between(page, `id="tokenlist">`, "</table>"))
+	}
+	if strings.Contains(page, w.tokens["othermuni"]) {
+		t.Errorf("the list shows a token's value")
+	}
+	other, _ := w.client("othermuni")
+	if code, _ := w.do(other, "GET", "/entity/312029", nil); code != http.StatusOK {
+		t.Fatalf("othermuni before the revocation: %d", code)
+	}
+	if code, _ := w.do(min, "POST", "/ministry/tokens/"+m[1]+"/revoke", url.Values{}); code != http.StatusForbidden {
+		t.Errorf("a revocation without CSRF: %d", code)
+	}
+	if code, loc := w.do(min, "POST", "/ministry/tokens/"+m[1]+"/revoke", url.Values{"csrf": {csrf}}); code != http.StatusSeeOther || !strings.Contains(loc, "/ministry/tokens") {
+		t.Fatalf("revoke: %d %s", code, loc)
+	}
+	if code, _ := w.do(other, "GET", "/entity/312029", nil); code == http.StatusOK {
+		t.Errorf("the revoked token's session still works")
+	}
+	_, page = w.do(min, "GET", "/ministry/tokens", nil)
+	if row := between(page, "<td><code>"+m[1]+"</code>", "</tr>"); !strings.Contains(row, "失効（") || strings.Contains(row, "<button>失効</button>") {
+		t.Errorf("the revoked token's row: %s", row)
+	}
+
+	pref, pcsrf := w.client("pref")
+	if code, body := w.do(pref, "POST", "/ministry/tokens/bulk", url.Values{"csrf": {pcsrf}, "prefecture": {"31"}}); code != http.StatusForbidden || strings.Contains(body, "kfk_") {
+		t.Errorf("a prefecture issues tokens in bulk: %d", code)
+	}
+	resp, err := min.PostForm(w.srv.URL+"/ministry/tokens/bulk", url.Values{"csrf": {csrf}, "prefecture": {"31"}, "expires": {"2027-03-31"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("bulk: %d %v", resp.StatusCode, resp.Header)
+	}
+	if !bytes.HasPrefix(body, []byte("\xef\xbb\xbf団体コード,団体名,役割,トークン,有効期限\r\n")) {
+		t.Errorf("the CSV's head: %q", body[:80])
+	}
+	lines := strings.Split(strings.TrimSpace(string(body)), "\r\n")[1:]
+	if len(lines) != 19 {
+		t.Fatalf("%d tokens, want 鳥取県's 19 municipalities", len(lines))
+	}
+	var yonago string
+	for _, l := range lines {
+		f := strings.Split(l, ",")
+		if len(f) != 5 || !strings.HasPrefix(f[0], "31") || f[2] != "市町村" || !strings.HasPrefix(f[3], "kfk_") || f[4] != "2027-03-31" {
+			t.Errorf("CSV line %q", l)
+		}
+		if f[0] == "312029" {
+			yonago = f[3]
+			if f[1] != "鳥取県米子市" {
+				t.Errorf("312029's name %q", f[1])
+			}
+		}
+	}
+	w.tokens["yonago"] = yonago
+	c, _ := w.client("yonago") // signs in (fails the test otherwise)
+	if code, p := w.do(c, "GET", "/entity/312029", nil); code != http.StatusOK || !strings.Contains(p, "米子市") {
+		t.Errorf("a bulk-issued token does not open its municipality: %d", code)
+	}
+	_, console := w.do(min, "GET", "/ministry", nil)
+	if n := strings.Count(console, "<td>トークン一括発行</td>"); n != 1 || !strings.Contains(console, "19 tokens") {
+		t.Errorf("the audit log has %d bulk issues", n)
 	}
 }
