@@ -129,9 +129,10 @@ func between(s, from, to string) string {
 	return s
 }
 
-// TestCompareAllocations: two allocation runs whose amounts differ by hand-set yen (鳥取市 +1,000
-// in 推進's municipal pool, 米子市 −300 in 支援's) are compared per pool and per entity, the
-// largest |Δ| first, with Σ Δ = 700; other roles see nothing of it.
+// TestCompareAllocations: two allocation runs whose amounts differ by hand-set yen (鳥取市 −300
+// in 推進's municipal pool, 米子市 +1,000 in 支援's) are compared per pool and per entity, the
+// largest |Δ| first (米子市, although 鳥取市's code comes first), with Σ Δ = 700; other roles see
+// nothing of it.
 func TestCompareAllocations(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -144,10 +145,10 @@ func TestCompareAllocations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312011", "suishin", 1000); err != nil {
+	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312011", "suishin", -300); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312029", "shien", -300); err != nil {
+	if err := st.Allocations().AdjustAmountForTest(ctx, res.RunID, "312029", "shien", 1000); err != nil {
 		t.Fatal(err)
 	}
 	min, _ := w.client("ministry")
@@ -162,14 +163,16 @@ func TestCompareAllocations(t *testing.T) {
 	}
 	ents := between(page, `id="entdiff">`, "</table>")
 	rows := regexp.MustCompile(`<tr><td>(\d+)</td><td>([^<]*)</td><td>[^<]*</td><td>([^<]*)</td><td class="num">[\d,]+</td><td class="num">[\d,]+</td><td class="num">([-+\d,]+)</td></tr>`).FindAllStringSubmatch(ents, -1)
-	if len(rows) != 2 || rows[0][1] != "312011" || rows[0][2] != "鳥取市" || rows[0][4] != "+1,000" || rows[1][1] != "312029" || rows[1][4] != "-300" {
+	if len(rows) != 2 || rows[0][1] != "312029" || rows[0][2] != "米子市" || rows[0][3] != "介護保険保険者努力支援交付金（市町村分）" || rows[0][4] != "+1,000" ||
+		rows[1][1] != "312011" || rows[1][4] != "-300" {
 		t.Errorf("entities that differ: %q", rows)
 	}
 	if !strings.Contains(page, "交付額が変わった団体（2 件、差の合計 +700 円）") {
 		t.Errorf("the count and Σ Δ: %s", between(page, "<h2>交付額が変わった団体", "</h2>"))
 	}
 	pools := between(page, `id="pooldiff">`, "</table>")
-	for _, want := range []string{`<td>保険者機能強化推進交付金（市町村分）</td>`, `<td class="num">+1,000</td></tr>`, `<td class="num">-300</td></tr>`, `<th class="num">+700</th>`} {
+	for _, want := range []string{`<td>保険者機能強化推進交付金（市町村分）</td><td class="num">8,595,000,000</td><td class="num">8,594,999,700</td><td class="num">-300</td></tr>`,
+		`<td>介護保険保険者努力支援交付金（市町村分）</td><td class="num">19,000,000,000</td><td class="num">19,000,001,000</td><td class="num">+1,000</td></tr>`, `<th class="num">+700</th>`} {
 		if !strings.Contains(pools, want) {
 			t.Errorf("pool totals lack %q: %s", want, pools)
 		}
@@ -241,7 +244,7 @@ func TestNationalStatus(t *testing.T) {
 	if munis < 2 || centres == 0 {
 		t.Errorf("the world has %d municipal and %d centre surveys: the checks above say little", munis, centres)
 	}
-	if got := cells("p320005"); len(got) != 10 || got[0] != "320005 島根県" || got[1] != "19" || got[2] != "0" || got[6] != "19" || got[9] != "未提出" {
+	if got := cells("p320005"); len(got) != 10 || got[0] != "320005 島根県" || got[1] != "19" || got[2] != "0" || got[3] != "0" || got[4] != "0" || got[5] != "0" || got[6] != "19" || got[9] != "未提出" {
 		t.Errorf("島根県's row: %q", got)
 	}
 	if n := strings.Count(page, `<tr id="p`); n != 47 {
