@@ -68,7 +68,7 @@ func (al *Allocations) Compare(ctx context.Context, a, b int64, limit int) (pool
 	if err := rows.Err(); err != nil {
 		return nil, nil, 0, 0, err
 	}
-	if err := al.s.db.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(d), 0)::BIGINT FROM (`+compareDeltas+`) WHERE d <> 0`, a, a, b).Scan(&differ, &sumDelta); err != nil {
+	if err := al.s.db.QueryRowContext(ctx, compareCount, a, a, b).Scan(&differ, &sumDelta); err != nil {
 		return nil, nil, 0, 0, fmt.Errorf("count the differences of runs %d and %d: %w", a, b, err)
 	}
 	rows, err = al.s.db.QueryContext(ctx, compareEntities, a, b, limit)
@@ -86,7 +86,10 @@ func (al *Allocations) Compare(ctx context.Context, a, b int64, limit int) (pool
 	return pools, ents, differ, sumDelta, rows.Err()
 }
 
-// compareDeltas is each (entity, pool)'s b − a.
-const compareDeltas = `
-SELECT sum(CASE WHEN run_id = ? THEN -amount_yen ELSE amount_yen END)::BIGINT AS d
-FROM allocations WHERE run_id IN (?, ?) GROUP BY entity_code, pool_id`
+// compareCount counts the (entity, pool) pairs whose amounts differ between run a and run b and
+// sums b − a over them. Args: a, a, b.
+const compareCount = `
+SELECT count(*), coalesce(sum(d), 0)::BIGINT FROM (
+    SELECT sum(CASE WHEN run_id = ? THEN -amount_yen ELSE amount_yen END)::BIGINT AS d
+    FROM allocations WHERE run_id IN (?, ?) GROUP BY entity_code, pool_id)
+WHERE d <> 0`

@@ -366,6 +366,8 @@ type runView struct {
 	Export    *pipeline.ExportManifest
 	Files     []fileGroup
 	Other     []kv // the manifest's top-level fields the page has no table for
+	// PoolTotal sums the allocation's pools (Name 合計).
+	PoolTotal pipeline.PoolResult
 }
 
 // runViewOf reads a run's parameters and manifest.
@@ -385,6 +387,10 @@ func runViewOf(kind, params, manifest string) runView {
 		var m pipeline.AllocateManifest
 		if json.Unmarshal([]byte(manifest), &m) == nil {
 			v.Alloc = &m
+			for _, p := range m.Results {
+				t := &v.PoolTotal
+				t.PoolYen, t.ProposalYen, t.AmountYen, t.SurplusYen = t.PoolYen+p.PoolYen, t.ProposalYen+p.ProposalYen, t.AmountYen+p.AmountYen, t.SurplusYen+p.SurplusYen
+			}
 			var sm pipeline.ScoreManifest
 			if json.Unmarshal(m.ScoreManifest, &sm) == nil {
 				v.Score, v.Rulebooks = &sm, sm.Rulebooks

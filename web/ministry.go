@@ -187,13 +187,13 @@ func (s *Server) tokens(w http.ResponseWriter, r *http.Request, q request) {
 	}
 	type row struct {
 		ID, Role, Entity, Label, Issued, Expires, State string
-		Active                                          bool
+		Active, Own                                     bool // Own: the token of this session (not revoked from here)
 	}
 	now := s.Now()
 	var rows []row
 	active := 0
 	for _, t := range list {
-		x := row{ID: t.ID, Role: roleJA(t.Role), Entity: t.EntityCode, Label: t.Label, Issued: t.CreatedAt.In(jst).Format("2006-01-02"), Expires: t.ExpiresAt.In(jst).Format("2006-01-02")}
+		x := row{ID: t.ID, Own: t.ID == q.p.TokenID, Role: roleJA(t.Role), Entity: t.EntityCode, Label: t.Label, Issued: t.CreatedAt.In(jst).Format("2006-01-02"), Expires: t.ExpiresAt.In(jst).Format("2006-01-02")}
 		switch {
 		case t.RevokedAt != nil:
 			x.State = "失効（" + t.RevokedAt.In(jst).Format("2006-01-02") + "）"

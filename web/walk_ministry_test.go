@@ -54,6 +54,15 @@ func TestWalkMinistry(t *testing.T) {
 		}
 	}
 
+	step("open the national status", chromedp.Navigate(w.srv.URL+"/ministry/status"), chromedp.WaitVisible(`#national`))
+	ministryShot(t, ctx, "ministry_national_status")
+	if s := text(`#p310000`); !strings.Contains(s, "鳥取県") || !strings.Contains(s, "提出済") {
+		t.Errorf("鳥取県's status: %q", s)
+	}
+	step("open the tokens", chromedp.Navigate(w.srv.URL+"/ministry/tokens"), chromedp.WaitVisible(`#tokenlist`))
+	ministryShot(t, ctx, "ministry_tokens")
+	step("back to the console", chromedp.Navigate(w.srv.URL+"/ministry"), chromedp.WaitVisible(`#dry`))
+
 	// A dry run: the page answers at once and follows the job.
 	start := time.Now()
 	step("start a dry run", chromedp.Click(`#dry`), chromedp.WaitVisible(`#stages`))
