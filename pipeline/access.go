@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"sort"
@@ -286,4 +288,104 @@ func (r *Runner) audit(ctx context.Context, by kofukin.Principal, action, target
 	if err := r.Store.Access().Audit(ctx, by, action, target, detail); err != nil {
 		r.logger().Error("audit", "action", action, "target", target, "error", err)
 	}
+}
+
+// BulkTokens says for which bodies IssueTokens issues a token each.
+type BulkTokens struct {
+	// Prefecture is a prefecture ("31" or "310000"), or "" for the nation.
+	Prefecture string
+	// Centres: also every care centre; Prefectures: also the prefecture itself (every prefecture,
+	// for the nation).
+	Centres, Prefectures bool
+	Expires              time.Time // zero: DefaultTokenLife from now
+	Label                string    // who holds them, for the audit log ("": 一括発行 and the year)
+}
+
+// IssueTokens issues, on behalf of by, a token for every municipality of a prefecture or of the
+// nation (and its centres and the prefecture itself when asked) in one transaction, and returns
+// them as CSV for a spreadsheet — UTF-8 with a byte-order mark, the columns
+// 団体コード,団体名,役割,トークン,有効期限 — with how many. The tokens are in these bytes only (the
+// store keeps their hashes); the audit log gets one line with the count.
+func (r *Runner) IssueTokens(ctx context.Context, by kofukin.Principal, fy int, b BulkTokens) ([]byte, int, error) {
+	if err := kofukin.Authorize(by, kofukin.ActTokens, ""); err != nil {
+		r.audit(ctx, by, kofukin.StatusDenied, "token issue", err.Error())
+		return nil, 0, err
+	}
+	pc := b.Prefecture
+	if len(pc) == 6 && kofukin.LevelOf(pc) == kofukin.Prefecture {
+		pc = pc[:2]
+	}
+	if pc != "" && (len(pc) != 2 || kofukin.LevelOf(pc+"0000") != kofukin.Prefecture) {
+		return nil, 0, &UserError{MessageJA: fmt.Sprintf("都道府県コード %q は 31 又は 310000 の形で指定してください。", b.Prefecture)}
+	}
+	if err := r.EnsureReference(ctx, fy); err != nil {
+		return nil, 0, err
+	}
+	levels := []kofukin.Level{kofukin.Municipality}
+	if b.Centres {
+		levels = append(levels, kofukin.Centre)
+	}
+	if b.Prefectures {
+		levels = append(levels, kofukin.Prefecture)
+	}
+	roleOf := map[kofukin.Level]kofukin.Role{kofukin.Municipality: kofukin.RoleMunicipality, kofukin.Centre: kofukin.RoleCentre, kofukin.Prefecture: kofukin.RolePrefecture}
+	expires := b.Expires
+	if expires.IsZero() {
+		expires = r.Store.Now().Add(DefaultTokenLife)
+	}
+	label := b.Label
+	if label == "" {
+		label = fmt.Sprintf("一括発行 %d年度", fy)
+	}
+	var specs []store.TokenSpec
+	var ents []store.EntityInfo
+	for _, lv := range levels {
+		list, err := r.Store.Reference().Entities(ctx, fy, string(lv))
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range list {
+			if pc == "" || e.PrefectureCode == pc {
+				specs = append(specs, store.TokenSpec{Role: roleOf[lv], Entity: e.Code, Label: label, Expires: expires})
+				ents = append(ents, e)
+			}
+		}
+	}
+	if len(specs) == 0 {
+		return nil, 0, &UserError{MessageJA: fmt.Sprintf("都道府県コード %s の団体が%d年度にありません。", b.Prefecture, fy)}
+	}
+	toks, infos, err := r.Store.Access().IssueTokens(ctx, specs)
+	if err != nil {
+		return nil, 0, err
+	}
+	var buf bytes.Buffer
+	buf.WriteString("\uFEFF") // so that Excel reads UTF-8
+	cw := csv.NewWriter(&buf)
+	cw.UseCRLF = true
+	if err := cw.Write([]string{"団体コード", "団体名", "役割", "トークン", "有効期限"}); err != nil {
+		return nil, 0, err
+	}
+	for i, t := range infos {
+		if err := cw.Write([]string{t.EntityCode, ents[i].Name(), t.Role.LabelJA(), toks[i], t.ExpiresAt.In(jst).Format("2006-01-02")}); err != nil {
+			return nil, 0, err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return nil, 0, err
+	}
+	target := "全国"
+	if pc != "" {
+		target = pc + "0000"
+	}
+	r.audit(ctx, by, "tokens issued", target, fmt.Sprintf("%d tokens (%s) %s expires %s", len(infos), levelsText(levels), label, expires.Format(time.RFC3339)))
+	return buf.Bytes(), len(infos), nil
+}
+
+func levelsText(ls []kofukin.Level) string {
+	var s []string
+	for _, l := range ls {
+		s = append(s, string(l))
+	}
+	return strings.Join(s, "+")
 }

@@ -22,6 +22,7 @@ type ConsoleView struct {
 	Deadline string             // fy's submission deadline ("" when none)
 	Files    []string           // the newest export's files, relative to its folder
 	Audit    []store.AuditEntry // the newest 30 entries
+	Job      *Job               // the cycle running in the background, if any
 }
 
 // Console returns the console of fy for by.
@@ -29,7 +30,7 @@ func (r *Runner) Console(ctx context.Context, by kofukin.Principal, fy int) (*Co
 	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
 		return nil, err
 	}
-	v := &ConsoleView{Counts: map[string]int{}}
+	v := &ConsoleView{Counts: map[string]int{}, Job: r.runningJob()}
 	var err error
 	if v.Runs, err = r.Store.Runs().List(ctx); err != nil {
 		return nil, fmt.Errorf("runs: %w", err)
@@ -176,26 +177,38 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 	res := &CycleRun{DryRun: dry}
 	on := r
 	if dry {
+		r.progress(Progress{Stage: "copy"})
 		sc, done, err := r.Store.Scratch(ctx)
 		if err != nil {
 			return res, fmt.Errorf("scratch copy: %w", err)
 		}
 		defer done()
-		on = &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+		r.progress(Progress{Stage: "copy", Finished: true})
+		on = &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, Progress: r.Progress}
 	}
 	var err error
+	r.progress(Progress{Stage: "score"})
 	if res.Score, err = on.Score(ctx, fy); err != nil {
 		return res, err
 	}
+	scored := 0
+	for _, l := range res.Score.Levels {
+		scored += l.Entities
+	}
+	r.progress(Progress{Stage: "score", Done: scored, Unit: "entities", Finished: true})
+	r.progress(Progress{Stage: "allocate"})
 	if res.Allocate, err = on.Allocate(ctx, fy); err != nil {
 		return res, err
 	}
+	r.progress(Progress{Stage: "allocate", Done: len(res.Allocate.Results), Unit: "pools", Finished: true})
 	if outDir == "" {
 		return res, nil
 	}
+	r.progress(Progress{Stage: "export"})
 	if res.Export, err = on.Export(ctx, fy, outDir); err != nil {
 		return res, err
 	}
+	r.progress(Progress{Stage: "export", Done: len(res.Export.Files), Unit: "files", Finished: true})
 	return res, nil
 }
 
@@ -206,4 +219,39 @@ func (r *Runner) WhatIfAs(ctx context.Context, by kofukin.Principal, fy int, cha
 		return nil, err
 	}
 	return r.WhatIf(ctx, fy, changes)
+}
+
+// NationalStatus is the national 提出状況: every prefecture's line and their totals.
+type NationalStatus struct {
+	Prefectures []store.PrefectureStatus
+	Total       store.PrefectureStatus // OwnSubmitted unused; see PrefecturesSubmitted
+	// PrefecturesSubmitted counts the prefectures that sent their own survey.
+	PrefecturesSubmitted int
+}
+
+// NationalStatus returns fy's 提出状況 by prefecture for by.
+func (r *Runner) NationalStatus(ctx context.Context, by kofukin.Principal, fy int) (*NationalStatus, error) {
+	if err := r.authorize(ctx, by, kofukin.ActConsole, ""); err != nil {
+		return nil, err
+	}
+	ps, err := r.Store.Submissions().NationalStatus(ctx, fy)
+	if err != nil {
+		return nil, err
+	}
+	v := &NationalStatus{Prefectures: ps, Total: store.PrefectureStatus{Name: "全国"}}
+	for _, p := range ps {
+		t := &v.Total
+		t.Municipalities += p.Municipalities
+		t.Submitted += p.Submitted
+		t.Confirmed += p.Confirmed
+		t.Returned += p.Returned
+		t.Unreviewed += p.Unreviewed
+		t.Missing += p.Missing
+		t.Centres += p.Centres
+		t.CentresSubmitted += p.CentresSubmitted
+		if p.OwnSubmitted {
+			v.PrefecturesSubmitted++
+		}
+	}
+	return v, nil
 }

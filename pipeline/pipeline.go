@@ -33,6 +33,7 @@ type Runner struct {
 
 	mu         sync.Mutex
 	registered map[string]bool // rulebook hashes already stored
+	jobs       jobs            // the console's background cycles (jobs.go)
 }
 
 // Progress is how far one stage of long work has come.

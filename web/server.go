@@ -61,7 +61,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.throttle = newThrottle(s.Now)
 	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).ParseFS(templateFS, "templates/*.html"))
+	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).Funcs(consoleFuncs).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, doing(rt.what, rt.handler))
@@ -105,7 +105,14 @@ func (s *Server) routes() []route {
 		session("POST /prefecture/{code}/review", "審査結果の登録", s.review),
 		session("GET /prefecture/{code}/review.xlsx", "審査用ブックのダウンロード", s.reviewWorkbook),
 		session("GET /ministry", "国の画面の閲覧", s.ministryPage),
+		session("GET /ministry/run/confirm", "採点・算定・出力の実行", s.runConfirm),
 		session("POST /ministry/run", "採点・算定・出力の実行", s.runCycle),
+		session("GET /ministry/jobs/{id}", "実行状況の閲覧", s.jobPage),
+		session("GET /ministry/compare", "算定結果の比較", s.compare),
+		session("GET /ministry/status", "全国の提出状況の閲覧", s.nationalStatus),
+		session("GET /ministry/tokens", "トークンの一覧", s.tokens),
+		session("POST /ministry/tokens/{id}/revoke", "トークンの失効", s.revokeToken),
+		session("POST /ministry/tokens/bulk", "トークンの一括発行", s.bulkTokens),
 		session("POST /ministry/deadline", "提出期限の設定", s.deadline),
 		session("POST /ministry/tokens", "トークンの発行", s.issueToken),
 		session("GET /ministry/runs/{id}", "実行記録の閲覧", s.runPage),

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/web"
 )
@@ -28,6 +31,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeStore()
+	defer r.StopJobs() // the console's background cycles end before the store closes
 	if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
 		return err
 	}
@@ -115,6 +119,12 @@ func tokenIssue(ctx context.Context, a *app, args []string) error {
 	entity := fs.String("entity", "", "団体コード the token acts for: a municipal code for municipality, a centre code for centre, a prefectural code for prefecture; none for ministry")
 	label := fs.String("label", "", "who holds it, for the audit log")
 	expires := fs.String("expires", "", "last day the token works (YYYY-MM-DD, Asia/Tokyo; default: a year from now)")
+	bulk := fs.Bool("bulk", false, "一括発行: a token for every municipality of --prefecture (or --all), written to --out as CSV")
+	pref := fs.String("prefecture", "", "with --bulk: the prefecture (31 or 310000)")
+	all := fs.Bool("all", false, "with --bulk: every municipality of the nation")
+	centres := fs.Bool("centres", false, "with --bulk: also every care centre")
+	prefs := fs.Bool("prefectures", false, "with --bulk: also the prefecture itself (every prefecture with --all)")
+	out := fs.String("out", "", "with --bulk: the CSV file to write (UTF-8 with BOM; never overwritten)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -129,6 +139,12 @@ func tokenIssue(ctx context.Context, a *app, args []string) error {
 		}
 		spec.Expires = t.Add(24*time.Hour - time.Second)
 	}
+	if *bulk {
+		return tokenBulk(ctx, a, *db, pipeline.BulkTokens{Prefecture: *pref, Centres: *centres, Prefectures: *prefs, Expires: spec.Expires, Label: *label}, *all, *role != "" || *entity != "", *out)
+	}
+	if *pref != "" || *all || *centres || *prefs || *out != "" {
+		return &exitError{code: 2, msg: "token issue: --prefecture, --all, --centres, --prefectures と --out は --bulk と使います / go with --bulk"}
+	}
 	r, closeStore, err := a.runner(ctx, *db)
 	if err != nil {
 		return err
@@ -140,6 +156,42 @@ func tokenIssue(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "issued token %s for %s %s, valid until %s — shown once, only its hash is stored:\n%s\n",
 		t.ID, t.Role, t.EntityCode, t.ExpiresAt.In(jst).Format("2006-01-02 15:04 MST"), tok)
+	return nil
+}
+
+// tokenBulk issues a token for every municipality of a prefecture or of the nation and writes them
+// to a new CSV file (an existing file is never overwritten: it may hold tokens already handed out).
+func tokenBulk(ctx context.Context, a *app, db string, b pipeline.BulkTokens, all, single bool, out string) error {
+	switch {
+	case single:
+		return &exitError{code: 2, msg: "token issue --bulk: --role と --entity は使いません（役割は団体の区分から決まります） / --bulk takes no --role or --entity"}
+	case all == (b.Prefecture != ""):
+		return &exitError{code: 2, msg: "token issue --bulk: --prefecture 31 か --all のどちらかを指定してください / give --prefecture or --all"}
+	case out == "":
+		return &exitError{code: 2, msg: "token issue --bulk: --out tokens.csv を指定してください / give --out"}
+	}
+	if _, err := os.Stat(out); err == nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("token issue --bulk: %s は既にあります。上書きしません（別の名前を指定してください） / %s exists; not overwritten", out, out)}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("token issue --bulk: %w", err)
+	}
+	r, closeStore, err := a.existing(ctx, "token issue", db)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	data, n, err := r.IssueTokens(ctx, kofukin.Operator("cli"), a.cfg.FiscalYear, b)
+	if err != nil {
+		return &exitError{code: 1, msg: "token issue --bulk: " + err.Error()}
+	}
+	err = atomicfile.WriteFile(out, data)
+	if err == nil {
+		err = os.Chmod(out, 0o600) // the tokens are secrets: for the operator only
+	}
+	if err != nil {
+		return &exitError{code: 1, msg: fmt.Sprintf("token issue --bulk: %d 件を発行しましたが %s に書けません。kofukin token list で確かめ、失効させてから発行し直してください / issued %d tokens but cannot write them: %v", n, out, n, err)}
+	}
+	fmt.Fprintf(a.stdout, "%d 件のトークンを発行し %s に書きました（この表にしかありません。安全に渡してください） / issued %d tokens into %s — shown nowhere else\n", n, out, n, out)
 	return nil
 }
 
