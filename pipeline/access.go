@@ -268,6 +268,7 @@ type ReviewImport struct {
 	File       *loaders.ReviewFile
 	Counts     map[string]int     // verdicts recorded, by status
 	Recorded   []VerdictResult    // the verdicts recorded, in the workbook's order
+	Unchanged  int                // rows that say what the store already holds (not recorded again)
 	Skipped    []SkippedVerdict   // rows not recorded: a newer verdict is in the store
 	Rejection  *loaders.Rejection // the workbook was refused (nothing recorded)
 	Prefecture string
@@ -289,11 +290,15 @@ type SkippedVerdict struct {
 
 // MessageJA says, for the reviewer, why the row was not recorded.
 func (s SkippedVerdict) MessageJA() string {
+	return fmt.Sprintf("%s（%s）：%s", s.Code, s.Cell, s.ReasonJA())
+}
+
+// ReasonJA says why the row was not recorded, without naming the row.
+func (s SkippedVerdict) ReasonJA() string {
 	if s.Reason != "" {
-		return fmt.Sprintf("%s（%s）：%s", s.Code, s.Cell, s.Reason)
+		return s.Reason
 	}
-	return fmt.Sprintf("%s（%s）：このブックの作成後に審査状況が「%s」に更新されているため、ブックの「%s」は取り込みませんでした。最新の審査用ブックで確認してください。",
-		s.Code, s.Cell, s.Current, s.Status)
+	return fmt.Sprintf("このブックの作成後に審査状況が「%s」に更新されているため、ブックの「%s」は取り込みませんでした。最新の審査用ブックで確認してください。", s.Current, s.Status)
 }
 
 // ImportReview reads a returned review workbook and records its verdicts on behalf of by. The
@@ -392,6 +397,14 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 			out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Name: names[v.Code], Status: v.Status, Current: cur.Status, RecordedAt: cur.ImportedAt})
 			continue
 		}
+		// A row that says what the store holds (a row left as exported) is not a new verdict. A
+		// comment the review workbook wrote with a quote against formula injection comes back
+		// without it.
+		comment := exporters.UnquoteText(v.Comment)
+		if cur := current[v.Code]; stamped && statusOrUnreviewed(cur.Status) == v.Status && strings.TrimSpace(cur.Comment) == strings.TrimSpace(comment) {
+			out.Unchanged++
+			continue
+		}
 		version := now[v.Code]
 		if given != nil {
 			version = given[v.Code]
@@ -400,9 +413,6 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 				continue
 			}
 		}
-		// A comment the review workbook wrote with a quote against formula injection comes back
-		// without it.
-		comment := exporters.UnquoteText(v.Comment)
 		reviews = append(reviews, store.Review{FiscalYear: fy, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256, Version: version})
 		out.Recorded = append(out.Recorded, VerdictResult{Code: v.Code, Name: names[v.Code], Status: v.Status, Version: version, Recorded: true})
 		out.Counts[v.Status]++
@@ -435,6 +445,14 @@ func (r *Runner) importVersions(ctx context.Context, fy int, scoreRun int64) (ma
 		return nil, nil, fmt.Errorf("versions scored by run %d: %w", scoreRun, err)
 	}
 	return given, now, nil
+}
+
+// statusOrUnreviewed is a verdict's status, 未確認 when there is none.
+func statusOrUnreviewed(s string) string {
+	if s == "" {
+		return "未確認"
+	}
+	return s
 }
 
 // verdictsAsOf reads a review workbook's stamp of when its newest verdict was recorded: the time
