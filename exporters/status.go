@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -133,15 +134,43 @@ func WriteStatus(w io.Writer, st Status) error {
 		for i, style := range []int{top.text, top.plain, top.plain, top.plain, top.count, when, top.pts, top.rate, top.count, top.count, warn, flag, wrap, wrap} {
 			f.SetCellStyle(s, f.cellName(i+1, r), f.cellName(i+1, r), style)
 		}
-		if h := flagsHeight(l.Flags); h > 0 {
+		if h := statusHeight(l); h > 0 {
 			f.fail(f.File.SetRowHeight(s, r, h), "set the height of %s!%d", s, r)
 		}
 	}
-	for i, wd := range []float64{11, 16, 9, 8, 5, 16, 9, 8, 9, 9, 22, flagsWidth, 24, 30} {
+	for i, wd := range []float64{11, 16, 9, 8, 5, 16, 9, 8, 9, 9, staleWidth, flagsWidth, verdictWidth, commentWidth} {
 		f.SetColWidth(s, f.colName(i+1), f.colName(i+1), wd)
 	}
 	f.SetPanes(s, &excelize.Panes{Freeze: true, XSplit: 2, YSplit: statusHeadRow, TopLeftCell: f.cellName(3, statusHeadRow+1), ActivePane: "bottomRight"})
 	f.filter(s, statusHeadRow, len(StatusHeaders), statusHeadRow+len(st.Lines))
 	f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, titleRows: [2]int{statusHeadRow, statusHeadRow}, titleCols: 2})
 	return save(w, f)
+}
+
+// The widths of 提出状況's wrapped columns (in Excel's character widths).
+const (
+	staleWidth   = 22
+	verdictWidth = 24
+	commentWidth = 30
+)
+
+// statusHeight is the height of a line of 提出状況 whose wrapped cells take more than one line (0:
+// the default): the tallest of its flags, stale note, verdict and comment.
+func statusHeight(l StatusLine) float64 {
+	lines := func(text string, width int) int {
+		perLine := max(1, width/2-1) // full-width characters in a line
+		n := 0
+		for _, part := range strings.Split(text, "\n") {
+			n += max(1, (utf8.RuneCountInString(part)+perLine-1)/perLine)
+		}
+		return n
+	}
+	n := max(lines(l.Stale, staleWidth), lines(l.Verdict, verdictWidth), lines(l.Comment, commentWidth))
+	if h := flagsHeight(l.Flags); h > 0 {
+		n = max(n, int((h-3)/15))
+	}
+	if n <= 1 {
+		return 0
+	}
+	return float64(n)*15 + 3
 }
