@@ -31,7 +31,10 @@ type ReviewFile struct {
 	// VerdictsAsOf is the stamp's verdicts_as_of: when the newest verdict the workbook was written
 	// with was recorded (RFC 3339), "none", or "" in a workbook written before it was stamped.
 	VerdictsAsOf string
-	Verdicts     []ReviewVerdict
+	// ScoreRunID is the stamp's score run: the versions of the surveys the workbook's scores (and
+	// so its verdicts) were given on (0 when the stamp does not say).
+	ScoreRunID int64
+	Verdicts   []ReviewVerdict
 }
 
 // The areas of a review workbook that are read: its stamp, and the 審査 sheet (a header and one
@@ -86,6 +89,9 @@ func ReadReview(name string, data []byte, inPref func(pref, code string) bool) (
 	out.FiscalYear, _ = strconv.Atoi(stamp["fiscal_year"])
 	out.PrefectureCode = clip(stamp["prefecture_code"])
 	out.VerdictsAsOf = clip(stamp["verdicts_as_of"])
+	if id, err := strconv.ParseInt(stamp["score_run_id"], 10, 64); err == nil && id > 0 {
+		out.ScoreRunID = id
+	}
 	if !f.hasSheet(reviewSheet) {
 		add(Problem{Code: ErrSheetMissing, Sheet: reviewSheet, MessageJA: "「審査」シートがありません。", MessageEN: "the sheet 審査 is missing"})
 		return nil, reject()

@@ -114,9 +114,11 @@ func (e *ReviewError) Error() string { return e.MessageJA }
 // Review records a verdict on a municipality's submission of fy on behalf of by: a prefecture for
 // its own municipalities only (never its own submission), the ministry for any. The municipality
 // must exist in fy and belong to prefecture (the prefecture whose page the verdict was given on).
-// A denial is a *kofukin.Denied; an unknown code is ErrNotFound; a bad status or a return without
-// a comment is a *ReviewError.
-func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefecture, entity, status, comment, source string) error {
+// version is the version of its survey the verdict was given on (the one the page showed): a
+// 確認済 or 差戻し is refused when the municipality has submitted a newer one since (or none at
+// all, for 確認済). A denial is a *kofukin.Denied; an unknown code is ErrNotFound; a bad status,
+// a return without a comment or a version that is no longer current is a *ReviewError.
+func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefecture, entity string, version int, status, comment, source string) error {
 	for _, c := range []struct {
 		a      kofukin.Action
 		target string
@@ -126,26 +128,132 @@ func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefe
 			return err
 		}
 	}
-	e, err := r.FindEntity(ctx, fy, entity)
+	rv, _, err := r.verdict(ctx, by, fy, prefecture, Verdict{Entity: entity, Version: version}, status, comment, source)
+	if err != nil {
+		return err
+	}
+	if err := r.Store.Submissions().SaveReviews(ctx, []store.Review{rv}); err != nil {
+		return err
+	}
+	r.audit(ctx, by, "review "+status, entity, fmt.Sprintf("第%d版 %s", rv.Version, rv.Comment))
+	return nil
+}
+
+// Verdict is one municipality a verdict is given on, with the version of its survey the reviewer
+// saw.
+type Verdict struct {
+	Entity  string
+	Version int
+}
+
+// verdict checks one verdict of by on prefecture's page (by already holds ActPrefecture on it) and
+// returns it as recorded, with the municipality's name: the municipality must be by's to review,
+// exist in fy and belong to prefecture, and the version must still be current (see Review).
+func (r *Runner) verdict(ctx context.Context, by kofukin.Principal, fy int, prefecture string, v Verdict, status, comment, source string) (store.Review, string, error) {
+	if err := kofukin.Authorize(by, kofukin.ActReview, v.Entity); err != nil {
+		r.audit(ctx, by, kofukin.StatusDenied, "review "+v.Entity, err.Error())
+		return store.Review{}, "", err
+	}
+	e, err := r.FindEntity(ctx, fy, v.Entity)
 	if err == nil && !kofukin.InPrefecture(e.Code, prefecture) {
 		err = ErrNotFound
 	}
 	if err != nil {
-		r.audit(ctx, by, kofukin.StatusDenied, "review "+entity, "not a municipality of "+prefecture)
-		return err
+		r.audit(ctx, by, kofukin.StatusDenied, "review "+v.Entity, "not a municipality of "+prefecture)
+		return store.Review{}, "", err
 	}
 	comment = strings.TrimSpace(comment)
 	if !validStatus(status) {
-		return &ReviewError{"審査状況は「未確認」「確認済」「差戻し」から選んでください。"}
+		return store.Review{}, e.NameJA, &ReviewError{"審査状況は「未確認」「確認済」「差戻し」から選んでください。"}
 	}
 	if status == "差戻し" && comment == "" {
-		return &ReviewError{"差戻しの場合は、市町村に伝える理由をコメントに記入してください。"}
+		return store.Review{}, e.NameJA, &ReviewError{"差戻しの場合は、市町村に伝える理由をコメントに記入してください。"}
 	}
-	if err := r.Store.Submissions().SaveReviews(ctx, []store.Review{{FiscalYear: fy, EntityCode: entity, Status: status, Comment: comment, File: source}}); err != nil {
-		return err
+	hist, err := r.Store.Submissions().History(ctx, fy, v.Entity)
+	if err != nil {
+		return store.Review{}, e.NameJA, fmt.Errorf("submission history of %s: %w", v.Entity, err)
 	}
-	r.audit(ctx, by, "review "+status, entity, comment)
-	return nil
+	if msg := VersionRefusal(status, v.Version, currentSurvey(hist)); msg != "" {
+		return store.Review{}, e.NameJA, &ReviewError{msg}
+	}
+	return store.Review{FiscalYear: fy, EntityCode: v.Entity, Status: status, Comment: comment, File: source, Version: v.Version}, e.NameJA, nil
+}
+
+// VersionRefusal says why a verdict given on version given of a survey whose current version is
+// current cannot be recorded ("" when it can): a 確認済 or 差戻し must be given on the current
+// version (a 未確認 may be recorded whatever the version), and a 確認済 needs a submission.
+func VersionRefusal(status string, given, current int) string {
+	if status == "未確認" {
+		return ""
+	}
+	word := map[string]string{"確認済": "確認", "差戻し": "差戻し"}[status]
+	switch {
+	case current == 0 && status == "確認済":
+		return "調査票が未提出のため、確認済にはできません。"
+	case current == 0:
+		return ""
+	case given == 0:
+		return fmt.Sprintf("どの版への%sかが分かりません（最新は第%d版）。画面を再読み込みして、最新版を確認してください。", word, current)
+	case given < current:
+		return fmt.Sprintf("第%d版が提出されたため、第%d版への%sは登録できません。最新版を確認してください。", current, given, word)
+	case given > current:
+		return fmt.Sprintf("第%d版はありません（最新は第%d版）。画面を再読み込みしてください。", given, current)
+	}
+	return ""
+}
+
+// VerdictResult is what became of one verdict of a bulk verdict: recorded, or not and why.
+type VerdictResult struct {
+	Code, Name string
+	Status     string
+	Version    int
+	Recorded   bool
+	Reason     string // why it was not recorded, for the reviewer (Japanese)
+}
+
+// ReviewMany records one verdict (status, comment) on several municipalities of prefecture at
+// once on behalf of by, each on the version the reviewer saw: the bulk 「確認済にする」 of the
+// prefecture's page. Each municipality is checked as Review checks one; those that pass are
+// recorded together (one transaction), those that do not are returned with the reason, and
+// nothing is recorded for them. A denial on the prefecture refuses the whole request.
+func (r *Runner) ReviewMany(ctx context.Context, by kofukin.Principal, fy int, prefecture string, list []Verdict, status, comment, source string) ([]VerdictResult, error) {
+	if err := r.authorize(ctx, by, kofukin.ActPrefecture, prefecture); err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, &ReviewError{"団体が選択されていません。確認済にする団体のチェックボックスを選んでください。"}
+	}
+	var out []VerdictResult
+	var save []store.Review
+	seen := map[string]bool{}
+	for _, v := range list {
+		if seen[v.Entity] {
+			continue
+		}
+		seen[v.Entity] = true
+		rv, name, err := r.verdict(ctx, by, fy, prefecture, v, status, comment, source)
+		res := VerdictResult{Code: v.Entity, Name: name, Status: status, Version: v.Version, Recorded: err == nil}
+		var re *ReviewError
+		var denied *kofukin.Denied
+		switch {
+		case err == nil:
+			save = append(save, rv)
+		case errors.As(err, &re):
+			res.Reason = re.MessageJA
+		case errors.As(err, &denied), errors.Is(err, ErrNotFound):
+			res.Name, res.Reason = "", "この都道府県の市町村ではありません（団体コードを確認してください）。"
+		default:
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	if err := r.Store.Submissions().SaveReviews(ctx, save); err != nil {
+		return nil, err
+	}
+	for _, rv := range save {
+		r.audit(ctx, by, "review "+status, rv.EntityCode, fmt.Sprintf("第%d版 %s（一括）", rv.Version, rv.Comment))
+	}
+	return out, nil
 }
 
 func validStatus(s string) bool {
@@ -161,6 +269,8 @@ func validStatus(s string) bool {
 type ReviewImport struct {
 	File       *loaders.ReviewFile
 	Counts     map[string]int     // verdicts recorded, by status
+	Recorded   []VerdictResult    // the verdicts recorded, in the workbook's order
+	Unchanged  int                // rows that say what the store already holds (not recorded again)
 	Skipped    []SkippedVerdict   // rows not recorded: a newer verdict is in the store
 	Rejection  *loaders.Rejection // the workbook was refused (nothing recorded)
 	Prefecture string
@@ -171,26 +281,54 @@ type ReviewImport struct {
 // older workbook never overwrites a newer verdict.
 type SkippedVerdict struct {
 	Code, Cell string
+	Name       string
 	Status     string    // what the workbook says
 	Current    string    // the verdict in the store, kept
 	RecordedAt time.Time // when that verdict was recorded
+	// Reason, when set, is another reason the row was not recorded: the municipality submitted a
+	// newer version than the one the workbook's scores (and so its verdict) were given on.
+	Reason string
 }
 
 // MessageJA says, for the reviewer, why the row was not recorded.
 func (s SkippedVerdict) MessageJA() string {
-	return fmt.Sprintf("%s（%s）：このブックの作成後に審査状況が「%s」に更新されているため、ブックの「%s」は取り込みませんでした。最新の審査用ブックで確認してください。",
-		s.Code, s.Cell, s.Current, s.Status)
+	return fmt.Sprintf("%s（%s）：%s", s.Code, s.Cell, s.ReasonJA())
+}
+
+// ReasonJA says why the row was not recorded, without naming the row.
+func (s SkippedVerdict) ReasonJA() string {
+	if s.Reason != "" {
+		return s.Reason
+	}
+	return fmt.Sprintf("このブックの作成後に審査状況が「%s」に更新されているため、ブックの「%s」は取り込みませんでした。最新の審査用ブックで確認してください。", s.Current, s.Status)
 }
 
 // ImportReview reads a returned review workbook and records its verdicts on behalf of by. The
 // workbook names its prefecture (its stamp); every row must be an existing municipality of that
 // prefecture in the workbook's fiscal year, and by must be allowed to review each (a prefecture its
 // own municipalities). The workbook must be of fiscal year fy (its stamp). Any bad row refuses the
-// whole workbook with every problem named; nothing of it is recorded.
-func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int, name string, data []byte) (*ReviewImport, error) {
+// whole workbook with every problem named; nothing of it is recorded. prefecture, when not "", is
+// the prefecture whose page the workbook was sent from: a workbook of another prefecture is
+// refused. A verdict (確認済・差戻し) on a municipality that submitted a newer version than the one
+// the workbook's score run read is not recorded (a skipped row, with the versions named).
+func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int, prefecture, name string, data []byte) (*ReviewImport, error) {
 	out := &ReviewImport{Counts: map[string]int{}}
+	if prefecture != "" {
+		if err := r.authorize(ctx, by, kofukin.ActPrefecture, prefecture); err != nil {
+			return nil, err
+		}
+	}
+	rf0, err0 := loaders.ReadReview(name, data, func(string, string) bool { return true })
+	if err0 == nil && prefecture != "" && rf0.PrefectureCode != prefecture {
+		out.Rejection = &loaders.Rejection{File: name, Problems: []loaders.Problem{{Code: loaders.ErrEntity, File: name, Sheet: "審査",
+			Expected: prefecture, Found: rf0.PrefectureCode,
+			MessageJA: fmt.Sprintf("この審査用ブックは別の都道府県（団体コード %s）のものです。このページの都道府県（%s）の審査用ブックをダウンロードし、記入してアップロードしてください。", rf0.PrefectureCode, prefecture),
+			MessageEN: fmt.Sprintf("this review workbook is of prefecture %s, not %s", rf0.PrefectureCode, prefecture)}}}
+		r.audit(ctx, by, kofukin.StatusDenied, "review import "+prefecture, "workbook of "+rf0.PrefectureCode)
+		return out, nil
+	}
 	// Verdicts are recorded for the year the workbook is stamped with: it must be fy.
-	if rf, err := loaders.ReadReview(name, data, func(string, string) bool { return true }); err == nil && rf.FiscalYear != fy {
+	if rf := rf0; err0 == nil && rf.FiscalYear != fy {
 		out.Rejection = &loaders.Rejection{File: name, Problems: []loaders.Problem{{Code: loaders.ErrFiscalYear, File: name, Sheet: "_stamp",
 			Expected: fmt.Sprint(fy), Found: fmt.Sprint(rf.FiscalYear),
 			MessageJA: fmt.Sprintf("この審査用ブックは%d年度のものではありません（様式情報の年度：%d）。%d年度の審査用ブックを使用してください。", fy, rf.FiscalYear, fy),
@@ -199,6 +337,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		return out, nil
 	}
 	cache := map[string]map[string]bool{}
+	names := map[string]string{}
 	var lookupErr error
 	inPref := func(pref, code string) bool {
 		set, ok := cache[pref]
@@ -212,7 +351,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 				} else {
 					for _, e := range list {
 						if kofukin.InPrefecture(e.Code, pref) {
-							set[e.Code] = true
+							set[e.Code], names[e.Code] = true, e.NameJA
 						}
 					}
 				}
@@ -248,16 +387,36 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 			return nil, err
 		}
 	}
+	// The verdicts were given on the versions the workbook's score run read; the versions now
+	// current decide whether they still stand.
+	given, now, err := r.importVersions(ctx, fy, rf.ScoreRunID)
+	if err != nil {
+		return nil, err
+	}
 	var reviews []store.Review
 	for _, v := range rf.Verdicts {
 		if cur, ok := current[v.Code]; ok && (asOf.IsZero() || cur.ImportedAt.After(asOf)) {
-			out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Status: v.Status, Current: cur.Status, RecordedAt: cur.ImportedAt})
+			out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Name: names[v.Code], Status: v.Status, Current: cur.Status, RecordedAt: cur.ImportedAt})
 			continue
 		}
-		// A comment the review workbook wrote with a quote against formula injection comes back
+		// A row that says what the store holds (a row left as exported) is not a new verdict. A
+		// comment the review workbook wrote with a quote against formula injection comes back
 		// without it.
 		comment := exporters.UnquoteText(v.Comment)
-		reviews = append(reviews, store.Review{FiscalYear: fy, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256})
+		if cur := current[v.Code]; stamped && statusOrUnreviewed(cur.Status) == v.Status && strings.TrimSpace(cur.Comment) == strings.TrimSpace(comment) {
+			out.Unchanged++
+			continue
+		}
+		version := now[v.Code]
+		if given != nil {
+			version = given[v.Code]
+			if msg := VersionRefusal(v.Status, version, now[v.Code]); msg != "" {
+				out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Name: names[v.Code], Status: v.Status, Reason: msg})
+				continue
+			}
+		}
+		reviews = append(reviews, store.Review{FiscalYear: fy, EntityCode: v.Code, Status: v.Status, Comment: comment, File: name, SHA256: rf.SHA256, Version: version})
+		out.Recorded = append(out.Recorded, VerdictResult{Code: v.Code, Name: names[v.Code], Status: v.Status, Version: version, Recorded: true})
 		out.Counts[v.Status]++
 	}
 	if err := r.Store.Submissions().SaveReviews(ctx, reviews); err != nil {
@@ -265,6 +424,37 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 	}
 	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s), %d skipped as older than the store's", name, len(reviews), len(out.Skipped)))
 	return out, nil
+}
+
+// importVersions returns the survey versions a review workbook's score run read (nil when the
+// workbook names no run, as one written before it was stamped) and the versions current now.
+func (r *Runner) importVersions(ctx context.Context, fy int, scoreRun int64) (map[string]int, map[string]int, error) {
+	now := map[string]int{}
+	subs, err := r.Store.Submissions().Current(ctx, fy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("current submissions: %w", err)
+	}
+	for _, x := range subs {
+		if x.Kind == KindSurvey {
+			now[x.EntityCode] = x.Version
+		}
+	}
+	if scoreRun == 0 {
+		return nil, now, nil
+	}
+	given, err := r.Store.Runs().InputVersions(ctx, scoreRun, KindSurvey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("versions scored by run %d: %w", scoreRun, err)
+	}
+	return given, now, nil
+}
+
+// statusOrUnreviewed is a verdict's status, 未確認 when there is none.
+func statusOrUnreviewed(s string) string {
+	if s == "" {
+		return "未確認"
+	}
+	return s
 }
 
 // verdictsAsOf reads a review workbook's stamp of when its newest verdict was recorded: the time

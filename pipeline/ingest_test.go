@@ -428,7 +428,7 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	f.Close()
 	op := kofukin.Operator("test")
 	data, _ := os.ReadFile(incomplete)
-	if res, err := r.ImportReview(ctx, op, 2026, "incomplete.xlsx", data); err != nil || res.Rejection == nil || !strings.Contains(res.Rejection.Error(), "審査!M6") {
+	if res, err := r.ImportReview(ctx, op, 2026, "", "incomplete.xlsx", data); err != nil || res.Rejection == nil || !strings.Contains(res.Rejection.Error(), "審査!M6") {
 		t.Errorf("a return without a comment should be rejected at 審査!M6: %v %+v", err, res)
 	}
 	// Codes outside the workbook's prefecture, codes that do not exist and a forged stamp are
@@ -465,7 +465,7 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 		{"the prefecture itself", "A7", forge("self.xlsx", func(f *excelize.File) { f.SetCellStr(exporters.SheetReview, "A7", "310000") })},
 		{"a stamp naming another prefecture", "A5", forge("stamp.xlsx", func(f *excelize.File) { f.SetCellStr("_stamp", fmt.Sprintf("B%d", prefRow), "320005") })},
 	} {
-		res, err := r.ImportReview(ctx, op, 2026, c.name+".xlsx", c.data)
+		res, err := r.ImportReview(ctx, op, 2026, "", c.name+".xlsx", c.data)
 		if err != nil || res.Rejection == nil {
 			t.Errorf("%s: accepted (%v)", c.name, err)
 			continue
@@ -487,7 +487,7 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	}
 	for _, y := range []string{"2025", "", "x"} {
 		forged := forge("year"+y+".xlsx", func(f *excelize.File) { f.SetCellStr("_stamp", fmt.Sprintf("B%d", yearRow), y) })
-		res, err := r.ImportReview(ctx, op, 2026, "year.xlsx", forged)
+		res, err := r.ImportReview(ctx, op, 2026, "", "year.xlsx", forged)
 		if err != nil || res.Rejection == nil || res.Rejection.Problems[0].Code != loaders.ErrFiscalYear {
 			t.Errorf("a workbook stamped with year %q: %v %+v", y, err, res)
 		}
@@ -500,10 +500,10 @@ func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {
 	}
 	// Another prefecture may not import this one's workbook.
 	data, _ = os.ReadFile(returned)
-	if res, err := r.ImportReview(ctx, kofukin.Principal{Role: kofukin.RolePrefecture, EntityCode: "320005"}, 2026, "returned.xlsx", data); err == nil && res.Rejection == nil {
+	if res, err := r.ImportReview(ctx, kofukin.Principal{Role: kofukin.RolePrefecture, EntityCode: "320005"}, 2026, "", "returned.xlsx", data); err == nil && res.Rejection == nil {
 		t.Error("another prefecture imported 鳥取県's verdicts")
 	}
-	res, err := r.ImportReview(ctx, op, 2026, "returned.xlsx", data)
+	res, err := r.ImportReview(ctx, op, 2026, "", "returned.xlsx", data)
 	if err != nil || res.Rejection != nil {
 		t.Fatalf("import: %v %+v", err, res)
 	}

@@ -50,14 +50,14 @@ func TestReviewImportKeepsNewerVerdicts(t *testing.T) {
 	}
 	f.Close()
 	data, _ := os.ReadFile(confirmed)
-	if res, err := r.ImportReview(ctx, op, 2026, "confirmed.xlsx", data); err != nil || res.Rejection != nil || len(res.Skipped) != 0 {
+	if res, err := r.ImportReview(ctx, op, 2026, "", "confirmed.xlsx", data); err != nil || res.Rejection != nil || len(res.Skipped) != 0 {
 		t.Fatalf("first import: %v %+v", err, res)
 	}
 	if s := status("312011"); s != "確認済" {
 		t.Fatalf("鳥取市 is %q after the import", s)
 	}
 	// The untouched first workbook, uploaded again: written before any verdict, it overwrites none.
-	res, err := r.ImportReview(ctx, op, 2026, name, first)
+	res, err := r.ImportReview(ctx, op, 2026, "", name, first)
 	if err != nil || res.Rejection != nil {
 		t.Fatalf("re-import: %v %+v", err, res)
 	}
@@ -81,10 +81,10 @@ func TestReviewImportKeepsNewerVerdicts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Review(ctx, op, 2026, "310000", "312029", "差戻し", "回収率を確認してください。", "web"); err != nil {
+	if err := r.Review(ctx, op, 2026, "310000", "312029", 1, "差戻し", "回収率を確認してください。", "web"); err != nil {
 		t.Fatal(err)
 	}
-	res, err = r.ImportReview(ctx, op, 2026, name, second)
+	res, err = r.ImportReview(ctx, op, 2026, "", name, second)
 	if err != nil || res.Rejection != nil {
 		t.Fatalf("import of the second workbook: %v %+v", err, res)
 	}

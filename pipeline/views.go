@@ -23,10 +23,13 @@ type Submission = store.Submission
 
 // EntityView is an entity's page: its submissions, uploads, verdict and score.
 type EntityView struct {
-	Entity   *store.EntityInfo
-	History  []store.Submission
-	Uploads  []store.Upload
-	Review   *store.Review  // the prefecture's verdict, if any
+	Entity  *store.EntityInfo
+	History []store.Submission
+	Uploads []store.Upload
+	Review  *store.Review // the prefecture's verdict, if any
+	// Verdict is the verdict as it reads, with the version it was given on and whether the
+	// entity resubmitted since (see VerdictNote).
+	Verdict  string
 	Preview  *store.Preview // its result in the latest score run, if scored
 	ScoreRun int64
 	// ScoredVersion is the version of its survey the score run read (0: none); Stale, when its
@@ -48,6 +51,26 @@ func StaleNote(scored, current int) string {
 		return fmt.Sprintf("採点後に提出あり（第%d版は未採点）", current)
 	}
 	return fmt.Sprintf("採点後に再提出あり（第%d版は未採点）", current)
+}
+
+// VerdictNote is how a verdict reads on the pages and in 提出状況: its status, the version it was
+// given on and, when the entity has submitted a newer version since, that it did:
+// 「確認済（第2版）— 確認後に再提出あり（第3版）」. A verdict without a version (recorded before
+// versions were kept) reads as its status alone; no verdict reads 未確認.
+func VerdictNote(rv store.Review, current int) string {
+	st := rv.Status
+	if st == "" || st == "未確認" || rv.Version == 0 {
+		if st == "" {
+			st = "未確認"
+		}
+		return st
+	}
+	s := fmt.Sprintf("%s（第%d版）", st, rv.Version)
+	if current > rv.Version {
+		after := map[string]string{"確認済": "確認後", "差戻し": "差戻し後"}[st]
+		s += fmt.Sprintf("— %sに再提出あり（第%d版）", after, current)
+	}
+	return s
 }
 
 // currentSurvey is the version of the current survey among an entity's submissions (0: none).
@@ -79,6 +102,7 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 	}
 	if rv, ok := reviews[code]; ok {
 		v.Review = &rv
+		v.Verdict = VerdictNote(rv, currentSurvey(v.History))
 	}
 	run, err := r.latestRun(ctx, store.KindScore, fy)
 	if err != nil {
@@ -148,6 +172,10 @@ type PrefectureRow struct {
 	// standing predates it (see StaleNote).
 	Stale string
 	Flags []string // what the reviewer should look at (as in the review workbook)
+	// Verdict is Review as it reads, with its version (see VerdictNote).
+	Verdict string
+	// Of is the number of municipalities ranked in the score run (the 全国順位's denominator).
+	Of int64
 }
 
 // PrefectureView is a prefecture's 提出状況.
@@ -166,6 +194,11 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 	if err != nil {
 		return nil, err
 	}
+	return r.prefectureView(ctx, fy, pref)
+}
+
+// prefectureView builds the 提出状況 of pref in fy (the caller has authorised it).
+func (r *Runner) prefectureView(ctx context.Context, fy int, pref *store.EntityInfo) (*PrefectureView, error) {
 	v := &PrefectureView{Pref: pref}
 	subs, err := r.Store.Submissions().Current(ctx, fy)
 	if err != nil {
@@ -196,11 +229,12 @@ func (r *Runner) PrefecturePage(ctx context.Context, by kofukin.Principal, fy in
 			if e.PrefectureCode != pref.PrefectureCode {
 				continue
 			}
-			rw := PrefectureRow{E: e, Review: reviews[e.Code]}
+			rw := PrefectureRow{E: e, Review: reviews[e.Code], Of: int64(len(standings))}
 			if x, ok := byEntity[e.Code]; ok {
 				rw.Sub = &x
 				rw.Flags = flags[e.Code]
 			}
+			rw.Verdict = VerdictNote(rw.Review, rw.Version())
 			if st, ok := standings[e.Code]; ok {
 				rw.Standing = &st
 				if rw.Sub != nil {

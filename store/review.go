@@ -93,6 +93,9 @@ type Review struct {
 	File       string
 	SHA256     string
 	ImportedAt time.Time
+	// Version is the version of the survey the verdict was given on (0: not known, a verdict
+	// recorded before versions were kept, or one on a municipality that had not submitted).
+	Version int
 }
 
 // SaveReviews records reviewers' verdicts read back from review workbooks, in one transaction;
@@ -104,7 +107,7 @@ func (sb *Submissions) SaveReviews(ctx context.Context, reviews []Review) error 
 			if _, err := c.exec(`UPDATE reviews SET current = FALSE WHERE fiscal_year = ? AND entity_code = ? AND current`, r.FiscalYear, r.EntityCode); err != nil {
 				return err
 			}
-			if _, err := c.exec(`INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, TRUE)`, r.FiscalYear, r.EntityCode, r.Status, r.Comment, r.File, r.SHA256, now); err != nil {
+			if _, err := c.exec(insertReviewSQL, r.FiscalYear, r.EntityCode, r.Status, r.Comment, r.File, r.SHA256, now, r.Version); err != nil {
 				return err
 			}
 		}
@@ -114,7 +117,7 @@ func (sb *Submissions) SaveReviews(ctx context.Context, reviews []Review) error 
 
 // Reviews returns the current verdicts of a year, by code.
 func (sb *Submissions) Reviews(ctx context.Context, fy int) (map[string]Review, error) {
-	rows, err := sb.s.db.QueryContext(ctx, `SELECT fiscal_year, entity_code, status, comment, file_name, sha256, imported_at FROM reviews WHERE fiscal_year = ? AND current ORDER BY entity_code`, fy)
+	rows, err := sb.s.db.QueryContext(ctx, `SELECT fiscal_year, entity_code, status, comment, file_name, sha256, imported_at, version FROM reviews WHERE fiscal_year = ? AND current ORDER BY entity_code`, fy)
 	if err != nil {
 		return nil, err
 	}
@@ -122,13 +125,16 @@ func (sb *Submissions) Reviews(ctx context.Context, fy int) (map[string]Review, 
 	out := map[string]Review{}
 	for rows.Next() {
 		var r Review
-		if err := rows.Scan(&r.FiscalYear, &r.EntityCode, &r.Status, &r.Comment, &r.File, &r.SHA256, &r.ImportedAt); err != nil {
+		if err := rows.Scan(&r.FiscalYear, &r.EntityCode, &r.Status, &r.Comment, &r.File, &r.SHA256, &r.ImportedAt, &r.Version); err != nil {
 			return nil, err
 		}
 		out[r.EntityCode] = r
 	}
 	return out, rows.Err()
 }
+
+const insertReviewSQL = `INSERT INTO reviews (fiscal_year, entity_code, status, comment, file_name, sha256, imported_at, current, version)
+VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, ?)`
 
 var (
 	reviewItemsSQL = query("review_items.sql")

@@ -14,7 +14,7 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 	}
 	data := map[string]any{"P": q.p, "CSRF": q.csrf, "E": v.Entity, "FY": s.FiscalYear, "History": v.History, "Uploads": v.Uploads, "Closed": v.Closed, "Deadline": v.Deadline}
 	if v.Review != nil {
-		data["Review"] = *v.Review
+		data["Review"], data["Verdict"] = *v.Review, v.Verdict
 	}
 	if v.Preview != nil {
 		data["Preview"], data["ScoreRun"], data["ScoredVersion"], data["Stale"] = *v.Preview, v.ScoreRun, v.ScoredVersion, v.Stale

@@ -189,7 +189,7 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 		t.Errorf("fixed upload: %.300s", page)
 	}
 	// The prefecture confirms: the municipality can no longer upload.
-	w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "status": {"確認済"}})
+	w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "version": {"2"}, "status": {"確認済"}})
 	if _, page := w.do(muni, "GET", "/entity/312011", nil); !strings.Contains(page, "確認済") || !strings.Contains(page, "差戻しがあるまで提出できません") {
 		t.Errorf("after confirmation the page should say uploads are locked")
 	}
@@ -199,10 +199,10 @@ func TestUploadReviewLockDeadline(t *testing.T) {
 		t.Errorf("a locked upload was stored: %d versions", len(subs))
 	}
 	// A return needs a comment; with one, the municipality sees it and can upload again.
-	if got, _ := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "status": {"差戻し"}}); got != http.StatusBadRequest {
+	if got, _ := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "version": {"2"}, "status": {"差戻し"}}); got != http.StatusBadRequest {
 		t.Errorf("return without comment: %d", got)
 	}
-	w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "status": {"差戻し"}, "comment": {"P1-1 を確認してください"}})
+	w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "version": {"2"}, "status": {"差戻し"}, "comment": {"P1-1 を確認してください"}})
 	if _, page := w.do(muni, "GET", "/entity/312011", nil); !strings.Contains(page, "P1-1 を確認してください") || strings.Contains(page, "提出できません") {
 		t.Errorf("the return and its comment should show, uploads open")
 	}

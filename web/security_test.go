@@ -339,7 +339,7 @@ func TestReviewScope(t *testing.T) {
 		{"pref", pref, pcsrf, "/prefecture/310000/review", "312029", http.StatusSeeOther},
 		{"ministry", min, mcsrf, "/prefecture/320005/review", "322016", http.StatusSeeOther},
 	} {
-		code, _ := w.do(c.client, "POST", c.path, url.Values{"csrf": {c.csrf}, "entity": {c.entity}, "status": {"確認済"}})
+		code, _ := w.do(c.client, "POST", c.path, url.Values{"csrf": {c.csrf}, "entity": {c.entity}, "version": {"1"}, "status": {"未確認"}})
 		if code != c.wantCode {
 			t.Errorf("%s reviewing %q at %s: %d, want %d", c.who, c.entity, c.path, code, c.wantCode)
 		}

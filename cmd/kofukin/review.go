@@ -37,7 +37,7 @@ func reviewImport(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return fmt.Errorf("review import: %w", err)
 		}
-		res, err := r.ImportReview(ctx, kofukin.Operator("cli"), *fy, filepath.Base(path), data)
+		res, err := r.ImportReview(ctx, kofukin.Operator("cli"), *fy, "", filepath.Base(path), data)
 		if err != nil {
 			return fmt.Errorf("review import %s: %w", path, err)
 		}
