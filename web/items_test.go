@@ -1,0 +1,97 @@
+package web
+
+import (
+	"html"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The item-by-item page shows every item of the rulebook with the answer, the points and the
+// reason, to the entity, its prefecture and the ministry; another municipality or prefecture gets
+// 403 and nothing of it.
+func TestEntityItemsPage(t *testing.T) {
+	w := newWorld(t)
+	muni, _ := w.client("muni")
+	_, page := w.do(muni, "GET", "/entity/312011/items", nil)
+	page = html.UnescapeString(page)
+	for _, want := range []string{
+		"鳥取市の回答と得点", "正式な採点（採点実行 1・第1版）", // no 試算 yet: the official run, saying which
+		"推進 目標Ⅰ 持続可能な地域のあるべき姿をかたちにする", "指標 1　地域の介護保険事業の特徴を把握し", // 目標・指標 headings (FY2026 rulebook)
+		`id="item-P1-1-a"`, "介護予防・日常生活圏域ニーズ調査等により",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the items page lacks %q", want)
+		}
+	}
+	row := page[strings.Index(page, `id="item-P1-1-a"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	answer := cellOf(t, w.workbook("312011"), "F7")
+	points := "0 / 4"
+	if answer == "はい" {
+		points = "4 / 4"
+	}
+	if !strings.Contains(row, ">"+answer+"<") || !strings.Contains(row, points) || !strings.Contains(row, `class="wrap small reason">`+"") {
+		t.Errorf("P1-1-a row lacks the answer %s and points %s: %s", answer, points, row)
+	}
+	if strings.Contains(row, `class="wrap small reason"></td>`) {
+		t.Errorf("P1-1-a has no reason: %s", row)
+	}
+	for _, who := range []string{"pref", "ministry"} {
+		c, _ := w.client(who)
+		if code, p := w.do(c, "GET", "/entity/312011/items", nil); code != http.StatusOK || !strings.Contains(p, `id="item-P1-1-a"`) {
+			t.Errorf("%s: %d", who, code)
+		}
+	}
+	for _, who := range []string{"othermuni", "otherpref", "centre"} {
+		c, _ := w.client(who)
+		code, p := w.do(c, "GET", "/entity/312011/items", nil)
+		if code != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", who, code)
+		}
+		for _, leak := range []string{"鳥取市", "介護予防・日常生活圏域", "item-P1-1-a", "採点実行"} {
+			if strings.Contains(p, leak) {
+				t.Errorf("%s's refusal shows %q", who, leak)
+			}
+		}
+	}
+}
+
+// A version accepted through the service can be downloaded as it was sent, by those who may view
+// the entity; an older version says its file was not kept; another municipality gets nothing.
+func TestSentFile(t *testing.T) {
+	w := newWorld(t)
+	muni, csrf := w.client("muni")
+	sent := edited(t, w.workbook("312011"), "F7", "はい")
+	if _, page := w.uploadPage(muni, "312011", csrf, "v2.xlsx", sent); !strings.Contains(page, "受け付けました（第2版）") {
+		t.Fatalf("upload: %.300s", page)
+	}
+	if _, page := w.do(muni, "GET", "/entity/312011", nil); !strings.Contains(page, `href="/entity/312011/sent/2"`) || !strings.Contains(page, "保存されていません") {
+		t.Errorf("the history does not offer version 2's file and say version 1's was not kept")
+	}
+	get := func(c *http.Client, path string) (int, []byte, string) {
+		resp, err := c.Get(w.srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b, resp.Header.Get("Content-Disposition")
+	}
+	code, body, disp := get(muni, "/entity/312011/sent/2")
+	if code != http.StatusOK || string(body) != string(sent) || !strings.Contains(disp, "v2.xlsx") {
+		t.Errorf("version 2: %d, %d bytes (sent %d), %q", code, len(body), len(sent), disp)
+	}
+	if code, body, _ := get(muni, "/entity/312011/sent/1"); code != http.StatusNotFound || !strings.Contains(string(body), "保存されていません") {
+		t.Errorf("version 1: %d %s", code, body)
+	}
+	pref, _ := w.client("pref")
+	if code, body, _ := get(pref, "/entity/312011/sent/2"); code != http.StatusOK || string(body) != string(sent) {
+		t.Errorf("its prefecture: %d", code)
+	}
+	other, _ := w.client("othermuni")
+	if code, body, _ := get(other, "/entity/312011/sent/2"); code != http.StatusForbidden || strings.Contains(string(body), "PK") || strings.Contains(string(body), "鳥取市") {
+		t.Errorf("another municipality: %d %.200s", code, body)
+	}
+}
