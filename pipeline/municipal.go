@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
@@ -320,4 +323,77 @@ func (r *Runner) SentFile(ctx context.Context, by kofukin.Principal, fy int, cod
 		return fmt.Sprintf("FY%d_%s_第%d版_%s", fy, code, version, name), data, nil
 	}
 	return "", nil, missing(fmt.Sprintf("第%d版の提出はありません。", version), nil)
+}
+
+// FeedbackWorkbook returns the feedback workbook of municipality code alone (name, bytes) for by,
+// made from the latest allocation run by the exports' own read model and writer. The exported
+// feedback workbook holds every municipality of a prefecture, so a municipality is given this
+// one-sheet copy instead, with nothing of the others.
+func (r *Runner) FeedbackWorkbook(ctx context.Context, by kofukin.Principal, fy int, code string) (string, []byte, error) {
+	e, err := r.entityFor(ctx, by, kofukin.ActView, fy, code)
+	if err != nil {
+		return "", nil, err
+	}
+	if e.Level != string(kofukin.Municipality) {
+		return "", nil, missing("フィードバック票は市町村にのみ作成します。", nil)
+	}
+	alloc, err := r.latestRun(ctx, store.KindAllocate, fy)
+	if err != nil {
+		return "", nil, err
+	}
+	if alloc == nil {
+		return "", nil, missing("フィードバック票はまだ作成できません（国の算定実行の後に作成されます）。", nil)
+	}
+	var man AllocateManifest
+	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
+		return "", nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
+	}
+	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	if err != nil {
+		return "", nil, err
+	}
+	rows, err := r.Store.Scores().ReviewSheet(ctx, alloc.ID, man.ScoreRunID, fy)
+	if err != nil {
+		return "", nil, err
+	}
+	var row *store.ReviewLine
+	for i := range rows {
+		if rows[i].Code == code {
+			row = &rows[i]
+		}
+	}
+	if row == nil {
+		return "", nil, missing("この市町村は算定の対象に含まれていません。", nil)
+	}
+	lines, err := r.Store.Allocations().ChainSheet(ctx, alloc.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	in := &feedbackInputs{rb: rb, goalsOf: map[string][]store.GoalRate{}, shorts: map[string]string{}, poolSum: map[string]float64{}, poolYen: map[string]int64{}}
+	for _, p := range man.Results {
+		in.poolYen[p.ID] = p.PoolYen
+	}
+	for _, a := range lines {
+		in.poolSum[a.PoolID] = a.Sum
+	}
+	rates, err := r.Store.Scores().GoalRates(ctx, man.ScoreRunID, fy)
+	if err != nil {
+		return "", nil, err
+	}
+	for _, g := range rates {
+		if g.Code == code {
+			in.goalsOf[code] = append(in.goalsOf[code], g)
+		}
+	}
+	_, in.goalLabel = itemLabels(rb)
+	for _, g := range rb.Grants {
+		in.shorts[g.ID] = g.Short
+	}
+	fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: e.PrefectureCode, PrefName: e.PrefectureName,
+		Municipalities: []exporters.FeedbackMunicipality{in.municipality(*row)}}
+	var buf bytes.Buffer
+	if err := exporters.WriteFeedback(&buf, fb); err != nil {
+		return "", nil, fmt.Errorf("feedback workbook of %s: %w", code, err)
+	}
+	return fmt.Sprintf("FY%d_フィードバック_%s_%s_算定実行%d.xlsx", fy, code, e.NameJA, alloc.ID), buf.Bytes(), nil
 }

@@ -60,6 +60,16 @@ func (s *Server) sentFile(w http.ResponseWriter, r *http.Request, q request) {
 	sendFile(w, name, data)
 }
 
+// feedbackWorkbook sends a municipality's own feedback workbook.
+func (s *Server) feedbackWorkbook(w http.ResponseWriter, r *http.Request, q request) {
+	name, data, err := s.Runner.FeedbackWorkbook(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sendFile(w, name, data)
+}
+
 // signedPoints writes a difference of points with its sign: +4, −4, ±0.
 func signedPoints(f float64) string {
 	switch {

@@ -1,11 +1,17 @@
 package web
 
 import (
+	"archive/zip"
+	"bytes"
 	"html"
 	"io"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // The item-by-item page shows every item of the rulebook with the answer, the points and the
@@ -93,5 +99,69 @@ func TestSentFile(t *testing.T) {
 	other, _ := w.client("othermuni")
 	if code, body, _ := get(other, "/entity/312011/sent/2"); code != http.StatusForbidden || strings.Contains(string(body), "PK") || strings.Contains(string(body), "鳥取市") {
 		t.Errorf("another municipality: %d %.200s", code, body)
+	}
+}
+
+// A municipality's feedback workbook holds its own sheet only: nothing of another municipality of
+// its prefecture (whose sheets the exported prefectural workbook holds), in any part of the file.
+func TestFeedbackWorkbookIsTheMunicipalitysOwn(t *testing.T) {
+	w := newWorld(t)
+	muni, _ := w.client("muni")
+	resp, err := muni.Get(w.srv.URL + "/entity/312011/feedback.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%d %s", resp.StatusCode, data)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if sheets := f.GetSheetList(); len(sheets) != 1 || sheets[0] != "312011 鳥取市" {
+		t.Errorf("sheets %q, want only 312011 鳥取市", sheets)
+	}
+	if a1, _ := f.GetCellValue("312011 鳥取市", "A1"); !strings.Contains(a1, "鳥取市") {
+		t.Errorf("A1 %q", a1)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, part := range zr.File {
+		rc, err := part.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		for _, other := range []string{"312029", "米子市", "境港市", "312037"} {
+			if bytes.Contains(b, []byte(other)) {
+				t.Errorf("%s holds %s", part.Name, other)
+			}
+		}
+	}
+	// The exported prefectural workbook does hold the others: the reason this copy exists.
+	exported, _ := filepath.Glob(filepath.Join(base.dir, "out", "FY2026", "feedback", "*.xlsx"))
+	if len(exported) != 1 {
+		t.Fatalf("exported feedback workbooks %q", exported)
+	}
+	if ef, err := excelize.OpenFile(exported[0]); err != nil {
+		t.Fatal(err)
+	} else {
+		if sheets := ef.GetSheetList(); !slices.Contains(sheets, "312029 米子市") {
+			t.Errorf("the exported workbook's sheets %q lack 米子市 (the test's premise)", sheets)
+		}
+		ef.Close()
+	}
+	other, _ := w.client("othermuni")
+	if code, body := w.do(other, "GET", "/entity/312011/feedback.xlsx", nil); code != http.StatusForbidden || strings.Contains(body, "鳥取市") {
+		t.Errorf("another municipality: %d", code)
+	}
+	if _, page := w.do(muni, "GET", "/entity/312011", nil); !strings.Contains(page, `href="/entity/312011/feedback.xlsx"`) {
+		t.Errorf("the entity page does not offer the feedback workbook")
 	}
 }

@@ -104,6 +104,7 @@ func (s *Server) routes() []route {
 		// the municipality's working day (helper C): item-by-item points, the files it sent
 		session("GET /entity/{code}/items", "回答・得点の閲覧", s.entityItems),
 		session("GET /entity/{code}/sent/{version}", "提出ファイルのダウンロード", s.sentFile),
+		session("GET /entity/{code}/feedback.xlsx", "フィードバック票のダウンロード", s.feedbackWorkbook),
 		session("GET /prefecture/{code}", "提出状況の閲覧", s.prefecturePage),
 		session("POST /prefecture/{code}/review", "審査結果の登録", s.review),
 		session("GET /prefecture/{code}/review.xlsx", "審査用ブックのダウンロード", s.reviewWorkbook),
