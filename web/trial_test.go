@@ -149,6 +149,9 @@ func TestTrialAfterUpload(t *testing.T) {
 			t.Errorf("run %d's %s changed: %+v → %+v", run.ID, c, s, after[c])
 		}
 	}
+	if left, err := st.Scores().Standings(ctx, -1, "municipality"); err != nil || len(left) > 0 {
+		t.Errorf("the 試算's rolled-back run left %d totals (%v)", len(left), err)
+	}
 	runs, err := st.Runs().List(ctx)
 	if err != nil {
 		t.Fatal(err)
