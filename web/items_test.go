@@ -144,7 +144,7 @@ func TestFeedbackWorkbookIsTheMunicipalitysOwn(t *testing.T) {
 		}
 	}
 	// The exported prefectural workbook does hold the others: the reason this copy exists.
-	exported, _ := filepath.Glob(filepath.Join(base.dir, "out", "FY2026", "feedback", "*.xlsx"))
+	exported, _ := filepath.Glob(filepath.Join(base.dir, "out", "FY2026", "feedback", "*_310000_*.xlsx"))
 	if len(exported) != 1 {
 		t.Fatalf("exported feedback workbooks %q", exported)
 	}
