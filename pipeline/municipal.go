@@ -25,9 +25,10 @@ type TrialView struct {
 	Missing string
 }
 
-// trialView returns the 試算 of survey version sub of entity code (current: sub is its current
-// version), asking for one when a current version has none and none is under way.
-func (r *Runner) trialView(ctx context.Context, fy int, code string, sub *store.Submission) (*TrialView, error) {
+// trialView returns the 試算 of survey version sub of entity code, asking for one when sub is a
+// current version with none and none is under way. When the latest score run read sub (scored),
+// its official score stands and none is asked for (nil when none was made before).
+func (r *Runner) trialView(ctx context.Context, fy int, code string, sub *store.Submission, scored bool) (*TrialView, error) {
 	if sub == nil || sub.Kind != KindSurvey {
 		return nil, nil
 	}
@@ -39,6 +40,8 @@ func (r *Runner) trialView(ctx context.Context, fy int, code string, sub *store.
 		return &TrialView{Score: t, Note: TrialNote(t)}, nil
 	}
 	switch {
+	case scored:
+		return nil, nil
 	case sub.Status != "current":
 		return &TrialView{Missing: fmt.Sprintf("第%d版は試算の前に次の版が提出されたため、試算はありません。", sub.Version)}, nil
 	case r.TrialPending(code):
@@ -99,7 +102,7 @@ func (r *Runner) UploadPage(ctx context.Context, by kofukin.Principal, id int64)
 			prev = x
 		}
 	}
-	if v.Trial, err = r.trialView(ctx, fr.FiscalYear, fr.EntityCode, now); err != nil {
+	if v.Trial, err = r.trialView(ctx, fr.FiscalYear, fr.EntityCode, now, false); err != nil {
 		return nil, err
 	}
 	if v.Trial == nil || v.Trial.Score == nil || prev == nil {
@@ -141,37 +144,39 @@ func byItem(list []store.ItemScore) map[string]store.ItemScore {
 	return m
 }
 
-// versionPoints returns the item points and total of a survey version: its 試算 if one was kept,
-// else the latest score run's when that run read this version, and says which ("" when neither).
+// versionPoints returns the item points and total of a survey version, and says where they come
+// from ("" when nowhere): the latest score run's when that run read this version, else its 試算.
 func (r *Runner) versionPoints(ctx context.Context, fy int, sub *store.Submission) ([]store.ItemScore, float64, string, error) {
+	run, err := r.latestRun(ctx, store.KindScore, fy)
+	if err != nil {
+		return nil, 0, "", err
+	}
+	if run != nil {
+		scored, err := r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey)
+		if err != nil {
+			return nil, 0, "", fmt.Errorf("versions scored by run %d: %w", run.ID, err)
+		}
+		if scored[sub.EntityCode] == sub.Version {
+			items, err := r.Store.Scores().ItemScores(ctx, run.ID, sub.EntityCode)
+			if err != nil {
+				return nil, 0, "", err
+			}
+			prev, err := r.Store.Scores().Previews(ctx, run.ID, []string{sub.EntityCode})
+			if err != nil {
+				return nil, 0, "", fmt.Errorf("score of %s in run %d: %w", sub.EntityCode, run.ID, err)
+			}
+			return items, prev[sub.EntityCode].Total, fmt.Sprintf("第%d版の正式な採点（採点実行 %d）", sub.Version, run.ID), nil
+		}
+	}
 	t, err := r.Store.Scores().TrialOf(ctx, sub.ID)
 	if err != nil && !noRows(err) {
 		return nil, 0, "", err
 	}
-	if t != nil {
-		items, err := r.Store.Scores().TrialItems(ctx, sub.ID)
-		return items, t.Total, fmt.Sprintf("第%d版の試算", sub.Version), err
-	}
-	run, err := r.latestRun(ctx, store.KindScore, fy)
-	if err != nil || run == nil {
-		return nil, 0, "", err
-	}
-	scored, err := r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey)
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("versions scored by run %d: %w", run.ID, err)
-	}
-	if scored[sub.EntityCode] != sub.Version {
+	if t == nil {
 		return nil, 0, "", nil
 	}
-	items, err := r.Store.Scores().ItemScores(ctx, run.ID, sub.EntityCode)
-	if err != nil {
-		return nil, 0, "", err
-	}
-	prev, err := r.Store.Scores().Previews(ctx, run.ID, []string{sub.EntityCode})
-	if err != nil {
-		return nil, 0, "", fmt.Errorf("score of %s in run %d: %w", sub.EntityCode, run.ID, err)
-	}
-	return items, prev[sub.EntityCode].Total, fmt.Sprintf("第%d版の正式な採点（採点実行 %d）", sub.Version, run.ID), nil
+	items, err := r.Store.Scores().TrialItems(ctx, sub.ID)
+	return items, t.Total, fmt.Sprintf("第%d版の試算", sub.Version), err
 }
 
 // ItemsView is an entity's item-by-item points: every item of its rulebook by 目標・指標, with
@@ -236,6 +241,20 @@ func (r *Runner) EntityItems(ctx context.Context, by kofukin.Principal, fy int, 
 		if answers, err = r.answerTexts(ctx, cur.ID); err != nil {
 			return nil, err
 		}
+	}
+	run, err := r.latestRun(ctx, store.KindScore, fy)
+	if err != nil {
+		return nil, err
+	}
+	scored := map[string]int{}
+	if run != nil {
+		if scored, err = r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey); err != nil {
+			return nil, fmt.Errorf("versions scored by run %d: %w", run.ID, err)
+		}
+	}
+	// The official score when the latest run read the current version; else the 試算 of the
+	// current version; else the latest run's (of an older version, said so).
+	if cur != nil && (run == nil || scored[code] != cur.Version) {
 		t, err := r.Store.Scores().TrialOf(ctx, cur.ID)
 		if err != nil && !noRows(err) {
 			return nil, err
@@ -247,32 +266,22 @@ func (r *Runner) EntityItems(ctx context.Context, by kofukin.Principal, fy int, 
 			v.Source, v.Total, v.MaxTotal, v.Rate, v.HasTotal = TrialNote(t), t.Total, t.MaxTotal, t.Rate, true
 		}
 	}
-	if v.Source == "" {
-		run, err := r.latestRun(ctx, store.KindScore, fy)
-		if err != nil {
+	if v.Source == "" && run != nil {
+		if scores, err = r.Store.Scores().ItemScores(ctx, run.ID, code); err != nil {
 			return nil, err
 		}
-		if run != nil {
-			if scores, err = r.Store.Scores().ItemScores(ctx, run.ID, code); err != nil {
-				return nil, err
-			}
-			prev, err := r.Store.Scores().Previews(ctx, run.ID, []string{code})
-			if err != nil {
-				return nil, fmt.Errorf("score of %s in run %d: %w", code, run.ID, err)
-			}
-			scored, err := r.Store.Runs().InputVersions(ctx, run.ID, KindSurvey)
-			if err != nil {
-				return nil, fmt.Errorf("versions scored by run %d: %w", run.ID, err)
-			}
-			v.Source = fmt.Sprintf("正式な採点（採点実行 %d", run.ID)
-			if n := scored[code]; n > 0 {
-				v.Source += fmt.Sprintf("・第%d版", n)
-			}
-			v.Source += "）"
-			v.Stale = StaleNote(scored[code], v.Version)
-			if p, ok := prev[code]; ok {
-				v.Total, v.MaxTotal, v.Rate, v.HasTotal = p.Total, p.MaxTotal, p.Rate, true
-			}
+		prev, err := r.Store.Scores().Previews(ctx, run.ID, []string{code})
+		if err != nil {
+			return nil, fmt.Errorf("score of %s in run %d: %w", code, run.ID, err)
+		}
+		v.Source = fmt.Sprintf("正式な採点（採点実行 %d", run.ID)
+		if n := scored[code]; n > 0 {
+			v.Source += fmt.Sprintf("・第%d版", n)
+		}
+		v.Source += "）"
+		v.Stale = StaleNote(scored[code], v.Version)
+		if p, ok := prev[code]; ok {
+			v.Total, v.MaxTotal, v.Rate, v.HasTotal = p.Total, p.MaxTotal, p.Rate, true
 		}
 	}
 	points := byItem(scores)

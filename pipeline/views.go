@@ -105,7 +105,7 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 	}
 	for i := range v.History {
 		if x := &v.History[i]; x.Kind == KindSurvey && x.Status == "current" {
-			if v.Trial, err = r.trialView(ctx, fy, code, x); err != nil {
+			if v.Trial, err = r.trialView(ctx, fy, code, x, v.Preview != nil && v.ScoredVersion == x.Version); err != nil {
 				return nil, err
 			}
 		}
