@@ -124,7 +124,7 @@ func TestTrialAfterUpload(t *testing.T) {
 	if delta < 0 {
 		b, a = "4", "0"
 	}
-	wantRow := fmt.Sprintf(`<td class="num">%s</td><td class="num">%s</td><td class="num delta">%s</td>`, b, a, signedPoints(delta))
+	wantRow := fmt.Sprintf(`<td class="num" data-label="得点（前回）">%s</td><td class="num" data-label="得点（今回・試算）">%s</td><td class="num delta" data-label="差">%s</td>`, b, a, signedPoints(delta))
 	if !strings.Contains(row, "P1-1-a") || !strings.Contains(row, wantRow) {
 		t.Errorf("the change list lacks P1-1-a with %s: %s", wantRow, row)
 	}

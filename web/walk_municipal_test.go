@@ -136,6 +136,10 @@ func TestWalkMunicipal(t *testing.T) {
 	}
 	shot("3-trial")
 	fits("the upload result", 1280)
+	uploadPath, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname`))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r := text(`#result`); !strings.Contains(r, "受け付けました（第2版）") {
 		t.Errorf("result %q", r)
 	}
@@ -182,6 +186,7 @@ func TestWalkMunicipal(t *testing.T) {
 	for _, p := range []struct{ name, path, wait string }{
 		{"6-phone-entity", "/entity/312011", `#trial`},
 		{"7-phone-items", "/entity/312011/items", `#item-P1-1-a`},
+		{"8-phone-upload", uploadPath, `#trial`},
 	} {
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(w.srv.URL+p.path), chromedp.WaitVisible(p.wait)); err != nil {
 			t.Fatal(err)
