@@ -324,7 +324,7 @@ func (r *Runner) SentFile(ctx context.Context, by kofukin.Principal, fy int, cod
 		}
 		name, data, err := r.Store.Submissions().File(ctx, x.ID)
 		if noRows(err) {
-			return "", nil, missing(fmt.Sprintf("第%d版の提出ファイルは保存されていません（ファイルの保存を始める前に受け付けた版です）。", version), err)
+			return "", nil, missing(fmt.Sprintf("第%d版の提出ファイルは保存されていません（国がまとめて取り込んだ版か、ファイルの保存を始める前に受け付けた版です）。", version), err)
 		}
 		if err != nil {
 			return "", nil, err
