@@ -31,9 +31,14 @@ type Runner struct {
 	// from the goroutine doing the work.
 	Progress func(Progress)
 
+	// Trials, when set, computes in the background the 試算 of every survey version accepted
+	// through Submit (see trial.go); the service sets it, the command line does not.
+	Trials bool
+
 	mu         sync.Mutex
 	registered map[string]bool // rulebook hashes already stored
 	jobs       jobs            // the console's background cycles (jobs.go)
+	trials     trialQueue      // the 試算 waiting and being computed (trial.go)
 }
 
 // Progress is how far one stage of long work has come.

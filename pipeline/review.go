@@ -104,6 +104,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			nation[b.Bin] += 1 / float64(b.N)
 		}
 	}
+	fbIn := &feedbackInputs{rb: rb, goalsOf: goalsOf, goalLabel: goalLabel, shorts: shorts, poolSum: poolSum, poolYen: poolYen}
 	type job struct {
 		rv exporters.Review
 		fb exporters.Feedback
@@ -128,25 +129,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			rm.Flags = exporters.ReviewFlagsNamed(rm.Items, row.Submitted, labels)
 			rv.Municipalities = append(rv.Municipalities, rm)
 
-			fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: row.Total, Max: row.Max, Rate: row.Rate, Rank: row.NationalRank, Of: row.Of, YenTotal: row.YenTotal}
-			for _, g := range goalsOf[row.Code] {
-				fm.Band = g.Band
-				label := goalLabel[g.GoalID]
-				if gl, _ := rb.Goal(g.GoalID); gl != nil && len(gl.Grants) > 1 {
-					label += "（" + shorts[g.GrantID] + "）"
-				}
-				fm.Goals = append(fm.Goals, exporters.FeedbackGoal{Label: label, Points: g.Points, Max: g.Max, Rate: g.Rate, National: g.National, Pref: g.Pref, SizeBand: g.SizeBand})
-			}
-			for _, g := range rb.Grants {
-				// One more point in this grant: pool × ((s+1)w/(Σ+w) − s·w/Σ), others unchanged.
-				s, w, sum := row.Grants[g.ID], float64(row.Age65Plus), poolSum[g.ID]
-				if sum > 0 {
-					pool := float64(poolYen[g.ID])
-					worth := pool * ((s+1)*w/(sum+w) - s*w/sum)
-					fm.Worth = append(fm.Worth, exporters.PointWorth{Grant: g.Short, Yen: int64(math.Round(worth))})
-				}
-			}
-			fb.Municipalities = append(fb.Municipalities, fm)
+			fb.Municipalities = append(fb.Municipalities, fbIn.municipality(row))
 		}
 		for _, c := range inPrefecture(centres, func(c store.CentreSheetLine) string { return c.PrefectureCode }, pc) {
 			rv.Centres = append(rv.Centres, exporters.CentreLine{Code: c.Code, Name: c.Name, Municipality: c.Municipality, Submitted: c.Submitted, Total: c.Total, Max: c.Max, Rate: c.Rate})
@@ -224,4 +207,38 @@ func itemLabels(rb *indicators.Rulebook) (map[string]exporters.ItemLabel, map[st
 		}
 	}
 	return labels, goalLabel
+}
+
+// feedbackInputs is what a municipality's feedback sheet is made of beside its review row: the
+// goal rates of the score run, and the pools' sums and amounts of the allocation run.
+type feedbackInputs struct {
+	rb        *indicators.Rulebook
+	goalsOf   map[string][]store.GoalRate
+	goalLabel map[string]string
+	shorts    map[string]string // grant id → 推進 / 支援
+	poolSum   map[string]float64
+	poolYen   map[string]int64
+}
+
+// municipality is the feedback sheet of one municipality's review row.
+func (in *feedbackInputs) municipality(row store.ReviewLine) exporters.FeedbackMunicipality {
+	fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: row.Total, Max: row.Max, Rate: row.Rate, Rank: row.NationalRank, Of: row.Of, YenTotal: row.YenTotal}
+	for _, g := range in.goalsOf[row.Code] {
+		fm.Band = g.Band
+		label := in.goalLabel[g.GoalID]
+		if gl, _ := in.rb.Goal(g.GoalID); gl != nil && len(gl.Grants) > 1 {
+			label += "（" + in.shorts[g.GrantID] + "）"
+		}
+		fm.Goals = append(fm.Goals, exporters.FeedbackGoal{Label: label, Points: g.Points, Max: g.Max, Rate: g.Rate, National: g.National, Pref: g.Pref, SizeBand: g.SizeBand})
+	}
+	for _, g := range in.rb.Grants {
+		// One more point in this grant: pool × ((s+1)w/(Σ+w) − s·w/Σ), others unchanged.
+		s, w, sum := row.Grants[g.ID], float64(row.Age65Plus), in.poolSum[g.ID]
+		if sum > 0 {
+			pool := float64(in.poolYen[g.ID])
+			worth := pool * ((s+1)*w/(sum+w) - s*w/sum)
+			fm.Worth = append(fm.Worth, exporters.PointWorth{Grant: g.Short, Yen: int64(math.Round(worth))})
+		}
+	}
+	return fm
 }

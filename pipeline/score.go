@@ -57,18 +57,9 @@ func (m ScoreManifest) Ref(l indicators.Level) RulebookRef {
 // children's results.
 func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 	start := time.Now()
-	if err := r.EnsureReference(ctx, fy); err != nil {
+	books, refs, err := r.scoreBooks(ctx, fy)
+	if err != nil {
 		return nil, err
-	}
-	var books []*indicators.Rulebook
-	var refs []RulebookRef
-	for _, lv := range r.Rulebooks.Levels(fy) {
-		rb, err := r.rulebook(ctx, fy, lv)
-		if err != nil {
-			return nil, err
-		}
-		books = append(books, rb)
-		refs = append(refs, RulebookRef{Level: lv, Hash: rb.Hash, File: rb.File, Version: rb.Version})
 	}
 	if len(books) == 0 {
 		_, err := r.Rulebooks.Get(fy, indicators.Municipality)

@@ -121,6 +121,14 @@ func (r *Runner) Submit(ctx context.Context, by kofukin.Principal, req SubmitReq
 	if err := r.answerChanges(ctx, &fr); err != nil { // the version is stored: its report stands without them
 		r.logger().Error("answer changes", "file", name, "error", err)
 	}
+	if fr.Status == kofukin.StatusAccepted && fr.SubmissionID > 0 {
+		if err := r.Store.Submissions().SaveFile(ctx, fr.SubmissionID, name, data); err != nil { // the version stands without it
+			r.logger().Error("keep the file as sent", "file", name, "error", err)
+		}
+		if fr.Kind == KindSurvey {
+			r.queueTrial(fr.FiscalYear, fr.EntityCode)
+		}
+	}
 	if fr.Status == Rejected && strings.EqualFold(filepath.Ext(name), ".xlsx") {
 		rec.Annotated, fr.NotAnnotated = r.annotatedCopy(req.AnnotatedDir, name, rec.SHA256, data, fr.Problems)
 	}

@@ -36,8 +36,12 @@ type EntityView struct {
 	// current version is newer, says the score predates it (see StaleNote).
 	ScoredVersion int
 	Stale         string
-	Closed        string // why by cannot submit for it now ("" when it can)
-	Deadline      string // fy's submission deadline, YYYY-MM-DD ("" when none is set), shown from the start
+	// Trial is the 試算 of its current survey version (nil when it has none).
+	Trial *TrialView
+	// Kept says which versions (by submission id) have their file as sent kept for download.
+	Kept     map[int64]bool
+	Closed   string // why by cannot submit for it now ("" when it can)
+	Deadline string // fy's submission deadline, YYYY-MM-DD ("" when none is set), shown from the start
 }
 
 // StaleNote says that a score shown for an entity predates its current version: the run read
@@ -122,6 +126,16 @@ func (r *Runner) EntityPage(ctx context.Context, by kofukin.Principal, fy int, c
 			v.ScoredVersion = scored[code]
 			v.Stale = StaleNote(v.ScoredVersion, currentSurvey(v.History))
 		}
+	}
+	for i := range v.History {
+		if x := &v.History[i]; x.Kind == KindSurvey && x.Status == "current" {
+			if v.Trial, err = r.trialView(ctx, fy, code, x, v.Preview != nil && v.ScoredVersion == x.Version); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v.Kept, err = r.Store.Submissions().KeptFiles(ctx, fy, code); err != nil {
+		return nil, err
 	}
 	if v.Closed, err = r.closedReason(ctx, by, fy, code); err != nil {
 		return nil, err

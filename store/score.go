@@ -127,51 +127,60 @@ func (sc *Scores) Compute(ctx context.Context, runID int64, fy int, books []*ind
 		seen[rb.Level] = true
 	}
 	err := sc.s.withTx(ctx, func(c *txConn) error {
-		setup := []struct {
-			sql  string
-			args []any
-		}{
-			{scoreInputsSQL, []any{fy, fy - 1}},
-			{scoreAllAnswersSQL, nil},
-			{scoreChildrenSQL, []any{fy}},
-			{scoreChildAnswersSQL, []any{fy}},
-		}
-		for _, q := range setup {
-			if _, err := c.exec(q.sql, q.args...); err != nil {
-				return fmt.Errorf("prepare: %w", err)
-			}
-		}
-		defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
-			DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
-			DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values`)
-		for _, rb := range books {
-			ls, err := sc.s.scoreLevel(c, runID, fy, rb)
-			if err != nil {
-				return fmt.Errorf("%s: %w", rb.Level, err)
-			}
-			sum.Levels = append(sum.Levels, ls)
-		}
-		if _, err := c.exec(`INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, runID); err != nil {
-			return fmt.Errorf("inputs: %w", err)
-		}
-		rows, err := c.conn.QueryContext(ctx, `SELECT id, entity_code, kind, version, sha256 FROM kf_inputs ORDER BY id`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var in ScoreInput
-			if err := rows.Scan(&in.SubmissionID, &in.EntityCode, &in.Kind, &in.Version, &in.SHA256); err != nil {
-				return err
-			}
-			sum.Inputs = append(sum.Inputs, in)
-		}
-		return rows.Err()
+		var err error
+		sum, err = sc.s.compute(c, runID, fy, books)
+		return err
 	})
 	if err != nil {
 		return sum, fmt.Errorf("score run %d: %w", runID, err)
 	}
 	return sum, nil
+}
+
+// compute runs the steps of score run runID in c's transaction (see Compute) and returns its
+// summary; the caller commits (a score run) or rolls back (a trial, see Trial).
+func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
+	var sum ScoreSummary
+	setup := []struct {
+		sql  string
+		args []any
+	}{
+		{scoreInputsSQL, []any{fy, fy - 1}},
+		{scoreAllAnswersSQL, nil},
+		{scoreChildrenSQL, []any{fy}},
+		{scoreChildAnswersSQL, []any{fy}},
+	}
+	for _, q := range setup {
+		if _, err := c.exec(q.sql, q.args...); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
+		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
+		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values`)
+	for _, rb := range books {
+		ls, err := s.scoreLevel(c, runID, fy, rb)
+		if err != nil {
+			return sum, fmt.Errorf("%s: %w", rb.Level, err)
+		}
+		sum.Levels = append(sum.Levels, ls)
+	}
+	if _, err := c.exec(`INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, runID); err != nil {
+		return sum, fmt.Errorf("inputs: %w", err)
+	}
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT id, entity_code, kind, version, sha256 FROM kf_inputs ORDER BY id`)
+	if err != nil {
+		return sum, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var in ScoreInput
+		if err := rows.Scan(&in.SubmissionID, &in.EntityCode, &in.Kind, &in.Version, &in.SHA256); err != nil {
+			return sum, err
+		}
+		sum.Inputs = append(sum.Inputs, in)
+	}
+	return sum, rows.Err()
 }
 
 func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook) (LevelSummary, error) {

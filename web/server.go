@@ -101,6 +101,10 @@ func (s *Server) routes() []route {
 		session("POST /entity/{code}/upload", "調査票の提出", s.uploadForm),
 		session("GET /uploads/{id}", "提出結果の閲覧", s.uploadPage),
 		session("GET /uploads/{id}/annotated", "エラー箇所付きの写しのダウンロード", s.annotated),
+		// the municipality's working day (helper C): item-by-item points, the files it sent
+		session("GET /entity/{code}/items", "回答・得点の閲覧", s.entityItems),
+		session("GET /entity/{code}/sent/{version}", "提出ファイルのダウンロード", s.sentFile),
+		session("GET /entity/{code}/feedback.xlsx", "フィードバック票のダウンロード", s.feedbackWorkbook),
 		session("GET /prefecture/{code}", "提出状況の閲覧", s.prefecturePage),
 		session("POST /prefecture/{code}/review", "審査結果の登録", s.review),
 		session("GET /prefecture/{code}/review.xlsx", "審査用ブックのダウンロード", s.reviewWorkbook),
@@ -136,6 +140,7 @@ var templateFuncs = template.FuncMap{
 	"yen":    exporters.Commas[int64],
 	"pct":    func(f float64) string { return indicators.FormatPercent(f, 1) },
 	"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"signed": signedPoints,
 	"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 	"status": statusLabel,
 	"level":  func(l string) string { return indicators.Level(l).LabelJA() },

@@ -98,8 +98,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := &pipeline.Runner{Store: st, Rulebooks: lib}
-	t.Cleanup(r.StopJobs) // before the store closes: a console cycle may still run
+	r := &pipeline.Runner{Store: st, Rulebooks: lib, Trials: true}
+	t.Cleanup(func() { r.WaitTrials(ctx) }) // before the store closes
+	t.Cleanup(r.StopJobs)                   // before the store closes: a console cycle may still run
 	// Uploads' annotated copies go to this test's folder; the exports stay in the shared base.
 	s := &Server{Runner: r, FiscalYear: 2026, Out: filepath.Join(dir, "out"), MaxUpload: 16 << 20, SessionTTL: time.Hour}
 	w := &world{t: t, s: s, fix: filepath.Join(base.dir, "fix"), tokens: map[string]string{}}

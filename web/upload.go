@@ -116,12 +116,12 @@ func (s *Server) uploadPage(w http.ResponseWriter, r *http.Request, q request) {
 		s.fail(w, r, err)
 		return
 	}
-	u, fr, err := s.Runner.UploadReport(r.Context(), q.p, id)
+	v, err := s.Runner.UploadPage(r.Context(), q.p, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, "upload.html", map[string]any{"P": q.p, "CSRF": q.csrf, "U": u, "R": *fr})
+	s.render(w, "upload.html", map[string]any{"P": q.p, "CSRF": q.csrf, "U": v.Upload, "R": *v.Report, "V": v})
 }
 
 func (s *Server) annotated(w http.ResponseWriter, r *http.Request, q request) {

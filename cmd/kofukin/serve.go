@@ -35,6 +35,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err := r.EnsureReference(ctx, a.cfg.FiscalYear); err != nil {
 		return err
 	}
+	r.Trials = true // the 試算 of each accepted upload, in the background
 	srv := &web.Server{Runner: r, FiscalYear: a.cfg.FiscalYear, Out: a.cfg.Out, MaxUpload: int64(a.cfg.MaxUploadMB) << 20,
 		SessionTTL: time.Duration(a.cfg.SessionHours) * time.Hour, SecureCookies: a.cfg.SecureCookies, Logger: a.logger}
 	ln, err := net.Listen("tcp", *listen)
@@ -70,7 +71,7 @@ func cmdServe(ctx context.Context, a *app, args []string) error {
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	return nil
+	return r.WaitTrials(sctx) // a 試算 under way finishes before the store closes
 }
 
 func (a *app) scheduler(r *pipeline.Runner) *pipeline.Scheduler {
