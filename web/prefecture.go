@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,6 +37,12 @@ func (s *Server) review(w http.ResponseWriter, r *http.Request, q request) {
 	code, entity := r.PathValue("code"), strings.TrimSpace(r.PostFormValue("entity"))
 	version, _ := strconv.Atoi(r.PostFormValue("version")) // 0 when missing: refused as not knowing which
 	err := s.Runner.Review(r.Context(), q.p, s.FiscalYear, code, entity, version, r.PostFormValue("status"), r.PostFormValue("comment"), "web:"+q.p.TokenID)
+	var re *pipeline.ReviewError
+	if errors.As(err, &re) { // not recorded: say why, with the way back to the row
+		s.renderStatus(w, http.StatusBadRequest, "review_result.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Code": code, "FY": s.FiscalYear,
+			"Single": re.MessageJA, "Entity": entity})
+		return
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

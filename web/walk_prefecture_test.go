@@ -103,7 +103,8 @@ func TestWalkPrefecture(t *testing.T) {
 	}
 	// A verdict on the version the page no longer shows is refused, saying why.
 	code, body := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {"312011"}, "version": {"1"}, "status": {"確認済"}})
-	if code != http.StatusBadRequest || !strings.Contains(body, "第2版が提出されたため、第1版への確認は登録できません。最新版を確認してください。") {
+	if code != http.StatusBadRequest || !strings.Contains(body, "第2版が提出されたため、第1版への確認は登録できません。最新版を確認してください。") ||
+		!strings.Contains(body, `href="/prefecture/310000#m312011"`) {
 		t.Errorf("a 確認済 on version 1 after version 2: %d %.300s", code, body)
 	}
 
