@@ -23,6 +23,21 @@ type trialQueue struct {
 	pending map[int]map[string]bool
 	running map[string]bool // entity codes of the trial under way
 	busy    bool            // a worker goroutine is running
+	// failed holds when a trial of an entity last failed: a page does not ask again for a while
+	// (an upload does).
+	failed map[string]time.Time
+}
+
+// trialRetry is how long after a failed trial a page view does not ask for another.
+const trialRetry = 5 * time.Minute
+
+// TrialFailed reports whether entity code's last trial failed less than trialRetry ago.
+func (r *Runner) TrialFailed(code string) bool {
+	q := &r.trials
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at, ok := q.failed[code]
+	return ok && time.Since(at) < trialRetry
 }
 
 // TrialPending reports whether entity code's 試算 is waiting or under way.
@@ -57,6 +72,7 @@ func (r *Runner) queueTrial(fy int, code string) {
 		q.pending[fy] = map[string]bool{}
 	}
 	q.pending[fy][code] = true
+	delete(q.failed, code)
 	if !q.busy {
 		q.busy = true
 		go r.trialWorker()
@@ -90,6 +106,14 @@ func (r *Runner) trialWorker() {
 		sort.Strings(codes)
 		if err := r.trial(context.Background(), fy, codes); err != nil {
 			r.logger().Error("trial", "fiscal_year", fy, "entities", len(codes), "error", err)
+			q.mu.Lock()
+			if q.failed == nil {
+				q.failed = map[string]time.Time{}
+			}
+			for _, c := range codes {
+				q.failed[c] = time.Now()
+			}
+			q.mu.Unlock()
 		}
 	}
 }

@@ -53,8 +53,8 @@ func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Ruleboo
 	var out []TrialScore
 	items := map[int64][]ItemScore{}
 	errRollback := errors.New("trial: roll back")
-	asOf := sc.s.Now().UTC()
 	err := sc.s.withTx(ctx, func(c *txConn) error {
+		asOf := sc.s.Now().UTC() // the transaction's snapshot is of this moment
 		sum, err := sc.s.compute(c, trialRunID, fy, books)
 		if err != nil {
 			return err

@@ -168,18 +168,39 @@ func TestTrialAfterUpload(t *testing.T) {
 	}
 }
 
-// Uploads sent together are each given the 試算 of their own version.
+// Uploads sent together are each given the 試算 of their own version: each total is its official
+// one with its own change (P1-1-a flipped, ±4), whatever order the two trials took.
 func TestTrialsOfUploadsSentTogether(t *testing.T) {
 	w := newWorld(t)
+	ctx := context.Background()
+	st := w.s.Runner.Store
+	run, err := st.Runs().Latest(ctx, "score", 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	official, err := st.Scores().Standings(ctx, run.ID, "municipality")
+	if err != nil {
+		t.Fatal(err)
+	}
 	muni, csrf := w.client("muni")
 	other, ocsrf := w.client("othermuni")
+	want := map[string]float64{}
+	flipped := map[string][]byte{}
+	for _, code := range []string{"312011", "312029"} {
+		good := w.workbook(code)
+		answer, delta := "はい", 4.0
+		if cellOf(t, good, "F7") == "はい" {
+			answer, delta = "いいえ", -4.0
+		}
+		flipped[code], want[code] = edited(t, good, "F7", answer), official[code].Total+delta
+	}
 	done := make(chan string, 2)
 	go func() {
-		_, p := w.uploadPage(muni, "312011", csrf, "a.xlsx", edited(t, w.workbook("312011"), "F7", "はい"))
+		_, p := w.uploadPage(muni, "312011", csrf, "a.xlsx", flipped["312011"])
 		done <- p
 	}()
 	go func() {
-		_, p := w.uploadPage(other, "312029", ocsrf, "b.xlsx", edited(t, w.workbook("312029"), "F7", "いいえ"))
+		_, p := w.uploadPage(other, "312029", ocsrf, "b.xlsx", flipped["312029"])
 		done <- p
 	}()
 	for i := 0; i < 2; i++ {
@@ -187,13 +208,16 @@ func TestTrialsOfUploadsSentTogether(t *testing.T) {
 			t.Fatalf("upload: %.300s", p)
 		}
 	}
-	for name, c := range map[string]*http.Client{"312011": muni, "312029": other} {
-		page := w.waitTrial(c, "/entity/"+name)
+	for code, c := range map[string]*http.Client{"312011": muni, "312029": other} {
+		page := w.waitTrial(c, "/entity/"+code)
 		if !strings.Contains(page, "試算（第2版、") {
-			t.Errorf("%s: no 試算 of version 2", name)
+			t.Errorf("%s: no 試算 of version 2", code)
 		}
-		if other := map[string]string{"312011": "312029", "312029": "312011"}[name]; strings.Contains(page, other) {
-			t.Errorf("%s's page names %s", name, other)
+		if got := number(t, page, "trial-total"); got != want[code] {
+			t.Errorf("%s: 試算 total %v, want %v", code, got, want[code])
+		}
+		if other := map[string]string{"312011": "312029", "312029": "312011"}[code]; strings.Contains(page, other) {
+			t.Errorf("%s's page names %s", code, other)
 		}
 	}
 }
