@@ -1,4 +1,4 @@
--- 011: 試算 (trial scores) and the files as sent.
+-- 010: 試算 (trial scores) and the files as sent.
 --
 -- A trial score is what an accepted survey version would score, computed right after its upload by
 -- the very statements of a score run (store.Scores.Compute) against every entity's current answers
