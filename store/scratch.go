@@ -16,6 +16,12 @@ func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
 		return nil, nil, err
 	}
 	path := filepath.Join(dir, "scratch.duckdb")
+	// No 試算 runs while the copy is made: its long write transaction, open in this instance while
+	// the copy is attached and detached, left the copy's write-ahead log to an instance that later
+	// removed it under the scratch store ("Could not remove file scratch.duckdb.wal"). The copy is
+	// also checkpointed before it is detached, so that nothing of it stays in a log.
+	trialMu.Lock()
+	defer trialMu.Unlock()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		os.RemoveAll(dir)
@@ -26,7 +32,7 @@ func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
 	if err == nil {
 		// ATTACH takes no bind parameter for its file, nor COPY FROM DATABASE for its source: both
 		// are quoted (quote.go).
-		_, err = conn.ExecContext(ctx, `ATTACH `+quoteLiteral(path)+` AS kf_scratch; COPY FROM DATABASE `+quoteIdent(name)+` TO kf_scratch; DETACH kf_scratch`)
+		_, err = conn.ExecContext(ctx, `ATTACH `+quoteLiteral(path)+` AS kf_scratch; COPY FROM DATABASE `+quoteIdent(name)+` TO kf_scratch; CHECKPOINT kf_scratch; DETACH kf_scratch`)
 	}
 	conn.Close()
 	if err != nil {
