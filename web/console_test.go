@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -213,7 +214,7 @@ func TestNationalStatus(t *testing.T) {
 	}
 	pref, pcsrf := w.client("pref")
 	for entity, status := range map[string]string{"312011": "確認済", "312029": "差戻し"} {
-		if code, _ := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {entity}, "status": {status}, "comment": {"確認してください"}}); code != http.StatusSeeOther {
+		if code, _ := w.do(pref, "POST", "/prefecture/310000/review", url.Values{"csrf": {pcsrf}, "entity": {entity}, "version": {strconv.Itoa(w.currentVersion(entity))}, "status": {status}, "comment": {"確認してください"}}); code != http.StatusSeeOther {
 			t.Fatalf("review %s %s: %d", entity, status, code)
 		}
 	}
