@@ -126,6 +126,8 @@ func (sc *Scores) Compute(ctx context.Context, runID int64, fy int, books []*ind
 		}
 		seen[rb.Level] = true
 	}
+	sc.s.scoreMu.Lock()
+	defer sc.s.scoreMu.Unlock()
 	err := sc.s.withTx(ctx, func(c *txConn) error {
 		var err error
 		sum, err = sc.s.compute(c, runID, fy, books)

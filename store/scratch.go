@@ -16,12 +16,10 @@ func (s *Store) Scratch(ctx context.Context) (*Store, func(), error) {
 		return nil, nil, err
 	}
 	path := filepath.Join(dir, "scratch.duckdb")
-	// No 試算 runs while the copy is made: its long write transaction, open in this instance while
-	// the copy is attached and detached, left the copy's write-ahead log to an instance that later
-	// removed it under the scratch store ("Could not remove file scratch.duckdb.wal"). The copy is
-	// also checkpointed before it is detached, so that nothing of it stays in a log.
-	trialMu.Lock()
-	defer trialMu.Unlock()
+	// No score run or 試算 writes while the copy is made (see Store.scoreMu); the copy is
+	// checkpointed before it is detached, so that nothing of it stays in a log.
+	s.scoreMu.Lock()
+	defer s.scoreMu.Unlock()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		os.RemoveAll(dir)

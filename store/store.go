@@ -33,6 +33,12 @@ type Store struct {
 	connector *duckdb.Connector
 	// subMu serialises every write of submissions in the process (see SubmissionWriter).
 	subMu sync.Mutex
+	// scoreMu serialises the long write transactions that score the nation — score runs
+	// (Scores.Compute) and 試算 (Scores.Trial, which share one run id) — with the copy Scratch
+	// makes: a write transaction open in this instance while the copy is attached and detached
+	// left the copy's write-ahead log to an instance that later removed it under the scratch store
+	// ("Could not remove file scratch.duckdb.wal"; the console's dry run after an upload failed).
+	scoreMu sync.Mutex
 }
 
 // Open opens (creating if needed) the DuckDB file at path and applies pending migrations.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/kofukin/kofukin/indicators"
@@ -33,19 +32,16 @@ type ItemScore struct {
 }
 
 // trialRunID is the run id a trial computes under, inside its rolled-back transaction: no
-// committed run has it (run ids start at 1), and trials run one at a time (trialMu).
+// committed run has it (run ids start at 1), and trials run one at a time (Store.scoreMu).
 const trialRunID = -1
-
-// trialMu keeps trials one at a time: they share trialRunID, and each scores the whole nation.
-var trialMu sync.Mutex
 
 // Trial computes fiscal year fy with the rulebooks as a score run would (Compute), in a
 // transaction that is rolled back, and returns the 試算 of the current survey of each entity in
 // codes that has one, with its item points. Nothing of it stays in the database; SaveTrials keeps
 // the results.
 func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Rulebook, codes []string) ([]TrialScore, map[int64][]ItemScore, error) {
-	trialMu.Lock()
-	defer trialMu.Unlock()
+	sc.s.scoreMu.Lock()
+	defer sc.s.scoreMu.Unlock()
 	want := map[string]bool{}
 	for _, c := range codes {
 		want[c] = true
