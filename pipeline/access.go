@@ -399,17 +399,23 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 			out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Name: names[v.Code], Status: v.Status, Current: cur.Status, RecordedAt: cur.ImportedAt})
 			continue
 		}
-		// A row that says what the store holds (a row left as exported) is not a new verdict. A
+		// A row that says what the store holds (a row left as exported) is not a new verdict —
+		// unless the verdict held was given on another version than the row's: 確認済 kept on the
+		// version sent after a 確認済 on the one before is a new verdict on the newer version. A
 		// comment the review workbook wrote with a quote against formula injection comes back
 		// without it.
 		comment := exporters.UnquoteText(v.Comment)
-		if cur := current[v.Code]; stamped && statusOrUnreviewed(cur.Status) == v.Status && strings.TrimSpace(cur.Comment) == strings.TrimSpace(comment) {
-			out.Unchanged++
-			continue
-		}
 		version := now[v.Code]
 		if given != nil {
 			version = given[v.Code]
+		}
+		cur := current[v.Code]
+		sameVersion := cur.Status == "" || cur.Version == 0 || cur.Version == version
+		if stamped && sameVersion && statusOrUnreviewed(cur.Status) == v.Status && strings.TrimSpace(cur.Comment) == strings.TrimSpace(comment) {
+			out.Unchanged++
+			continue
+		}
+		if given != nil {
 			if msg := VersionRefusal(v.Status, version, now[v.Code]); msg != "" {
 				out.Skipped = append(out.Skipped, SkippedVerdict{Code: v.Code, Cell: v.Cell, Name: names[v.Code], Status: v.Status, Reason: msg})
 				continue
