@@ -254,6 +254,20 @@ func TestNationalStatus(t *testing.T) {
 	if tot := cells("total"); len(tot) != 10 || tot[0] != "全国" || tot[3] != "1" || tot[4] != "1" {
 		t.Errorf("the totals row: %q", tot)
 	}
+	// 鳥取市 sends a version after its 確認済 (the ministry loads it; the municipality is locked out
+	// while confirmed): the verdict was on the version before and no longer counts — as on the
+	// prefecture's own page, where the row is 未確認 again.
+	if code, out := w.apiPost(w.tokens["ministry"], "鳥取市.xlsx", edited(t, w.workbook("312011"), "F7", "いいえ")); code != http.StatusCreated {
+		t.Fatalf("ministry upload for 鳥取市: %d %v", code, out)
+	}
+	_, page = w.do(min, "GET", "/ministry/status", nil)
+	want[3], want[5] = "0", fmt.Sprint(munis-1) // 確認済 0, 差戻し 1, 未確認 munis − 1
+	got = cells("p310000")
+	for i, c := range want {
+		if c != "" && (i >= len(got) || got[i] != c) {
+			t.Errorf("after 鳥取市's new version, 鳥取県's column %d: %q, want %q", i, got, c)
+		}
+	}
 	if code, p := w.do(pref, "GET", "/ministry/status", nil); code != http.StatusForbidden || strings.Contains(p, "島根県") {
 		t.Errorf("a prefecture opens the national status: %d", code)
 	}
