@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/exporters"
@@ -128,14 +129,20 @@ func (r *Runner) UploadPage(ctx context.Context, by kofukin.Principal, id int64)
 		if x, ok := a[c.Item]; ok {
 			p.After, p.HasAfter = x.Points, true
 		}
-		p.Delta = p.After - p.Before
+		p.Delta = PointsDelta(p.After, p.Before)
 		v.Points[c.Item] = p
 	}
 	if source != "" {
-		d := v.Trial.Score.Total - beforeTotal
+		d := PointsDelta(v.Trial.Score.Total, beforeTotal)
 		v.TotalDelta, v.BeforeTotal, v.AfterTotal = &d, beforeTotal, v.Trial.Score.Total
 	}
 	return v, nil
+}
+
+// PointsDelta is after − before for points held in hundredths (DECIMAL(9,2)), computed in
+// hundredths: 2.3 − 1.1 is 1.2, not the 1.1999999999999997 of a float subtraction.
+func PointsDelta(after, before float64) float64 {
+	return float64(math.Round(after*100)-math.Round(before*100)) / 100
 }
 
 func byItem(list []store.ItemScore) map[string]store.ItemScore {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 
@@ -70,8 +71,9 @@ func (s *Server) feedbackWorkbook(w http.ResponseWriter, r *http.Request, q requ
 	sendFile(w, name, data)
 }
 
-// signedPoints writes a difference of points with its sign: +4, −4, ±0.
+// signedPoints writes a difference of points (hundredths at most) with its sign: +4, −1.2, ±0.
 func signedPoints(f float64) string {
+	f = math.Round(f*100) / 100
 	switch {
 	case f > 0:
 		return "+" + strconv.FormatFloat(f, 'f', -1, 64)

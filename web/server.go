@@ -17,6 +17,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime"
 	"runtime/debug"
@@ -139,7 +140,7 @@ var statusJA = map[string]string{"current": "最新", "superseded": "旧版"}
 var templateFuncs = template.FuncMap{
 	"yen":    exporters.Commas[int64],
 	"pct":    func(f float64) string { return indicators.FormatPercent(f, 1) },
-	"pts":    func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) },
+	"pts":    func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }, // points are hundredths
 	"signed": signedPoints,
 	"date":   func(t time.Time) string { return t.In(jst).Format("2006-01-02 15:04") },
 	"status": statusLabel,
