@@ -50,6 +50,7 @@ var base struct {
 	fixOnce, cycleOnce sync.Once
 	dir                string // fix/, k.duckdb, out/
 	fixErr, cycleErr   error
+	cycle              *pipeline.CycleResult // what the shared cycle did (read only)
 }
 
 func TestMain(m *testing.M) {
@@ -99,7 +100,7 @@ func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
 			base.cycleErr = err
 			return
 		}
-		_, err = (&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix}, out)
+		base.cycle, err = (&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix}, out)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}

@@ -324,13 +324,8 @@ func TestPopulationUpdateAndUnions(t *testing.T) {
 
 func TestRerunIsByteIdentical(t *testing.T) {
 	ctx := context.Background()
-	fix, _ := tottori(t)
-	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
-	out := t.TempDir()
-	res, err := r.Cycle(ctx, 2026, []string{fix}, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, fix, out := cycled(t)
+	res := base.cycle
 	// Every file the export wrote: the workbook, the Parquet tables, the Arrow file.
 	if len(res.Export.SHA256) < 7 {
 		t.Fatalf("export wrote %v", res.Export.SHA256)

@@ -98,7 +98,9 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	r := &pipeline.Runner{Store: st, Rulebooks: lib, Trials: true}
+	// No 試算 after uploads unless a test asks (withTrials): each scores the whole nation, and
+	// most tests upload without looking at one.
+	r := &pipeline.Runner{Store: st, Rulebooks: lib}
 	t.Cleanup(func() { r.WaitTrials(ctx) }) // before the store closes
 	t.Cleanup(r.StopJobs)                   // before the store closes: a console cycle may still run
 	// Uploads' annotated copies go to this test's folder; the exports stay in the shared base.
@@ -241,4 +243,11 @@ func TestHealth(t *testing.T) {
 		t.Errorf("/ should lead to /login, got %s", resp.Request.URL.Path)
 	}
 	resp.Body.Close()
+}
+
+// withTrials makes the service compute the 試算 of every accepted upload, as serve does; call it
+// before the test's first request.
+func (w *world) withTrials() *world {
+	w.s.Runner.Trials = true
+	return w
 }

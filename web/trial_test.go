@@ -64,7 +64,7 @@ func number(t *testing.T, page, id string) float64 {
 // other item: FY2026 municipal rulebook), its rank is the one the official totals give it, the
 // change list carries the points, and the official run is left as it was.
 func TestTrialAfterUpload(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t).withTrials()
 	ctx := context.Background()
 	muni, csrf := w.client("muni")
 	st := w.s.Runner.Store
@@ -171,7 +171,7 @@ func TestTrialAfterUpload(t *testing.T) {
 // Uploads sent together are each given the 試算 of their own version: each total is its official
 // one with its own change (P1-1-a flipped, ±4), whatever order the two trials took.
 func TestTrialsOfUploadsSentTogether(t *testing.T) {
-	w := newWorld(t)
+	w := newWorld(t).withTrials()
 	ctx := context.Background()
 	st := w.s.Runner.Store
 	run, err := st.Runs().Latest(ctx, "score", 2026)

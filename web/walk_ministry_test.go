@@ -18,7 +18,7 @@ import (
 // version meanwhile, so amounts differ). Screenshots go to KOFUKIN_SCREENSHOTS when set.
 func TestWalkMinistry(t *testing.T) {
 	exe := chromium(t)
-	w := newWorld(t)
+	w := newWorld(t).withTrials()
 	muni, mcsrf := w.client("muni")
 	if code, _ := w.upload(muni, "312011", mcsrf, "鳥取市.xlsx", edited(t, w.workbook("312011"), "F7", "はい")); code != 303 {
 		t.Fatalf("upload: %d", code)

@@ -20,7 +20,7 @@ import (
 // fits its screen without a horizontal page scroll.
 func TestWalkMunicipal(t *testing.T) {
 	exe := chromium(t)
-	w := newWorld(t)
+	w := newWorld(t).withTrials()
 	dir := t.TempDir()
 	good := w.workbook("312011")
 	answer := "はい"
