@@ -133,7 +133,7 @@ func (r *Runner) Review(ctx context.Context, by kofukin.Principal, fy int, prefe
 		return err
 	}
 	if err := r.Store.Submissions().SaveReviews(ctx, []store.Review{rv}); err != nil {
-		return err
+		return versionRace(err)
 	}
 	r.audit(ctx, by, "review "+status, entity, fmt.Sprintf("第%d版 %s", rv.Version, rv.Comment))
 	return nil
@@ -202,6 +202,9 @@ func VersionRefusal(status string, given, current int) string {
 	return ""
 }
 
+// MaxBulkVerdicts bounds one bulk verdict: more than any prefecture's municipalities (北海道 has 179).
+const MaxBulkVerdicts = 500
+
 // VerdictResult is what became of one verdict of a bulk verdict: recorded, or not and why.
 type VerdictResult struct {
 	Code, Name string
@@ -222,6 +225,9 @@ func (r *Runner) ReviewMany(ctx context.Context, by kofukin.Principal, fy int, p
 	}
 	if len(list) == 0 {
 		return nil, &ReviewError{"団体が選択されていません。確認済にする団体のチェックボックスを選んでください。"}
+	}
+	if len(list) > MaxBulkVerdicts { // each is looked up and audited: a forged form is refused whole
+		return nil, &ReviewError{fmt.Sprintf("一度に登録できるのは %d 団体までです（%d 団体が選択されています）。", MaxBulkVerdicts, len(list))}
 	}
 	var out []VerdictResult
 	var save []store.Review
@@ -248,12 +254,23 @@ func (r *Runner) ReviewMany(ctx context.Context, by kofukin.Principal, fy int, p
 		out = append(out, res)
 	}
 	if err := r.Store.Submissions().SaveReviews(ctx, save); err != nil {
-		return nil, err
+		return nil, versionRace(err)
 	}
 	for _, rv := range save {
 		r.audit(ctx, by, "review "+status, rv.EntityCode, fmt.Sprintf("第%d版 %s（一括）", rv.Version, rv.Comment))
 	}
 	return out, nil
+}
+
+// versionRace turns a verdict the store refused because a newer version came in while it was
+// given (store.VersionChangedError: between the check and the save) into the reviewer's message;
+// other errors pass through.
+func versionRace(err error) error {
+	var vc *store.VersionChangedError
+	if !errors.As(err, &vc) {
+		return err
+	}
+	return &ReviewError{fmt.Sprintf("確認の間に %s の第%d版が提出されたため、第%d版への審査結果は登録できません。何も記録していません。画面を再読み込みして、最新版を確認してください。", vc.Entity, vc.Current, vc.Given)}
 }
 
 func validStatus(s string) bool {
@@ -426,7 +443,7 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 		out.Counts[v.Status]++
 	}
 	if err := r.Store.Submissions().SaveReviews(ctx, reviews); err != nil {
-		return nil, err
+		return nil, versionRace(err)
 	}
 	r.audit(ctx, by, "review import", rf.PrefectureCode, fmt.Sprintf("%s: %d verdict(s), %d skipped as older than the store's", name, len(reviews), len(out.Skipped)))
 	return out, nil

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 )
 
@@ -98,12 +99,40 @@ type Review struct {
 	Version int
 }
 
-// SaveReviews records reviewers' verdicts read back from review workbooks, in one transaction;
-// each replaces the earlier verdict on the same municipality and year (earlier ones are kept).
+// VersionChangedError: a verdict (確認済 or 差戻し) was given on a version that is no longer the
+// municipality's current survey — a new version came in between the reviewer's check and the save.
+type VersionChangedError struct {
+	Entity         string
+	Given, Current int
+}
+
+func (e *VersionChangedError) Error() string {
+	return fmt.Sprintf("verdict on %s's version %d: version %d is current", e.Entity, e.Given, e.Current)
+}
+
+// SaveReviews records reviewers' verdicts (from the pages or read back from review workbooks), in
+// one transaction; each replaces the earlier verdict on the same municipality and year (earlier
+// ones are kept). A 確認済 or 差戻し given on a version (Version > 0) is saved only while that
+// version is current: submissions are not written meanwhile (subMu), and otherwise nothing is
+// saved and the error is a *VersionChangedError.
 func (sb *Submissions) SaveReviews(ctx context.Context, reviews []Review) error {
+	if len(reviews) == 0 {
+		return nil
+	}
+	sb.s.subMu.Lock()
+	defer sb.s.subMu.Unlock()
 	return sb.s.withTx(ctx, func(c *txConn) error {
 		now := sb.s.Now().UTC()
 		for _, r := range reviews {
+			if r.Version > 0 && (r.Status == "確認済" || r.Status == "差戻し") {
+				var current int
+				if err := c.queryRow(currentSurveyVersionSQL, r.FiscalYear, r.EntityCode).Scan(&current); err != nil {
+					return fmt.Errorf("current version of %s: %w", r.EntityCode, err)
+				}
+				if current != r.Version {
+					return &VersionChangedError{Entity: r.EntityCode, Given: r.Version, Current: current}
+				}
+			}
 			if _, err := c.exec(`UPDATE reviews SET current = FALSE WHERE fiscal_year = ? AND entity_code = ? AND current`, r.FiscalYear, r.EntityCode); err != nil {
 				return err
 			}
@@ -132,6 +161,9 @@ func (sb *Submissions) Reviews(ctx context.Context, fy int) (map[string]Review, 
 	}
 	return out, rows.Err()
 }
+
+const currentSurveyVersionSQL = `SELECT coalesce(max(version), 0) FROM submissions
+WHERE fiscal_year = ? AND entity_code = ? AND status = 'current' AND kind = 'survey'`
 
 const insertReviewSQL = `INSERT INTO reviews (fiscal_year, entity_code, status, comment, file_name, sha256, imported_at, current, version)
 VALUES (?, ?, ?, ?, ?, ?, ?, TRUE, ?)`

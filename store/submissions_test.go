@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -186,4 +187,48 @@ func TestWriterGroupOrder(t *testing.T) {
 		t.Errorf("current is %s, want c", hist[len(hist)-1].SHA256)
 	}
 	slotInvariants(t, st, "312029", 2)
+}
+
+// TestVerdictOnASupersededVersionIsNotSaved: a 確認済 given on version 1 after version 2 came in
+// (the new version landed between the reviewer's check and the save) is refused with
+// VersionChangedError and nothing of the batch is saved; on the current version it is saved.
+func TestVerdictOnASupersededVersionIsNotSaved(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, sha := range []string{"v1", "v2"} {
+		if _, err := st.Submissions().Add(ctx, survey("312011", sha), answersOf("312011", 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.Submissions().Add(ctx, survey("312029", "w1"), answersOf("312029", 2)); err != nil {
+		t.Fatal(err)
+	}
+	batch := []store.Review{
+		{FiscalYear: 2026, EntityCode: "312029", Status: "確認済", Version: 1},
+		{FiscalYear: 2026, EntityCode: "312011", Status: "確認済", Version: 1},
+	}
+	err = st.Submissions().SaveReviews(ctx, batch)
+	var vc *store.VersionChangedError
+	if !errors.As(err, &vc) || vc.Entity != "312011" || vc.Given != 1 || vc.Current != 2 {
+		t.Fatalf("確認済 on a superseded version: %v", err)
+	}
+	if got, err := st.Submissions().Reviews(ctx, 2026); err != nil || len(got) != 0 {
+		t.Fatalf("after the refused batch the store holds %v (%v), want nothing", got, err)
+	}
+	batch[1].Version = 2
+	if err := st.Submissions().SaveReviews(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Submissions().Reviews(ctx, 2026)
+	if err != nil || got["312011"].Version != 2 || got["312029"].Version != 1 {
+		t.Fatalf("saved: %v %v", got, err)
+	}
+	// 未確認 and a verdict of unknown version (0) are not version-checked.
+	if err := st.Submissions().SaveReviews(ctx, []store.Review{{FiscalYear: 2026, EntityCode: "312011", Status: "未確認", Version: 1}, {FiscalYear: 2026, EntityCode: "312029", Status: "確認済"}}); err != nil {
+		t.Fatal(err)
+	}
 }
