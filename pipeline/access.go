@@ -87,7 +87,7 @@ func (r *Runner) RevokeToken(ctx context.Context, by kofukin.Principal, tokenOrI
 		return err
 	}
 	id := tokenOrID
-	if len(id) > 8 {
+	if strings.HasPrefix(id, "kfk_") || len(id) > store.TokenIDLen {
 		id = "(value)"
 	}
 	r.audit(ctx, by, "token revoked", id, "")
@@ -545,6 +545,9 @@ func (r *Runner) IssueTokens(ctx context.Context, by kofukin.Principal, fy int, 
 	expires := b.Expires
 	if expires.IsZero() {
 		expires = r.Store.Now().Add(DefaultTokenLife)
+	}
+	if !expires.After(r.Store.Now()) {
+		return nil, 0, &UserError{MessageJA: fmt.Sprintf("有効期限（%s）が過ぎています。今日より後の日付を指定してください。", expires.In(jst).Format("2006-01-02"))}
 	}
 	label := b.Label
 	if label == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/pipeline"
@@ -24,5 +25,16 @@ func TestBulkVerdictIsBounded(t *testing.T) {
 	var re *pipeline.ReviewError
 	if !errors.As(err, &re) || !strings.Contains(re.MessageJA, "500 団体まで") {
 		t.Fatalf("%d selections: %v", len(list), err)
+	}
+}
+
+// TestBulkTokensExpiryInThePast: a bulk issue with an expiry already past is the user's mistake
+// (a 400 with the reason), not a failure of the store.
+func TestBulkTokensExpiryInThePast(t *testing.T) {
+	r := newRunner(t, "")
+	_, n, err := r.IssueTokens(context.Background(), kofukin.Operator("test"), 2026, pipeline.BulkTokens{Prefecture: "31", Expires: time.Now().Add(-24 * time.Hour)})
+	var ue *pipeline.UserError
+	if !errors.As(err, &ue) || !strings.Contains(ue.MessageJA, "有効期限") || n != 0 {
+		t.Fatalf("expiry in the past: %d issued, %v", n, err)
 	}
 }

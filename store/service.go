@@ -62,7 +62,7 @@ func (ac *Access) IssueToken(ctx context.Context, spec TokenSpec) (string, Token
 	}
 	token := "kfk_" + raw
 	h := hashOf(token)
-	t := TokenInfo{ID: h[:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
+	t := TokenInfo{ID: h[:TokenIDLen], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
 	_, err = ac.s.db.ExecContext(ctx, `INSERT INTO tokens (hash, id, role, entity_code, label, created_at, revoked_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`,
 		h, t.ID, string(t.Role), t.EntityCode, t.Label, t.CreatedAt, t.ExpiresAt)
 	return token, t, err
@@ -115,8 +115,20 @@ func (ac *Access) Tokens(ctx context.Context) ([]TokenInfo, error) {
 	return out, rows.Err()
 }
 
-// RevokeToken revokes a token given by its value or its public id.
+// TokenIDLen is the length of a token's public id: the first hex digits of its hash (12 since
+// the bulk issue; tokens issued before have 8).
+const TokenIDLen = 12
+
+// RevokeToken revokes a token given by its value or its public id. An id that more than one active
+// token shares (ids are a prefix of the hash) is refused: revoke that token by its value.
 func (ac *Access) RevokeToken(ctx context.Context, tokenOrID string) (int64, error) {
+	var shared int
+	if err := ac.s.db.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE id = ? AND hash <> ? AND revoked_at IS NULL`, tokenOrID, hashOf(tokenOrID)).Scan(&shared); err != nil {
+		return 0, err
+	}
+	if shared > 1 {
+		return 0, fmt.Errorf("id %s は有効なトークン %d 件に共通です。トークンの値で失効してください / id %s is shared by %d active tokens: revoke by the token's value", tokenOrID, shared, tokenOrID, shared)
+	}
 	res, err := ac.s.db.ExecContext(ctx, `UPDATE tokens SET revoked_at = ? WHERE (hash = ? OR id = ?) AND revoked_at IS NULL`, ac.s.Now().UTC(), hashOf(tokenOrID), tokenOrID)
 	if err != nil {
 		return 0, err

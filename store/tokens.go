@@ -27,7 +27,7 @@ func (ac *Access) IssueTokens(ctx context.Context, specs []TokenSpec) ([]string,
 		}
 		toks[i] = "kfk_" + raw
 		hashes[i] = hashOf(toks[i])
-		infos[i] = TokenInfo{ID: hashes[i][:8], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
+		infos[i] = TokenInfo{ID: hashes[i][:TokenIDLen], Role: spec.Role, EntityCode: spec.Entity, Label: spec.Label, CreatedAt: now, ExpiresAt: spec.Expires.UTC()}
 	}
 	err := ac.s.withTx(ctx, func(c *txConn) error {
 		for i, t := range infos {
