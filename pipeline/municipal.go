@@ -47,6 +47,8 @@ func (r *Runner) trialView(ctx context.Context, fy int, code string, sub *store.
 		return &TrialView{Missing: fmt.Sprintf("第%d版は試算の前に次の版が提出されたため、試算はありません。", sub.Version)}, nil
 	case r.TrialPending(code):
 		return &TrialView{Pending: true}, nil
+	case r.TrialNone(code):
+		return &TrialView{Missing: "この版の試算はありません（この年度・この種類の団体は試算の対象外です）。採点実行後に得点を表示します。"}, nil
 	case r.TrialFailed(code):
 		return &TrialView{Missing: "試算を計算できませんでした。しばらくしてから画面を開き直してください（続く場合は国の担当者にお知らせください）。"}, nil
 	case r.Trials:

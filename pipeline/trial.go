@@ -23,9 +23,10 @@ type trialQueue struct {
 	pending map[int]map[string]bool
 	running map[string]bool // entity codes of the trial under way
 	busy    bool            // a worker goroutine is running
-	// failed holds when a trial of an entity last failed: a page does not ask again for a while
-	// (an upload does).
-	failed map[string]time.Time
+	// failed holds when a trial of an entity last failed, and none when one ended without a
+	// result for it (no rulebook of its level in the year): a page does not ask again for a while
+	// (an upload does), so that page views do not keep the nation being scored.
+	failed, none map[string]time.Time
 }
 
 // trialRetry is how long after a failed trial a page view does not ask for another.
@@ -37,6 +38,16 @@ func (r *Runner) TrialFailed(code string) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	at, ok := q.failed[code]
+	return ok && time.Since(at) < trialRetry
+}
+
+// TrialNone reports whether entity code's last trial, less than trialRetry ago, ended without a
+// result for it.
+func (r *Runner) TrialNone(code string) bool {
+	q := &r.trials
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at, ok := q.none[code]
 	return ok && time.Since(at) < trialRetry
 }
 
@@ -73,6 +84,7 @@ func (r *Runner) queueTrial(fy int, code string) {
 	}
 	q.pending[fy][code] = true
 	delete(q.failed, code)
+	delete(q.none, code)
 	if !q.busy {
 		q.busy = true
 		go r.trialWorker()
@@ -104,17 +116,23 @@ func (r *Runner) trialWorker() {
 		}
 		q.mu.Unlock()
 		sort.Strings(codes)
-		if err := r.trial(context.Background(), fy, codes); err != nil {
+		none, err := r.trial(context.Background(), fy, codes)
+		if err != nil {
 			r.logger().Error("trial", "fiscal_year", fy, "entities", len(codes), "error", err)
-			q.mu.Lock()
-			if q.failed == nil {
-				q.failed = map[string]time.Time{}
-			}
+		}
+		q.mu.Lock()
+		if q.failed == nil {
+			q.failed, q.none = map[string]time.Time{}, map[string]time.Time{}
+		}
+		if err != nil {
 			for _, c := range codes {
 				q.failed[c] = time.Now()
 			}
-			q.mu.Unlock()
 		}
+		for _, c := range none {
+			q.none[c] = time.Now()
+		}
+		q.mu.Unlock()
 	}
 }
 
@@ -136,25 +154,35 @@ func (r *Runner) WaitTrials(ctx context.Context) error {
 	}
 }
 
-// trial computes and keeps the 試算 of the current surveys of codes in fy.
-func (r *Runner) trial(ctx context.Context, fy int, codes []string) error {
+// trial computes and keeps the 試算 of the current surveys of codes in fy, and returns the codes
+// it gave no result (no rulebook of their level in fy, or no current survey).
+func (r *Runner) trial(ctx context.Context, fy int, codes []string) (none []string, err error) {
 	start := time.Now()
 	books, _, err := r.scoreBooks(ctx, fy)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(books) == 0 {
-		return nil
+		return codes, nil
 	}
 	trials, items, err := r.Store.Scores().Trial(ctx, fy, books, codes)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := r.Store.Scores().SaveTrials(ctx, trials, items); err != nil {
-		return fmt.Errorf("keep the trials of FY%d: %w", fy, err)
+		return nil, fmt.Errorf("keep the trials of FY%d: %w", fy, err)
+	}
+	got := map[string]bool{}
+	for _, t := range trials {
+		got[t.EntityCode] = true
+	}
+	for _, c := range codes {
+		if !got[c] {
+			none = append(none, c)
+		}
 	}
 	r.logger().Info("trial", "fiscal_year", fy, "entities", len(trials), "elapsed", time.Since(start).Round(time.Millisecond))
-	return nil
+	return none, nil
 }
 
 // scoreBooks returns fy's rulebooks, children first, registered in the store, with their
