@@ -92,10 +92,18 @@ type querier interface {
 
 // readItemScores returns an entity's item points in a run, by item id.
 func readItemScores(ctx context.Context, q querier, run int64, code string) ([]ItemScore, error) {
-	rows, err := q.QueryContext(ctx, `SELECT item_id, CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason
-		FROM item_scores WHERE run_id = ? AND entity_code = ? ORDER BY item_id`, run, code)
+	list, err := scanItemScores(q.QueryContext(ctx, `SELECT item_id, CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason
+		FROM item_scores WHERE run_id = ? AND entity_code = ? ORDER BY item_id`, run, code))
 	if err != nil {
 		return nil, fmt.Errorf("item scores of %s: %w", code, err)
+	}
+	return list, nil
+}
+
+// scanItemScores reads rows of (item_id, points, max_points, status, reason).
+func scanItemScores(rows *sql.Rows, err error) ([]ItemScore, error) {
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []ItemScore
@@ -162,19 +170,10 @@ func (sc *Scores) TrialOf(ctx context.Context, submissionID int64) (*TrialScore,
 
 // TrialItems returns the item points of a submission version's 試算, by item id.
 func (sc *Scores) TrialItems(ctx context.Context, submissionID int64) ([]ItemScore, error) {
-	rows, err := sc.s.db.QueryContext(ctx, `SELECT item_id, CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason
-		FROM trial_items WHERE submission_id = ? ORDER BY item_id`, submissionID)
+	list, err := scanItemScores(sc.s.db.QueryContext(ctx, `SELECT item_id, CAST(points AS DOUBLE), CAST(max_points AS DOUBLE), status, reason
+		FROM trial_items WHERE submission_id = ? ORDER BY item_id`, submissionID))
 	if err != nil {
 		return nil, fmt.Errorf("trial items of submission %d: %w", submissionID, err)
 	}
-	defer rows.Close()
-	var out []ItemScore
-	for rows.Next() {
-		var x ItemScore
-		if err := rows.Scan(&x.ItemID, &x.Points, &x.MaxPoints, &x.Status, &x.Reason); err != nil {
-			return nil, err
-		}
-		out = append(out, x)
-	}
-	return out, rows.Err()
+	return list, nil
 }

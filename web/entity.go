@@ -27,13 +27,9 @@ func (s *Server) entityPage(w http.ResponseWriter, r *http.Request, q request) {
 	s.render(w, "entity.html", data)
 }
 
+// template sends an entity's survey template, stamped with its code.
 func (s *Server) template(w http.ResponseWriter, r *http.Request, q request) {
-	name, data, err := s.Runner.Template(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendFile(w, name, data)
+	s.download(w, r, q, "code", s.Runner.Template)
 }
 
 // entityItems shows an entity's item-by-item points with their reasons.
@@ -63,12 +59,7 @@ func (s *Server) sentFile(w http.ResponseWriter, r *http.Request, q request) {
 
 // feedbackWorkbook sends a municipality's own feedback workbook.
 func (s *Server) feedbackWorkbook(w http.ResponseWriter, r *http.Request, q request) {
-	name, data, err := s.Runner.FeedbackWorkbook(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendFile(w, name, data)
+	s.download(w, r, q, "code", s.Runner.FeedbackWorkbook)
 }
 
 // signedPoints writes a difference of points (hundredths at most) with its sign: +4, −1.2, ±0.

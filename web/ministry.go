@@ -110,13 +110,9 @@ func (s *Server) runPage(w http.ResponseWriter, r *http.Request, q request) {
 	s.render(w, "run.html", map[string]any{"P": q.p, "CSRF": q.csrf, "Run": run, "Manifest": manifest, "View": runViewOf(run.Kind, run.Parameters, run.Manifest)})
 }
 
+// file sends a file of the newest export.
 func (s *Server) file(w http.ResponseWriter, r *http.Request, q request) {
-	name, data, err := s.Runner.ExportFile(r.Context(), q.p, s.FiscalYear, r.PathValue("path"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendFile(w, name, data)
+	s.download(w, r, q, "path", s.Runner.ExportFile)
 }
 
 // issueToken lets an analyst issue a token from the console (the process owns the database, so

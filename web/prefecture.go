@@ -111,23 +111,14 @@ func (s *Server) reviewImport(w http.ResponseWriter, r *http.Request, q request)
 	s.renderStatus(w, status, "review_result.html", m)
 }
 
+// reviewWorkbook sends the prefecture's review workbook.
 func (s *Server) reviewWorkbook(w http.ResponseWriter, r *http.Request, q request) {
-	name, data, err := s.Runner.ReviewWorkbook(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendFile(w, name, data)
+	s.download(w, r, q, "code", s.Runner.ReviewWorkbook)
 }
 
 // statusWorkbook sends the prefecture's 提出状況 as a workbook.
 func (s *Server) statusWorkbook(w http.ResponseWriter, r *http.Request, q request) {
-	name, data, err := s.Runner.PrefectureStatus(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendFile(w, name, data)
+	s.download(w, r, q, "code", s.Runner.PrefectureStatus)
 }
 
 // renderStatus answers a page with status (a result page that reports a refusal).

@@ -252,6 +252,19 @@ func (s *Server) render(w http.ResponseWriter, name string, data map[string]any)
 }
 
 // sendFile answers a download.
+// download answers a GET of a file: one call of the application with the request's principal,
+// the service's fiscal year and the path value key (a code or an export's path), and the file it
+// returns or the failure.
+func (s *Server) download(w http.ResponseWriter, r *http.Request, q request, key string,
+	get func(context.Context, kofukin.Principal, int, string) (string, []byte, error)) {
+	name, data, err := get(r.Context(), q.p, s.FiscalYear, r.PathValue(key))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sendFile(w, name, data)
+}
+
 func sendFile(w http.ResponseWriter, name string, data []byte) {
 	ct := "application/octet-stream"
 	if strings.HasSuffix(name, ".xlsx") {
