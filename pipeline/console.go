@@ -139,7 +139,7 @@ type CycleRun struct {
 }
 
 // RunCycle scores, allocates and exports fy into outDir on behalf of by; a dry run scores and
-// allocates in a scratch copy of the database and keeps nothing. The attempt and its outcome are
+// allocates in a rehearsal (store.Rehearse) and keeps nothing. The attempt and its outcome are
 // in the audit log.
 func (r *Runner) RunCycle(ctx context.Context, by kofukin.Principal, fy int, dry bool, outDir string) (*CycleRun, error) {
 	if err := r.authorize(ctx, by, kofukin.ActRun, ""); err != nil {
@@ -170,26 +170,28 @@ func (c *CycleRun) summary(err error) string {
 	return s
 }
 
-// runCycle scores and allocates fy — in a scratch copy of the database when dry, so that the store
-// keeps nothing of it — and exports into outDir unless outDir is empty. The console's run and dry
-// run and the scheduler's nightly job are this one cycle.
+// runCycle scores and allocates fy — in a rehearsal (store.Rehearse: one transaction rolled back)
+// when dry, so that the store keeps nothing of it — and exports into outDir unless outDir is empty.
+// The console's run and dry run and the scheduler's nightly job are this one cycle.
 func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) (*CycleRun, error) {
 	res := &CycleRun{DryRun: dry}
-	on := r
-	if dry {
-		r.progress(Progress{Stage: "copy"})
-		sc, done, err := r.Store.Scratch(ctx)
-		if err != nil {
-			return res, fmt.Errorf("scratch copy: %w", err)
-		}
-		defer done()
-		r.progress(Progress{Stage: "copy", Finished: true})
-		on = &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, Progress: r.Progress}
+	if !dry {
+		return res, r.cycleOn(ctx, r, fy, outDir, res)
 	}
+	err := r.Store.Rehearse(ctx, func(sc *store.Store) error {
+		on := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, Progress: r.Progress}
+		return r.cycleOn(ctx, on, fy, outDir, res)
+	})
+	return res, err
+}
+
+// cycleOn is runCycle's score, allocate and export, run by on (r itself, or a rehearsal's runner)
+// and reported through r's progress.
+func (r *Runner) cycleOn(ctx context.Context, on *Runner, fy int, outDir string, res *CycleRun) error {
 	var err error
 	r.progress(Progress{Stage: "score"})
 	if res.Score, err = on.Score(ctx, fy); err != nil {
-		return res, err
+		return err
 	}
 	scored := 0
 	for _, l := range res.Score.Levels {
@@ -198,21 +200,21 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 	r.progress(Progress{Stage: "score", Done: scored, Unit: "entities", Finished: true})
 	r.progress(Progress{Stage: "allocate"})
 	if res.Allocate, err = on.Allocate(ctx, fy); err != nil {
-		return res, err
+		return err
 	}
 	r.progress(Progress{Stage: "allocate", Done: len(res.Allocate.Results), Unit: "pools", Finished: true})
 	if outDir == "" {
-		return res, nil
+		return nil
 	}
 	r.progress(Progress{Stage: "export"})
 	if res.Export, err = on.Export(ctx, fy, outDir); err != nil {
-		return res, err
+		return err
 	}
 	r.progress(Progress{Stage: "export", Done: len(res.Export.Files), Unit: "files", Finished: true})
-	return res, nil
+	return nil
 }
 
-// WhatIfAs re-scores and re-allocates fy with changes in a scratch copy on behalf of by (a dry
+// WhatIfAs re-scores and re-allocates fy with changes in a rehearsal on behalf of by (a dry
 // run: it needs the right to run).
 func (r *Runner) WhatIfAs(ctx context.Context, by kofukin.Principal, fy int, changes []Change) (*WhatIfReport, error) {
 	if err := r.authorize(ctx, by, kofukin.ActRun, ""); err != nil {

@@ -30,7 +30,7 @@ type Job struct {
 
 // JobStage is one stage of a job as its progress reported it.
 type JobStage struct {
-	Name     string // copy (a dry run's scratch copy), score, allocate, export
+	Name     string // score, allocate, export
 	Started  time.Time
 	Finished time.Time // zero while running
 	Done     int

@@ -19,6 +19,7 @@ import (
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/loaders"
+	"github.com/kofukin/kofukin/store"
 )
 
 // quarantine moves a rejected file into dir with its report (text and JSON) and, for a readable
@@ -166,14 +167,20 @@ func fileSHA256(path string) (string, error) {
 }
 
 // DryRun validates the files and previews their points without writing anything: it ingests and
-// scores in a scratch copy of the database (so ranks are among everyone's current answers), then
-// throws the copy away.
+// scores in a rehearsal (store.Rehearse: one transaction rolled back, so ranks are among everyone's
+// current answers and nothing stays).
 func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions) (*IngestReport, error) {
-	sc, done, err := r.Store.Scratch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
+	var rep *IngestReport
+	err := r.Store.Rehearse(ctx, func(sc *store.Store) error {
+		var err error
+		rep, err = r.dryRun(ctx, sc, paths, opts)
+		return err
+	})
+	return rep, err
+}
+
+// dryRun is DryRun inside the rehearsal sc.
+func (r *Runner) dryRun(ctx context.Context, sc *store.Store, paths []string, opts IngestOptions) (*IngestReport, error) {
 	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
 	opts.Quarantine = ""
 	rep, err := tmp.Ingest(ctx, paths, opts)

@@ -29,10 +29,10 @@ type RerunReport struct {
 	OutDir string
 }
 
-// Rerun re-creates a past run and compares. A score run: scored again in a scratch copy from the
+// Rerun re-creates a past run and compares. A score run: scored again in a rehearsal (store.Rehearse) from the
 // submission versions and the stored rulebook texts it used, every score it stored compared. An
 // allocation run: the allocation computed again from the recorded score run and parameters in a
-// scratch copy of the database, every amount compared with the stored one; then its outputs are
+// rehearsal (store.Rehearse), every amount compared with the stored one; then its outputs are
 // written into dir and each file's SHA-256 compared with the newest export of that run (not itself
 // written by a rerun), if any. An export run: the same for its allocation run, the hashes compared
 // with the export's own. For the export compared with, the files it wrote are first checked where
@@ -99,7 +99,7 @@ func (r *Runner) Rerun(ctx context.Context, runID int64, dir string) (*RerunRepo
 	return nil, fmt.Errorf("run %d is a %s run: rerun re-creates score, allocation and export runs", runID, run.Kind)
 }
 
-// reallocate computes an allocation run again in a scratch copy, from its recorded score run and
+// reallocate computes an allocation run again in a rehearsal (store.Rehearse), from its recorded score run and
 // parameters, and compares every amount with the stored one.
 func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunReport) error {
 	var man AllocateManifest
@@ -110,21 +110,18 @@ func (r *Runner) reallocate(ctx context.Context, run *store.Run, rep *RerunRepor
 	if err != nil {
 		return err
 	}
-	sc, done, err := r.Store.Scratch(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
-	again, err := tmp.AllocateWith(ctx, run.FiscalYear, scoreRun, man.Params)
-	if err != nil {
-		return fmt.Errorf("allocate again: %w", err)
-	}
-	return compareAmounts(ctx, r.Store.Allocations(), run.ID, sc.Allocations(), again.RunID, rep)
+	return r.Store.Rehearse(ctx, func(sc *store.Store) error {
+		tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+		again, err := tmp.AllocateWith(ctx, run.FiscalYear, scoreRun, man.Params)
+		if err != nil {
+			return fmt.Errorf("allocate again: %w", err)
+		}
+		return compareAmounts(ctx, r.Store.Allocations(), run.ID, sc.Allocations(), again.RunID, rep)
+	})
 }
 
 // amountLister is what an allocation rerun compares: the amounts of a run, read from the store
-// and from the scratch copy that allocated again.
+// and from the rehearsal that allocated again.
 type amountLister interface {
 	Amounts(ctx context.Context, run int64) ([]store.AmountRow, error)
 }
@@ -211,7 +208,7 @@ func sortedKeys(m map[string]string) []string {
 	return keys
 }
 
-// rescore scores a past run again in a scratch copy: the submission versions it read made current
+// rescore scores a past run again in a rehearsal (store.Rehearse): the submission versions it read made current
 // again, its rulebooks taken from their stored text (not from the files now), then every score it
 // stored — item, indicator, goal, grant, 総合計, 得点率 and rank — compared with the recorded one.
 func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) error {
@@ -231,26 +228,23 @@ func (r *Runner) rescore(ctx context.Context, run *store.Run, rep *RerunReport) 
 		}
 		books = append(books, rb)
 	}
-	sc, done, err := r.Store.Scratch(ctx)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if err := sc.Runs().RestoreInputs(ctx, run.ID, run.FiscalYear); err != nil {
-		return err
-	}
-	again, err := sc.Runs().Start(ctx, store.KindScore, run.FiscalYear, map[string]any{"rerun_of": run.ID})
-	if err != nil {
-		return err
-	}
-	if _, err := sc.Scores().Compute(ctx, again, run.FiscalYear, books); err != nil {
-		return err
-	}
-	return compareScoreLines(ctx, r.Store.Runs(), run.ID, sc.Runs(), again, rep)
+	return r.Store.Rehearse(ctx, func(sc *store.Store) error {
+		if err := sc.Runs().RestoreInputs(ctx, run.ID, run.FiscalYear); err != nil {
+			return err
+		}
+		again, err := sc.Runs().Start(ctx, store.KindScore, run.FiscalYear, map[string]any{"rerun_of": run.ID})
+		if err != nil {
+			return err
+		}
+		if _, err := sc.Scores().Compute(ctx, again, run.FiscalYear, books); err != nil {
+			return err
+		}
+		return compareScoreLines(ctx, r.Store.Runs(), run.ID, sc.Runs(), again, rep)
+	})
 }
 
 // scoreLiner is what a score rerun compares: everything a run stored, line by line, read from the
-// store and from the scratch copy that scored again.
+// store and from the rehearsal that scored again.
 type scoreLiner interface {
 	ScoreLines(ctx context.Context, runID int64) ([]string, error)
 }

@@ -18,7 +18,7 @@ import (
 
 // Scheduler runs the pipeline's jobs on cron schedules (Asia/Tokyo): the inbox job ingests what was
 // dropped into a folder (rejected files go to the quarantine folder), the nightly job re-scores,
-// re-allocates and exports in a scratch copy (a dry run; nothing is stored but its record). A job
+// re-allocates and exports in a rehearsal (store.Rehearse; a dry run: nothing is stored but its record). A job
 // never overlaps itself, a panic is recovered, and each run is recorded.
 type Scheduler struct {
 	Runner     *Runner
@@ -114,7 +114,7 @@ func (s *Scheduler) InboxJob(parent context.Context) {
 	s.finish(ctx, "inbox", run, rep, summary, err)
 }
 
-// NightlyJob re-scores, re-allocates and exports the year in a scratch copy of the database (a
+// NightlyJob re-scores, re-allocates and exports the year in a rehearsal (store.Rehearse; a
 // dry run: the store keeps only this job's record) into Out/nightly. A failure is logged and its
 // run recorded as failed.
 func (s *Scheduler) NightlyJob(parent context.Context) {

@@ -44,17 +44,21 @@ type WhatIfReport struct {
 	SumDelta   int64 // Σ Δ: 0 when the pools are spent in full before and after
 }
 
-// WhatIf re-scores and re-allocates fiscal year fy with the given answers changed, in a scratch
-// copy of the database, against the same done without the changes, and reports every entity's
-// yen change. Nothing is persisted.
+// WhatIf re-scores and re-allocates fiscal year fy with the given answers changed, in a rehearsal
+// (store.Rehearse: one transaction rolled back, no copy of the database), against the same done
+// without the changes, and reports every entity's yen change. Nothing is persisted.
 func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfReport, error) {
-	r.progress(Progress{Stage: "scratch copy"})
-	sc, done, err := r.Store.Scratch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer done()
-	r.progress(Progress{Stage: "scratch copy", Finished: true})
+	var rep *WhatIfReport
+	err := r.Store.Rehearse(ctx, func(sc *store.Store) error {
+		var err error
+		rep, err = r.whatIf(ctx, sc, fy, changes)
+		return err
+	})
+	return rep, err
+}
+
+// whatIf is WhatIf inside the rehearsal sc.
+func (r *Runner) whatIf(ctx context.Context, sc *store.Store, fy int, changes []Change) (*WhatIfReport, error) {
 	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
 	r.progress(Progress{Stage: "before"})
 	before, err := tmp.totals(ctx, fy)
@@ -146,7 +150,7 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 	return out, nil
 }
 
-// apply stores, in this (scratch) store, a new version of each changed entity's current
+// apply stores, in this (rehearsal) store, a new version of each changed entity's current
 // submission with the changed answers; a ministry-supplied item changes the ministry's file.
 func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 	subs, err := r.Store.Submissions().Current(ctx, fy)

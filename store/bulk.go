@@ -48,7 +48,10 @@ func (c *txConn) appendRows(table string, rows [][]driver.Value) error {
 
 // withTx runs fn on one connection inside a transaction: all of it commits, or none of it.
 func (s *Store) withTx(ctx context.Context, fn func(*txConn) error) (err error) {
-	conn, err := s.db.Conn(ctx)
+	if s.rehearsal != nil {
+		return s.rehearsal.within(ctx, fn)
+	}
+	conn, err := s.pool.Conn(ctx)
 	if err != nil {
 		return err
 	}

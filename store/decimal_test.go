@@ -85,16 +85,16 @@ func TestMigration007ExactDecimals(t *testing.T) {
 	}
 	defer st.Close()
 	var got string
-	if err := st.db.QueryRow(`SELECT string_agg(item_id || '=' || coalesce(CAST(value_num AS VARCHAR), 'NULL'), ' ' ORDER BY item_id) FROM answers`).Scan(&got); err != nil {
+	if err := st.pool.QueryRow(`SELECT string_agg(item_id || '=' || coalesce(CAST(value_num AS VARCHAR), 'NULL'), ' ' ORDER BY item_id) FROM answers`).Scan(&got); err != nil {
 		t.Fatal(err)
 	}
 	if want := "A=32.300000 B=31.800000 C=1.000000 D=2.000000 E=NULL F=NULL"; got != want {
 		t.Errorf("answers %s, want %s", got, want)
 	}
-	if err := st.db.QueryRow(`SELECT CAST(sum(value_num) FILTER (WHERE item_id = 'A') - sum(value_num) FILTER (WHERE item_id = 'B') AS VARCHAR) FROM answers`).Scan(&got); err != nil || got != "0.500000" {
+	if err := st.pool.QueryRow(`SELECT CAST(sum(value_num) FILTER (WHERE item_id = 'A') - sum(value_num) FILTER (WHERE item_id = 'B') AS VARCHAR) FROM answers`).Scan(&got); err != nil || got != "0.500000" {
 		t.Errorf("32.3 − 31.8 = %s (%v), want 0.500000", got, err)
 	}
-	if err := st.db.QueryRow(`SELECT string_agg(CAST(rate AS VARCHAR), ' ' ORDER BY entity_code) FROM score_totals`).Scan(&got); err != nil || got != "0.615384615 0.000000000" {
+	if err := st.pool.QueryRow(`SELECT string_agg(CAST(rate AS VARCHAR), ' ' ORDER BY entity_code) FROM score_totals`).Scan(&got); err != nil || got != "0.615384615 0.000000000" {
 		t.Errorf("rates %s (%v), want 8/13 = 0.615384615 and 0", got, err)
 	}
 }

@@ -5,4 +5,4 @@ import "database/sql"
 // DB hands the store's own external tests (package store_test) the connection pool, to read the
 // tables they check directly. It is compiled only into this package's tests: no other package
 // reaches the pool.
-func DB(s *Store) *sql.DB { return s.db }
+func DB(s *Store) *sql.DB { return s.pool }

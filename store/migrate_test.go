@@ -70,7 +70,7 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 	}
 	defer st.Close()
 	got := map[int][2]any{}
-	rs, err := st.db.Query(`SELECT id, version, status FROM submissions ORDER BY id`)
+	rs, err := st.pool.Query(`SELECT id, version, status FROM submissions ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,14 +91,14 @@ func TestMigration004RepairsConcurrentUploadDamage(t *testing.T) {
 		}
 	}
 	var v int
-	if err := st.db.QueryRow(`SELECT version FROM run_inputs WHERE run_id = 1 AND submission_id = 3`).Scan(&v); err != nil || v != 3 {
+	if err := st.pool.QueryRow(`SELECT version FROM run_inputs WHERE run_id = 1 AND submission_id = 3`).Scan(&v); err != nil || v != 3 {
 		t.Errorf("the run's input version is %d (%v), want 3 as renumbered", v, err)
 	}
 	var days float64
-	if err := st.db.QueryRow(`SELECT date_diff('day', now()::TIMESTAMP, expires_at) FROM tokens WHERE id = 'id'`).Scan(&days); err != nil || days < 29 {
+	if err := st.pool.QueryRow(`SELECT date_diff('day', now()::TIMESTAMP, expires_at) FROM tokens WHERE id = 'id'`).Scan(&days); err != nil || days < 29 {
 		t.Errorf("an old token expires in %v days (%v): the upgrade must not lock it out at once", days, err)
 	}
-	if _, err := st.db.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
+	if _, err := st.pool.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
 		VALUES (99, 2026, '312011', 'municipality', 'survey', 'f.xlsx', 'z', 1, now(), 7, 'current', 0)`); err == nil {
 		t.Error("a second row with version 7 of the same slot was accepted after the migration")
 	}
@@ -120,7 +120,7 @@ func TestWriterChecksOneCurrentBeforeCommit(t *testing.T) {
 	if _, err := st.Submissions().Add(ctx, meta("a"), nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.db.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
+	if _, err := st.pool.Exec(`INSERT INTO submissions (id, fiscal_year, entity_code, level, kind, file_name, sha256, size_bytes, received_at, version, status, answer_count)
 		VALUES (100, 2026, '312011', 'municipality', 'survey', 'stray', 'stray', 0, now(), 2, 'current', 0)`); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestWriterChecksOneCurrentBeforeCommit(t *testing.T) {
 		t.Fatal("a write over a slot with two current versions succeeded")
 	}
 	var n int
-	st.db.QueryRow(`SELECT count(*) FROM submissions WHERE entity_code = '312011'`).Scan(&n)
+	st.pool.QueryRow(`SELECT count(*) FROM submissions WHERE entity_code = '312011'`).Scan(&n)
 	if n != 2 {
 		t.Errorf("%d rows after the refused write, want the 2 there were", n)
 	}
@@ -150,7 +150,7 @@ func TestWriterRetriesAConflict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := st.db.Conn(ctx)
+	conn, err := st.pool.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

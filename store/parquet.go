@@ -71,11 +71,11 @@ func (an *Analyst) WriteParquet(ctx context.Context, dir, prefix string, scoreRu
 // WriteArrow writes the allocations of a run as an Arrow IPC file (atomically), read through
 // DuckDB's Arrow interface (record batches, no row-by-row copy).
 func (an *Analyst) WriteArrow(ctx context.Context, path string, scoreRun, allocRun int64, fy int) error {
-	conn, err := an.s.db.Conn(ctx)
+	conn, release, err := an.s.conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer release()
 	err = conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {

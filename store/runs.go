@@ -48,10 +48,11 @@ func (rs *Runs) Start(ctx context.Context, kind string, fy int, params any) (int
 	if err != nil {
 		return 0, err
 	}
-	var id int64
-	if err := rs.s.db.QueryRowContext(ctx, `SELECT nextval('run_id_seq')`).Scan(&id); err != nil {
+	ids, err := rs.s.nextIDs(ctx, rs.s.db, "run_id_seq", 1)
+	if err != nil {
 		return 0, err
 	}
+	id := ids[0]
 	_, err = rs.s.db.ExecContext(ctx, `INSERT INTO runs (id, kind, fiscal_year, started_at, status, parameters) VALUES (?, ?, ?, ?, ?, ?)`,
 		id, kind, fy, rs.s.Now().UTC(), kofukin.RunRunning, string(p))
 	if err != nil {
@@ -155,14 +156,17 @@ func (rs *Runs) RulebookContent(ctx context.Context, hash string) (file string, 
 	return file, []byte(text), nil
 }
 
-// RestoreInputs makes the submission versions a run read the current ones again (for re-creating
-// the run in a scratch copy; never on the real database).
+// RestoreInputs makes the submission versions a run read the current ones again, for re-creating
+// the run in a rehearsal (Rehearse); on the real database it is refused.
 func (rs *Runs) RestoreInputs(ctx context.Context, runID int64, fy int) error {
-	return rs.s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE submissions SET status = 'superseded' WHERE fiscal_year IN (?, ?) AND status = 'current'`, fy, fy-1); err != nil {
+	if !rs.s.InRehearsal() {
+		return fmt.Errorf("restore the inputs of run %d: only inside a rehearsal", runID)
+	}
+	return rs.s.withTx(ctx, func(c *txConn) error {
+		if _, err := c.exec(`UPDATE submissions SET status = 'superseded' WHERE fiscal_year IN (?, ?) AND status = 'current'`, fy, fy-1); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE submissions SET status = 'current' WHERE id IN (SELECT submission_id FROM run_inputs WHERE run_id = ?)`, runID)
+		_, err := c.exec(`UPDATE submissions SET status = 'current' WHERE id IN (SELECT submission_id FROM run_inputs WHERE run_id = ?)`, runID)
 		return err
 	})
 }

@@ -241,15 +241,16 @@ type Upload struct {
 
 // AddUpload records an upload and returns its id.
 func (sb *Submissions) AddUpload(ctx context.Context, u Upload) (int64, error) {
-	var id int64
-	if err := sb.s.db.QueryRowContext(ctx, `SELECT nextval('upload_id_seq')`).Scan(&id); err != nil {
+	ids, err := sb.s.nextIDs(ctx, sb.s.db, "upload_id_seq", 1)
+	if err != nil {
 		return 0, err
 	}
+	id := ids[0]
 	var ann any
 	if u.Annotated != "" {
 		ann = u.Annotated
 	}
-	_, err := sb.s.db.ExecContext(ctx, `INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, sb.s.Now().UTC(), u.TokenID, u.EntityCode, u.FileName, u.SHA256, u.Status, u.Report, ann)
+	_, err = sb.s.db.ExecContext(ctx, `INSERT INTO uploads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, sb.s.Now().UTC(), u.TokenID, u.EntityCode, u.FileName, u.SHA256, u.Status, u.Report, ann)
 	return id, err
 }
 

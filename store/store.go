@@ -24,20 +24,23 @@ var migrations embed.FS
 
 // Store is an open kofukin database.
 type Store struct {
-	db     *sql.DB
+	// db is what every query runs on: the pool, or in a rehearsal (Rehearse) the one connection
+	// holding the rehearsal's transaction.
+	db     dbtx
+	pool   *sql.DB // nil in a rehearsal
 	Path   string
 	Logger *slog.Logger
 	// Now returns the current time; tests may replace it.
 	Now func() time.Time
 
 	connector *duckdb.Connector
+	// rehearsal is set on the view of the database Rehearse hands out.
+	rehearsal *rehearsal
 	// subMu serialises every write of submissions in the process (see SubmissionWriter).
 	subMu sync.Mutex
 	// scoreMu serialises the long write transactions that score the nation — score runs
-	// (Scores.Compute) and 試算 (Scores.Trial, which share one run id) — with the copy Scratch
-	// makes: a write transaction open in this instance while the copy is attached and detached
-	// left the copy's write-ahead log to an instance that later removed it under the scratch store
-	// ("Could not remove file scratch.duckdb.wal"; the console's dry run after an upload failed).
+	// (Scores.Compute) and 試算 (Scores.Trial, which share one run id) — with each other and with
+	// rehearsals (Rehearse).
 	scoreMu sync.Mutex
 }
 
@@ -49,7 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := sql.OpenDB(c)
-	s := &Store{db: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	s := &Store{db: db, pool: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -59,7 +62,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 // Close closes the database.
 func (s *Store) Close() error {
-	err := s.db.Close()
+	if s.rehearsal != nil {
+		return nil // the rehearsal's transaction ends with Rehearse
+	}
+	err := s.pool.Close()
 	if cerr := s.connector.Close(); err == nil {
 		err = cerr
 	}
@@ -110,7 +116,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // inTx runs fn in a transaction, committing when it returns nil and rolling back otherwise.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, err := s.pool.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

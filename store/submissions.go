@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -202,7 +203,7 @@ func (w *SubmissionWriter) flushOnce(ctx context.Context) error {
 		if len(fresh) == 0 {
 			return nil
 		}
-		ids, err := nextIDs(c, len(fresh))
+		ids, err := w.s.nextIDs(c.ctx, c.conn, "submission_id_seq", len(fresh))
 		if err != nil {
 			return err
 		}
@@ -336,9 +337,18 @@ func (w *SubmissionWriter) checkOneCurrent(c *txConn) error {
 	return nil
 }
 
-// nextIDs draws n submission ids from the sequence, in increasing order.
-func nextIDs(c *txConn, n int) ([]int64, error) {
-	rows, err := c.conn.QueryContext(c.ctx, `SELECT nextval('submission_id_seq') AS id FROM range(?) ORDER BY id`, n)
+// nextIDs draws n ids from sequence seq (run_id_seq, submission_id_seq …), in increasing order; in
+// a rehearsal they come from the rehearsal's own counter (rehearse.go), never from the sequence.
+func (s *Store) nextIDs(ctx context.Context, q querier, seq string, n int) ([]int64, error) {
+	if s.rehearsal != nil {
+		return s.rehearsal.nextIDs(ctx, q, seq, n)
+	}
+	if _, known := rehearsalSeqTables[seq]; !known {
+		return nil, fmt.Errorf("no sequence %s", seq)
+	}
+	// No bind parameters: a prepared statement with one plans nextval as read-only, and DuckDB
+	// fails at the commit of a transaction of its own ("read-only but has made changes").
+	rows, err := q.QueryContext(ctx, `SELECT nextval(`+quoteLiteral(seq)+`) AS id FROM range(`+strconv.Itoa(n)+`) ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +365,7 @@ func nextIDs(c *txConn, n int) ([]int64, error) {
 		return nil, err
 	}
 	if len(ids) != n {
-		return nil, fmt.Errorf("drew %d submission ids, want %d", len(ids), n)
+		return nil, fmt.Errorf("drew %d ids from %s, want %d", len(ids), seq, n)
 	}
 	return ids, nil
 }

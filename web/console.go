@@ -114,7 +114,7 @@ func roleJA(r kofukin.Role) string {
 	return string(r)
 }
 
-var stagesJA = map[string]string{"copy": "作業用の写しの作成", "score": "採点", "allocate": "算定", "export": "出力", "reference": "基礎データ", "ingest": "取込"}
+var stagesJA = map[string]string{"score": "採点", "allocate": "算定", "export": "出力", "reference": "基礎データ", "ingest": "取込"}
 var unitsJA = map[string]string{"files": "ファイル", "entities": "団体", "pools": "配分枠", "submissions": "件"}
 
 func stageJA(s string) string {
@@ -289,7 +289,7 @@ type stageRow struct {
 func jobStages(j pipeline.Job, now time.Time) []stageRow {
 	names := []string{"score", "allocate", "export"}
 	if j.DryRun {
-		names = []string{"copy", "score", "allocate"}
+		names = []string{"score", "allocate"}
 	}
 	seen := map[string]pipeline.JobStage{}
 	for _, st := range j.Stages {

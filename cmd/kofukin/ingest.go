@@ -23,7 +23,7 @@ func cmdIngest(ctx context.Context, a *app, args []string) error {
 	db := fs.String("db", a.cfg.DB, "DuckDB file (KOFUKIN_DB)")
 	fy := fs.Int("fy", 0, "accept only this fiscal year (0: each file's own)")
 	report := fs.String("report", "", "write the report as JSON to this file (default: OUT/ingest_<time>.json)")
-	dry := fs.Bool("dry-run", false, "validate and preview the points in a scratch copy; write nothing")
+	dry := fs.Bool("dry-run", false, "validate and preview the points in a rehearsal (rolled back); write nothing")
 	quar := fs.String("quarantine", a.cfg.Quarantine, "move rejected files here with their report and an annotated copy (KOFUKIN_QUARANTINE; empty: leave them)")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -13,15 +13,14 @@ import (
 
 // stageNames are the Japanese names of the stages progress is printed for.
 var stageNames = map[string]string{
-	"fixtures":     "架空データ作成",
-	"reference":    "基準データ",
-	"ingest":       "取込",
-	"score":        "採点",
-	"allocate":     "算定",
-	"export":       "出力",
-	"scratch copy": "作業用コピー",
-	"before":       "変更前の採点・算定",
-	"after":        "変更後の採点・算定",
+	"fixtures":  "架空データ作成",
+	"reference": "基準データ",
+	"ingest":    "取込",
+	"score":     "採点",
+	"allocate":  "算定",
+	"export":    "出力",
+	"before":    "変更前の採点・算定",
+	"after":     "変更後の採点・算定",
 }
 
 // progress prints how far long work has come on stderr: lines with counts and rates while a

@@ -1,0 +1,81 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// A rehearsal reads its own writes, leaves nothing behind, draws no ids from the sequences, and
+// refuses to go on after a failed write.
+func TestRehearseLeavesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir()+"/k.duckdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first, err := s.Runs().Start(ctx, KindScore, 2026, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inside int64
+	err = s.Rehearse(ctx, func(v *Store) error {
+		if !v.InRehearsal() || s.InRehearsal() {
+			t.Errorf("InRehearsal: view %v, store %v", v.InRehearsal(), s.InRehearsal())
+		}
+		id, err := v.Runs().Start(ctx, KindScore, 2026, map[string]any{"rehearsal": true})
+		if err != nil {
+			return err
+		}
+		inside = id
+		if run, err := v.Runs().Get(ctx, id); err != nil || run.ID != id {
+			t.Errorf("the rehearsal cannot read its own run %d: %v %v", id, run, err)
+		}
+		if _, err := s.Runs().Get(ctx, id); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the store sees the rehearsal's run %d before the end: %v", id, err)
+		}
+		if err := v.Rehearse(ctx, func(*Store) error { return nil }); err == nil {
+			t.Errorf("a rehearsal inside a rehearsal is not refused")
+		}
+		// A write that fails inside the rehearsal stops it.
+		boom := errors.New("boom")
+		if err := v.withTx(ctx, func(c *txConn) error {
+			if _, err := c.exec(`INSERT INTO settings VALUES ('k', 'v')`); err != nil {
+				return err
+			}
+			return boom
+		}); !errors.Is(err, boom) {
+			t.Errorf("the failed write returned %v", err)
+		}
+		err = v.withTx(ctx, func(*txConn) error { return nil })
+		if err == nil || !strings.Contains(err.Error(), "earlier failed write") || !errors.Is(err, boom) {
+			t.Errorf("a write after a failed one: %v, want the refusal naming the first error", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inside != first+rehearsalIDOffset+1 {
+		t.Errorf("the rehearsal's run id is %d, want %d (the largest id %d + %d + 1)", inside, first+rehearsalIDOffset+1, first, rehearsalIDOffset)
+	}
+	if _, err := s.Runs().Get(ctx, inside); !errors.Is(err, ErrNotFound) {
+		t.Errorf("the rehearsal's run %d stayed: %v", inside, err)
+	}
+	var n int
+	if err := s.pool.QueryRowContext(ctx, `SELECT count(*) FROM settings WHERE key = 'k'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("the rehearsal's setting stayed: %d rows, %v", n, err)
+	}
+	next, err := s.Runs().Start(ctx, KindScore, 2026, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next != first+1 {
+		t.Errorf("the run after the rehearsal has id %d, want %d: the rehearsal drew from the sequence", next, first+1)
+	}
+	if err := s.Runs().RestoreInputs(ctx, first, 2026); err == nil {
+		t.Errorf("RestoreInputs on the real database is not refused")
+	}
+}
