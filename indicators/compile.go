@@ -218,8 +218,22 @@ func pow10(d int) float64 {
 // rank_of) for every peer and item. values is a relation of ValuesSQL's shape. Rank items are the
 // second pass: they need the distribution over the peer set, which the window functions give.
 func (rb *Rulebook) ItemScoresSQL(peers, values string) string {
+	return rb.itemScoresSQL(withPeersAndValues(peers, values), false)
+}
+
+// ItemScoresSQLScoped is ItemScoresSQL for an incremental score run: the items whose points are the
+// entity's own (Item.Own) only for the peers in scopePeers (a part of peers) with their values
+// scopeValues (the same part of values), the others for every peer. The rows of the own items of
+// the peers outside the scope are the same as in a run on the same values and are copied from one
+// (see the store's incremental score run).
+func (rb *Rulebook) ItemScoresSQLScoped(peers, values, scopePeers, scopeValues string) string {
+	with := withPeersAndValues(peers, values) + fmt.Sprintf(",\nd AS (SELECT entity_code, prefecture_code, size_band, submitted FROM %s),\nad AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", scopePeers, scopeValues)
+	return rb.itemScoresSQL(with, true)
+}
+
+func (rb *Rulebook) itemScoresSQL(with string, scoped bool) string {
 	var b strings.Builder
-	b.WriteString(withPeersAndValues(peers, values))
+	b.WriteString(with)
 	first := true
 	for _, it := range rb.Items() {
 		if it.Rule.Type == RuleAllOf || it.RanksAfterPrerequisites() {
@@ -229,12 +243,42 @@ func (rb *Rulebook) ItemScoresSQL(peers, values string) string {
 			b.WriteString("UNION ALL\n")
 		}
 		first = false
-		b.WriteString(rb.compileItem(it, ""))
+		peers, values := "p", "a"
+		if scoped && it.Own() {
+			peers, values = "d p", "ad a" // the scope and its values, under the names every compiled item reads
+		}
+		b.WriteString(rb.compileItem(it, "", peers, values))
 	}
 	if first {
 		b.WriteString("SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE FALSE\n")
 	}
 	return b.String()
+}
+
+// HasSharedItems reports whether an item of the rulebook is not its entity's own (Item.Own): its
+// points may change when another entity's do.
+func (rb *Rulebook) HasSharedItems() bool {
+	for _, it := range rb.Items() {
+		if !it.Own() {
+			return true
+		}
+	}
+	return false
+}
+
+// OwnItemsSQL is a query of the ids (item_id) of the items whose points are the entity's own
+// (Item.Own), e.g. SELECT * FROM (VALUES ('P1-1-a'), ('P1-1-b')) t(item_id).
+func (rb *Rulebook) OwnItemsSQL() string {
+	var ids []string
+	for _, it := range rb.Items() {
+		if it.Own() {
+			ids = append(ids, "("+lit(it.ID)+")")
+		}
+	}
+	if len(ids) == 0 {
+		return "SELECT CAST(NULL AS VARCHAR) AS item_id WHERE FALSE"
+	}
+	return "SELECT * FROM (VALUES " + strings.Join(ids, ", ") + ") t(item_id)"
 }
 
 // withPeersAndValues is the WITH clause every compiled item reads: p the peers, a the values.
@@ -252,7 +296,7 @@ func (rb *Rulebook) RankAfterPrerequisitesSQL(it *Item, peers, values, itemScore
 		ids[i] = lit(id)
 	}
 	failed := fmt.Sprintf("(SELECT DISTINCT entity_code FROM %s WHERE run_id = %d AND item_id IN (%s) AND status <> 'met')", itemScores, runID, strings.Join(ids, ", "))
-	return withPeersAndValues(peers, values) + rb.compileItem(it, failed)
+	return withPeersAndValues(peers, values) + rb.compileItem(it, failed, "p", "a")
 }
 
 // DerivedSQL compiles an all_of item to a query over the item scores of run runID, to be run after
@@ -292,11 +336,12 @@ WHERE s.run_id = %[3]d AND s.item_id = %[4]s AND s.status = 'met' AND EXISTS (
 		itemScores, lit("。ただし前提の"+strings.Join(it.Requires, "・")+"が未達成のため → 0点"), runID, lit(it.ID), strings.Join(ids, ", "))
 }
 
-// compileItem renders one item's scoring query. The subquery x yields, per peer, whether a value
+// compileItem renders one item's scoring query over peers and their values ("p" and "a", or "d p"
+// and "ad a" for a scope of them). The subquery x yields, per peer, whether a value
 // row exists (present), the value (v), its text (t), whether the entity is excluded from the peer
 // set (excluded), and for rank items the rank and peer count. failed, when not empty, is a relation
 // of the entities whose prerequisites are not met, which a rank item leaves out of its peer set.
-func (rb *Rulebook) compileItem(it *Item, failed string) string {
+func (rb *Rulebook) compileItem(it *Item, failed, peers, values string) string {
 	unit, prefix := it.Unit, "'回答 '"
 	switch {
 	case it.Source == SourceRollup:
@@ -316,7 +361,7 @@ func (rb *Rulebook) compileItem(it *Item, failed string) string {
 	var pointsCase, statusCase, reasonCase string
 	var from string
 	var rankCols = "CAST(NULL AS BIGINT) AS rnk, CAST(NULL AS BIGINT) AS n"
-	join := fmt.Sprintf("p LEFT JOIN a ON a.entity_code = p.entity_code AND a.item_id = %s", lit(it.ID))
+	join := fmt.Sprintf("%s LEFT JOIN %s ON a.entity_code = p.entity_code AND a.item_id = %s", peers, values, lit(it.ID))
 	switch it.Rule.Type {
 	case RuleYesNo:
 		pointsCase = fmt.Sprintf("CASE WHEN x.v = 1 THEN %s ELSE 0 END", pts)

@@ -275,6 +275,15 @@ func (r Rule) PreviousOf(self string) string {
 	return r.CurrentOf(self)
 }
 
+// Own reports whether an item's points depend on its entity's own values alone — its answers of
+// the year and the year before, the ministry's values for it, and whether it submitted — and on no
+// other entity's: every item but rank items (the peers' values), roll-ups (the children's results),
+// all_of items and items with prerequisites (other items' results, which may be any of those).
+// An incremental score run recomputes an own item only for the entities whose inputs changed.
+func (it *Item) Own() bool {
+	return it.Rule.Type != RuleRank && it.Rule.Type != RuleAllOf && it.Source != SourceRollup && len(it.Requires) == 0
+}
+
 // RanksAfterPrerequisites reports whether the item is a rank rule whose peer set leaves out the
 // entities whose prerequisites are not met: it is scored after its prerequisites.
 func (it *Item) RanksAfterPrerequisites() bool {

@@ -163,6 +163,13 @@ func (c *CycleRun) summary(err error) string {
 	if err != nil {
 		return s + " failed: " + err.Error()
 	}
+	if c.DryRun { // its runs were rehearsed and are gone: no run id to name
+		n := 0
+		for _, l := range c.Score.Levels {
+			n += l.Entities
+		}
+		return fmt.Sprintf("dry run: %d entities scored, %d pools allocated, nothing stored", n, len(c.Allocate.Results))
+	}
 	s += fmt.Sprintf(": score run %d, allocate run %d", c.Score.RunID, c.Allocate.RunID)
 	if c.Export != nil {
 		s += fmt.Sprintf(", export run %d (%d files)", c.Export.RunID, len(c.Export.Files))
@@ -179,7 +186,8 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 		return res, r.cycleOn(ctx, r, fy, outDir, res)
 	}
 	err := r.Store.Rehearse(ctx, func(sc *store.Store) error {
-		on := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, Progress: r.Progress}
+		on := r.rehearsing(sc)
+		on.Progress = r.Progress
 		return r.cycleOn(ctx, on, fy, outDir, res)
 	})
 	return res, err

@@ -35,6 +35,10 @@ type Runner struct {
 	// through Submit (see trial.go); the service sets it, the command line does not.
 	Trials bool
 
+	// incremental: Score amends the latest score run in place when it may (incrementalBase,
+	// store.Scores.Amend) — a rehearsal's runner (rehearsing) only; a real run is always full.
+	incremental bool
+
 	mu         sync.Mutex
 	registered map[string]bool // rulebook hashes already stored
 	jobs       jobs            // the console's background cycles (jobs.go)

@@ -181,7 +181,7 @@ func (r *Runner) DryRun(ctx context.Context, paths []string, opts IngestOptions)
 
 // dryRun is DryRun inside the rehearsal sc.
 func (r *Runner) dryRun(ctx context.Context, sc *store.Store, paths []string, opts IngestOptions) (*IngestReport, error) {
-	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	tmp := r.rehearsing(sc)
 	opts.Quarantine = ""
 	rep, err := tmp.Ingest(ctx, paths, opts)
 	if err != nil {

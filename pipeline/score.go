@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,6 +19,9 @@ type ScoreResult struct {
 	Rulebooks []*indicators.Rulebook
 	store.ScoreSummary
 	Elapsed time.Duration
+	// Amended: in a rehearsal, run RunID (the latest real one) was amended in place for the inputs
+	// as they are now (store.Scores.Amend) rather than a new run recorded.
+	Amended bool
 }
 
 // Municipal is the summary of the municipal level.
@@ -65,6 +70,20 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		_, err := r.Rulebooks.Get(fy, indicators.Municipality)
 		return nil, err
 	}
+	if r.incremental {
+		// In a rehearsal: the latest run amended in place, when it may be.
+		base, err := r.incrementalBase(ctx, fy, refs)
+		if err != nil {
+			return nil, err
+		}
+		sum, amended, err := r.Store.Scores().Amend(ctx, base, fy, books)
+		if err != nil {
+			return nil, err
+		}
+		if amended {
+			return &ScoreResult{RunID: base, Rulebooks: books, ScoreSummary: sum, Elapsed: time.Since(start), Amended: true}, nil
+		}
+	}
 	runID, err := r.Store.Runs().Start(ctx, store.KindScore, fy, map[string]any{"fiscal_year": fy, "rulebooks": refs})
 	if err != nil {
 		return nil, err
@@ -93,4 +112,41 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 	}
 	r.logger().Info("score", "run", runID, "fiscal_year", fy, "summary", summary)
 	return &ScoreResult{RunID: runID, Rulebooks: books, ScoreSummary: sum, Elapsed: time.Since(start)}, nil
+}
+
+// rehearsing is the runner of a rehearsal (store.Rehearse) on behalf of r: the same rulebooks,
+// logger and workers on the rehearsal's view sc; its Score amends the latest run in place.
+func (r *Runner) rehearsing(sc *store.Store) *Runner {
+	return &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, incremental: true}
+}
+
+// incrementalBase returns the score run of fy a rehearsal may amend: the latest succeeded one, if
+// it scored the same rulebooks (refs) with this code and this DuckDB; else 0 (a full run). The
+// store checks the rest (Scores.Amend: no reference data loaded since).
+func (r *Runner) incrementalBase(ctx context.Context, fy int, refs []RulebookRef) (int64, error) {
+	run, err := r.Store.Runs().Latest(ctx, store.KindScore, fy)
+	var none *store.NoRunError
+	if errors.As(err, &none) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var man ScoreManifest
+	if err := json.Unmarshal([]byte(run.Manifest), &man); err != nil {
+		return 0, nil // a manifest this code cannot read: score in full
+	}
+	ddb, err := r.Store.DuckDBVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if man.CodeVersion != CodeVersion() || man.DuckDBVersion != ddb || len(man.Rulebooks) != len(refs) {
+		return 0, nil
+	}
+	for i, ref := range refs {
+		if man.Rulebooks[i].Level != ref.Level || man.Rulebooks[i].Hash != ref.Hash {
+			return 0, nil
+		}
+	}
+	return run.ID, nil
 }

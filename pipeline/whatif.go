@@ -59,7 +59,7 @@ func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfR
 
 // whatIf is WhatIf inside the rehearsal sc.
 func (r *Runner) whatIf(ctx context.Context, sc *store.Store, fy int, changes []Change) (*WhatIfReport, error) {
-	tmp := &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers}
+	tmp := r.rehearsing(sc)
 	r.progress(Progress{Stage: "before"})
 	before, err := tmp.totals(ctx, fy)
 	if err != nil {

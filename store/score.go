@@ -130,7 +130,7 @@ func (sc *Scores) Compute(ctx context.Context, runID int64, fy int, books []*ind
 	defer sc.s.scoreMu.Unlock()
 	err := sc.s.withTx(ctx, func(c *txConn) error {
 		var err error
-		sum, err = sc.s.compute(c, runID, fy, books)
+		sum, err = sc.s.compute(c, runID, fy, books, false)
 		return err
 	})
 	if err != nil {
@@ -139,9 +139,56 @@ func (sc *Scores) Compute(ctx context.Context, runID int64, fy int, books []*ind
 	return sum, nil
 }
 
+// Amend re-scores run, an earlier succeeded score run of fy, in place for the inputs as they are
+// now — only inside a rehearsal (Store.Rehearse), whose transaction is rolled back: what-if runs,
+// dry runs and previews see a run as Compute would give it, in a fraction of its time. The caller
+// has checked that run was scored with the same rulebooks by the same code. Only what the inputs
+// changed since can move is computed again (scoreLevel), and the result is the same, row for row,
+// as a new Compute's (TestOracleAgreesWithSQL's incremental check). When reference data was loaded
+// after run started, or run is not a succeeded score run of fy, it does nothing and reports false:
+// score in full.
+func (sc *Scores) Amend(ctx context.Context, run int64, fy int, books []*indicators.Rulebook) (ScoreSummary, bool, error) {
+	if !sc.s.InRehearsal() {
+		return ScoreSummary{}, false, fmt.Errorf("amend score run %d: only inside a rehearsal", run)
+	}
+	usable, err := sc.incrementalBase(ctx, fy, run)
+	if err != nil || !usable {
+		return ScoreSummary{}, false, err
+	}
+	var sum ScoreSummary
+	err = sc.s.withTx(ctx, func(c *txConn) error {
+		var err error
+		sum, err = sc.s.compute(c, run, fy, books, true)
+		return err
+	})
+	if err != nil {
+		return sum, true, fmt.Errorf("amend score run %d: %w", run, err)
+	}
+	return sum, true, nil
+}
+
+// incrementalBase reports whether run base can be the base of an incremental run of fy: a
+// succeeded score run of fy, with no reference file loaded nor population replaced since it
+// started (the peers, their size bands and their parents are as it saw them).
+func (sc *Scores) incrementalBase(ctx context.Context, fy int, base int64) (bool, error) {
+	if base == 0 {
+		return false, nil
+	}
+	var ok bool
+	err := sc.s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.kind = 'score' AND r.fiscal_year = ? AND r.status = 'succeeded'
+		AND NOT EXISTS (SELECT 1 FROM reference_files f WHERE f.loaded_at >= r.started_at)
+		AND NOT EXISTS (SELECT 1 FROM population_history h WHERE h.replaced_at >= r.started_at))`, base, fy).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("base of an incremental score run: %w", err)
+	}
+	return ok, nil
+}
+
 // compute runs the steps of score run runID in c's transaction (see Compute) and returns its
-// summary; the caller commits (a score run) or rolls back (a trial, see Trial).
-func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rulebook) (ScoreSummary, error) {
+// summary; the caller commits (a score run) or rolls back (a trial, see Trial). With amend, runID
+// is an earlier run amended in place for the inputs as they are now (see Amend: only in a
+// rehearsal, whose transaction is rolled back).
+func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rulebook, amend bool) (ScoreSummary, error) {
 	var sum ScoreSummary
 	setup := []struct {
 		sql  string
@@ -152,6 +199,12 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		{scoreChildrenSQL, []any{fy}},
 		{scoreChildAnswersSQL, []any{fy}},
 	}
+	if amend {
+		setup = append(setup, struct {
+			sql  string
+			args []any
+		}{scoreDirtySQL, []any{runID, fy}})
+	}
 	for _, q := range setup {
 		if _, err := c.exec(q.sql, q.args...); err != nil {
 			return sum, fmt.Errorf("prepare: %w", err)
@@ -159,16 +212,44 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	}
 	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
-		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values`)
+		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
+		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_own;
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items`)
+	unchanged := false
+	if amend {
+		// No entity's inputs changed: no row of the run can change.
+		if err := c.queryRow(`SELECT count(*) = 0 FROM kf_dirty`).Scan(&unchanged); err != nil {
+			return sum, err
+		}
+	}
 	for _, rb := range books {
-		ls, err := s.scoreLevel(c, runID, fy, rb)
+		var ls LevelSummary
+		var err error
+		if unchanged {
+			ls = LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
+			if err = c.run(scoreStep{"peers", scorePeersSQL, []any{fy, string(rb.Level)}}); err == nil {
+				err = c.levelSummary(runID, string(rb.Level), &ls)
+			}
+		} else {
+			ls, err = s.scoreLevel(c, runID, fy, rb, amend)
+		}
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", rb.Level, err)
 		}
 		sum.Levels = append(sum.Levels, ls)
 	}
-	if _, err := c.exec(`INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, runID); err != nil {
-		return sum, fmt.Errorf("inputs: %w", err)
+	inputs := []scoreStep{{"inputs", `INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, []any{runID}}}
+	if amend {
+		// Only the inputs no longer read go, and only the new ones come (a key deleted and
+		// inserted again in one transaction is refused).
+		inputs = []scoreStep{
+			{"inputs no longer read", `DELETE FROM run_inputs WHERE run_id = ? AND submission_id NOT IN (SELECT id FROM kf_inputs)`, []any{runID}},
+			{"new inputs", `INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs
+				WHERE id NOT IN (SELECT submission_id FROM run_inputs WHERE run_id = ?)`, []any{runID, runID}},
+		}
+	}
+	if err := c.run(inputs...); err != nil {
+		return sum, err
 	}
 	rows, err := c.conn.QueryContext(c.ctx, `SELECT id, entity_code, kind, version, sha256 FROM kf_inputs ORDER BY id`)
 	if err != nil {
@@ -185,28 +266,65 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	return sum, rows.Err()
 }
 
-func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook) (LevelSummary, error) {
+type scoreStep struct {
+	name, sql string
+	args      []any
+}
+
+func (c *txConn) run(steps ...scoreStep) error {
+	for _, st := range steps {
+		if _, err := c.exec(st.sql, st.args...); err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
+	return nil
+}
+
+// scoreLevel scores one level of run runID. With amend (see Amend) it replaces, of the run's rows,
+// only what the inputs changed since can move: the own items (indicators.Item.Own) of the entities
+// whose inputs changed (kf_dirty), every other item of every peer, and the indicator, goal and
+// grant rows of the entities whose item rows changed; then the level's totals and ranks.
+func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
+	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
+		return ls, err
+	}
+	itemScores := []scoreStep{{"item scores", insertItemScores + rb.ItemScoresSQL("kf_peers", "kf_values") + ")", []any{runID}}}
+	if amend {
+		err := c.run(
+			scoreStep{"scope", `CREATE OR REPLACE TEMP TABLE kf_scope AS SELECT * FROM kf_peers WHERE entity_code IN (SELECT entity_code FROM kf_dirty)`, nil},
+			scoreStep{"own items", `CREATE OR REPLACE TEMP TABLE kf_own AS ` + rb.OwnItemsSQL(), nil})
+		if err != nil {
+			return ls, err
+		}
+		var scope int
+		if err := c.queryRow(`SELECT count(*) FROM kf_scope`).Scan(&scope); err != nil {
+			return ls, err
+		}
+		if scope == 0 && !rb.HasSharedItems() {
+			// Nothing of this level can have changed: every item is its entity's own.
+			return ls, c.levelSummary(runID, lv, &ls)
+		}
+		itemScores = []scoreStep{
+			{"values of the scope", `CREATE OR REPLACE TEMP TABLE kf_scope_values AS SELECT * FROM kf_values WHERE entity_code IN (SELECT entity_code FROM kf_scope)`, nil},
+			{"replaced item scores", amendOldItemsSQL, []any{runID}},
+			{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}},
+			{"item scores", insertItemScores + rb.ItemScoresSQLScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values") + ")", []any{runID}},
+		}
+	}
 	// The compiled rulebook SQL (ValuesSQL, ItemScoresSQL, DerivedSQL …) is the rulebook compiler's:
 	// it names the relations given here and holds the rulebook's own constants; every other value
 	// is a bind parameter.
-	steps := []struct {
-		name, sql string
-		args      []any
-	}{
-		{"peers", scorePeersSQL, []any{fy, lv}},
+	steps := []scoreStep{
 		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + scoreLevelAnswersSQL, []any{fy, lv}},
 		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS ` + scoreLevelAnswersSQL, []any{fy - 1, lv}},
 		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(indicators.Relations{
 			Peers: "kf_peers", Answers: "kf_answers", PrevAnswers: "kf_prev_answers", Children: "kf_children",
 			ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID}), nil},
-		{"item scores", insertItemScores + rb.ItemScoresSQL("kf_peers", "kf_values") + ")", []any{runID}},
 	}
-	for _, st := range steps {
-		if _, err := c.exec(st.sql, st.args...); err != nil {
-			return ls, fmt.Errorf("%s: %w", st.name, err)
-		}
+	if err := c.run(append(steps, itemScores...)...); err != nil {
+		return ls, err
 	}
 	for _, it := range rb.DependencyOrder() {
 		if it.Rule.Type == indicators.RuleAllOf {
@@ -225,39 +343,63 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 			}
 		}
 	}
-	args := []any{runID, rb.Hash, rb.Hash, runID}
-	if _, err := c.exec(scoreIndicatorsSQL, args...); err != nil {
-		return ls, fmt.Errorf("indicator scores: %w", err)
+	// The entities aggregated: every peer, or when amending those whose item rows changed (their
+	// indicator, goal and grant rows are replaced).
+	igs, goals, grants, totals := indicatorGrantScoresSQL, goalScoresSQL, grantScoresSQL, scoreTotalsSQL
+	aggregate := []scoreStep{{"aggregated entities", `CREATE OR REPLACE TEMP TABLE kf_agg AS SELECT entity_code FROM kf_peers`, nil}}
+	if amend {
+		// scores has no key: its rows are replaced; the others' rows are updated (DuckDB refuses a
+		// key deleted and inserted again in one transaction).
+		igs, goals, grants, totals = amendIndicatorGrantScoresSQL, amendGoalScoresSQL, amendGrantScoresSQL, amendScoreTotalsSQL
+		aggregate = []scoreStep{{"entities whose item points changed", scoreChangedSQL, []any{runID}},
+			{"replaced indicator scores removed", `DELETE FROM scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_agg)`, []any{runID}}}
 	}
-	if _, err := c.exec(indicatorGrantScoresSQL, runID, rb.Hash, rb.Hash, runID); err != nil {
-		return ls, fmt.Errorf("indicator points per grant: %w", err)
+	err := c.run(append(aggregate,
+		scoreStep{"indicator scores", scoreIndicatorsSQL, []any{runID, rb.Hash, rb.Hash, runID}},
+		scoreStep{"indicator points per grant", igs, []any{runID, rb.Hash, rb.Hash, runID}},
+		scoreStep{"goal scores", goals, []any{runID, runID}},
+		scoreStep{"grant scores", grants, []any{runID, runID}},
+		scoreStep{"totals", totals, []any{lv, fy, runID}},
+	)...)
+	if err != nil {
+		return ls, err
 	}
-	if _, err := c.exec(goalScoresSQL, runID, runID); err != nil {
-		return ls, fmt.Errorf("goal scores: %w", err)
-	}
-	if _, err := c.exec(grantScoresSQL, runID, runID); err != nil {
-		return ls, fmt.Errorf("grant scores: %w", err)
-	}
-	if _, err := c.exec(scoreTotalsSQL, lv, fy, runID); err != nil {
-		return ls, fmt.Errorf("totals: %w", err)
-	}
+	return ls, c.levelSummary(runID, lv, &ls)
+}
+
+// levelSummary reads a level's counts and means in run runID.
+func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
 	// The means are exact quotients (kf_div6, kf_div9), turned into float64 only for the summary line.
 	err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(CAST(kf_div6(sum(total), count(*)) AS DOUBLE), 0),
 			coalesce(CAST(kf_div9(sum(rate), count(*)) AS DOUBLE), 0), coalesce(max(CAST(max_total AS DOUBLE)), 0)
 		FROM score_totals WHERE run_id = ? AND level = ?`, runID, lv).Scan(&ls.Entities, &ls.Submitted, &ls.MeanTotal, &ls.MeanRate, &ls.MaxTotal)
 	if err != nil {
-		return ls, err
+		return err
 	}
-	err = c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
-	return ls, err
+	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
 }
 
 // insertItemScores stores the rows of a compiled item-score query, closed by ")", under the run id
 // (its one arg).
 const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
 
+// amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: every
+// item of the entities whose inputs changed (kf_scope) and the items that are not their entity's
+// own (kf_own). amendDeleteItemsSQL removes them. Arg: run id.
+const (
+	amendOldItemsSQL = `CREATE OR REPLACE TEMP TABLE kf_old_items AS
+	SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
+	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
+	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id NOT IN (SELECT item_id FROM kf_own))`
+	amendDeleteItemsSQL = `DELETE FROM item_scores
+	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
+	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id NOT IN (SELECT item_id FROM kf_own))`
+)
+
 // The steps of a score run (what each does and its args at the top of its file).
 var (
+	scoreDirtySQL           = query("score_dirty.sql")
+	scoreChangedSQL         = query("score_changed.sql")
 	scoreInputsSQL          = query("score_inputs.sql")
 	scoreAllAnswersSQL      = query("score_all_answers.sql")
 	scoreChildrenSQL        = query("score_children.sql")
@@ -265,8 +407,19 @@ var (
 	scorePeersSQL           = query("score_peers.sql")
 	scoreLevelAnswersSQL    = query("score_level_answers.sql")
 	scoreIndicatorsSQL      = query("score_indicators.sql")
-	indicatorGrantScoresSQL = query("score_indicator_grants.sql")
-	goalScoresSQL           = query("score_goals.sql")
-	grantScoresSQL          = query("score_grants.sql")
-	scoreTotalsSQL          = query("score_totals.sql")
+	indicatorGrantScoresSQL = "INSERT INTO indicator_grant_scores " + query("score_indicator_grants.sql")
+	goalScoresSQL           = "INSERT INTO goal_scores " + query("score_goals.sql")
+	grantScoresSQL          = "INSERT INTO grant_scores " + query("score_grants.sql")
+	scoreTotalsSQL          = "INSERT INTO score_totals " + query("score_totals.sql")
+
+	// When amending a run: the same rows update the rows with their keys (every key of the level
+	// is there before and after: the same peers and rulebook).
+	amendIndicatorGrantScoresSQL = `UPDATE indicator_grant_scores AS t SET points = n.points, max_points = n.max_points FROM (` +
+		query("score_indicator_grants.sql") + `) n WHERE t.run_id = n.run_id AND t.entity_code = n.entity_code AND t.indicator_id = n.indicator_id AND t.grant_id = n.grant_id`
+	amendGoalScoresSQL = `UPDATE goal_scores AS t SET points = n.points, max_points = n.max_points FROM (` +
+		query("score_goals.sql") + `) n WHERE t.run_id = n.run_id AND t.entity_code = n.entity_code AND t.goal_id = n.goal_id AND t.grant_id = n.grant_id`
+	amendGrantScoresSQL = `UPDATE grant_scores AS t SET points = n.points, max_points = n.max_points FROM (` +
+		query("score_grants.sql") + `) n WHERE t.run_id = n.run_id AND t.entity_code = n.entity_code AND t.grant_id = n.grant_id`
+	amendScoreTotalsSQL = `UPDATE score_totals AS t SET total = n.total, max_total = n.max_total, rate = n.rate, national_rank = n.national_rank, submitted = n.submitted FROM (` +
+		query("score_totals.sql") + `) n WHERE t.run_id = n.run_id AND t.entity_code = n.entity_code`
 )

@@ -51,7 +51,7 @@ func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Ruleboo
 	errRollback := errors.New("trial: roll back")
 	err := sc.s.withTx(ctx, func(c *txConn) error {
 		asOf := sc.s.Now().UTC() // the transaction's snapshot is of this moment
-		sum, err := sc.s.compute(c, trialRunID, fy, books)
+		sum, err := sc.s.compute(c, trialRunID, fy, books, false)
 		if err != nil {
 			return err
 		}

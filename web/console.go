@@ -145,6 +145,7 @@ var (
 	reIngest     = regexp.MustCompile(`^(\d+) file\(s\): (\d+) accepted, (\d+) rejected, (\d+) unchanged(?:, (\d+) denied)?$`)
 	reNightly    = regexp.MustCompile(`^dry run: (\d+) municipalities \((\d+) submitted\), mean ([\d.]+); (\d+) pools; (\d+) files in (.*)$`)
 	reUpload     = regexp.MustCompile(`^(.*) sha256 ([0-9a-f]+)(?: version (\d+))?$`)
+	reDryCycle   = regexp.MustCompile(`^dry run: (\d+) entities scored, (\d+) pools allocated, nothing stored$`)
 	reCycle      = regexp.MustCompile(`^(dry run|run)(?: failed: (.*)|: score run (\d+), allocate run (\d+)(?:, export run (\d+) \((\d+) files\))?)$`)
 	rePool       = regexp.MustCompile(`(\S+) (\d+) of (\d+) yen to (\d+) \(surplus (\d+)\)`)
 )
@@ -261,6 +262,9 @@ func auditDetailJA(d string) string {
 			s += "（第" + m[3] + "版）"
 		}
 		return s + " SHA-256 " + m[2]
+	}
+	if m := reDryCycle.FindStringSubmatch(d); m != nil {
+		return "試算：" + commas(m[1]) + " 団体を採点、" + m[2] + " の配分枠を算定（保存なし）"
 	}
 	if m := reCycle.FindStringSubmatch(d); m != nil {
 		s := "実行"

@@ -352,3 +352,17 @@ func TestTokensConsole(t *testing.T) {
 		t.Errorf("the audit log has %d bulk issues", n)
 	}
 }
+
+// The audit lines of console cycles read in Japanese; a dry run names no run (its runs were
+// rehearsed and are gone).
+func TestAuditDetailJA(t *testing.T) {
+	for in, want := range map[string]string{
+		"dry run: 7098 entities scored, 5 pools allocated, nothing stored": "試算：7,098 団体を採点、5 の配分枠を算定（保存なし）",
+		"run: score run 3, allocate run 4, export run 5 (101 files)":       "実行：採点 3、算定 4、出力 5（101 ファイル）",
+		"dry run failed: boom": "試算失敗: boom",
+	} {
+		if got := auditDetailJA(in); got != want {
+			t.Errorf("auditDetailJA(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -2,6 +2,8 @@
 -- indicator's points and, unless the rulebook allows the indicator to be negative, floored at 0 (a
 -- penalty takes away what the indicator earned, not more); the maximum leaves out the items 対象外
 -- for the entity. Args: run id, rulebook hash (items), rulebook hash (indicators), run id.
+-- kf_agg lists the entities aggregated: every peer of the level, or when amending a run those
+-- whose item rows changed.
 INSERT INTO scores
 SELECT run_id, entity_code, indicator_id, goal_id, pts, mx,
   CASE WHEN all_na THEN 'na'
@@ -32,7 +34,7 @@ FROM (
     FROM item_scores s
     JOIN rulebook_items ri ON ri.rulebook_hash = ? AND ri.item_id = s.item_id
     JOIN rulebook_indicators ind ON ind.rulebook_hash = ? AND ind.indicator_id = ri.indicator_id
-    WHERE s.run_id = ? AND s.entity_code IN (SELECT entity_code FROM kf_peers)
+    WHERE s.run_id = ? AND s.entity_code IN (SELECT entity_code FROM kf_agg)
     GROUP BY s.entity_code, ri.indicator_id, ind.goal_id, ind.points, ind.combine, ind.allow_negative
   )
 )

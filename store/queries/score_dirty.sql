@@ -1,0 +1,27 @@
+-- When amending a run (Scores.Amend): the entities whose own inputs differ from the run's — an
+-- answer of the year or the year before added, removed or changed (their own files' and the
+-- ministry's), or a survey of the year submitted or withdrawn. Only the answers of the submissions
+-- read by the run and not now are compared. kf_inputs are the inputs now. Args: run id,
+-- fiscal year.
+CREATE OR REPLACE TEMP TABLE kf_dirty AS
+WITH base_inputs AS (
+  SELECT s.id, s.entity_code, s.kind, s.fiscal_year
+  FROM run_inputs ri JOIN submissions s ON s.id = ri.submission_id WHERE ri.run_id = $1
+), added AS (
+  SELECT id FROM kf_inputs EXCEPT SELECT id FROM base_inputs
+), removed AS (
+  SELECT id FROM base_inputs EXCEPT SELECT id FROM kf_inputs
+), now AS (
+  SELECT a.entity_code, a.item_id, a.value_num, a.value_text, i.fiscal_year
+  FROM answers a JOIN kf_inputs i ON i.id = a.submission_id WHERE a.submission_id IN (SELECT id FROM added)
+), base AS (
+  SELECT a.entity_code, a.item_id, a.value_num, a.value_text, i.fiscal_year
+  FROM answers a JOIN base_inputs i ON i.id = a.submission_id WHERE a.submission_id IN (SELECT id FROM removed)
+), base_surveys AS (
+  SELECT entity_code FROM base_inputs WHERE kind = 'survey' AND fiscal_year = $2
+), now_surveys AS (
+  SELECT entity_code FROM kf_inputs WHERE kind = 'survey' AND fiscal_year = $2
+)
+SELECT entity_code FROM ((SELECT * FROM now EXCEPT ALL SELECT * FROM base) UNION ALL (SELECT * FROM base EXCEPT ALL SELECT * FROM now))
+UNION
+SELECT entity_code FROM ((SELECT * FROM now_surveys EXCEPT ALL SELECT * FROM base_surveys) UNION ALL (SELECT * FROM base_surveys EXCEPT ALL SELECT * FROM now_surveys))
