@@ -158,14 +158,19 @@ func (r *Runner) WaitTrials(ctx context.Context) error {
 // it gave no result (no rulebook of their level in fy, or no current survey).
 func (r *Runner) trial(ctx context.Context, fy int, codes []string) (none []string, err error) {
 	start := time.Now()
-	books, _, err := r.scoreBooks(ctx, fy)
+	books, refs, err := r.scoreBooks(ctx, fy)
 	if err != nil {
 		return nil, err
 	}
 	if len(books) == 0 {
 		return codes, nil
 	}
-	trials, items, err := r.Store.Scores().Trial(ctx, fy, books, codes)
+	// The latest score run amended in place when it may be (store.Scores.Amend), else in full.
+	base, err := r.incrementalBase(ctx, fy, refs)
+	if err != nil {
+		return nil, err
+	}
+	trials, items, err := r.Store.Scores().Trial(ctx, fy, books, codes, base)
 	if err != nil {
 		return nil, err
 	}

@@ -31,55 +31,64 @@ type ItemScore struct {
 	Status, Reason    string
 }
 
-// trialRunID is the run id a trial computes under, inside its rolled-back transaction: no
-// committed run has it (run ids start at 1), and trials run one at a time (Store.scoreMu).
+// trialRunID is the run id a trial computes under when no run can be amended, inside its
+// rehearsal: no committed run has it (run ids start at 1).
 const trialRunID = -1
 
-// Trial computes fiscal year fy with the rulebooks as a score run would (Compute), in a
-// transaction that is rolled back, and returns the 試算 of the current survey of each entity in
-// codes that has one, with its item points. Nothing of it stays in the database; SaveTrials keeps
-// the results.
-func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Rulebook, codes []string) ([]TrialScore, map[int64][]ItemScore, error) {
-	sc.s.scoreMu.Lock()
-	defer sc.s.scoreMu.Unlock()
+// Trial computes fiscal year fy with the rulebooks as a score run would, in a rehearsal (Rehearse:
+// one transaction rolled back), and returns the 試算 of the current survey of each entity in codes
+// that has one, with its item points. With base ≠ 0 (a run the caller has checked may be amended,
+// see Amend) it amends that run in place — the entities whose answers changed since, and what
+// they move — else it computes the year in full. Nothing of it stays in the database; SaveTrials
+// keeps the results.
+func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Rulebook, codes []string, base int64) ([]TrialScore, map[int64][]ItemScore, error) {
 	want := map[string]bool{}
 	for _, c := range codes {
 		want[c] = true
 	}
 	var out []TrialScore
 	items := map[int64][]ItemScore{}
-	errRollback := errors.New("trial: roll back")
-	err := sc.s.withTx(ctx, func(c *txConn) error {
-		asOf := sc.s.Now().UTC() // the transaction's snapshot is of this moment
-		sum, err := sc.s.compute(c, trialRunID, fy, books, false)
+	err := sc.s.Rehearse(ctx, func(v *Store) error {
+		asOf := v.Now().UTC() // the rehearsal's snapshot is of this moment
+		run := base
+		sum, amended, err := v.Scores().Amend(ctx, base, fy, books)
 		if err != nil {
 			return err
+		}
+		if !amended {
+			run = trialRunID
+			if err := v.withTx(ctx, func(c *txConn) error {
+				sum, err = v.compute(c, trialRunID, fy, books, false)
+				return err
+			}); err != nil {
+				return err
+			}
 		}
 		for _, in := range sum.Inputs {
 			if !want[in.EntityCode] || in.Kind != "survey" {
 				continue
 			}
 			t := TrialScore{SubmissionID: in.SubmissionID, EntityCode: in.EntityCode, FiscalYear: fy, AsOf: asOf}
-			err := c.queryRow(`SELECT s.version, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), CAST(t.rate AS VARCHAR), t.national_rank,
+			err := v.db.QueryRowContext(ctx, `SELECT s.version, t.level, CAST(t.total AS DOUBLE), CAST(t.max_total AS DOUBLE), CAST(t.rate AS DOUBLE), CAST(t.rate AS VARCHAR), t.national_rank,
 					(SELECT count(*) FROM score_totals x WHERE x.run_id = t.run_id AND x.level = t.level)
 				FROM score_totals t JOIN submissions s ON s.id = ? WHERE t.run_id = ? AND t.entity_code = ?`,
-				in.SubmissionID, trialRunID, in.EntityCode).Scan(&t.Version, &t.Level, &t.Total, &t.MaxTotal, &t.Rate, &t.rate, &t.Rank, &t.Of)
+				in.SubmissionID, run, in.EntityCode).Scan(&t.Version, &t.Level, &t.Total, &t.MaxTotal, &t.Rate, &t.rate, &t.Rank, &t.Of)
 			if errors.Is(err, sql.ErrNoRows) { // a survey of a fiscal year the run did not score
 				continue
 			}
 			if err != nil {
 				return fmt.Errorf("total of %s: %w", in.EntityCode, err)
 			}
-			list, err := readItemScores(c.ctx, c.conn, trialRunID, in.EntityCode)
+			list, err := readItemScores(ctx, v.db, run, in.EntityCode)
 			if err != nil {
 				return err
 			}
 			out = append(out, t)
 			items[t.SubmissionID] = list
 		}
-		return errRollback
+		return nil
 	})
-	if err != nil && !errors.Is(err, errRollback) {
+	if err != nil {
 		return nil, nil, fmt.Errorf("trial of FY%d: %w", fy, err)
 	}
 	return out, items, nil
