@@ -1679,6 +1679,9 @@ func oracleRound(t *testing.T, baseSeed int64, round int, seed int64, cov map[st
 					same := oRat(have.points).Cmp(want.points) == 0 && oRat(have.max).Cmp(want.max) == 0 && have.status == want.status
 					if it.Rule.Type == indicators.RuleRank {
 						same = same && have.rankNo == want.rankNo && have.rankOf == want.rankOf
+					} else if have.rankNo != -1 || have.rankOf != -1 {
+						same = false // only a rank item has a rank
+						h += fmt.Sprintf(" rank %d/%d", have.rankNo, have.rankOf)
 					}
 					if !same {
 						diffs = append(diffs, fmt.Sprintf("item %s: reference %s, SQL %s (%s)", it.ID, w, h, have.reason))

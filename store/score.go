@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"os"
+	"strconv"
 
 	"github.com/marcboeker/go-duckdb"
 
@@ -190,38 +192,39 @@ func (sc *Scores) incrementalBase(ctx context.Context, fy int, base int64) (bool
 // rehearsal, whose transaction is rolled back).
 func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rulebook, amend bool) (ScoreSummary, error) {
 	var sum ScoreSummary
-	setup := []struct {
-		sql  string
-		args []any
-	}{
-		{scoreInputsSQL, []any{fy, fy - 1}},
-		{scoreAllAnswersSQL, nil},
-		{scoreChildrenSQL, []any{fy}},
-		{scoreChildAnswersSQL, []any{fy}},
+	if _, err := c.exec(scoreInputsSQL, fy, fy-1); err != nil {
+		return sum, fmt.Errorf("prepare: %w", err)
 	}
-	if amend {
-		setup = append(setup, struct {
-			sql  string
-			args []any
-		}{scoreDirtySQL, []any{runID, fy}})
-	}
-	for _, q := range setup {
-		if _, err := c.exec(q.sql, q.args...); err != nil {
-			return sum, fmt.Errorf("prepare: %w", err)
-		}
-	}
-	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
-		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
-		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
-		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_own;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items`)
 	unchanged := false
 	if amend {
+		if _, err := c.exec(scoreDirtySQL, runID, fy); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
+		}
 		// No entity's inputs changed: no row of the run can change.
 		if err := c.queryRow(`SELECT count(*) = 0 FROM kf_dirty`).Scan(&unchanged); err != nil {
 			return sum, err
 		}
 	}
+	if !unchanged {
+		setup := []struct {
+			sql  string
+			args []any
+		}{
+			{scoreAllAnswersSQL, nil},
+			{scoreChildrenSQL, []any{fy}},
+			{scoreChildAnswersSQL, []any{fy}},
+		}
+		for _, q := range setup {
+			if _, err := c.exec(q.sql, q.args...); err != nil {
+				return sum, fmt.Errorf("prepare: %w", err)
+			}
+		}
+	}
+	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
+		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
+		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
+		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items`)
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
@@ -290,11 +293,14 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
 		return ls, err
 	}
-	itemScores := []scoreStep{{"item scores", insertItemScores + rb.ItemScoresSQL("kf_peers", "kf_values") + ")", []any{runID}}}
+	var itemScores []scoreStep
+	for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
+		itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+	}
 	if amend {
 		err := c.run(
 			scoreStep{"scope", `CREATE OR REPLACE TEMP TABLE kf_scope AS SELECT * FROM kf_peers WHERE entity_code IN (SELECT entity_code FROM kf_dirty)`, nil},
-			scoreStep{"own items", `CREATE OR REPLACE TEMP TABLE kf_own AS ` + rb.OwnItemsSQL(), nil})
+			scoreStep{"shared items", `CREATE OR REPLACE TEMP TABLE kf_shared AS ` + rb.SharedItemsSQL(), nil})
 		if err != nil {
 			return ls, err
 		}
@@ -310,7 +316,9 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 			{"values of the scope", `CREATE OR REPLACE TEMP TABLE kf_scope_values AS SELECT * FROM kf_values WHERE entity_code IN (SELECT entity_code FROM kf_scope)`, nil},
 			{"replaced item scores", amendOldItemsSQL, []any{runID}},
 			{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}},
-			{"item scores", insertItemScores + rb.ItemScoresSQLScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values") + ")", []any{runID}},
+		}
+		for _, q := range rb.ItemScoresSQLsScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values", itemsPerStatement) {
+			itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
 		}
 	}
 	// The compiled rulebook SQL (ValuesSQL, ItemScoresSQL, DerivedSQL …) is the rulebook compiler's:
@@ -379,21 +387,31 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
 }
 
+// itemsPerStatement is how many items one statement scores (indicators.Rulebook.ItemScoresSQLs).
+var itemsPerStatement = envInt("KF_CHUNK", 0)
+
+func envInt(k string, d int) int {
+	if v, err := strconv.Atoi(os.Getenv(k)); err == nil {
+		return v
+	}
+	return d
+}
+
 // insertItemScores stores the rows of a compiled item-score query, closed by ")", under the run id
 // (its one arg).
 const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
 
 // amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: every
 // item of the entities whose inputs changed (kf_scope) and the items that are not their entity's
-// own (kf_own). amendDeleteItemsSQL removes them. Arg: run id.
+// own (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
 const (
 	amendOldItemsSQL = `CREATE OR REPLACE TEMP TABLE kf_old_items AS
 	SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id NOT IN (SELECT item_id FROM kf_own))`
+	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_shared))`
 	amendDeleteItemsSQL = `DELETE FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id NOT IN (SELECT item_id FROM kf_own))`
+	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_shared))`
 )
 
 // The steps of a score run (what each does and its args at the top of its file).

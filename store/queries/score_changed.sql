@@ -5,6 +5,6 @@ CREATE OR REPLACE TEMP TABLE kf_agg AS
 WITH now AS (
   SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of
   FROM item_scores WHERE run_id = $1 AND entity_code IN (SELECT entity_code FROM kf_peers)
-    AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id NOT IN (SELECT item_id FROM kf_own))
+    AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_shared))
 )
 SELECT DISTINCT entity_code FROM ((SELECT * FROM now EXCEPT ALL SELECT * FROM kf_old_items) UNION ALL (SELECT * FROM kf_old_items EXCEPT ALL SELECT * FROM now))
