@@ -365,15 +365,26 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 		case "c":
 			var body []byte
 			if !self {
-				stopAt := indexEndTag(data[pos:], "c")
-				if stopAt < 0 {
-					return nil, fmt.Errorf("cell %s of sheet %s is not closed", clipRef(attr(attrs, "r")), sheet)
+				stopAt := -1
+				// The usual cell, <c …><v>text</v></c>, is recognised at once; any other body
+				// is searched for its end tag.
+				if rest := data[pos:]; bytes.HasPrefix(rest, []byte("<v>")) {
+					if k := bytes.IndexByte(rest[3:], '<'); k >= 0 && bytes.HasPrefix(rest[3+k:], []byte("</v></c>")) {
+						body, stopAt = rest[:3+k+4], 3+k+8
+					}
 				}
-				body = data[pos : pos+closeStart(data[pos:], stopAt)]
+				if stopAt < 0 {
+					stopAt = indexEndTag(data[pos:], "c")
+					if stopAt < 0 {
+						return nil, fmt.Errorf("cell %s of sheet %s is not closed", clipRef(attr(attrs, "r")), sheet)
+					}
+					body = data[pos : pos+closeStart(data[pos:], stopAt)]
+				}
 				pos += stopAt
 			}
 			c := xlsxCell{Row: row, Col: col + 1}
-			if refb := attrBytes(attrs, "r"); len(refb) > 0 {
+			refb, style, kind := cellAttrs(attrs)
+			if len(refb) > 0 {
 				cc, rr, ok := splitRef(refb)
 				if !ok {
 					ref := string(refb)
@@ -400,7 +411,7 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 				}
 				continue
 			}
-			if err := b.cellText(&c, attrs, body); err != nil {
+			if err := b.cellText(&c, style, kind, body); err != nil {
 				return nil, fmt.Errorf("sheet %s: %w", sheet, err)
 			}
 			if c.Text == "" {
@@ -471,11 +482,12 @@ func (a *rowArena) put(c xlsxCell) {
 	r.cols, r.numeric, r.styles = a.cols[a.start:n:n], a.numeric[a.start:n:n], a.styles[a.start:n:n]
 }
 
-// cellText fills in the text, kind and style of a cell from its attributes and body.
-func (b *xlsxBook) cellText(c *xlsxCell, attrs, body []byte) error {
-	c.Style, _ = atoi(attrBytes(attrs, "s"))
+// cellText fills in the text, kind and style of a cell from its attributes s (style) and t (kind)
+// and its body.
+func (b *xlsxBook) cellText(c *xlsxCell, style, kind, body []byte) error {
+	c.Style, _ = atoi(style)
 	v, hasV := elementBytes(body, "v")
-	switch t := attrBytes(attrs, "t"); string(t) {
+	switch string(kind) {
 	case "s":
 		i, err := atoi(bytes.TrimSpace(v))
 		if err != nil || i < 0 || i >= len(b.shared) {
@@ -628,13 +640,33 @@ func sharedStrings(data []byte) ([]string, error) {
 			data = data[gt+1:]
 			continue
 		}
-		end := indexEndTag(data[gt+1:], "si")
+		// The usual item, <si><t>text</t></si>, at once; any other is read run by run.
+		body := data[gt+1:]
+		if n := siText(body); n > 0 {
+			k := bytes.IndexByte(body[n:], '<')
+			if k >= 0 && bytes.HasPrefix(body[n+k:], []byte("</t></si>")) {
+				out = append(out, xmlUnescape(string(body[n:n+k])))
+				data = body[n+k+9:]
+				continue
+			}
+		}
+		end := indexEndTag(body, "si")
 		if end < 0 {
 			return out, nil
 		}
-		out = append(out, runsText(data[gt+1:gt+1+end]))
-		data = data[gt+1+end:]
+		out = append(out, runsText(body[:end]))
+		data = body[end:]
 	}
+}
+
+// siText is the length of the <t> or <t xml:space="preserve"> tag body starts with, 0 if none.
+func siText(body []byte) int {
+	for _, open := range []string{"<t>", `<t xml:space="preserve">`} {
+		if bytes.HasPrefix(body, []byte(open)) {
+			return len(open)
+		}
+	}
+	return 0
 }
 
 // runsText concatenates the <t> texts of a string item, skipping phonetic runs.
@@ -695,6 +727,12 @@ func runsText(body []byte) string {
 
 // elementBytes returns the text of the first <name> element of body (nil when empty), in body.
 func elementBytes(body []byte, name string) ([]byte, bool) {
+	// <v>text</v>, the body of most cells, at once.
+	if name == "v" && bytes.HasPrefix(body, []byte("<v>")) {
+		if k := bytes.IndexByte(body[3:], '<'); k >= 0 && bytes.HasPrefix(body[3+k:], []byte("</v>")) {
+			return body[3 : 3+k], true
+		}
+	}
 	i := indexStartTag(body, name)
 	if i < 0 {
 		return nil, false
@@ -904,6 +942,49 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // attr returns the raw value of one attribute (by local name) without building a map.
 func attr(b []byte, name string) string { return string(attrBytes(b, name)) }
+
+// cellAttrs is attrBytes of a cell's r, s and t attributes, read in one pass.
+func cellAttrs(b []byte) (r, s, t []byte) {
+	var found [3]bool
+	for i := 0; i < len(b); {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		eq := bytes.IndexByte(b[i:], '=')
+		if eq < 0 {
+			return
+		}
+		key := bytes.TrimSpace(b[i : i+eq])
+		if j := bytes.IndexByte(key, ':'); j >= 0 {
+			key = key[j+1:]
+		}
+		k := i + eq + 1
+		for k < len(b) && b[k] != '"' && b[k] != '\'' {
+			k++
+		}
+		if k >= len(b) {
+			return
+		}
+		q := b[k]
+		end := bytes.IndexByte(b[k+1:], q)
+		if end < 0 {
+			return
+		}
+		if len(key) == 1 {
+			v := b[k+1 : k+1+end]
+			switch {
+			case key[0] == 'r' && !found[0]:
+				r, found[0] = v, true
+			case key[0] == 's' && !found[1]:
+				s, found[1] = v, true
+			case key[0] == 't' && !found[2]:
+				t, found[2] = v, true
+			}
+		}
+		i = k + 2 + end
+	}
+	return
+}
 
 // attrBytes is attr's value in b (nil when the attribute is absent).
 func attrBytes(b []byte, name string) []byte {
