@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -210,19 +211,29 @@ func (b *xlsxBook) part(name string) ([]byte, error) {
 
 // inflater is the workbook reader's deflate decompressor: klauspost/compress's, which inflates
 // the small parts of a workbook about three times as fast as compress/flate (BenchmarkReadSurvey),
-// its readers kept in a pool. archive/zip still checks each part's size and CRC-32 as it reads.
+// fed through a bufio.Reader of our own (else it makes a new one for every part). Both are kept in
+// pools. archive/zip still checks each part's size and CRC-32 as it reads.
 func inflater(r io.Reader) io.ReadCloser {
+	br, _ := bufReaders.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReaderSize(r, 4096)
+	} else {
+		br.Reset(r)
+	}
 	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
-		if err := fr.(flate.Resetter).Reset(r, nil); err == nil {
-			return &pooledInflater{fr}
+		if err := fr.(flate.Resetter).Reset(br, nil); err == nil {
+			return &pooledInflater{fr: fr, br: br}
 		}
 	}
-	return &pooledInflater{flate.NewReader(r)}
+	return &pooledInflater{fr: flate.NewReader(br), br: br}
 }
 
-var flateReaders sync.Pool
+var flateReaders, bufReaders sync.Pool
 
-type pooledInflater struct{ fr io.ReadCloser }
+type pooledInflater struct {
+	fr io.ReadCloser
+	br *bufio.Reader
+}
 
 func (p *pooledInflater) Read(b []byte) (int, error) {
 	if p.fr == nil {
@@ -231,14 +242,16 @@ func (p *pooledInflater) Read(b []byte) (int, error) {
 	return p.fr.Read(b)
 }
 
-// Close puts the reader back in the pool (once).
+// Close puts the readers back in their pools (once).
 func (p *pooledInflater) Close() error {
 	if p.fr == nil {
 		return nil
 	}
 	err := p.fr.Close()
+	p.br.Reset(nil)
 	flateReaders.Put(p.fr)
-	p.fr = nil
+	bufReaders.Put(p.br)
+	p.fr, p.br = nil, nil
 	return err
 }
 
