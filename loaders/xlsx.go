@@ -225,24 +225,21 @@ func inflater(r io.Reader) io.ReadCloser {
 	}
 	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
 		if err := fr.(flate.Resetter).Reset(br, nil); err == nil {
-			return &pooledInflater{fr: fr, br: br}
+			return &pooledInflater{ReadCloser: fr, fr: fr, br: br}
 		}
 	}
-	return &pooledInflater{fr: flate.NewReader(br), br: br}
+	fr := flate.NewReader(br)
+	return &pooledInflater{ReadCloser: fr, fr: fr, br: br}
 }
 
 var flateReaders, bufReaders sync.Pool
 
+// pooledInflater reads through the flate reader it embeds until closed, and then reads nothing
+// (the flate reader is back in the pool, another part's).
 type pooledInflater struct {
+	io.ReadCloser
 	fr io.ReadCloser
 	br *bufio.Reader
-}
-
-func (p *pooledInflater) Read(b []byte) (int, error) {
-	if p.fr == nil {
-		return 0, errors.New("read of a closed part")
-	}
-	return p.fr.Read(b)
 }
 
 // Close puts the readers back in their pools (once).
@@ -254,9 +251,13 @@ func (p *pooledInflater) Close() error {
 	p.br.Reset(nil)
 	flateReaders.Put(p.fr)
 	bufReaders.Put(p.br)
-	p.fr, p.br = nil, nil
+	p.ReadCloser, p.fr, p.br = closedPart, nil, nil
 	return err
 }
+
+// closedPart is what a closed part reads: nothing (io.EOF), which archive/zip reports as a part
+// cut short.
+var closedPart = io.NopCloser(bytes.NewReader(nil))
 
 func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	for {
@@ -501,7 +502,7 @@ func (a *rowArena) put(c xlsxCell) {
 // cellText fills in the text, kind and style of a cell from its attributes s (style) and t (kind)
 // and its body.
 func (b *xlsxBook) cellText(c *xlsxCell, style, kind, body []byte) error {
-	c.Style, _ = atoi(style)
+	c.Style, _ = atoi(style) // errcheck: a style that is no number is taken as strconv.Atoi leaves it (0, or clamped), as ever
 	v, hasV := elementBytes(body, "v")
 	switch string(kind) {
 	case "s":
