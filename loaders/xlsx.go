@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,7 +10,10 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // A small, fast reader of the SpreadsheetML a survey workbook is made of: the zip, the workbook's
@@ -97,6 +101,7 @@ func openXLSX(data []byte, limit int64) (*xlsxBook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", errNotXLSX, err)
 	}
+	zr.RegisterDecompressor(zip.Deflate, inflater)
 	if len(zr.File) > MaxZipEntries {
 		return nil, fmt.Errorf("%w: %w", errNotXLSX, errTooManyParts)
 	}
@@ -184,7 +189,9 @@ func (b *xlsxBook) part(name string) ([]byte, error) {
 	room := min(b.limit, MaxUnzipTotal-b.used)
 	// The directory's size is only a hint: never allocate more than the compressed bytes could
 	// inflate to (deflate expands at most 1,032 times).
-	hint := min(f.UncompressedSize64, f.CompressedSize64*1032+512, uint64(room))
+	// One byte more than the part holds, so that reading to its end (the EOF probe of readAll)
+	// needs no larger buffer.
+	hint := min(f.UncompressedSize64, f.CompressedSize64*1032+512, uint64(room)) + 1
 	buf, err := readAll(make([]byte, 0, hint), io.LimitReader(rc, room+1))
 	b.used += int64(len(buf))
 	if err != nil {
@@ -201,6 +208,56 @@ func (b *xlsxBook) part(name string) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// inflater is the workbook reader's deflate decompressor: klauspost/compress's, which inflated the
+// parts of a national fixture workbook about three times as fast as compress/flate when measured
+// (issue 13), fed through a bufio.Reader of our own (else it makes a new one for every part). Both
+// are kept in pools. archive/zip still checks each part's size and CRC-32 as it reads. One
+// difference: a deflate stream cut off exactly at a block boundary, whose data is all there (size
+// and CRC-32 match the directory), is read, where compress/flate says "unexpected EOF"; a stream
+// cut anywhere else, or missing data, is refused as before.
+func inflater(r io.Reader) io.ReadCloser {
+	br, _ := bufReaders.Get().(*bufio.Reader)
+	if br == nil {
+		br = bufio.NewReaderSize(r, 4096)
+	} else {
+		br.Reset(r)
+	}
+	if fr, ok := flateReaders.Get().(io.ReadCloser); ok {
+		if err := fr.(flate.Resetter).Reset(br, nil); err == nil {
+			return &pooledInflater{ReadCloser: fr, fr: fr, br: br}
+		}
+	}
+	fr := flate.NewReader(br)
+	return &pooledInflater{ReadCloser: fr, fr: fr, br: br}
+}
+
+var flateReaders, bufReaders sync.Pool
+
+// pooledInflater reads through the flate reader it embeds until closed, and then reads nothing
+// (the flate reader is back in the pool, another part's).
+type pooledInflater struct {
+	io.ReadCloser
+	fr io.ReadCloser
+	br *bufio.Reader
+}
+
+// Close puts the readers back in their pools (once).
+func (p *pooledInflater) Close() error {
+	if p.fr == nil {
+		return nil
+	}
+	err := p.fr.Close()
+	p.br.Reset(nil)
+	flateReaders.Put(p.fr)
+	bufReaders.Put(p.br)
+	p.ReadCloser, p.fr, p.br = closedPart, nil, nil
+	return err
+}
+
+// closedPart is what a closed part reads: nothing (io.EOF), which archive/zip reports as a part
+// cut short.
+var closedPart = io.NopCloser(bytes.NewReader(nil))
 
 func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	for {
@@ -278,6 +335,7 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 		return true
 	}
 	kept, text := 0, 0
+	ar := rowArena{rows: &sd.rows}
 	row, col, rowOK := 0, 0, true
 	pos := 0
 	for pos < len(data) {
@@ -302,15 +360,21 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 		switch name {
 		case "row":
 			col = 0
-			r := attr(attrs, "r")
-			if r == "" {
+			rb := attrBytes(attrs, "r")
+			if len(rb) == 0 {
 				row++ // a row without its number follows the one before
 				rowOK = row <= excelMaxRow
-				r = strconv.Itoa(row)
 			} else {
-				row, rowOK = parseRowNumber(r)
+				row, rowOK = parseRowNumber(rb)
 			}
-			if !rowOK && !issue(Problem{Cell: "行" + clipRef(r), Found: clipRef(r), Expected: "1～1048576",
+			if rowOK {
+				continue
+			}
+			r := string(rb)
+			if len(rb) == 0 {
+				r = strconv.Itoa(row)
+			}
+			if !issue(Problem{Cell: "行" + clipRef(r), Found: clipRef(r), Expected: "1～1048576",
 				MessageJA: fmt.Sprintf("「%s」シートの行番号「%s」が不正です（1～1048576）。ファイルが壊れているか、Excel以外の方法で書き換えられています。", sheet, clipRef(r)),
 				MessageEN: fmt.Sprintf("row number %q of sheet %s is not valid (1 to 1048576): the file is damaged or was not written by a spreadsheet program", clipRef(r), sheet)}) {
 				return sd, nil
@@ -318,17 +382,29 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 		case "c":
 			var body []byte
 			if !self {
-				stopAt := indexEndTag(data[pos:], "c")
-				if stopAt < 0 {
-					return nil, fmt.Errorf("cell %s of sheet %s is not closed", clipRef(attr(attrs, "r")), sheet)
+				stopAt := -1
+				// The usual cell, <c …><v>text</v></c>, is recognised at once; any other body
+				// is searched for its end tag.
+				if rest := data[pos:]; bytes.HasPrefix(rest, []byte("<v>")) {
+					if k := bytes.IndexByte(rest[3:], '<'); k >= 0 && bytes.HasPrefix(rest[3+k:], []byte("</v></c>")) {
+						body, stopAt = rest[:3+k+4], 3+k+8
+					}
 				}
-				body = data[pos : pos+closeStart(data[pos:], stopAt)]
+				if stopAt < 0 {
+					stopAt = indexEndTag(data[pos:], "c")
+					if stopAt < 0 {
+						return nil, fmt.Errorf("cell %s of sheet %s is not closed", clipRef(attr(attrs, "r")), sheet)
+					}
+					body = data[pos : pos+closeStart(data[pos:], stopAt)]
+				}
 				pos += stopAt
 			}
 			c := xlsxCell{Row: row, Col: col + 1}
-			if ref := attr(attrs, "r"); ref != "" {
-				cc, rr, ok := splitRef(ref)
+			refb, style, kind := cellAttrs(attrs)
+			if len(refb) > 0 {
+				cc, rr, ok := splitRef(refb)
 				if !ok {
+					ref := string(refb)
 					if !issue(Problem{Cell: clipRef(ref), Found: clipRef(ref), Expected: "A1～XFD1048576",
 						MessageJA: fmt.Sprintf("セル番地「%s」が不正です（Excelの範囲 A1～XFD1048576 の外か、番地の形式ではありません）。ファイルが壊れているか、Excel以外の方法で書き換えられています。", clipRef(ref)),
 						MessageEN: fmt.Sprintf("cell reference %q is malformed or outside Excel's grid A1:XFD1048576: the file is damaged or was not written by a spreadsheet program", clipRef(ref))}) {
@@ -352,7 +428,7 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 				}
 				continue
 			}
-			if err := b.cellText(&c, attrs, body); err != nil {
+			if err := b.cellText(&c, style, kind, body); err != nil {
 				return nil, fmt.Errorf("sheet %s: %w", sheet, err)
 			}
 			if c.Text == "" {
@@ -381,42 +457,91 @@ func (b *xlsxBook) readSheet(sheet string, area sheetArea) (*sheetData, error) {
 					fmt.Sprintf("sheet %s holds more than %d cells or %d bytes of text in its area: reading stopped at %s", sheet, area.MaxCells, area.MaxText, c.Ref()))
 				return sd, nil
 			}
-			if len(sd.rows) == 0 || sd.rows[len(sd.rows)-1].row != c.Row {
-				sd.rows = append(sd.rows, sheetRow{row: c.Row})
-			}
-			r := &sd.rows[len(sd.rows)-1]
-			for len(r.cols) < c.Col {
-				r.cols = append(r.cols, "")
-				r.numeric = append(r.numeric, false)
-				r.styles = append(r.styles, 0)
-			}
-			r.cols[c.Col-1], r.numeric[c.Col-1], r.styles[c.Col-1] = c.Text, c.Number, c.Style
+			ar.put(c)
 		}
 	}
 	return sd, nil
 }
 
-// cellText fills in the text, kind and style of a cell from its attributes and body.
-func (b *xlsxBook) cellText(c *xlsxCell, attrs, body []byte) error {
-	c.Style, _ = strconv.Atoi(attr(attrs, "s"))
-	v, hasV := elementText(body, "v")
-	switch attr(attrs, "t") {
+// rowArena holds the cells of a sheet's rows in three slices shared by all rows (a row's cells are
+// a contiguous run at their end while it is read), so that reading a sheet allocates a few growing
+// slices instead of three per row. rows points at the sheetData's rows, whose slices it sets.
+type rowArena struct {
+	rows    *[]sheetRow
+	start   int // where the last row's cells begin
+	cols    []string
+	numeric []bool
+	styles  []int
+}
+
+// put stores a cell kept from the area: in the last row if it is that row's, else in a new row.
+// Cells come in file order; a cell left of one already stored in its row overwrites that column.
+func (a *rowArena) put(c xlsxCell) {
+	rows := *a.rows
+	if len(rows) == 0 || rows[len(rows)-1].row != c.Row {
+		a.start = len(a.cols)
+		rows = append(rows, sheetRow{row: c.Row})
+		*a.rows = rows
+	}
+	r := &rows[len(rows)-1]
+	for len(a.cols)-a.start < c.Col {
+		a.cols = append(a.cols, "")
+		a.numeric = append(a.numeric, false)
+		a.styles = append(a.styles, 0)
+	}
+	i := a.start + c.Col - 1
+	a.cols[i], a.numeric[i], a.styles[i] = c.Text, c.Number, c.Style
+	// The row's slices end where its cells end (full slice expressions: nothing appended later
+	// can reach another row's cells). They are set again whenever a cell is stored, because the
+	// arena's slices may have moved while growing: earlier rows keep their copies, which are
+	// final.
+	n := len(a.cols)
+	r.cols, r.numeric, r.styles = a.cols[a.start:n:n], a.numeric[a.start:n:n], a.styles[a.start:n:n]
+}
+
+// cellText fills in the text, kind and style of a cell from its attributes s (style) and t (kind)
+// and its body.
+func (b *xlsxBook) cellText(c *xlsxCell, style, kind, body []byte) error {
+	c.Style, _ = atoi(style) // errcheck: a style that is no number is taken as strconv.Atoi leaves it (0, or clamped), as ever
+	v, hasV := elementBytes(body, "v")
+	switch string(kind) {
 	case "s":
-		i, err := strconv.Atoi(strings.TrimSpace(v))
+		i, err := atoi(bytes.TrimSpace(v))
 		if err != nil || i < 0 || i >= len(b.shared) {
-			return fmt.Errorf("cell %s refers to shared string %q that does not exist", c.Ref(), clip(v))
+			return fmt.Errorf("cell %s refers to shared string %q that does not exist", c.Ref(), clip(string(v)))
 		}
 		c.Text = b.shared[i]
 	case "inlineStr":
 		c.Text = runsText(body)
 	case "b":
-		c.Text = map[string]string{"1": "TRUE", "0": "FALSE"}[strings.TrimSpace(v)]
+		switch string(bytes.TrimSpace(v)) {
+		case "1":
+			c.Text = "TRUE"
+		case "0":
+			c.Text = "FALSE"
+		}
 	case "str", "e", "d":
-		c.Text = xmlUnescape(v)
+		c.Text = xmlUnescape(string(v))
 	default:
-		c.Text, c.Number = strings.TrimSpace(v), hasV
+		c.Text, c.Number = string(bytes.TrimSpace(v)), hasV
 	}
 	return nil
+}
+
+// atoi is strconv.Atoi of b, without making a string of the short unsigned numbers that cells'
+// styles and shared-string indexes are.
+func atoi(b []byte) (int, error) {
+	if n := len(b); n > 0 && n < 10 {
+		v := 0
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return strconv.Atoi(string(b))
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, nil
+	}
+	return strconv.Atoi(string(b))
 }
 
 // isDate reports whether a cell's style shows a date: the cell holds a serial date, not what was
@@ -532,18 +657,47 @@ func sharedStrings(data []byte) ([]string, error) {
 			data = data[gt+1:]
 			continue
 		}
-		end := indexEndTag(data[gt+1:], "si")
+		// The usual item, <si><t>text</t></si>, at once; any other is read run by run.
+		body := data[gt+1:]
+		if n := siText(body); n > 0 {
+			k := bytes.IndexByte(body[n:], '<')
+			if k >= 0 && bytes.HasPrefix(body[n+k:], []byte("</t></si>")) {
+				out = append(out, xmlUnescape(string(body[n:n+k])))
+				data = body[n+k+9:]
+				continue
+			}
+		}
+		end := indexEndTag(body, "si")
 		if end < 0 {
 			return out, nil
 		}
-		out = append(out, runsText(data[gt+1:gt+1+end]))
-		data = data[gt+1+end:]
+		out = append(out, runsText(body[:end]))
+		data = body[end:]
 	}
+}
+
+// siText is the length of the <t> or <t xml:space="preserve"> tag body starts with, 0 if none.
+func siText(body []byte) int {
+	for _, open := range []string{"<t>", `<t xml:space="preserve">`} {
+		if bytes.HasPrefix(body, []byte(open)) {
+			return len(open)
+		}
+	}
+	return 0
 }
 
 // runsText concatenates the <t> texts of a string item, skipping phonetic runs.
 func runsText(body []byte) string {
+	// Most items are one run: its text is returned as it is, and a builder is made only for a
+	// second one.
 	var sb strings.Builder
+	first, pieces := "", 0
+	text := func() string {
+		if pieces == 1 {
+			return first
+		}
+		return sb.String()
+	}
 	for len(body) > 0 {
 		lt := bytes.IndexByte(body, '<')
 		if lt < 0 {
@@ -559,7 +713,7 @@ func runsText(body []byte) string {
 			if !self {
 				e := indexEndTag(rest, name)
 				if e < 0 {
-					return sb.String() // never closed: nothing after it is text
+					return text() // never closed: nothing after it is text
 				}
 				rest = rest[e:]
 			}
@@ -567,33 +721,49 @@ func runsText(body []byte) string {
 			if !self {
 				e := indexEndTag(rest, "t")
 				if e < 0 {
-					return sb.String() // never closed, and no later <t> can be either
+					return text() // never closed, and no later <t> can be either
 				}
-				sb.WriteString(xmlUnescape(string(rest[:closeStart(rest, e)])))
+				piece := xmlUnescape(string(rest[:closeStart(rest, e)]))
+				switch pieces {
+				case 0:
+					first = piece
+				case 1:
+					sb.WriteString(first)
+					fallthrough
+				default:
+					sb.WriteString(piece)
+				}
+				pieces++
 				rest = rest[e:]
 			}
 		}
 		body = rest
 	}
-	return sb.String()
+	return text()
 }
 
-// elementText returns the text of the first <name> element of body.
-func elementText(body []byte, name string) (string, bool) {
+// elementBytes returns the text of the first <name> element of body (nil when empty), in body.
+func elementBytes(body []byte, name string) ([]byte, bool) {
+	// <v>text</v>, the body of most cells, at once.
+	if name == "v" && bytes.HasPrefix(body, []byte("<v>")) {
+		if k := bytes.IndexByte(body[3:], '<'); k >= 0 && bytes.HasPrefix(body[3+k:], []byte("</v>")) {
+			return body[3 : 3+k], true
+		}
+	}
 	i := indexStartTag(body, name)
 	if i < 0 {
-		return "", false
+		return nil, false
 	}
 	_, _, self, end := readTag(body[i:])
 	if self || end < 0 {
-		return "", true
+		return nil, true
 	}
 	rest := body[i+end:]
 	e := indexEndTag(rest, name)
 	if e < 0 {
-		return "", false
+		return nil, false
 	}
-	return string(rest[:closeStart(rest, e)]), true
+	return rest[:closeStart(rest, e)], true
 }
 
 // closeStart returns where the end tag that indexEndTag located (ending at e) begins.
@@ -672,10 +842,67 @@ func readTag(b []byte) (string, []byte, bool, int) {
 	if i := bytes.IndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
+	return tagName(name, end), inner[n:], self, gt + 1
+}
+
+// tagName is the name readTag returns ("/name" for an end tag): the names of SpreadsheetML's
+// sheets, shared strings and parts' skeletons are constants, so that scanning them allocates
+// nothing; any other name is made.
+func tagName(name []byte, end bool) string {
 	if end {
-		return "/" + string(name), inner[n:], self, gt + 1
+		switch string(name) {
+		case "c":
+			return "/c"
+		case "v":
+			return "/v"
+		case "t":
+			return "/t"
+		case "f":
+			return "/f"
+		case "is":
+			return "/is"
+		case "r":
+			return "/r"
+		case "row":
+			return "/row"
+		case "si":
+			return "/si"
+		case "rPh":
+			return "/rPh"
+		case "rPr":
+			return "/rPr"
+		case "sheetData":
+			return "/sheetData"
+		case "cellXfs":
+			return "/cellXfs"
+		}
+		return "/" + string(name)
 	}
-	return string(name), inner[n:], self, gt + 1
+	switch string(name) {
+	case "c":
+		return "c"
+	case "v":
+		return "v"
+	case "t":
+		return "t"
+	case "f":
+		return "f"
+	case "is":
+		return "is"
+	case "r":
+		return "r"
+	case "row":
+		return "row"
+	case "si":
+		return "si"
+	case "rPh":
+		return "rPh"
+	case "rPr":
+		return "rPr"
+	case "phoneticPr":
+		return "phoneticPr"
+	}
+	return string(name)
 }
 
 // indexStartTag finds <name (with or without a prefix) followed by a space, > or /.
@@ -731,14 +958,18 @@ func indexEndTag(b []byte, name string) int {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // attr returns the raw value of one attribute (by local name) without building a map.
-func attr(b []byte, name string) string {
+func attr(b []byte, name string) string { return string(attrBytes(b, name)) }
+
+// cellAttrs is attrBytes of a cell's r, s and t attributes, read in one pass.
+func cellAttrs(b []byte) (r, s, t []byte) {
+	var found [3]bool
 	for i := 0; i < len(b); {
 		for i < len(b) && isSpace(b[i]) {
 			i++
 		}
 		eq := bytes.IndexByte(b[i:], '=')
 		if eq < 0 {
-			return ""
+			return
 		}
 		key := bytes.TrimSpace(b[i : i+eq])
 		if j := bytes.IndexByte(key, ':'); j >= 0 {
@@ -749,19 +980,61 @@ func attr(b []byte, name string) string {
 			k++
 		}
 		if k >= len(b) {
-			return ""
+			return
 		}
 		q := b[k]
 		end := bytes.IndexByte(b[k+1:], q)
 		if end < 0 {
-			return ""
+			return
 		}
-		if string(key) == name {
-			return string(b[k+1 : k+1+end])
+		if len(key) == 1 {
+			v := b[k+1 : k+1+end]
+			switch {
+			case key[0] == 'r' && !found[0]:
+				r, found[0] = v, true
+			case key[0] == 's' && !found[1]:
+				s, found[1] = v, true
+			case key[0] == 't' && !found[2]:
+				t, found[2] = v, true
+			}
 		}
 		i = k + 2 + end
 	}
-	return ""
+	return
+}
+
+// attrBytes is attr's value in b (nil when the attribute is absent).
+func attrBytes(b []byte, name string) []byte {
+	for i := 0; i < len(b); {
+		for i < len(b) && isSpace(b[i]) {
+			i++
+		}
+		eq := bytes.IndexByte(b[i:], '=')
+		if eq < 0 {
+			return nil
+		}
+		key := bytes.TrimSpace(b[i : i+eq])
+		if j := bytes.IndexByte(key, ':'); j >= 0 {
+			key = key[j+1:]
+		}
+		k := i + eq + 1
+		for k < len(b) && b[k] != '"' && b[k] != '\'' {
+			k++
+		}
+		if k >= len(b) {
+			return nil
+		}
+		q := b[k]
+		end := bytes.IndexByte(b[k+1:], q)
+		if end < 0 {
+			return nil
+		}
+		if string(key) == name {
+			return b[k+1 : k+1+end]
+		}
+		i = k + 2 + end
+	}
+	return nil
 }
 
 // xmlUnescape decodes the five predefined XML entities, numeric character references and the
@@ -823,7 +1096,7 @@ func entity(e string) (string, bool) {
 
 // splitRef splits a cell reference such as F12 into column 6 and row 12. Only references inside
 // Excel's grid (A1 to XFD1048576) are accepted.
-func splitRef(ref string) (col, row int, ok bool) {
+func splitRef[S ~string | ~[]byte](ref S) (col, row int, ok bool) {
 	i := 0
 	for i < len(ref) && ref[i] >= 'A' && ref[i] <= 'Z' {
 		if i == 3 {
@@ -835,17 +1108,20 @@ func splitRef(ref string) (col, row int, ok bool) {
 	if i == 0 || col > excelMaxCol {
 		return 0, 0, false
 	}
-	row, ok = parseRowNumber(ref[i:])
+	row, ok = parseRowFrom(ref, i)
 	return col, row, ok
 }
 
 // parseRowNumber reads a row number of Excel's grid: 1 to 1048576, digits only.
-func parseRowNumber(s string) (int, bool) {
-	if s == "" || len(s) > 7 {
+func parseRowNumber[S ~string | ~[]byte](s S) (int, bool) { return parseRowFrom(s, 0) }
+
+// parseRowFrom is parseRowNumber of s from byte from on.
+func parseRowFrom[S ~string | ~[]byte](s S, from int) (int, bool) {
+	if len(s) == from || len(s)-from > 7 {
 		return 0, false
 	}
 	n := 0
-	for i := 0; i < len(s); i++ {
+	for i := from; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return 0, false
 		}

@@ -197,10 +197,20 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > limit {
-		return nil, &TooLargeError{Path: path, Size: st.Size(), Limit: limit}
+	size := int64(-1)
+	if st, err := f.Stat(); err == nil {
+		if size = st.Size(); size > limit {
+			return nil, &TooLargeError{Path: path, Size: size, Limit: limit}
+		}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	var data []byte
+	if size >= 0 {
+		// Read into a buffer of the file's size and one byte more (to see its end) instead of
+		// growing one: a file that grows meanwhile is still read up to the limit.
+		data, err = readAllInto(make([]byte, 0, size+1), io.LimitReader(f, limit+1))
+	} else {
+		data, err = io.ReadAll(io.LimitReader(f, limit+1))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -208,6 +218,23 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit}
 	}
 	return data, nil
+}
+
+// readAllInto is io.ReadAll appending to buf.
+func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // ExpandPaths turns files and folders into the sorted list of files to ingest: *.xlsx and *.csv,

@@ -29,7 +29,58 @@ var (
 // yes/no; a choice's position), exactly, then rounded half away from zero to 6 decimal places.
 // A number that does not fit DECIMAL(18,6) (|v| ≥ 10¹²), NaN or an infinity is an error.
 func valueDecimal(v float64) (driver.Value, error) {
-	text := strconv.FormatFloat(v, 'f', -1, 64)
+	var buf [32]byte
+	text := strconv.AppendFloat(buf[:0], v, 'f', -1, 64)
+	if units, ok := millionths(text); ok {
+		return duckdb.Decimal{Width: valueWidth, Scale: valueScale, Value: big.NewInt(units)}, nil
+	}
+	return valueDecimalRat(string(text))
+}
+
+// millionths reads a number's shortest decimal form (digits, at most one point, an optional
+// minus) as millionths when that is exact and fits DECIMAL(18,6) without rounding: at most 12
+// digits before the point and 6 after it, which is every number people type in a survey. false
+// sends the others through valueDecimalRat.
+func millionths(text []byte) (int64, bool) {
+	neg := len(text) > 0 && text[0] == '-'
+	if neg {
+		text = text[1:]
+	}
+	whole, frac := text, []byte(nil)
+	for i, c := range text {
+		if c == '.' {
+			whole, frac = text[:i], text[i+1:]
+			break
+		}
+	}
+	if len(whole) == 0 || len(whole) > 12 || len(frac) > valueScale {
+		return 0, false
+	}
+	var units int64
+	for _, c := range whole {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		units = units*10 + int64(c-'0')
+	}
+	for i := 0; i < valueScale; i++ {
+		units *= 10
+		if i < len(frac) {
+			c := frac[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			units += int64(c - '0')
+		}
+	}
+	if neg {
+		units = -units
+	}
+	return units, true
+}
+
+// valueDecimalRat is valueDecimal of a number's shortest decimal form in exact rational arithmetic.
+func valueDecimalRat(text string) (driver.Value, error) {
 	r, ok := new(big.Rat).SetString(text)
 	if !ok {
 		return nil, fmt.Errorf("number %s cannot be stored as a decimal", text)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"math"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/marcboeker/go-duckdb"
@@ -32,6 +33,29 @@ func TestValueDecimal(t *testing.T) {
 	for _, v := range []float64{1e12, -1e12, math.NaN(), math.Inf(1)} {
 		if _, err := valueDecimal(v); err == nil {
 			t.Errorf("%v was accepted", v)
+		}
+	}
+}
+
+// The fast path of valueDecimal (whole millionths, no rounding) gives what exact rational
+// arithmetic gives, for numbers on both sides of its bounds (12 digits before the point, 6 after).
+func TestValueDecimalFastPathIsExact(t *testing.T) {
+	vals := []float64{0, 1, -1, 0.000001, -0.000001, 0.0000005, 0.0000015, 123.456789, 45.5, 100, 1234,
+		999_999_999_999.999999, 99_999_999_999.5, 123_456_789_012, 0.1 + 0.2, 1e-7, 5e-7, -5e-7, 12.3456785}
+	for i := 1; i < 5000; i++ {
+		vals = append(vals, float64(i)*0.37, -float64(i)/7, float64(i*i)*1e6/3, float64(i)/1e6)
+	}
+	for _, v := range vals {
+		got, err := valueDecimal(v)
+		want, werr := valueDecimalRat(strconv.FormatFloat(v, 'f', -1, 64))
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("%v: %v, exact %v", v, err, werr)
+		}
+		if err != nil {
+			continue
+		}
+		if g, w := got.(duckdb.Decimal), want.(duckdb.Decimal); g.Width != w.Width || g.Scale != w.Scale || g.Value.Cmp(w.Value) != 0 {
+			t.Fatalf("%v → %+v, exact %+v", v, g, w)
 		}
 	}
 }
