@@ -35,17 +35,17 @@ type SurveyFiller struct {
 	// The shared-string table: what comes before the first entry, the fixed entries (the
 	// template's, then every answer a choice allows), and the template's entries that name the
 	// entity (with the placeholders), written last.
-	sstHead   string
-	sstBody   []byte
-	nFixed    int
+	sstHead string
+	sstBody []byte
+	nFixed  int
 	// The table up to its entity entries, with the counts of a workbook without answers outside the
 	// table, compressed once (ending in a sync flush, so that a workbook's compressed entries can
 	// follow), and its CRC-32.
 	sstFixed    []byte
 	sstFixedCRC uint32
 	sstFixedLen int
-	index     map[string]int
-	entityTxt []string
+	index       map[string]int
+	entityTxt   []string
 	// The answer sheet: the text around the answer cells of rb.SelfItems() (len(cells)+1 pieces)
 	// and each answer cell as the template has it (empty).
 	sheetSegs [][]byte
