@@ -80,12 +80,12 @@ const (
 )
 
 var (
-	sstEntry      = regexp.MustCompile(`(?s)<si>.*?</si>`)
-	sharedRef     = regexp.MustCompile(`(<c [^>]*\bt="s"[^>]*>)<v>([0-9]+)</v>`)
-	sheetOfName   = regexp.MustCompile(`<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"`)
-	relTarget     = regexp.MustCompile(`<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"`)
-	relTargetRev  = regexp.MustCompile(`<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"`)
-	fillerWriters = sync.Pool{New: func() any {
+	sstEntry     = regexp.MustCompile(`(?s)<si>.*?</si>`)
+	sharedRef    = regexp.MustCompile(`(<c [^>]*\bt="s"[^>]*>)<v>([0-9]+)</v>`)
+	sheetOfName  = regexp.MustCompile(`<sheet [^>]*name="([^"]*)"[^>]*r:id="([^"]*)"`)
+	relTarget    = regexp.MustCompile(`<Relationship [^>]*Id="([^"]*)"[^>]*Target="([^"]*)"`)
+	relTargetRev = regexp.MustCompile(`<Relationship [^>]*Target="([^"]*)"[^>]*Id="([^"]*)"`)
+	fastWriters  = sync.Pool{New: func() any {
 		w, err := flate.NewWriter(io.Discard, flate.BestSpeed)
 		if err != nil {
 			panic(err) // only for a bad level
@@ -450,8 +450,8 @@ func deflatePart(hdr *zip.FileHeader, body []byte, level int) ([]byte, error) {
 	var out bytes.Buffer
 	var fw *flate.Writer
 	if level == flate.BestSpeed {
-		fw = fillerWriters.Get().(*flate.Writer)
-		defer fillerWriters.Put(fw)
+		fw = fastWriters.Get().(*flate.Writer)
+		defer fastWriters.Put(fw)
 		fw.Reset(&out)
 	} else {
 		var err error

@@ -3,6 +3,7 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"io"
 	"io/fs"
@@ -17,7 +18,8 @@ import (
 // with its stream writer in map order, so two writes of the same workbook can differ in entry
 // order only; sorting makes the same rows give the same bytes. The first error recorded while
 // the workbook was written is returned before anything is. Each sheet's <dimension> is set to the
-// range its cells span (worksheetDimension). excelize hands its parts to a collector (parts)
+// range its cells span (worksheetDimension). A large part is compressed at flate.BestSpeed
+// (largePart). excelize hands its parts to a collector (parts)
 // rather than to a zip writer, so that each part is compressed once, after it is edited.
 func save(w io.Writer, f *book) error {
 	if f.err != nil {
@@ -39,7 +41,22 @@ func save(w io.Writer, f *book) error {
 		case worksheetPart.MatchString(p.name):
 			body = worksheetDimension(body)
 		}
-		if err := writeEntry(zw, p.name, body); err != nil {
+		if len(body) < largePart {
+			if err := writeEntry(zw, p.name, body); err != nil {
+				return err
+			}
+			continue
+		}
+		hdr := zip.FileHeader{Name: p.name}
+		raw, err := deflatePart(&hdr, body, flate.BestSpeed)
+		if err != nil {
+			return err
+		}
+		pw, err := zw.CreateRaw(&hdr)
+		if err != nil {
+			return err
+		}
+		if _, err := pw.Write(raw); err != nil {
 			return err
 		}
 	}
@@ -49,6 +66,11 @@ func save(w io.Writer, f *book) error {
 	_, err := w.Write(out.Bytes())
 	return err
 }
+
+// largePart is the size from which a part is compressed at flate.BestSpeed rather than at the
+// default level: the largest review sheet (17 MB of XML) compresses 3.6 times as fast (117 MB/s
+// against 33 on one core here) into about a third more bytes (2.9 MB against 2.2).
+const largePart = 1 << 20
 
 // parts is an excelize.ZipWriter that keeps each part's bytes, uncompressed, in the order written.
 type parts struct {
