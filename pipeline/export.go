@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kofukin/kofukin/allocation"
@@ -88,47 +87,34 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	if err != nil {
 		return nil, err
 	}
-	// The ministry workbook, the analyst tables and the 47 + 47 review and feedback workbooks are
-	// independent: the first two are written while the others are. Each file's bytes depend on its
-	// own data only, and the files are listed in the same order whatever the scheduling.
-	var (
-		wg          sync.WaitGroup
-		ministry    string
-		municipal   int
-		ministryErr error
-		parquet     []string
-		parquetErr  error
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		m, err := r.ministry(ctx, fy, alloc, prefs)
-		if err != nil {
-			ministryErr = err
-			return
-		}
-		var buf bytes.Buffer
-		if err := exporters.WriteMinistry(&buf, *m); err != nil {
-			ministryErr = err
-			return
-		}
-		name := filepath.Join(dir, exporters.MinistryFileName(fy))
-		if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
-			ministryErr = err
-			return
-		}
-		ministry, municipal = name, len(m.Municipal)
-	}()
-	go func() {
-		defer wg.Done()
-		parquet, parquetErr = r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
-	}()
-	written, reviewErr := r.writeReviews(ctx, fy, alloc, man, prefs, dir)
-	wg.Wait()
-	if err := errors.Join(ministryErr, parquetErr, reviewErr); err != nil {
+	// The ministry workbook is written while the analyst tables and the 47 + 47 review and
+	// feedback workbooks are: its rows are read first, so that only the writing of the workbook
+	// runs beside the database's work (DuckDB cuts a Parquet file's row groups by the threads it
+	// has, and a query running beside the COPY changes them). Each file's bytes depend on its own
+	// data only, and the files are listed in the same order whatever the scheduling.
+	m, err := r.ministry(ctx, fy, alloc, prefs)
+	if err != nil {
 		return nil, err
 	}
-	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: municipal}
+	ministry := filepath.Join(dir, exporters.MinistryFileName(fy))
+	ministryErr := make(chan error, 1)
+	go func() {
+		var buf bytes.Buffer
+		if err := exporters.WriteMinistry(&buf, *m); err != nil {
+			ministryErr <- err
+			return
+		}
+		ministryErr <- atomicfile.WriteFile(ministry, buf.Bytes())
+	}()
+	parquet, err := r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	var written []string
+	if err == nil {
+		written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir)
+	}
+	if err := errors.Join(<-ministryErr, err); err != nil {
+		return nil, err
+	}
+	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
 	res.add(dir, ministry)
 	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 	for _, f := range parquet {
