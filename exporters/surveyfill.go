@@ -222,7 +222,9 @@ func (s *SurveyFiller) sharedStrings(sst []byte) ([]int, error) {
 				continue
 			}
 			s.index[v] = s.nFixed
-			writeSI(&body, v)
+			if err := writeSI(&body, v); err != nil {
+				return nil, err
+			}
 			s.nFixed++
 		}
 	}
@@ -329,10 +331,13 @@ func plainString(s string) bool {
 }
 
 // writeSI writes one shared string.
-func writeSI(b *bytes.Buffer, s string) {
+func writeSI(b *bytes.Buffer, s string) error {
 	b.WriteString("<si><t>")
-	xml.EscapeText(b, []byte(s)) // a bytes.Buffer never fails
+	if err := xml.EscapeText(b, []byte(s)); err != nil {
+		return err
+	}
 	b.WriteString("</t></si>")
+	return nil
 }
 
 // Write writes the survey workbook of entity e with answers (item id → value as typed), read as
@@ -387,10 +392,14 @@ func (s *SurveyFiller) Write(w io.Writer, e SurveyEntity, answers map[string]str
 		tail.Write(s.sstBody)
 	}
 	for _, t := range s.entityTxt {
-		writeSI(&tail, s.entityText(t, e))
+		if err := writeSI(&tail, s.entityText(t, e)); err != nil {
+			return err
+		}
 	}
 	for _, t := range extra {
-		writeSI(&tail, t)
+		if err := writeSI(&tail, t); err != nil {
+			return err
+		}
 	}
 	tail.WriteString("</sst>")
 
