@@ -85,7 +85,7 @@ func writeGuide(f *book, rb *indicators.Rulebook, e SurveyEntity) error {
 		"5. 目標Ⅳ（成果指標）など、国が算出する指標はこの調査票に含まれません。",
 		"6. 提出後、誤りがあればセル番地と理由を示したエラー一覧が返されます。修正して再提出してください（再提出すると新しい版として受け付け、以前の版は履歴として残ります）。",
 		"",
-		"団体コード：" + e.Code + "　団体名：" + e.PrefectureName + e.Name,
+		guideEntityLine(e),
 		"評価指標の版：" + rb.Version + "（" + rb.Hash[:12] + "）",
 		"",
 		"出典・注記：" + publicNote(rb.Provenance),
@@ -100,6 +100,11 @@ func writeGuide(f *book, rb *indicators.Rulebook, e SurveyEntity) error {
 	}
 	f.SetColWidth(s, "A", "A", width)
 	return f.err
+}
+
+// guideEntityLine is the guide's line naming the entity.
+func guideEntityLine(e SurveyEntity) string {
+	return "団体コード：" + e.Code + "　団体名：" + e.PrefectureName + e.Name
 }
 
 // internalRef matches a parenthesised aside naming a file of kofukin's sources (「（shared/domain.md の

@@ -3,65 +3,99 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
+	"errors"
 	"io"
+	"io/fs"
 	"regexp"
 	"sort"
 	"strconv"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // save writes f to w with its zip entries in name order. excelize writes the parts of sheets made
 // with its stream writer in map order, so two writes of the same workbook can differ in entry
 // order only; sorting makes the same rows give the same bytes. The first error recorded while
 // the workbook was written is returned before anything is. Each sheet's <dimension> is set to the
-// range its cells span (writeWorksheet).
+// range its cells span (worksheetDimension). A large part is compressed at flate.BestSpeed
+// (largePart). excelize hands its parts to a collector (parts)
+// rather than to a zip writer, so that each part is compressed once, after it is edited.
 func save(w io.Writer, f *book) error {
 	if f.err != nil {
 		return f.err
 	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
+	ps := &parts{}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return ps })
+	if _, err := f.WriteToBuffer(); err != nil {
 		return err
 	}
-	zr, err := zip.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	if err != nil {
-		return err
-	}
-	files := append([]*zip.File(nil), zr.File...)
-	sort.SliceStable(files, func(i, j int) bool { return entryRank(files[i].Name) < entryRank(files[j].Name) })
+	sort.SliceStable(ps.list, func(i, j int) bool { return entryRank(ps.list[i].name) < entryRank(ps.list[j].name) })
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
-	for _, zf := range files {
-		if zf.Name == "[Content_Types].xml" {
-			if err := writeContentTypes(zw, zf); err != nil {
+	for _, p := range ps.list {
+		body := p.body.Bytes()
+		switch {
+		case p.name == "[Content_Types].xml":
+			body = sortContentTypes(body)
+		case worksheetPart.MatchString(p.name):
+			body = worksheetDimension(body)
+		}
+		if len(body) < largePart {
+			if err := writeEntry(zw, p.name, body); err != nil {
 				return err
 			}
 			continue
 		}
-		if worksheetPart.MatchString(zf.Name) {
-			if err := writeWorksheet(zw, zf); err != nil {
-				return err
-			}
-			continue
-		}
-		hdr := zf.FileHeader
-		w, err := zw.CreateRaw(&hdr) // copy the compressed bytes as they are
+		hdr := zip.FileHeader{Name: p.name}
+		raw, err := deflatePart(&hdr, body, flate.BestSpeed)
 		if err != nil {
 			return err
 		}
-		rc, err := zf.OpenRaw()
+		pw, err := zw.CreateRaw(&hdr)
 		if err != nil {
 			return err
 		}
-		if _, err := io.Copy(w, rc); err != nil {
+		if _, err := pw.Write(raw); err != nil {
 			return err
 		}
 	}
 	if err := zw.Close(); err != nil {
 		return err
 	}
-	_, err = w.Write(out.Bytes())
+	_, err := w.Write(out.Bytes())
 	return err
 }
+
+// largePart is the size from which a part is compressed at flate.BestSpeed rather than at the
+// default level: the largest review sheet (17 MB of XML) compresses 3.6 times as fast (117 MB/s
+// against 33 on one core here) into about a third more bytes (2.9 MB against 2.2).
+const largePart = 1 << 20
+
+// parts is an excelize.ZipWriter that keeps each part's bytes, uncompressed, in the order written.
+type parts struct {
+	list []part
+}
+
+type part struct {
+	name string
+	body *bytes.Buffer
+}
+
+// Create starts a part.
+func (z *parts) Create(name string) (io.Writer, error) {
+	b := new(bytes.Buffer)
+	z.list = append(z.list, part{name, b})
+	return b, nil
+}
+
+// AddFS is not used by excelize's writer.
+func (z *parts) AddFS(fs.FS) error {
+	return errors.New("exporters: adding a file system to a workbook is not supported")
+}
+
+// Close does nothing: save writes the zip.
+func (z *parts) Close() error { return nil }
 
 // entryRank orders [Content_Types].xml first (as Office expects), then the rest by name.
 func entryRank(name string) string {
@@ -74,40 +108,49 @@ func entryRank(name string) string {
 var (
 	worksheetPart = regexp.MustCompile(`^xl/worksheets/sheet[0-9]+\.xml$`)
 	dimensionElem = regexp.MustCompile(`<dimension ref="[^"]*"\s*(/>|></dimension>)`)
-	cellRef       = regexp.MustCompile(`<c r="([A-Z]{1,3})([0-9]{1,7})"`)
 )
 
-// writeWorksheet writes a sheet's XML with its <dimension> naming the range its cells span. The
-// stream writer declares <dimension ref="A1"/> whatever it writes, and readers that trust the
+// worksheetDimension returns a sheet's XML with its <dimension> naming the range its cells span.
+// The stream writer declares <dimension ref="A1"/> whatever it writes, and readers that trust the
 // dimension (openpyxl in read-only mode, some importers) would see one cell.
-func writeWorksheet(zw *zip.Writer, zf *zip.File) error {
-	body, err := readEntry(zf)
-	if err != nil {
-		return err
+func worksheetDimension(body []byte) []byte {
+	loc := dimensionElem.FindIndex(body)
+	if loc == nil {
+		return body
 	}
-	if loc := dimensionElem.FindIndex(body); loc != nil {
-		ref := usedRange(body)
-		var out bytes.Buffer
-		out.Grow(len(body) + len(ref))
-		out.Write(body[:loc[0]])
-		out.WriteString(`<dimension ref="` + ref + `"/>`)
-		out.Write(body[loc[1]:])
-		body = out.Bytes()
-	}
-	return writeEntry(zw, zf.Name, body)
+	ref := usedRange(body)
+	var out bytes.Buffer
+	out.Grow(len(body) + len(ref))
+	out.Write(body[:loc[0]])
+	out.WriteString(`<dimension ref="` + ref + `"/>`)
+	out.Write(body[loc[1]:])
+	return out.Bytes()
 }
 
 // usedRange is the range from the first to the last column and row of a sheet's cells ("A1" for
-// a sheet without cells), as Excel writes it.
+// a sheet without cells), as Excel writes it. It scans for each cell's opening `<c r="` by hand:
+// a regular expression over every cell of a large sheet cost more than writing it.
 func usedRange(sheet []byte) string {
 	minCol, minRow, maxCol, maxRow := 0, 0, 0, 0
-	for _, m := range cellRef.FindAllSubmatch(sheet, -1) {
-		col, row := 0, 0
-		for _, c := range m[1] {
-			col = col*26 + int(c-'A'+1)
+	open := []byte(`<c r="`)
+	for i := 0; ; {
+		k := bytes.Index(sheet[i:], open)
+		if k < 0 {
+			break
 		}
-		for _, d := range m[2] {
-			row = row*10 + int(d-'0')
+		i += k + len(open)
+		col, row, j := 0, 0, i
+		for j < len(sheet) && j-i < 3 && sheet[j] >= 'A' && sheet[j] <= 'Z' {
+			col = col*26 + int(sheet[j]-'A'+1)
+			j++
+		}
+		d := j
+		for j < len(sheet) && j-d < 7 && sheet[j] >= '0' && sheet[j] <= '9' {
+			row = row*10 + int(sheet[j]-'0')
+			j++
+		}
+		if j == i || j == d || j >= len(sheet) || sheet[j] != '"' {
+			continue // not a cell reference
 		}
 		if minCol == 0 || col < minCol {
 			minCol = col
@@ -160,29 +203,25 @@ func writeEntry(zw *zip.Writer, name string, body []byte) error {
 
 var defaultElem = regexp.MustCompile(`<Default [^>]*?(/>|></Default>)`)
 
-// writeContentTypes writes [Content_Types].xml with its <Default> elements in sorted order
+// sortContentTypes returns [Content_Types].xml with its <Default> elements in sorted order
 // (excelize adds the image extensions of a chart in map order).
-func writeContentTypes(zw *zip.Writer, zf *zip.File) error {
-	body, err := readEntry(zf)
-	if err != nil {
-		return err
-	}
+func sortContentTypes(body []byte) []byte {
 	locs := defaultElem.FindAllIndex(body, -1)
-	if len(locs) > 1 {
-		elems := make([]string, len(locs))
-		for i, l := range locs {
-			elems[i] = string(body[l[0]:l[1]])
-		}
-		sort.Strings(elems)
-		var out bytes.Buffer
-		prev := 0
-		for i, l := range locs {
-			out.Write(body[prev:l[0]])
-			out.WriteString(elems[i])
-			prev = l[1]
-		}
-		out.Write(body[prev:])
-		body = out.Bytes()
+	if len(locs) <= 1 {
+		return body
 	}
-	return writeEntry(zw, zf.Name, body)
+	elems := make([]string, len(locs))
+	for i, l := range locs {
+		elems[i] = string(body[l[0]:l[1]])
+	}
+	sort.Strings(elems)
+	var out bytes.Buffer
+	prev := 0
+	for i, l := range locs {
+		out.Write(body[prev:l[0]])
+		out.WriteString(elems[i])
+		prev = l[1]
+	}
+	out.Write(body[prev:])
+	return out.Bytes()
 }

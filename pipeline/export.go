@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,38 +75,52 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 			r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 		}
 	}()
-	m, err := r.ministry(ctx, fy, alloc)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	if err := exporters.WriteMinistry(&buf, *m); err != nil {
-		return nil, err
-	}
-	name := filepath.Join(dir, exporters.MinistryFileName(fy))
-	if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
-		return nil, err
-	}
-	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
-	res.add(dir, name)
-	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
 		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
 	prefix := fmt.Sprintf("FY%d_run%d_", fy, alloc.ID)
-	files, err := r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	if _, _, err := r.exportRulebook(fy, alloc.ID, man); err != nil {
+		return nil, err // before anything is written
+	}
+	prefs, err := r.prefectureLines(ctx, fy, alloc.ID, man.ScoreRunID)
 	if err != nil {
 		return nil, err
 	}
-	for _, f := range files {
+	// The ministry workbook is written while the analyst tables and the 47 + 47 review and
+	// feedback workbooks are: its rows are read first, so that only the writing of the workbook
+	// runs beside the database's work (DuckDB cuts a Parquet file's row groups by the threads it
+	// has, and a query running beside the COPY changes them). Each file's bytes depend on its own
+	// data only, and the files are listed in the same order whatever the scheduling.
+	m, err := r.ministry(ctx, fy, alloc, prefs)
+	if err != nil {
+		return nil, err
+	}
+	ministry := filepath.Join(dir, exporters.MinistryFileName(fy))
+	ministryErr := make(chan error, 1)
+	go func() {
+		var buf bytes.Buffer
+		if err := exporters.WriteMinistry(&buf, *m); err != nil {
+			ministryErr <- err
+			return
+		}
+		ministryErr <- atomicfile.WriteFile(ministry, buf.Bytes())
+	}()
+	parquet, err := r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	var written []string
+	if err == nil {
+		written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir)
+	}
+	if err := errors.Join(<-ministryErr, err); err != nil {
+		return nil, err
+	}
+	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
+	res.add(dir, ministry)
+	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
+	for _, f := range parquet {
 		res.add(dir, f)
 	}
 	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
-	written, err := r.writeReviews(ctx, fy, alloc, man, m.Prefectures, dir)
-	if err != nil {
-		return nil, err
-	}
 	for _, f := range written {
 		res.add(dir, f)
 	}
@@ -138,23 +153,48 @@ func (e *ExportResult) add(dir, path string) {
 	e.SHA256[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
 }
 
+// prefectureLines are the rows of the ministry workbook's prefecture sheet, which also list the
+// prefectures whose review and feedback workbooks are written.
+func (r *Runner) prefectureLines(ctx context.Context, fy int, allocRun, scoreRun int64) ([]exporters.PrefectureLine, error) {
+	prefs, err := r.Store.Allocations().PrefectureSheet(ctx, allocRun, scoreRun, fy)
+	if err != nil {
+		return nil, err
+	}
+	var out []exporters.PrefectureLine
+	for _, p := range prefs {
+		out = append(out, exporters.PrefectureLine{Code: p.Code, Name: p.Name, Insured65: p.Age65Plus, Grants: p.Grants, Total: p.Total, Rank: p.Rank, Yen: p.Yen})
+	}
+	return out, nil
+}
+
+// exportRulebook is the municipal rulebook an allocation run is exported with, and its score
+// run's manifest: the one loaded now, refused unless it is the one the score run used.
+func (r *Runner) exportRulebook(fy int, allocRun int64, man AllocateManifest) (*indicators.Rulebook, ScoreManifest, error) {
+	var sman ScoreManifest
+	if err := json.Unmarshal(man.ScoreManifest, &sman); err != nil {
+		return nil, sman, fmt.Errorf("read score manifest in run %d: %w", allocRun, err)
+	}
+	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	if err != nil {
+		return nil, sman, err
+	}
+	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
+		return nil, sman, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
+	}
+	return rb, sman, nil
+}
+
 // ministry gathers everything the ministry workbook of an allocation run shows: each sheet's rows
-// from its read model in the store, mapped field by field to the exporter's rows.
-func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*exporters.Ministry, error) {
+// from its read model in the store (the prefecture sheet's given), mapped field by field to the
+// exporter's rows.
+func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run, prefs []exporters.PrefectureLine) (*exporters.Ministry, error) {
 	var man AllocateManifest
 	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
 		return nil, fmt.Errorf("read manifest of run %d: %w", alloc.ID, err)
 	}
-	var sman ScoreManifest
-	if err := json.Unmarshal(man.ScoreManifest, &sman); err != nil {
-		return nil, fmt.Errorf("read score manifest in run %d: %w", alloc.ID, err)
-	}
-	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
+	rb, sman, err := r.exportRulebook(fy, alloc.ID, man)
 	if err != nil {
 		return nil, err
-	}
-	if ref := sman.Ref(indicators.Municipality); ref.Hash != "" && ref.Hash != rb.Hash {
-		return nil, fmt.Errorf("score run %d used rulebook %s (%s), the one loaded now is %s: export with the rulebook of that run", man.ScoreRunID, ref.File, ref.Hash[:12], rb.Hash[:12])
 	}
 	rows, err := r.Store.Allocations().MunicipalSheet(ctx, alloc.ID, man.ScoreRunID, man.PrevScoreRunID, fy)
 	if err != nil {
@@ -196,13 +236,7 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run) (*expor
 		}
 		m.National = append(m.National, nr)
 	}
-	prefs, err := r.Store.Allocations().PrefectureSheet(ctx, alloc.ID, man.ScoreRunID, fy)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range prefs {
-		m.Prefectures = append(m.Prefectures, exporters.PrefectureLine{Code: p.Code, Name: p.Name, Insured65: p.Age65Plus, Grants: p.Grants, Total: p.Total, Rank: p.Rank, Yen: p.Yen})
-	}
+	m.Prefectures = prefs
 	amounts, err := r.Store.Allocations().AmountSheet(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err
