@@ -210,7 +210,6 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 			sql  string
 			args []any
 		}{
-			{scoreAllAnswersSQL, nil},
 			{scoreChildrenSQL, []any{fy}},
 			{scoreChildAnswersSQL, []any{fy}},
 		}
@@ -419,7 +418,6 @@ var (
 	scoreDirtySQL           = query("score_dirty.sql")
 	scoreChangedSQL         = query("score_changed.sql")
 	scoreInputsSQL          = query("score_inputs.sql")
-	scoreAllAnswersSQL      = query("score_all_answers.sql")
 	scoreChildrenSQL        = query("score_children.sql")
 	scoreChildAnswersSQL    = query("score_child_answers.sql")
 	scorePeersSQL           = query("score_peers.sql")
