@@ -647,7 +647,7 @@ func nationTable(rep map[string]stageReport, s stageArgs, args []string) string 
 	if len(s.prefs) > 0 {
 		nation = "都道府県 " + strings.Join(s.prefs, ",") + " (prefectures)"
 	}
-	fmt.Fprintf(&b, "kofukin bench — FY%d, 架空の%s、%d files; %d CPU (GOMAXPROCS), %s/%s\n\n", s.fy, nation, rep["ingest"].Units, runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(&b, "kofukin bench — FY%d, 架空の%s、%s files; %d CPU (GOMAXPROCS), %s/%s\n\n", s.fy, nation, yen(int64(rep["ingest"].Units)), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "| 段階 (stage) | 回数 (rounds) | 時間・中央値 (median wall time) | 処理量 (throughput) | 比 (ratio) | 目標 (target) | 判定 (verdict) | 最大RSS (peak RSS) |\n")
 	fmt.Fprintf(&b, "|---|---:|---:|---:|---|---|---|---:|\n")
 	for _, row := range rows {
@@ -672,6 +672,15 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// commas puts thousands separators into a printed whole number.
+func commas(n string) string {
+	v, err := strconv.ParseInt(n, 10, 64)
+	if err != nil {
+		return n
+	}
+	return yen(v)
 }
 
 // secs prints a duration in seconds to the millisecond.
@@ -753,7 +762,7 @@ func benchScales(ctx context.Context, a *app, root string, keep bool, scales []i
 		if !ok || peak > 4<<20 || peak <= 0 {
 			v = "未達 (not met)"
 		}
-		fmt.Fprintf(&b, "| %d× | %s | %s | %s | %s | %s | %s | %s | %.1f µs | %s | %s / %s | %s |\n", ln.scale, yen(int64(ln.munis)), yen(int64(ln.centre)), ln.data.Extra["answers"],
+		fmt.Fprintf(&b, "| %d× | %s | %s | %s | %s | %s | %s | %s | %.1f µs | %s | %s / %s | %s |\n", ln.scale, yen(int64(ln.munis)), yen(int64(ln.centre)), commas(ln.data.Extra["answers"]),
 			secs(gen), secs(load), secs(sc), secs(al), per, rel, mib(ln.score.HWMKiB), mib(ln.allocate.HWMKiB), v)
 	}
 	fmt.Fprintf(&b, "\n測定方法 (method): `kofukin bench %s`; 生成・読込・採点・算定を別プロセスで実行し、最大RSS は各プロセスの VmHWM。"+
