@@ -17,17 +17,31 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed writes the same files")
 	prefs := fs.String("prefectures", "", "comma-separated prefecture codes to limit the nation to (e.g. 31,32)")
 	broken := fs.Bool("broken", true, "also write deliberately broken files into OUT/broken")
+	scale := fs.Int("scale", 1, "clone every municipality this many times (e.g. 10, 100); above 1 the nation is written as data (CSV) for kofukin bench --scale, not as workbooks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return &exitError{code: 2, msg: "fixtures: --out is required"}
 	}
+	if *scale < 1 {
+		return &exitError{code: 2, msg: "fixtures: --scale must be 1 or more"}
+	}
 	lib, err := a.library()
 	if err != nil {
 		return err
 	}
 	start := time.Now()
+	if *scale > 1 {
+		sum, err := fixtures.WriteScaled(ctx, *out, lib, *fy, fixtures.ScaleOptions{Seed: *seed, Scale: *scale, Prefectures: splitList(*prefs), Workers: a.cfg.Workers})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "fixtures: %d× nation as data: %s municipalities (%s with valid codes), %s care centres, %d prefectures, %s answers in %s and %s, %.1f MB, %.1fs\n",
+			sum.Scale, yen(int64(sum.Municipalities)), yen(int64(sum.ValidCodes)), yen(int64(sum.Centres)), sum.Prefectures, yen(int64(sum.Answers)),
+			sum.EntitiesFile, sum.AnswersFile, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
+		return nil
+	}
 	sum, err := fixtures.WriteNation(ctx, *out, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers, Broken: *broken})
 	if err != nil {
 		return err

@@ -19,7 +19,8 @@ type help struct {
 // helps holds the help of every command and subcommand, by its name after "kofukin".
 var helps = map[string]help{
 	"demo":           {"架空の全国データを作り、取込・採点・算定・出力までを通して実行します", "generate a synthetic nation and run ingest, score, allocate and export on it", "[--out DIR] [--seed N] [--prefectures 31,32]"},
-	"fixtures":       {"架空の全国データ（記入済みの調査票と成果指標の値）を書き出します", "write a synthetic nation of filled survey workbooks and outcome values", "--out DIR [--fy N] [--seed N] [--prefectures 31]"},
+	"bench":          {"架空の全国データで各段階（取込・採点・算定・出力・試算・試行）の時間・処理量・最大メモリを測り、目標と比べた表を出します", "measure every stage (ingest, score, allocate, export, what-if, dry run) on a synthetic nation: times, throughput, ratios to the targets, peak memory", "[--prefectures 31] [--rounds N] [--out DIR] [--markdown F.md] | --scale 1,10,100"},
+	"fixtures":       {"架空の全国データ（記入済みの調査票と成果指標の値）を書き出します", "write a synthetic nation of filled survey workbooks and outcome values", "--out DIR [--fy N] [--seed N] [--prefectures 31] [--scale 100]"},
 	"template":       {"1団体の調査票（Excel）を書き出します", "write the survey workbook (調査票) of one entity", "--fy N --level L --entity CODE --out F.xlsx"},
 	"ingest":         {"調査票と CSV（ファイルまたはフォルダ）を検査して取り込みます", "validate and load survey workbooks and outcome CSVs (files or folders)", "[--fy N] [--dry-run] [--quarantine DIR] [--report F.json] PATH..."},
 	"score":          {"年度の得点を計算します", "compute the scores of a fiscal year", "--fy N"},

@@ -41,6 +41,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"demo":        {cmdDemo},
+		"bench":       {cmdBench},
 		"fixtures":    {cmdFixtures},
 		"template":    {cmdTemplate},
 		"ingest":      {cmdIngest},

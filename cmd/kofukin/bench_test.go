@@ -1,0 +1,155 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchRows are the stages every nation table has, by their English names.
+var benchRows = []string{"(fixtures)", "(ingest)", "(plain XML scan, all cores)", "(inflate limit)", "(openpyxl reader", "(score)", "(allocate)",
+	"(export)", "(full cycle)", "(one-answer what-if)", "(console dry run)", "(demo-shaped total)"}
+
+// tableRow returns the cells of the table row whose first cell contains name.
+func tableRow(t *testing.T, table, name string) []string {
+	t.Helper()
+	for _, l := range strings.Split(table, "\n") {
+		if strings.HasPrefix(l, "| ") && strings.Contains(l, name) {
+			cells := strings.Split(strings.Trim(l, "|"), "|")
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			return cells
+		}
+	}
+	t.Fatalf("no row %s in\n%s", name, table)
+	return nil
+}
+
+// seconds reads a printed "12.345 s".
+func seconds(t *testing.T, cell string) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(strings.TrimSuffix(cell, " s"), 64)
+	if err != nil {
+		t.Fatalf("time %q: %v", cell, err)
+	}
+	return v
+}
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+
+// The table from stage reports made by hand. Ingest: rounds 3, 1 and 2 s over 100 files, median 2 s,
+// 50.0 files/s; the XML scan 100 files in 4 s, 25.0/s, so ingest ÷ scan = 2.00 ≥ 1.5 (met); openpyxl
+// 10 files in 2 s, 5.0/s, 50 ÷ 5 = 10.00 ≥ 10 (met, at the boundary); inflate 100 in 0.5 s, 200.0/s,
+// 0.25 (no target). What-if 0.5 s of a 10 s cycle = 5.0% ≤ 5% (met); dry run 3 s = 30.0% > 25% (not
+// met). Fixtures 1 s ÷ ingest 2 s = 0.50 ≤ 1 (met); export 3 s ÷ 2 s = 1.50 (not met). Demo 12 s ÷
+// its own ingest 4 s = 3.00 > 2.5 (not met). Ingest peak 600 MiB > 512 MiB (not met).
+func TestBenchTable(t *testing.T) {
+	rep := map[string]stageReport{
+		"demo":     {Rounds: []time.Duration{ms(12000)}, Units: 90, HWMKiB: 100 * 1024, Extra: map[string]string{"fixtures": "1s", "ingest": "4s"}},
+		"ingest":   {Rounds: []time.Duration{ms(3000), ms(1000), ms(2000)}, Units: 100, HWMKiB: 600 * 1024},
+		"xmlscan":  {Rounds: []time.Duration{ms(4000)}, Units: 100, HWMKiB: 1024},
+		"inflate":  {Rounds: []time.Duration{ms(500)}, Units: 100, HWMKiB: 1024},
+		"openpyxl": {Rounds: []time.Duration{ms(2000)}, Units: 10, HWMKiB: 1024},
+		"score":    {Rounds: []time.Duration{ms(4000)}, Units: 200, HWMKiB: 1024},
+		"allocate": {Rounds: []time.Duration{ms(1000)}, Units: 300, HWMKiB: 1024},
+		"export":   {Rounds: []time.Duration{ms(3000)}, Units: 30, HWMKiB: 1024},
+		"cycle":    {Rounds: []time.Duration{ms(10000)}, Units: 100, HWMKiB: 1024},
+		"whatif":   {Rounds: []time.Duration{ms(500)}, Units: 1, HWMKiB: 1024},
+		"dryrun":   {Rounds: []time.Duration{ms(3000)}, Units: 1, HWMKiB: 1024},
+	}
+	table := nationTable(rep, stageArgs{fy: 2026, rounds: 3}, []string{"--rounds", "3"})
+	for _, c := range []struct {
+		row                        string
+		time, rate, ratio, verdict string
+	}{
+		{"(fixtures)", "1.000 s", "90.0 files/s", "生成 ÷ 取込 = 0.50", "達成 (met)"},
+		{"(ingest)", "2.000 s", "50.0 files/s", "最大RSS", "未達 (not met)"},
+		{"(plain XML scan", "4.000 s", "25.0 files/s", "取込 ÷ この値 = 2.00", "達成 (met)"},
+		{"(inflate limit)", "0.500 s", "200.0 files/s", "取込 ÷ この値 = 0.25", "—"},
+		{"(openpyxl reader", "2.000 s", "5.0 files/s", "取込 ÷ この値 = 10.00", "達成 (met)"},
+		{"(score)", "4.000 s", "50 entities/s", "—", "—"},
+		{"(allocate)", "1.000 s", "300 amounts/s", "—", "—"},
+		{"(export)", "3.000 s", "10.0 files/s", "出力 ÷ 取込 = 1.50", "未達 (not met)"},
+		{"(full cycle)", "10.000 s", "10.0 files/s", "—", "—"},
+		{"(one-answer what-if)", "0.500 s", "—", "÷ 一巡 = 5.0%", "達成 (met)"},
+		{"(console dry run)", "3.000 s", "—", "÷ 一巡 = 30.0%", "未達 (not met)"},
+		{"(demo-shaped total)", "12.000 s", "—", "÷ その取込 = 3.00", "未達 (not met)"},
+	} {
+		cells := tableRow(t, table, c.row)
+		if cells[2] != c.time || cells[3] != c.rate || cells[4] != c.ratio || cells[6] != c.verdict {
+			t.Errorf("row %s: %q, want time %s, rate %s, ratio %s, verdict %s", c.row, cells, c.time, c.rate, c.ratio, c.verdict)
+		}
+	}
+	if cells := tableRow(t, table, "(ingest)"); cells[1] != "3" || cells[7] != "600 MiB" {
+		t.Errorf("ingest row %q: want 3 rounds and 600 MiB", cells)
+	}
+	if !strings.Contains(table, "`kofukin bench --rounds 3`") {
+		t.Errorf("the table does not name the command that made it:\n%s", table)
+	}
+}
+
+// TestBench runs kofukin bench on Tottori, every stage a real process: every row is there, with
+// times and peak memory that are not zero, and the ratios are those of the printed times.
+func TestBench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kofukin bench on one prefecture runs every stage in its own process (about a minute); covered by TestBenchTable in -short")
+	}
+	saved := benchSelf
+	defer func() { benchSelf = saved }()
+	benchSelf = func(args []string) (*exec.Cmd, error) {
+		return kofukinProcess(map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, args...), nil
+	}
+	dir := t.TempDir()
+	md := filepath.Join(dir, "bench.md")
+	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "bench", "--prefectures", "31", "--rounds", "1", "--markdown", md, "--out", filepath.Join(dir, "work"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, r := range benchRows {
+		cells := tableRow(t, out, r)
+		if cells[1] != "1" {
+			t.Errorf("row %s: %s rounds, want 1", r, cells[1])
+		}
+		if r == "(openpyxl reader" && strings.Contains(cells[4], "skipped") {
+			continue
+		}
+		if s := seconds(t, cells[2]); s <= 0 {
+			t.Errorf("row %s: time %v", r, s)
+		}
+		if !regexp.MustCompile(`^[1-9][0-9]* MiB$`).MatchString(cells[7]) {
+			t.Errorf("row %s: peak RSS %q", r, cells[7])
+		}
+	}
+	// The what-if's share of the cycle, from the printed times.
+	wi, cy := seconds(t, tableRow(t, out, "(one-answer what-if)")[2]), seconds(t, tableRow(t, out, "(full cycle)")[2])
+	if want := "÷ 一巡 = " + strconv.FormatFloat(100*wi/cy, 'f', 1, 64) + "%"; tableRow(t, out, "(one-answer what-if)")[4] != want {
+		t.Errorf("what-if ratio %q, want %q (%.3f s ÷ %.3f s)", tableRow(t, out, "(one-answer what-if)")[4], want, wi, cy)
+	}
+	// Ingest ÷ the XML scan, from the printed rates.
+	rate := func(name string) float64 {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(tableRow(t, out, name)[3], " files/s"), 64)
+		if err != nil || v <= 0 {
+			t.Fatalf("rate of %s: %v %v", name, v, err)
+		}
+		return v
+	}
+	if want := "取込 ÷ この値 = " + strconv.FormatFloat(rate("(ingest)")/rate("(plain XML scan"), 'f', 2, 64); tableRow(t, out, "(plain XML scan")[4] != want {
+		t.Errorf("XML scan ratio %q, want %q", tableRow(t, out, "(plain XML scan")[4], want)
+	}
+	if !strings.Contains(out, "55 files") {
+		t.Errorf("Tottori has 19 + 1 + 32 workbooks and 3 CSVs (55 files):\n%s", out)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, string(b)) {
+		t.Errorf("the Markdown file is not the table printed:\n%s", b)
+	}
+}
