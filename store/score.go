@@ -289,6 +289,7 @@ func (c *txConn) run(steps ...scoreStep) error {
 func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
+	var rowsBefore int64 // when amending, the level's item rows before
 	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
 		return ls, err
 	}
@@ -305,6 +306,9 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		}
 		var scope int
 		if err := c.queryRow(`SELECT count(*) FROM kf_scope`).Scan(&scope); err != nil {
+			return ls, err
+		}
+		if err := c.queryRow(levelItemRowsSQL, runID).Scan(&rowsBefore); err != nil {
 			return ls, err
 		}
 		if scope == 0 && !rb.HasSharedItems() {
@@ -333,6 +337,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err := c.run(append(steps, itemScores...)...); err != nil {
 		return ls, err
 	}
+
 	for _, it := range rb.DependencyOrder() {
 		if it.Rule.Type == indicators.RuleAllOf {
 			if _, err := c.exec(insertItemScores+rb.DerivedSQL(it, "kf_peers", "item_scores", runID)+")", runID); err != nil {
@@ -348,6 +353,17 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 			if _, err := c.exec(rb.PrerequisiteSQL(it, "item_scores", runID)); err != nil {
 				return ls, fmt.Errorf("prerequisites of %s: %w", it.ID, err)
 			}
+		}
+	}
+	if amend {
+		// The rows computed again stand in for the rows they replaced, key for key (the same peers
+		// and rulebook give every peer the same items), which score_changed.sql relies on.
+		var rowsAfter int64
+		if err := c.queryRow(levelItemRowsSQL, runID).Scan(&rowsAfter); err != nil {
+			return ls, err
+		}
+		if rowsAfter != rowsBefore {
+			return ls, fmt.Errorf("amended run %d has %d item rows in the level, it had %d", runID, rowsAfter, rowsBefore)
 		}
 	}
 	// The entities aggregated: every peer, or when amending those whose item rows changed (their
@@ -399,6 +415,9 @@ func envInt(k string, d int) int {
 // insertItemScores stores the rows of a compiled item-score query, closed by ")", under the run id
 // (its one arg).
 const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
+
+// levelItemRowsSQL counts the item rows of run (arg) of the level's peers.
+const levelItemRowsSQL = `SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`
 
 // amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: every
 // item of the entities whose inputs changed (kf_scope) and the items that are not their entity's
