@@ -405,8 +405,8 @@ FROM (
 `, lit(it.ID), e.points, e.maxPoints, e.status, e.reason, e.excluded, e.rankCols, e.join)
 }
 
-// compileItems compiles items that are their entities' own (no rank, no prerequisite) into one
-// query over peers and their values: a row per peer and item of their cross join, each column one
+// compileItems compiles scored items (any rule but all_of, and no rank item that leaves out the
+// entities whose prerequisites are not met) into one query over peers and their values: a row per peer and item of their cross join, each column one
 // CASE over the item of the expressions compileItem gives it. DuckDB plans it in a fraction of the
 // time of a union of one query per item — what an amended run of a few entities is made of.
 func (rb *Rulebook) compileItems(items []*Item, peers, values string) string {
@@ -528,7 +528,7 @@ func (rb *Rulebook) itemExprs(it *Item, failed, peers, values string) itemSQL {
 		linear := fmt.Sprintf("CAST(CASE WHEN %s THEN 0 WHEN %s THEN %s ELSE kf_div2(%s * %s, %s - %s) END AS %s)", zeroAt, fullAt, pts, pts, gain, hi, lo, PointsType)
 		pointsCase = linear
 		statusCase = fmt.Sprintf("CASE WHEN %s THEN 'not_met' ELSE 'met' END", zeroAt)
-		reasonCase = fmt.Sprintf("%s || x.t || %s || '（%s）→ ' || kf_num(%s) || '点'", prefix, lit(unit), label, linear)
+		reasonCase = fmt.Sprintf("%s || x.t || %s || %s || kf_num(%s) || '点'", prefix, lit(unit), lit("（"+label+"）→ "), linear)
 	case RuleValue:
 		pointsCase, statusCase = "0", "'na'"
 		reasonCase = fmt.Sprintf("%s || x.t || %s || '（記録のみ・配点なし）'", prefix, lit(unit))

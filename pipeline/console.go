@@ -185,9 +185,13 @@ func (r *Runner) runCycle(ctx context.Context, fy int, dry bool, outDir string) 
 	if !dry {
 		return res, r.cycleOn(ctx, r, fy, outDir, res)
 	}
-	err := r.Store.Rehearse(ctx, func(sc *store.Store) error {
+	err := r.Store.RehearseScoring(ctx, func(sc *store.Store) error {
 		on := r.rehearsing(sc)
 		on.Progress = r.Progress
+		// A dry run that exports (the nightly job) scores in full under a run of its own: its
+		// workbooks name the score run, which must be the one their numbers come from, never a
+		// real run amended in the rehearsal.
+		on.incremental = outDir == ""
 		return r.cycleOn(ctx, on, fy, outDir, res)
 	})
 	return res, err

@@ -50,8 +50,8 @@ func TestRehearseLeavesNothing(t *testing.T) {
 			t.Errorf("the failed write returned %v", err)
 		}
 		err = v.withTx(ctx, func(*txConn) error { return nil })
-		if err == nil || !strings.Contains(err.Error(), "earlier failed write") || !errors.Is(err, boom) {
-			t.Errorf("a write after a failed one: %v, want the refusal naming the first error", err)
+		if err == nil || !strings.Contains(err.Error(), "earlier failed write") || !strings.Contains(err.Error(), "boom") || errors.Is(err, boom) {
+			t.Errorf("a write after a failed one: %v, want the refusal naming the first error, not wrapping it", err)
 		}
 		return nil
 	})
@@ -77,5 +77,30 @@ func TestRehearseLeavesNothing(t *testing.T) {
 	}
 	if err := s.Runs().RestoreInputs(ctx, first, 2026); err == nil {
 		t.Errorf("RestoreInputs on the real database is not refused")
+	}
+}
+
+// A rehearsal that only scores refuses to write a submission, and Amend refuses to run outside a
+// rehearsal.
+func TestRehearseScoringWritesNoSubmission(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir()+"/k.duckdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.RehearseScoring(ctx, func(v *Store) error {
+		w := v.Submissions().NewWriter()
+		w.Add(SubmissionMeta{FiscalYear: 2026, EntityCode: "312011", Level: "municipality", Kind: "survey", FileName: "x.xlsx", SHA256: "x"}, nil)
+		if err := w.Flush(ctx); !errors.Is(err, errNoSubmissionsHere) {
+			t.Errorf("a submission written in a scoring rehearsal: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Scores().Amend(ctx, 1, 2026, nil); err == nil || !strings.Contains(err.Error(), "only inside a rehearsal") {
+		t.Errorf("Amend outside a rehearsal: %v", err)
 	}
 }

@@ -119,6 +119,9 @@ func (sb *Submissions) SaveReviews(ctx context.Context, reviews []Review) error 
 	if len(reviews) == 0 {
 		return nil
 	}
+	if r := sb.s.rehearsal; r != nil && !r.submissions {
+		return errNoSubmissionsHere
+	}
 	sb.s.subMu.Lock()
 	defer sb.s.subMu.Unlock()
 	return sb.s.withTx(ctx, func(c *txConn) error {

@@ -162,6 +162,9 @@ func (rs *Runs) RestoreInputs(ctx context.Context, runID int64, fy int) error {
 	if !rs.s.InRehearsal() {
 		return fmt.Errorf("restore the inputs of run %d: only inside a rehearsal", runID)
 	}
+	if !rs.s.rehearsal.submissions {
+		return errNoSubmissionsHere
+	}
 	return rs.s.withTx(ctx, func(c *txConn) error {
 		if _, err := c.exec(`UPDATE submissions SET status = 'superseded' WHERE fiscal_year IN (?, ?) AND status = 'current'`, fy, fy-1); err != nil {
 			return err

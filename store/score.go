@@ -176,10 +176,17 @@ func (sc *Scores) incrementalBase(ctx context.Context, fy int, base int64) (bool
 	if base == 0 {
 		return false, nil
 	}
+	// …and whose totals are of exactly the entities valid in fy at each level it scored (a
+	// reference file loaded again under the same name keeps its loaded_at).
 	var ok bool
-	err := sc.s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.kind = 'score' AND r.fiscal_year = ? AND r.status = 'succeeded'
+	err := sc.s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs r WHERE r.id = $1 AND r.kind = 'score' AND r.fiscal_year = $2 AND r.status = 'succeeded'
 		AND NOT EXISTS (SELECT 1 FROM reference_files f WHERE f.loaded_at >= r.started_at)
-		AND NOT EXISTS (SELECT 1 FROM population_history h WHERE h.replaced_at >= r.started_at))`, base, fy).Scan(&ok)
+		AND NOT EXISTS (SELECT 1 FROM population_history h WHERE h.replaced_at >= r.started_at))
+	AND NOT EXISTS (
+		WITH scored AS (SELECT entity_code, level FROM score_totals WHERE run_id = $1),
+		valid AS (SELECT code AS entity_code, level FROM entities WHERE level IN (SELECT level FROM scored)
+			AND valid_from_fy <= $2 AND (valid_to_fy IS NULL OR valid_to_fy >= $2))
+		(SELECT * FROM scored EXCEPT SELECT * FROM valid) UNION ALL (SELECT * FROM valid EXCEPT SELECT * FROM scored))`, base, fy).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("base of an incremental score run: %w", err)
 	}

@@ -133,6 +133,9 @@ func (w *SubmissionWriter) Flush(ctx context.Context) error {
 	if len(w.pending) == 0 {
 		return nil
 	}
+	if r := w.s.rehearsal; r != nil && !r.submissions {
+		return errNoSubmissionsHere
+	}
 	w.s.subMu.Lock()
 	defer w.s.subMu.Unlock()
 	var err error

@@ -48,7 +48,7 @@ func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Ruleboo
 	}
 	var out []TrialScore
 	items := map[int64][]ItemScore{}
-	err := sc.s.Rehearse(ctx, func(v *Store) error {
+	err := sc.s.RehearseScoring(ctx, func(v *Store) error {
 		asOf := v.Now().UTC() // the rehearsal's snapshot is of this moment
 		run := base
 		sum, amended, err := v.Scores().Amend(ctx, base, fy, books)
