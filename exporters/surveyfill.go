@@ -423,11 +423,7 @@ func (s *SurveyFiller) Write(w io.Writer, e SurveyEntity, answers map[string]str
 		if err != nil {
 			return err
 		}
-		pw, err := zw.CreateRaw(&hdr)
-		if err != nil {
-			return err
-		}
-		if _, err := pw.Write(raw); err != nil {
+		if err := writeRaw(zw, &hdr, raw); err != nil {
 			return err
 		}
 	}

@@ -52,11 +52,7 @@ func save(w io.Writer, f *book) error {
 		if err != nil {
 			return err
 		}
-		pw, err := zw.CreateRaw(&hdr)
-		if err != nil {
-			return err
-		}
-		if _, err := pw.Write(raw); err != nil {
+		if err := writeRaw(zw, &hdr, raw); err != nil {
 			return err
 		}
 	}
@@ -224,4 +220,14 @@ func sortContentTypes(body []byte) []byte {
 	}
 	out.Write(body[prev:])
 	return out.Bytes()
+}
+
+// writeRaw adds a part already compressed (raw, described by hdr: method, CRC and sizes) to zw.
+func writeRaw(zw *zip.Writer, hdr *zip.FileHeader, raw []byte) error {
+	pw, err := zw.CreateRaw(hdr)
+	if err != nil {
+		return err
+	}
+	_, err = pw.Write(raw)
+	return err
 }

@@ -189,10 +189,10 @@ func (b *xlsxBook) part(name string) ([]byte, error) {
 	room := min(b.limit, MaxUnzipTotal-b.used)
 	// The directory's size is only a hint: never allocate more than the compressed bytes could
 	// inflate to (deflate expands at most 1,032 times).
-	// One byte more than the part holds, so that reading to its end (the EOF probe of readAll)
+	// One byte more than the part holds, so that reading to its end (the EOF probe of ReadAllInto)
 	// needs no larger buffer.
 	hint := min(f.UncompressedSize64, f.CompressedSize64*1032+512, uint64(room)) + 1
-	buf, err := readAll(make([]byte, 0, hint), io.LimitReader(rc, room+1))
+	buf, err := ReadAllInto(make([]byte, 0, hint), io.LimitReader(rc, room+1))
 	b.used += int64(len(buf))
 	if err != nil {
 		return nil, &partError{part: name, err: err}
@@ -259,7 +259,9 @@ func (p *pooledInflater) Close() error {
 // cut short.
 var closedPart = io.NopCloser(bytes.NewReader(nil))
 
-func readAll(buf []byte, r io.Reader) ([]byte, error) {
+// ReadAllInto is io.ReadAll appending to buf: given a buffer of the size to come and one byte more,
+// it reads to the end without growing it (io.ReadAll and bytes.Buffer.ReadFrom grow theirs).
+func ReadAllInto(buf []byte, r io.Reader) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]

@@ -207,7 +207,7 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 	if size >= 0 {
 		// Read into a buffer of the file's size and one byte more (to see its end) instead of
 		// growing one: a file that grows meanwhile is still read up to the limit.
-		data, err = readAllInto(make([]byte, 0, size+1), io.LimitReader(f, limit+1))
+		data, err = loaders.ReadAllInto(make([]byte, 0, size+1), io.LimitReader(f, limit+1))
 	} else {
 		data, err = io.ReadAll(io.LimitReader(f, limit+1))
 	}
@@ -218,23 +218,6 @@ func ReadFileLimit(path string, limit int64) ([]byte, error) {
 		return nil, &TooLargeError{Path: path, Size: int64(len(data)), Limit: limit}
 	}
 	return data, nil
-}
-
-// readAllInto is io.ReadAll appending to buf.
-func readAllInto(buf []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }
 
 // ExpandPaths turns files and folders into the sorted list of files to ingest: *.xlsx and *.csv,
