@@ -3,8 +3,11 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A rehearsal reads its own writes, leaves nothing behind, draws no ids from the sequences, and
@@ -102,5 +105,50 @@ func TestRehearseScoringWritesNoSubmission(t *testing.T) {
 	}
 	if _, _, err := s.Scores().Amend(ctx, 1, 2026, nil); err == nil || !strings.Contains(err.Error(), "only inside a rehearsal") {
 		t.Errorf("Amend outside a rehearsal: %v", err)
+	}
+}
+
+// An upload waits for a rehearsal that writes submissions (Rehearse holds subMu), and goes on
+// during one that only scores (RehearseScoring).
+func TestRehearseHoldsUploads(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir()+"/k.duckdb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	upload := func(code string) error {
+		w := s.Submissions().NewWriter()
+		w.Add(SubmissionMeta{FiscalYear: 2026, EntityCode: code, Level: "municipality", Kind: "survey", FileName: code + ".xlsx", SHA256: code}, nil)
+		return w.Flush(ctx)
+	}
+	for _, c := range []struct {
+		name     string
+		rehearse func(context.Context, func(*Store) error) error
+		holds    bool
+	}{{"Rehearse", s.Rehearse, true}, {"RehearseScoring", s.RehearseScoring, false}} {
+		var ended atomic.Bool // the rehearsal has returned
+		flushed := make(chan bool, 1)
+		err := c.rehearse(ctx, func(*Store) error {
+			go func() {
+				if err := upload("31201" + fmt.Sprint(len(c.name)%10)); err != nil {
+					t.Error(err)
+				}
+				flushed <- ended.Load()
+			}()
+			select { // with the lock held the upload cannot end; without it, it ends at once
+			case after := <-flushed:
+				flushed <- after
+			case <-time.After(500 * time.Millisecond):
+			}
+			ended.Store(true)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after := <-flushed; after != c.holds {
+			t.Errorf("%s: the upload ended after the rehearsal: %v, want %v", c.name, after, c.holds)
+		}
 	}
 }
