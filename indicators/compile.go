@@ -68,6 +68,10 @@ type Relations struct {
 	ItemScores  string
 	ScoreTotals string
 	RunID       int64
+	// When ScopePeers (a part of Peers) is set, the roll-ups not in RollupsForAll are computed only
+	// for the peers in it (an incremental score run: the others' are not read).
+	ScopePeers    string
+	RollupsForAll map[string]bool
 }
 
 // ValuesSQL compiles the values the items are scored on: answers as given, previous-year changes
@@ -98,7 +102,11 @@ func (rb *Rulebook) ValuesSQL(r Relations) string {
 FROM %[2]s c LEFT JOIN %[3]s p ON p.entity_code = c.entity_code AND p.item_id = %[4]s
 WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.PreviousOf(it.ID)), lit(it.Rule.CurrentOf(it.ID)), ValueType))
 		case it.Source == SourceRollup:
-			parts = append(parts, rb.rollupSQL(it, r))
+			rr := r
+			if r.ScopePeers != "" && !r.RollupsForAll[it.ID] {
+				rr.Peers = r.ScopePeers
+			}
+			parts = append(parts, rb.rollupSQL(it, rr))
 		}
 	}
 	all := strings.Join(parts, "\nUNION ALL\n")
@@ -240,7 +248,11 @@ func (rb *Rulebook) scoredItems() []*Item {
 }
 
 func (rb *Rulebook) itemScoresSQLs(with string, scoped bool, per int) []string {
-	items := rb.scoredItems()
+	return rb.itemsSQLs(with, scoped, rb.scoredItems(), per)
+}
+
+// itemsSQLs is itemScoresSQL of items in parts of at most per items each.
+func (rb *Rulebook) itemsSQLs(with string, scoped bool, items []*Item, per int) []string {
 	if per <= 0 || len(items) == 0 {
 		return rb.itemScoresSQL(with, scoped, items)
 	}
@@ -253,20 +265,25 @@ func (rb *Rulebook) itemScoresSQLs(with string, scoped bool, per int) []string {
 	return out
 }
 
-// ItemScoresSQLScoped is ItemScoresSQL for an incremental score run: the items whose points are the
-// entity's own (Item.Own) only for the peers in scopePeers (a part of peers) with their values
-// scopeValues (the same part of values), the others for every peer. The rows of the own items of
-// the peers outside the scope are the same as in a run on the same values and are copied from one
-// (see the store's incremental score run).
-func (rb *Rulebook) ItemScoresSQLScoped(peers, values, scopePeers, scopeValues string) string {
-	return rb.ItemScoresSQLsScoped(peers, values, scopePeers, scopeValues, 0)[0]
-}
-
-// ItemScoresSQLsScoped is ItemScoresSQLScoped in parts of at most per items each (see
-// ItemScoresSQLs).
-func (rb *Rulebook) ItemScoresSQLsScoped(peers, values, scopePeers, scopeValues string, per int) []string {
+// ItemScoresSQLsScoped is ItemScoresSQLs for an incremental score run: the items whose points are
+// the entity's own (Item.Own) only for the peers in scopePeers (a part of peers) with their values
+// scopeValues (the same part of values), and of the others only those in shared, for every peer.
+// The rows of the own items of the peers outside the scope, and of the other items not in shared,
+// are the same as in a run on the same values and are kept from one (see the store's incremental
+// score run and SharedItemsAffected). Parts of at most per items each (see ItemScoresSQLs).
+func (rb *Rulebook) ItemScoresSQLsScoped(peers, values, scopePeers, scopeValues string, shared []*Item, per int) []string {
 	with := withPeersAndValues(peers, values) + fmt.Sprintf(",\nd AS (SELECT entity_code, prefecture_code, size_band, submitted FROM %s),\nad AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", scopePeers, scopeValues)
-	return rb.itemScoresSQLs(with, true, per)
+	keep := map[string]bool{}
+	for _, it := range shared {
+		keep[it.ID] = true
+	}
+	var items []*Item
+	for _, it := range rb.scoredItems() {
+		if it.Own() || keep[it.ID] {
+			items = append(items, it)
+		}
+	}
+	return rb.itemsSQLs(with, true, items, per)
 }
 
 // itemScoresSQL is the one query scoring items (see ItemScoresSQL).
@@ -303,30 +320,108 @@ func (rb *Rulebook) itemScoresSQL(with string, scoped bool, items []*Item) []str
 	return []string{b.String()}
 }
 
-// HasSharedItems reports whether an item of the rulebook is not its entity's own (Item.Own): its
-// points may change when another entity's do.
-func (rb *Rulebook) HasSharedItems() bool {
+// SharedItemsAffected returns, in rulebook order, the items that are not their entity's own
+// (Item.Own) whose points may differ for some entity of the level when the answers to the item
+// ids in changed differ (of the year or the year before, of any entity of the level, the
+// ministry's values included) and the results of the levels for which moved reports true may
+// differ — nothing else of the level having changed (no entity's survey submitted or withdrawn,
+// the same peers). Such an item is one
+//   - whose value reads one of those answers: its own id, or the current and previous items of a
+//     change (Rule.CurrentOf, Rule.PreviousOf);
+//   - a roll-up over a level that moved;
+//   - or one that depends on such an item or on an own item that reads one of those answers: the
+//     parts of an all_of item, its prerequisites, the items of its rule (Item.deps).
+//
+// The others are scored for every entity as they were (an incremental score run keeps their rows).
+func (rb *Rulebook) SharedItemsAffected(changed map[string]bool, moved func(Level) bool) []*Item {
+	affected := map[string]bool{}
+	for _, it := range rb.DependencyOrder() { // every item after the items it depends on
+		a := changed[it.ID] || changed[it.Rule.CurrentOf(it.ID)] || changed[it.Rule.PreviousOf(it.ID)] ||
+			(it.Source == SourceRollup && (it.Rollup == nil || moved(it.Rollup.Level)))
+		for _, d := range it.deps() {
+			if rb.items[d] != nil {
+				a = a || affected[d]
+			} else {
+				a = a || changed[d] // not an item of the rulebook: read as an answer
+			}
+		}
+		affected[it.ID] = a
+	}
+	var out []*Item
 	for _, it := range rb.Items() {
-		if !it.Own() {
-			return true
+		if !it.Own() && affected[it.ID] {
+			out = append(out, it)
 		}
 	}
-	return false
+	return out
 }
 
-// SharedItemsSQL is a query of the ids (item_id) of the items whose points are not the entity's
-// own (Item.Own), e.g. SELECT * FROM (VALUES ('P1-5-a'), ('S1-7-a')) t(item_id).
-func (rb *Rulebook) SharedItemsSQL() string {
-	var ids []string
+// SharedItems returns, in rulebook order, the items that are not their entity's own (Item.Own):
+// what SharedItemsAffected returns when anything may have changed.
+func (rb *Rulebook) SharedItems() []*Item {
+	var out []*Item
 	for _, it := range rb.Items() {
 		if !it.Own() {
-			ids = append(ids, "("+lit(it.ID)+")")
+			out = append(out, it)
 		}
 	}
+	return out
+}
+
+// ItemIDsSQL is a query of the ids (item_id) of items, e.g. SELECT * FROM (VALUES ('P1-5-a'),
+// ('S1-7-a')) t(item_id).
+func ItemIDsSQL(items []*Item) string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	return IDsSQL(ids)
+}
+
+// IDsSQL is a query of ids (item_id), in the order given.
+func IDsSQL(ids []string) string {
 	if len(ids) == 0 {
 		return "SELECT CAST(NULL AS VARCHAR) AS item_id WHERE FALSE"
 	}
-	return "SELECT * FROM (VALUES " + strings.Join(ids, ", ") + ") t(item_id)"
+	rows := make([]string, len(ids))
+	for i, id := range ids {
+		rows[i] = "(" + lit(id) + ")"
+	}
+	return "SELECT * FROM (VALUES " + strings.Join(rows, ", ") + ") t(item_id)"
+}
+
+// AnswersRead returns the ids of the answers (of the year or the year before, the ministry's
+// included) that the values of items are computed from (ValuesSQL): each item's own id and the
+// current and previous items of a change. Roll-ups read their children's results instead (and
+// ChildAnswersRead).
+func AnswersRead(items []*Item) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, it := range items {
+		for _, id := range []string{it.ID, it.Rule.CurrentOf(it.ID), it.Rule.PreviousOf(it.ID)} {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// ChildAnswersRead returns the ids of the children's answers that the roll-ups of books read
+// (Relations.ChildAnswers: mean_value roll-ups), in order and once each.
+func ChildAnswersRead(books []*Rulebook) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, rb := range books {
+		for _, it := range rb.Items() {
+			if it.Source == SourceRollup && it.Rollup != nil && it.Rollup.Measure == MeasureMeanValue && !seen[it.Rollup.Item] {
+				seen[it.Rollup.Item] = true
+				out = append(out, it.Rollup.Item)
+			}
+		}
+	}
+	return out
 }
 
 // withPeersAndValues is the WITH clause every compiled item reads: p the peers, a the values.

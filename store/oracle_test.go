@@ -1755,6 +1755,18 @@ func oracleRound(t *testing.T, baseSeed int64, round int, seed int64, cov map[st
 func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBook, books map[string]*indicators.Rulebook, run int64, where string) {
 	t.Helper()
 	ctx := n.ctx
+	var rbs []*indicators.Rulebook
+	for _, b := range order {
+		rbs = append(rbs, books[b.level])
+	}
+	if err := n.st.Runs().Finish(ctx, run, nil, "", nil); err != nil { // the run amended must have succeeded
+		t.Fatal(err)
+	}
+	// First one or two answers only, three times (an amended run scores again only the items that
+	// read them), then a few entities' whole surveys.
+	for k := 1; k <= 3; k++ {
+		oracleAmendOne(t, g, nat, n, order, books, rbs, run, fmt.Sprintf("%s, one answer (%d)", where, k))
+	}
 	w := n.st.Submissions().NewWriter()
 	changed := 0
 	for _, b := range order {
@@ -1806,10 +1818,128 @@ func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*
 	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var rbs []*indicators.Rulebook
-	for _, b := range order {
-		rbs = append(rbs, books[b.level])
+	oracleCompareAmended(t, n, rbs, run, where, changed)
+}
+
+// oracleAmendOne changes one answer (sometimes two) of the year or the year before of a random
+// entity, or one ministry-supplied value, and compares the amended run with a full one.
+func oracleAmendOne(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBook, books map[string]*indicators.Rulebook, rbs []*indicators.Rulebook, run int64, where string) {
+	t.Helper()
+	w := n.st.Submissions().NewWriter()
+	var outcomes, prevOutcomes bool
+	var edits []string
+	want := 1 + g.n(2)
+	for k := 0; len(edits) < want && k < 50; k++ {
+		b := order[g.n(len(order))]
+		ents := nat.byLevel[b.level]
+		e := ents[g.n(len(ents))]
+		// What the generator would answer now, of which one answer is taken.
+		fresh := &oEnt{code: e.code, level: e.level, submitted: true, prevSub: e.prevSub, poor: g.p(0.3),
+			cur: map[string]string{}, prev: map[string]string{}, ministry: map[string]string{}, prevMinistry: map[string]string{}}
+		g.answer(fresh, b)
+		rb := books[b.level]
+		// Mostly an answer that an item not its entity's own reads (a rank item's value, the
+		// current or previous item of a change, a part or prerequisite of one): what decides which
+		// of those an amended run scores again.
+		read := map[string]bool{}
+		var mark func(it *indicators.Item)
+		mark = func(it *indicators.Item) {
+			read[it.ID], read[it.Rule.CurrentOf(it.ID)], read[it.Rule.PreviousOf(it.ID)] = true, true, true
+			for _, d := range append(append(append([]string{}, it.Requires...), it.Rule.Items...), it.Rule.CurrentItem) {
+				if dep, ok := rb.Item(d); ok && !read[d] {
+					mark(dep)
+				}
+			}
+		}
+		for _, it := range rb.SharedItems() {
+			mark(it)
+		}
+		pick := func(m map[string]string) string {
+			ids := oSortedKeys(m)
+			var hot []string
+			for _, id := range ids {
+				if read[id] {
+					hot = append(hot, id)
+				}
+			}
+			if len(hot) > 0 && g.p(0.75) {
+				return hot[g.n(len(hot))]
+			}
+			return ids[g.n(len(ids))]
+		}
+		switch kind := g.n(4); {
+		case kind == 0 && e.submitted && len(fresh.cur) > 0:
+			id := pick(fresh.cur)
+			if v, ok := e.cur[id]; ok && g.p(0.15) {
+				delete(e.cur, id) // the answer left out
+				edits = append(edits, fmt.Sprintf("%s %s %q → none", e.code, id, v))
+			} else {
+				edits = append(edits, fmt.Sprintf("%s %s %q → %q", e.code, id, e.cur[id], fresh.cur[id]))
+				e.cur[id] = fresh.cur[id]
+			}
+			var rows []store.AnswerRow
+			for _, id := range oSortedKeys(e.cur) {
+				it, _ := rb.Item(id)
+				a, prob := loaders.ParseAnswer(it, e.cur[id])
+				if prob != nil {
+					t.Fatalf("%s %s %q: %v", e.code, id, e.cur[id], prob.MessageEN)
+				}
+				a.ItemID, a.Cell = id, "回答!F1"
+				rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: a})
+			}
+			w.Add(store.SubmissionMeta{FiscalYear: oracleFY, EntityCode: e.code, Level: b.level, Kind: "survey", FileName: fmt.Sprintf("%s_one%d.xlsx", e.code, k), SHA256: fmt.Sprintf("one%d%s", k, e.code)}, rows)
+		case kind == 1 && e.prevSub && len(fresh.prev) > 0:
+			id := pick(fresh.prev)
+			edits = append(edits, fmt.Sprintf("%s FY%d %s %q → %q", e.code, oracleFY-1, id, e.prev[id], fresh.prev[id]))
+			e.prev[id] = fresh.prev[id]
+			var rows []store.AnswerRow
+			for _, id := range oSortedKeys(e.prev) {
+				rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: oNumAnswer(id, e.prev[id])})
+			}
+			w.Add(store.SubmissionMeta{FiscalYear: oracleFY - 1, EntityCode: e.code, Level: b.level, Kind: "survey", FileName: fmt.Sprintf("%s_prev_one%d.xlsx", e.code, k), SHA256: fmt.Sprintf("prevone%d%s", k, e.code)}, rows)
+		case kind == 2 && len(fresh.prevMinistry) > 0:
+			id := pick(fresh.prevMinistry)
+			edits = append(edits, fmt.Sprintf("%s ministry FY%d %s %q → %q", e.code, oracleFY-1, id, e.prevMinistry[id], fresh.prevMinistry[id]))
+			e.prevMinistry[id], prevOutcomes = fresh.prevMinistry[id], true
+		case len(fresh.ministry) > 0:
+			id := pick(fresh.ministry)
+			edits = append(edits, fmt.Sprintf("%s ministry %s %q → %q", e.code, id, e.ministry[id], fresh.ministry[id]))
+			e.ministry[id], outcomes = fresh.ministry[id], true
+		}
 	}
+	if prevOutcomes {
+		var rows []store.AnswerRow
+		for _, b := range order {
+			for _, e := range nat.byLevel[b.level] {
+				for _, id := range oSortedKeys(e.prevMinistry) {
+					rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: oNumAnswer(id, e.prevMinistry[id])})
+				}
+			}
+		}
+		w.Add(store.SubmissionMeta{FiscalYear: oracleFY - 1, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes", FileName: "outcomes_prev_one.csv", SHA256: "op1"}, rows)
+	}
+	if outcomes {
+		var rows []store.AnswerRow
+		for _, b := range order {
+			for _, e := range nat.byLevel[b.level] {
+				for _, id := range oSortedKeys(e.ministry) {
+					rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: oNumAnswer(id, e.ministry[id])})
+				}
+			}
+		}
+		w.Add(store.SubmissionMeta{FiscalYear: oracleFY, EntityCode: store.MinistryCode, Level: "ministry", Kind: "outcomes", FileName: "outcomes_one.csv", SHA256: "o1"}, rows)
+	}
+	if err := w.Flush(n.ctx); err != nil {
+		t.Fatal(err)
+	}
+	oracleCompareAmended(t, n, rbs, run, where+" ("+strings.Join(edits, "; ")+")", len(edits))
+}
+
+// oracleCompareAmended compares run amended in a rehearsal with a full run of the inputs as they
+// are now, line by line (Runs.ScoreLines: points, statuses, reasons, ranks, totals).
+func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, run int64, where string, changed int) {
+	t.Helper()
+	ctx := n.ctx
 	full, err := n.st.Runs().Start(ctx, store.KindScore, oracleFY, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -1817,7 +1947,7 @@ func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*
 	if _, err := n.st.Scores().Compute(ctx, full, oracleFY, rbs); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.st.Runs().Finish(ctx, run, nil, "", nil); err != nil { // the run amended must have succeeded
+	if err := n.st.Runs().Finish(ctx, full, nil, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	want, err := n.st.Runs().ScoreLines(ctx, full)
@@ -1853,7 +1983,7 @@ func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*
 		}
 		if a != b {
 			if shown++; shown <= 8 {
-				t.Errorf("%s, %d entities resubmitted: line %d\n  full:        %s\n  incremental: %s", where, changed, i, a, b)
+				t.Errorf("%s, %d changes: line %d\n  full:        %s\n  incremental: %s", where, changed, i, a, b)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"math"
@@ -207,6 +208,9 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		if _, err := c.exec(scoreDirtySQL, runID, fy); err != nil {
 			return sum, fmt.Errorf("prepare: %w", err)
 		}
+		if _, err := c.exec(`CREATE OR REPLACE TEMP TABLE kf_dirty AS SELECT DISTINCT entity_code FROM kf_dirty_items`); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
+		}
 		// No entity's inputs changed: no row of the run can change.
 		if err := c.queryRow(`SELECT count(*) = 0 FROM kf_dirty`).Scan(&unchanged); err != nil {
 			return sum, err
@@ -218,6 +222,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 			args []any
 		}{
 			{scoreChildrenSQL, []any{fy}},
+			{`CREATE OR REPLACE TEMP TABLE kf_child_items AS ` + indicators.IDsSQL(indicators.ChildAnswersRead(books)), nil},
 			{scoreChildAnswersSQL, []any{fy}},
 		}
 		for _, q := range setup {
@@ -230,7 +235,10 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items`)
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_kept;
+		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_needed`)
+	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again).
+	moved := map[indicators.Level]bool{}
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
@@ -240,7 +248,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 				err = c.levelSummary(runID, string(rb.Level), &ls)
 			}
 		} else {
-			ls, err = s.scoreLevel(c, runID, fy, rb, amend)
+			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved)
 		}
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", rb.Level, err)
@@ -293,7 +301,10 @@ func (c *txConn) run(steps ...scoreStep) error {
 // only what the inputs changed since can move: the own items (indicators.Item.Own) of the entities
 // whose inputs changed (kf_dirty), every other item of every peer, and the indicator, goal and
 // grant rows of the entities whose item rows changed; then the level's totals and ranks.
-func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool) (LevelSummary, error) {
+//
+// moved holds, when amending, whether the rows of each level scored before may have changed; this
+// level's is set.
+func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
 	var rowsBefore int64 // when amending, the level's item rows before
@@ -304,22 +315,43 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
 		itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
 	}
+	var shared []*indicators.Item // when amending, the items not their entity's own scored again
+	var scope int                 // when amending, the peers whose inputs changed
 	if amend {
-		err := c.run(
-			scoreStep{"scope", `CREATE OR REPLACE TEMP TABLE kf_scope AS SELECT * FROM kf_peers WHERE entity_code IN (SELECT entity_code FROM kf_dirty)`, nil},
-			scoreStep{"shared items", `CREATE OR REPLACE TEMP TABLE kf_shared AS ` + rb.SharedItemsSQL(), nil})
-		if err != nil {
+		moved[rb.Level] = true // until shown otherwise
+		if err := c.run(scoreStep{"scope", `CREATE OR REPLACE TEMP TABLE kf_scope AS SELECT * FROM kf_peers WHERE entity_code IN (SELECT entity_code FROM kf_dirty)`, nil}); err != nil {
 			return ls, err
 		}
-		var scope int
 		if err := c.queryRow(`SELECT count(*) FROM kf_scope`).Scan(&scope); err != nil {
+			return ls, err
+		}
+		var err error
+		if shared, err = c.sharedAffected(rb, moved); err != nil {
+			return ls, err
+		}
+		again := map[string]bool{}
+		for _, it := range shared {
+			again[it.ID] = true
+		}
+		var kept []*indicators.Item
+		for _, it := range rb.SharedItems() {
+			if !again[it.ID] {
+				kept = append(kept, it)
+			}
+		}
+		err = c.run(scoreStep{"shared items", `CREATE OR REPLACE TEMP TABLE kf_shared AS ` + indicators.ItemIDsSQL(shared), nil},
+			scoreStep{"answers they read", `CREATE OR REPLACE TEMP TABLE kf_needed AS ` + indicators.IDsSQL(indicators.AnswersRead(shared)), nil},
+			scoreStep{"kept items", `CREATE OR REPLACE TEMP TABLE kf_kept AS ` + indicators.ItemIDsSQL(kept), nil})
+		if err != nil {
 			return ls, err
 		}
 		if err := c.queryRow(levelItemRowsSQL, runID).Scan(&rowsBefore); err != nil {
 			return ls, err
 		}
-		if scope == 0 && !rb.HasSharedItems() {
-			// Nothing of this level can have changed: every item is its entity's own.
+		if scope == 0 && len(shared) == 0 {
+			// Nothing of this level can have changed: no entity's inputs, and no item that reads
+			// another entity's.
+			moved[rb.Level] = false
 			return ls, c.levelSummary(runID, lv, &ls)
 		}
 		itemScores = []scoreStep{
@@ -327,25 +359,43 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 			{"replaced item scores", amendOldItemsSQL, []any{runID}},
 			{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}},
 		}
-		for _, q := range rb.ItemScoresSQLsScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values", itemsPerStatement) {
+		for _, q := range rb.ItemScoresSQLsScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values", shared, itemsPerStatement) {
 			itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
 		}
 	}
 	// The compiled rulebook SQL (ValuesSQL, ItemScoresSQL, DerivedSQL …) is the rulebook compiler's:
 	// it names the relations given here and holds the rulebook's own constants; every other value
 	// is a bind parameter.
+	rel := indicators.Relations{
+		Peers: "kf_peers", Answers: "kf_answers", PrevAnswers: "kf_prev_answers", Children: "kf_children",
+		ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID}
+	answers := scoreLevelAnswersSQL
+	if amend {
+		// The roll-ups not scored again for every peer, only for the scope.
+		rel.ScopePeers, rel.RollupsForAll = "kf_scope", map[string]bool{}
+		for _, it := range shared {
+			rel.RollupsForAll[it.ID] = true
+		}
+		// Only the answers of the scope, and those the items scored again for every peer read.
+		answers = `SELECT * FROM (` + answers + `) WHERE entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_needed)`
+	}
 	steps := []scoreStep{
-		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + scoreLevelAnswersSQL, []any{fy, lv}},
-		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS ` + scoreLevelAnswersSQL, []any{fy - 1, lv}},
-		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(indicators.Relations{
-			Peers: "kf_peers", Answers: "kf_answers", PrevAnswers: "kf_prev_answers", Children: "kf_children",
-			ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID}), nil},
+		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + answers, []any{fy, lv}},
+		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS ` + answers, []any{fy - 1, lv}},
+		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(rel), nil},
 	}
 	if err := c.run(append(steps, itemScores...)...); err != nil {
 		return ls, err
 	}
 
+	again := map[string]bool{} // when amending, the items scored again for every peer
+	for _, it := range shared {
+		again[it.ID] = true
+	}
 	for _, it := range rb.DependencyOrder() {
+		if amend && !again[it.ID] {
+			continue // kept as it was, or an own item (none of which is derived or has prerequisites)
+		}
 		if it.Rule.Type == indicators.RuleAllOf {
 			if _, err := c.exec(insertItemScores+rb.DerivedSQL(it, "kf_peers", "item_scores", runID)+")", runID); err != nil {
 				return ls, fmt.Errorf("derived item %s: %w", it.ID, err)
@@ -394,7 +444,46 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err != nil {
 		return ls, err
 	}
+	if amend {
+		// The roll-ups over this level read its results, and the answers of the scope.
+		var agg int
+		if err := c.queryRow(`SELECT count(*) FROM kf_agg`).Scan(&agg); err != nil {
+			return ls, err
+		}
+		moved[rb.Level] = scope > 0 || agg > 0
+	}
 	return ls, c.levelSummary(runID, lv, &ls)
+}
+
+// sharedAffected returns the items of rb, not their entity's own, whose points may have changed
+// since the run amended (indicators.Rulebook.SharedItemsAffected): from the answers that differ
+// (kf_dirty_items) of the level's peers (kf_peers) and whether the levels below moved. When a
+// peer's survey was submitted or withdrawn, every such item.
+func (c *txConn) sharedAffected(rb *indicators.Rulebook, moved map[indicators.Level]bool) ([]*indicators.Item, error) {
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT item_id FROM kf_dirty_items WHERE entity_code IN (SELECT entity_code FROM kf_peers)`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	changed, presence := map[string]bool{}, false
+	for rows.Next() {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		changed[id.String] = true
+		presence = presence || !id.Valid
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if presence {
+		return rb.SharedItems(), nil
+	}
+	return rb.SharedItemsAffected(changed, func(l indicators.Level) bool {
+		m, scored := moved[l]
+		return m || !scored
+	}), nil
 }
 
 // levelSummary reads a level's counts and means in run runID.
@@ -426,17 +515,18 @@ const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
 // levelItemRowsSQL counts the item rows of run (arg) of the level's peers.
 const levelItemRowsSQL = `SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`
 
-// amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: every
-// item of the entities whose inputs changed (kf_scope) and the items that are not their entity's
-// own (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
+// amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: the own
+// items of the entities whose inputs changed (kf_scope; every item but those not their entity's
+// own that are kept, kf_kept) and the items not their entity's own that are computed again for
+// every peer (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
 const (
 	amendOldItemsSQL = `CREATE OR REPLACE TEMP TABLE kf_old_items AS
 	SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_shared))`
+	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id NOT IN (SELECT item_id FROM kf_kept)) OR item_id IN (SELECT item_id FROM kf_shared))`
 	amendDeleteItemsSQL = `DELETE FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND (entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_shared))`
+	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id NOT IN (SELECT item_id FROM kf_kept)) OR item_id IN (SELECT item_id FROM kf_shared))`
 )
 
 // The steps of a score run (what each does and its args at the top of its file).

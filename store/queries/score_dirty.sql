@@ -1,9 +1,9 @@
--- When amending a run (Scores.Amend): the entities whose own inputs differ from the run's — an
--- answer of the year or the year before added, removed or changed (their own files' and the
--- ministry's), or a survey of the year submitted or withdrawn. Only the answers of the submissions
--- read by the run and not now are compared. kf_inputs are the inputs now. Args: run id,
--- fiscal year.
-CREATE OR REPLACE TEMP TABLE kf_dirty AS
+-- When amending a run (Scores.Amend): what of the entities' own inputs differs from the run's —
+-- an answer of the year or the year before added, removed or changed (their own files' and the
+-- ministry's): a row (entity, item); or a survey of the year submitted or withdrawn: a row
+-- (entity, NULL). Only the answers of the submissions read by the run and not now are compared.
+-- kf_inputs are the inputs now. Args: run id, fiscal year.
+CREATE OR REPLACE TEMP TABLE kf_dirty_items AS
 WITH base_inputs AS (
   SELECT s.id, s.entity_code, s.kind, s.fiscal_year
   FROM run_inputs ri JOIN submissions s ON s.id = ri.submission_id WHERE ri.run_id = $1
@@ -22,6 +22,6 @@ WITH base_inputs AS (
 ), now_surveys AS (
   SELECT entity_code FROM kf_inputs WHERE kind = 'survey' AND fiscal_year = $2
 )
-SELECT entity_code FROM ((SELECT * FROM now EXCEPT ALL SELECT * FROM base) UNION ALL (SELECT * FROM base EXCEPT ALL SELECT * FROM now))
+SELECT DISTINCT entity_code, item_id FROM ((SELECT * FROM now EXCEPT ALL SELECT * FROM base) UNION ALL (SELECT * FROM base EXCEPT ALL SELECT * FROM now))
 UNION
-SELECT entity_code FROM ((SELECT * FROM now_surveys EXCEPT ALL SELECT * FROM base_surveys) UNION ALL (SELECT * FROM base_surveys EXCEPT ALL SELECT * FROM now_surveys))
+SELECT entity_code, CAST(NULL AS VARCHAR) FROM ((SELECT * FROM now_surveys EXCEPT ALL SELECT * FROM base_surveys) UNION ALL (SELECT * FROM base_surveys EXCEPT ALL SELECT * FROM now_surveys))
