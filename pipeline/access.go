@@ -404,6 +404,22 @@ func (r *Runner) ImportReview(ctx context.Context, by kofukin.Principal, fy int,
 			return nil, err
 		}
 	}
+	// A workbook written by a rehearsal (the nightly job's, a dry run's) names a score run that was
+	// never stored: the versions its rows show cannot be known, so its verdicts are not taken.
+	if rf.ScoreRunID > 0 {
+		run, err := r.Store.Runs().Get(ctx, rf.ScoreRunID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+		if err != nil || run.Kind != store.KindScore || run.FiscalYear != fy {
+			out.Rejection = &loaders.Rejection{File: name, Problems: []loaders.Problem{{Code: loaders.ErrStamp, File: name, Sheet: "_stamp",
+				Expected: "score run of FY" + fmt.Sprint(fy), Found: fmt.Sprint(rf.ScoreRunID),
+				MessageJA: fmt.Sprintf("この審査用ブックは保存されない試行（夜間の再計算や試行実行。採点実行ID %d）から作られたため、確認結果を取り込めません。ウェブサービスの都道府県のページから正式な実行の審査用ブックをダウンロードし、記入してアップロードしてください。", rf.ScoreRunID),
+				MessageEN: fmt.Sprintf("this review workbook was written by a rehearsal (score run %d was never stored): download the review workbook of a real run", rf.ScoreRunID)}}}
+			r.audit(ctx, by, "review import rejected", name, fmt.Sprintf("score run %d not stored", rf.ScoreRunID))
+			return out, nil
+		}
+	}
 	// The verdicts were given on the versions the workbook's score run read; the versions now
 	// current decide whether they still stand.
 	given, now, err := r.importVersions(ctx, fy, rf.ScoreRunID)
