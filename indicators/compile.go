@@ -228,6 +228,38 @@ func (rb *Rulebook) ItemScoresSQLs(peers, values string, per int) []string {
 	return rb.itemScoresSQLs(withPeersAndValues(peers, values), false, per)
 }
 
+// ItemScoresSQLsSplit is ItemScoresSQLs in two sets of statements: ranked, the rank items over
+// peers and values (the whole peer set: a rank is taken over it), and unranked, every other item
+// over slicePeers and sliceValues — a part of peers and its values, so that a large level can be
+// scored a slice of its peers at a time. The statements of every slice and ranked together give
+// the rows of ItemScoresSQL.
+func (rb *Rulebook) ItemScoresSQLsSplit(peers, values, slicePeers, sliceValues string, per int) (ranked, unranked []string) {
+	var rk, un []*Item
+	for _, it := range rb.scoredItems() {
+		if it.Rule.Type == RuleRank {
+			rk = append(rk, it)
+		} else {
+			un = append(un, it)
+		}
+	}
+	return chunkItemScoresSQL(rb, withPeersAndValues(peers, values), rk, per), chunkItemScoresSQL(rb, withPeersAndValues(slicePeers, sliceValues), un, per)
+}
+
+// chunkItemScoresSQL is itemScoresSQL (not scoped) of items in statements of at most per items
+// each (all in one when per <= 0); none when there are no items.
+func chunkItemScoresSQL(rb *Rulebook, with string, items []*Item, per int) []string {
+	var out []string
+	for len(items) > 0 {
+		n := len(items)
+		if per > 0 {
+			n = min(per, n)
+		}
+		out = append(out, rb.itemScoresSQL(with, false, items[:n])...)
+		items = items[n:]
+	}
+	return out
+}
+
 // scoredItems are the items ItemScoresSQL scores.
 func (rb *Rulebook) scoredItems() []*Item {
 	var out []*Item

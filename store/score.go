@@ -230,7 +230,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items`)
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_slices`)
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
@@ -300,9 +300,35 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
 		return ls, err
 	}
+	// A large level is scored a slice of its peers at a time (sliceSize), so that no statement
+	// holds more than a slice's item rows in memory: the items but the rank items, and the
+	// indicator, goal and grant rows. The rank items, the derived items, the prerequisites and the
+	// totals take the whole level (a rank needs every peer's value; they read narrow columns).
+	slices := 1
+	if !amend {
+		var peers int
+		if err := c.queryRow(`SELECT count(*) FROM kf_peers`).Scan(&peers); err != nil {
+			return ls, err
+		}
+		slices = max(1, (peers+s.sliceSize()-1)/s.sliceSize())
+	}
 	var itemScores []scoreStep
-	for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
-		itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+	if slices == 1 {
+		for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
+			itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+		}
+	} else {
+		ranked, unranked := rb.ItemScoresSQLsSplit("kf_peers", "kf_values", inSlice("kf_peers"), inSlice("kf_values"), itemsPerStatement)
+		itemScores = append(itemScores, scoreStep{"slices", scoreSlicesSQL, []any{s.sliceSize()}})
+		for _, q := range ranked {
+			itemScores = append(itemScores, scoreStep{"rank item scores", insertItemScores + q + ")", []any{runID}})
+		}
+		for k := range slices {
+			itemScores = append(itemScores, scoreStep{"slice", scoreSliceSQL, []any{k}})
+			for _, q := range unranked {
+				itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+			}
+		}
 	}
 	if amend {
 		err := c.run(
@@ -384,13 +410,21 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		aggregate = []scoreStep{{"entities whose item points changed", scoreChangedSQL, []any{runID}},
 			{"replaced indicator scores removed", `DELETE FROM scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_agg)`, []any{runID}}}
 	}
-	err := c.run(append(aggregate,
-		scoreStep{"indicator scores", scoreIndicatorsSQL, []any{runID, rb.Hash, rb.Hash, runID}},
-		scoreStep{"indicator points per grant", igs, []any{runID, rb.Hash, rb.Hash, runID}},
-		scoreStep{"goal scores", goals, []any{runID, runID}},
-		scoreStep{"grant scores", grants, []any{runID, runID}},
-		scoreStep{"totals", totals, []any{lv, fy, runID}},
-	)...)
+	perEntity := []scoreStep{
+		{"indicator scores", scoreIndicatorsSQL, []any{runID, rb.Hash, rb.Hash, runID}},
+		{"indicator points per grant", igs, []any{runID, rb.Hash, rb.Hash, runID}},
+		{"goal scores", goals, []any{runID, runID}},
+		{"grant scores", grants, []any{runID, runID}},
+	}
+	if slices == 1 {
+		aggregate = append(aggregate, perEntity...)
+	} else {
+		aggregate = nil
+		for k := range slices {
+			aggregate = append(append(aggregate, scoreStep{"slice", scoreSliceSQL, []any{k}}), perEntity...)
+		}
+	}
+	err := c.run(append(aggregate, scoreStep{"totals", totals, []any{lv, fy, runID}})...)
 	if err != nil {
 		return ls, err
 	}
@@ -408,6 +442,32 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
 	}
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
 }
+
+// entitiesPerSlice is how many peers of a level a score run scores at a time (scoreLevel): a level
+// of more is scored in slices. Each slice's statements hold at most its item rows in memory; a
+// slice costs a few statements more (at 100 Japans, 531,000 centres in 27 slices).
+const entitiesPerSlice = 20000
+
+// sliceSize is entitiesPerSlice, or what a test set (SliceEvery).
+func (s *Store) sliceSize() int {
+	if s.entitiesPerSlice > 0 {
+		return s.entitiesPerSlice
+	}
+	return entitiesPerSlice
+}
+
+// inSlice is relation rel (kf_peers, kf_values) of the peers of the current slice (kf_agg).
+func inSlice(rel string) string {
+	return "(SELECT * FROM " + rel + " WHERE entity_code IN (SELECT entity_code FROM kf_agg))"
+}
+
+// scoreSlicesSQL numbers the peers' slices (arg: peers per slice), in the order of their codes;
+// scoreSliceSQL makes one (arg: its number) the entities aggregated (kf_agg).
+const (
+	scoreSlicesSQL = `CREATE OR REPLACE TEMP TABLE kf_slices AS
+	SELECT entity_code, (row_number() OVER (ORDER BY entity_code) - 1) // CAST(? AS BIGINT) AS slice FROM kf_peers`
+	scoreSliceSQL = `CREATE OR REPLACE TEMP TABLE kf_agg AS SELECT entity_code FROM kf_slices WHERE slice = ?`
+)
 
 // itemsPerStatement is how many items one statement scores (indicators.Rulebook.ItemScoresSQLs).
 var itemsPerStatement = envInt("KF_CHUNK", 0)

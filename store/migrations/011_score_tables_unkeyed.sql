@@ -7,7 +7,9 @@
 -- unique by construction: a run writes each table once per level from a GROUP BY over its keys
 -- (score_indicator_grants.sql: one row per row of scores × grant of the indicator; score_goals.sql,
 -- score_grants.sql and score_totals.sql group by them) for the peers of the level, and an amended
--- run updates rows in place. TestScoreTablesKeysUnique (store) checks it on every kind of item.
+-- run updates rows in place. The oracle test (store TestOracleAgreesWithSQL) checks that a run has
+-- one row per key, over every kind of item, in full and sliced runs, and that an amended run has
+-- the lines of a full one.
 -- item_scores and scores never had a key. The rows are copied as they are, in the order stored.
 CREATE TABLE indicator_grant_scores_011 (
     run_id       BIGINT NOT NULL,
