@@ -8,5 +8,5 @@ import "database/sql"
 func DB(s *Store) *sql.DB { return s.pool }
 
 // SliceEvery makes s's score runs score a level of more than n peers in slices of n (n > 0), as a
-// national score run does with thousands (entitiesPerSlice).
+// score run of several Japans does with thousands (itemRowsPerSlice).
 func SliceEvery(s *Store, n int) { s.entitiesPerSlice = n }

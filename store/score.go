@@ -310,7 +310,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		if err := c.queryRow(`SELECT count(*) FROM kf_peers`).Scan(&peers); err != nil {
 			return ls, err
 		}
-		slices = max(1, (peers+s.sliceSize()-1)/s.sliceSize())
+		slices = max(1, (peers+s.sliceSize(rb)-1)/s.sliceSize(rb))
 	}
 	var itemScores []scoreStep
 	if slices == 1 {
@@ -319,7 +319,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		}
 	} else {
 		ranked, unranked := rb.ItemScoresSQLsSplit("kf_peers", "kf_values", inSlice("kf_peers"), inSlice("kf_values"), itemsPerStatement)
-		itemScores = append(itemScores, scoreStep{"slices", scoreSlicesSQL, []any{s.sliceSize()}})
+		itemScores = append(itemScores, scoreStep{"slices", scoreSlicesSQL, []any{s.sliceSize(rb)}})
 		for _, q := range ranked {
 			itemScores = append(itemScores, scoreStep{"rank item scores", insertItemScores + q + ")", []any{runID}})
 		}
@@ -443,17 +443,21 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
 }
 
-// entitiesPerSlice is how many peers of a level a score run scores at a time (scoreLevel): a level
-// of more is scored in slices. Each slice's statements hold at most its item rows in memory; a
-// slice costs a few statements more (at 100 Japans, 531,000 centres in 27 slices).
-const entitiesPerSlice = 20000
+// itemRowsPerSlice is about how many item rows a score run scores and aggregates at a time
+// (scoreLevel): a level with more (peers × items) is scored in slices of peers. The indicator
+// scores' GROUP BY keeps its groups' reason texts in memory DuckDB cannot spill, so a statement's
+// memory follows its item rows; a slice costs a few statements more. One Japan's largest level
+// (5,310 centres × 47 items) is one slice; at 100 Japans the 531,000 centres are 50 slices and the
+// 174,100 municipalities (98 items) 35.
+const itemRowsPerSlice = 500_000
 
-// sliceSize is entitiesPerSlice, or what a test set (SliceEvery).
-func (s *Store) sliceSize() int {
+// sliceSize is how many peers of a level of rb a score run scores at a time: itemRowsPerSlice
+// worth, or what a test set (SliceEvery).
+func (s *Store) sliceSize(rb *indicators.Rulebook) int {
 	if s.entitiesPerSlice > 0 {
 		return s.entitiesPerSlice
 	}
-	return entitiesPerSlice
+	return max(1, itemRowsPerSlice/max(1, len(rb.Items())))
 }
 
 // inSlice is relation rel (kf_peers, kf_values) of the peers of the current slice (kf_agg).
