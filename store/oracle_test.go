@@ -1637,9 +1637,9 @@ func oracleRound(t *testing.T, baseSeed int64, round int, seed int64, cov map[st
 	}
 	n := nat.load(t, books)
 	if round%2 == 1 {
-		// Every other round scores the larger levels in slices of 40 peers (itemRowsPerSlice: a
+		// Every other round scores the larger levels in slices of 64 peers (itemRowsPerSlice: a
 		// national run's thousands), which must not change a row.
-		store.SliceEvery(n.st, 40)
+		store.SliceEvery(n.st, 64)
 	}
 	run := n.score(oracleFY, jsons...)
 	got := oReadRun(t, n, run)
