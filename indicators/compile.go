@@ -108,6 +108,21 @@ WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.Prev
 	return all
 }
 
+// ChildAnswerItems returns the ids of the child levels' items whose answers the roll-ups of rb read
+// from Relations.ChildAnswers (mean_value), each once, in rulebook order: the only child answers
+// ValuesSQL reads.
+func (rb *Rulebook) ChildAnswerItems() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range rb.Items() {
+		if it.Source == SourceRollup && it.Rollup != nil && it.Rollup.Measure == MeasureMeanValue && !seen[it.Rollup.Item] {
+			seen[it.Rollup.Item] = true
+			out = append(out, it.Rollup.Item)
+		}
+	}
+	return out
+}
+
 // childOf is the join condition of a child c of peer p.
 func childOf(rb *Rulebook) string {
 	if rb.Level == Prefecture {

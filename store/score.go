@@ -213,24 +213,29 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		}
 	}
 	if !unchanged {
-		setup := []struct {
-			sql  string
-			args []any
-		}{
-			{scoreChildrenSQL, []any{fy}},
-			{scoreChildAnswersSQL, []any{fy}},
-		}
-		for _, q := range setup {
-			if _, err := c.exec(q.sql, q.args...); err != nil {
-				return sum, fmt.Errorf("prepare: %w", err)
+		// Of the children's answers only those the roll-ups read (a handful of items, not every
+		// answer of the nation).
+		setup := []scoreStep{{"children", scoreChildrenSQL, []any{fy}},
+			{"child items", `CREATE OR REPLACE TEMP TABLE kf_child_items (item_id VARCHAR)`, nil}}
+		seen := map[string]bool{}
+		for _, rb := range books {
+			for _, id := range rb.ChildAnswerItems() {
+				if !seen[id] {
+					seen[id] = true
+					setup = append(setup, scoreStep{"child items", `INSERT INTO kf_child_items VALUES (?)`, []any{id}})
+				}
 			}
+		}
+		if err := c.run(append(setup, scoreStep{"child answers", scoreChildAnswersSQL, []any{fy}})...); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
 		}
 	}
 	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_slices`)
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_slices;
+		DROP TABLE IF EXISTS kf_child_items`)
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
