@@ -123,6 +123,20 @@ func (rb *Rulebook) ChildAnswerItems() []string {
 	return out
 }
 
+// PrevAnswerItems returns the ids of the items whose answers of the year before ValuesSQL reads
+// from Relations.PrevAnswers (the previous values of change rules), each once, in rulebook order.
+func (rb *Rulebook) PrevAnswerItems() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range rb.Items() {
+		if id := it.Rule.PreviousOf(it.ID); it.Rule.Value == "change" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // childOf is the join condition of a child c of peer p.
 func childOf(rb *Rulebook) string {
 	if rb.Level == Prefecture {

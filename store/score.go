@@ -235,7 +235,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
 		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_slices;
-		DROP TABLE IF EXISTS kf_child_items`)
+		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_prev_items`)
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
@@ -365,13 +365,18 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	// The compiled rulebook SQL (ValuesSQL, ItemScoresSQL, DerivedSQL …) is the rulebook compiler's:
 	// it names the relations given here and holds the rulebook's own constants; every other value
 	// is a bind parameter.
-	steps := []scoreStep{
+	// Of the answers of the year before only those the change rules read.
+	steps := []scoreStep{{"previous items", `CREATE OR REPLACE TEMP TABLE kf_prev_items (item_id VARCHAR)`, nil}}
+	for _, id := range rb.PrevAnswerItems() {
+		steps = append(steps, scoreStep{"previous items", `INSERT INTO kf_prev_items VALUES (?)`, []any{id}})
+	}
+	steps = append(steps, []scoreStep{
 		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + scoreLevelAnswersSQL, []any{fy, lv}},
-		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS ` + scoreLevelAnswersSQL, []any{fy - 1, lv}},
+		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS SELECT * FROM (` + scoreLevelAnswersSQL + `) WHERE item_id IN (SELECT item_id FROM kf_prev_items)`, []any{fy - 1, lv}},
 		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(indicators.Relations{
 			Peers: "kf_peers", Answers: "kf_answers", PrevAnswers: "kf_prev_answers", Children: "kf_children",
 			ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID}), nil},
-	}
+	}...)
 	if err := c.run(append(steps, itemScores...)...); err != nil {
 		return ls, err
 	}
