@@ -116,6 +116,35 @@ WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.Prev
 	return all
 }
 
+// ChildAnswerItems returns the ids of the child levels' items whose answers the roll-ups of rb read
+// from Relations.ChildAnswers (mean_value), each once, in rulebook order: the only child answers
+// ValuesSQL reads.
+func (rb *Rulebook) ChildAnswerItems() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range rb.Items() {
+		if it.Source == SourceRollup && it.Rollup != nil && it.Rollup.Measure == MeasureMeanValue && !seen[it.Rollup.Item] {
+			seen[it.Rollup.Item] = true
+			out = append(out, it.Rollup.Item)
+		}
+	}
+	return out
+}
+
+// PrevAnswerItems returns the ids of the items whose answers of the year before ValuesSQL reads
+// from Relations.PrevAnswers (the previous values of change rules), each once, in rulebook order.
+func (rb *Rulebook) PrevAnswerItems() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, it := range rb.Items() {
+		if id := it.Rule.PreviousOf(it.ID); it.Rule.Value == "change" && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // childOf is the join condition of a child c of peer p.
 func childOf(rb *Rulebook) string {
 	if rb.Level == Prefecture {
@@ -234,6 +263,38 @@ func (rb *Rulebook) ItemScoresSQL(peers, values string) string {
 // planned and run sooner than one.
 func (rb *Rulebook) ItemScoresSQLs(peers, values string, per int) []string {
 	return rb.itemScoresSQLs(withPeersAndValues(peers, values), false, per)
+}
+
+// ItemScoresSQLsSplit is ItemScoresSQLs in two sets of statements: ranked, the rank items over
+// peers and values (the whole peer set: a rank is taken over it), and unranked, every other item
+// over slicePeers and sliceValues — a part of peers and its values, so that a large level can be
+// scored a slice of its peers at a time. The statements of every slice and ranked together give
+// the rows of ItemScoresSQL.
+func (rb *Rulebook) ItemScoresSQLsSplit(peers, values, slicePeers, sliceValues string, per int) (ranked, unranked []string) {
+	var rk, un []*Item
+	for _, it := range rb.scoredItems() {
+		if it.Rule.Type == RuleRank {
+			rk = append(rk, it)
+		} else {
+			un = append(un, it)
+		}
+	}
+	return chunkItemScoresSQL(rb, withPeersAndValues(peers, values), rk, per), chunkItemScoresSQL(rb, withPeersAndValues(slicePeers, sliceValues), un, per)
+}
+
+// chunkItemScoresSQL is itemScoresSQL (not scoped) of items in statements of at most per items
+// each (all in one when per <= 0); none when there are no items.
+func chunkItemScoresSQL(rb *Rulebook, with string, items []*Item, per int) []string {
+	var out []string
+	for len(items) > 0 {
+		n := len(items)
+		if per > 0 {
+			n = min(per, n)
+		}
+		out = append(out, rb.itemScoresSQL(with, false, items[:n])...)
+		items = items[n:]
+	}
+	return out
 }
 
 // scoredItems are the items ItemScoresSQL scores.
@@ -393,7 +454,7 @@ func IDsSQL(ids []string) string {
 // AnswersRead returns the ids of the answers (of the year or the year before, the ministry's
 // included) that the values of items are computed from (ValuesSQL): each item's own id and the
 // current and previous items of a change. Roll-ups read their children's results instead (and
-// ChildAnswersRead).
+// their answers: ChildAnswerItems).
 func AnswersRead(items []*Item) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -402,22 +463,6 @@ func AnswersRead(items []*Item) []string {
 			if !seen[id] {
 				seen[id] = true
 				out = append(out, id)
-			}
-		}
-	}
-	return out
-}
-
-// ChildAnswersRead returns the ids of the children's answers that the roll-ups of books read
-// (Relations.ChildAnswers: mean_value roll-ups), in order and once each.
-func ChildAnswersRead(books []*Rulebook) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, rb := range books {
-		for _, it := range rb.Items() {
-			if it.Source == SourceRollup && it.Rollup != nil && it.Rollup.Measure == MeasureMeanValue && !seen[it.Rollup.Item] {
-				seen[it.Rollup.Item] = true
-				out = append(out, it.Rollup.Item)
 			}
 		}
 	}

@@ -6,3 +6,7 @@ import "database/sql"
 // tables they check directly. It is compiled only into this package's tests: no other package
 // reaches the pool.
 func DB(s *Store) *sql.DB { return s.pool }
+
+// SliceEvery makes s's score runs score a level of more than n peers in slices of n (n > 0), as a
+// score run of several Japans does with thousands (itemRowsPerSlice).
+func SliceEvery(s *Store, n int) { s.entitiesPerSlice = n }

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"io/fs"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +177,96 @@ func TestWriterRetriesAConflict(t *testing.T) {
 	}
 	if res.Status != Accepted || res.Version != 2 {
 		t.Errorf("result %+v, want accepted version 2", res)
+	}
+}
+
+// A database scored before migration 011 keeps its runs: the score tables lose their PRIMARY KEYs
+// and keep every row, value and column type (得点率 exact to nine places, NOT NULL columns).
+func TestMigration011KeepsOldRuns(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.duckdb")
+	c, err := duckdb.NewConnector(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(c)
+	if _, err := db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(names)
+	for v, name := range names {
+		if v+1 > 10 {
+			break
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, now())`, v+1, strings.TrimPrefix(name, "migrations/")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two runs' rows, as a score run of the code before wrote them.
+	for _, q := range []string{
+		`INSERT INTO indicator_grant_scores VALUES (1, '312011', 'P1-1', 'G1', 'suishin', 3.50, 5.00), (2, '312011', 'P1-1', 'G1', 'suishin', 4.00, 5.00)`,
+		`INSERT INTO goal_scores VALUES (1, '312011', 'G1', 'suishin', 3.50, 5.00), (2, '312011', 'G1', 'suishin', 4.00, 5.00)`,
+		`INSERT INTO grant_scores VALUES (1, '312011', 'suishin', 3.50, 5.00), (2, '312011', 'suishin', 4.00, 5.00)`,
+		`INSERT INTO score_totals VALUES (1, '312011', 'municipality', 3.50, 5.00, 0.700000000, 1, TRUE), (2, '312011', 'municipality', 4.00, 6.00, 0.666666667, 1, FALSE)`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	c.Close()
+
+	st, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var got []string
+	rows, err := st.pool.Query(`SELECT 'igs ' || run_id || ' ' || entity_code || ' ' || indicator_id || ' ' || goal_id || ' ' || grant_id || ' ' || points || ' ' || max_points FROM indicator_grant_scores
+		UNION ALL SELECT 'goal ' || run_id || ' ' || entity_code || ' ' || goal_id || ' ' || grant_id || ' ' || points || ' ' || max_points FROM goal_scores
+		UNION ALL SELECT 'grant ' || run_id || ' ' || entity_code || ' ' || grant_id || ' ' || points || ' ' || max_points FROM grant_scores
+		UNION ALL SELECT 'total ' || run_id || ' ' || entity_code || ' ' || level || ' ' || total || ' ' || max_total || ' ' || rate || ' ' || national_rank || ' ' || submitted FROM score_totals
+		ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"goal 1 312011 G1 suishin 3.50 5.00", "goal 2 312011 G1 suishin 4.00 5.00",
+		"grant 1 312011 suishin 3.50 5.00", "grant 2 312011 suishin 4.00 5.00",
+		"igs 1 312011 P1-1 G1 suishin 3.50 5.00", "igs 2 312011 P1-1 G1 suishin 4.00 5.00",
+		"total 1 312011 municipality 3.50 5.00 0.700000000 1 true", "total 2 312011 municipality 4.00 6.00 0.666666667 1 false",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("after migration 011:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var keys, notNull int
+	if err := st.pool.QueryRow(`SELECT count(*) FILTER (WHERE constraint_type = 'PRIMARY KEY'), count(*) FILTER (WHERE constraint_type = 'NOT NULL')
+		FROM duckdb_constraints() WHERE table_name IN ('indicator_grant_scores', 'goal_scores', 'grant_scores', 'score_totals')`).Scan(&keys, &notNull); err != nil {
+		t.Fatal(err)
+	}
+	// 7 + 6 + 5 + 8 columns, every one NOT NULL.
+	if keys != 0 || notNull != 26 {
+		t.Errorf("the score tables have %d primary keys and %d NOT NULL columns, want 0 and 26", keys, notNull)
 	}
 }

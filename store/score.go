@@ -217,18 +217,21 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		}
 	}
 	if !unchanged {
-		setup := []struct {
-			sql  string
-			args []any
-		}{
-			{scoreChildrenSQL, []any{fy}},
-			{`CREATE OR REPLACE TEMP TABLE kf_child_items AS ` + indicators.IDsSQL(indicators.ChildAnswersRead(books)), nil},
-			{scoreChildAnswersSQL, []any{fy}},
-		}
-		for _, q := range setup {
-			if _, err := c.exec(q.sql, q.args...); err != nil {
-				return sum, fmt.Errorf("prepare: %w", err)
+		// Of the children's answers only those the roll-ups read (a handful of items, not every
+		// answer of the nation).
+		setup := []scoreStep{{"children", scoreChildrenSQL, []any{fy}},
+			{"child items", `CREATE OR REPLACE TEMP TABLE kf_child_items (item_id VARCHAR)`, nil}}
+		seen := map[string]bool{}
+		for _, rb := range books {
+			for _, id := range rb.ChildAnswerItems() {
+				if !seen[id] {
+					seen[id] = true
+					setup = append(setup, scoreStep{"child items", `INSERT INTO kf_child_items VALUES (?)`, []any{id}})
+				}
 			}
+		}
+		if err := c.run(append(setup, scoreStep{"child answers", scoreChildAnswersSQL, []any{fy}})...); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
 		}
 	}
 	defer c.exec(`DROP TABLE IF EXISTS kf_child_answers; DROP TABLE IF EXISTS kf_children; DROP TABLE IF EXISTS kf_all_answers;
@@ -236,7 +239,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
 		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_kept;
-		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_needed`)
+		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_needed; DROP TABLE IF EXISTS kf_slices; DROP TABLE IF EXISTS kf_prev_items`)
 	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again).
 	moved := map[indicators.Level]bool{}
 	for _, rb := range books {
@@ -311,9 +314,35 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
 		return ls, err
 	}
+	// A large level is scored a slice of its peers at a time (sliceSize), so that no statement
+	// holds more than a slice's item rows in memory: the items but the rank items, and the
+	// indicator, goal and grant rows. The rank items, the derived items, the prerequisites and the
+	// totals take the whole level (a rank needs every peer's value; they read narrow columns).
+	slices := 1
+	if !amend {
+		var peers int
+		if err := c.queryRow(`SELECT count(*) FROM kf_peers`).Scan(&peers); err != nil {
+			return ls, err
+		}
+		slices = max(1, (peers+s.sliceSize(rb)-1)/s.sliceSize(rb))
+	}
 	var itemScores []scoreStep
-	for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
-		itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+	if slices == 1 {
+		for _, q := range rb.ItemScoresSQLs("kf_peers", "kf_values", itemsPerStatement) {
+			itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+		}
+	} else {
+		ranked, unranked := rb.ItemScoresSQLsSplit("kf_peers", "kf_values", inSlice("kf_peers"), inSlice("kf_values"), itemsPerStatement)
+		itemScores = append(itemScores, scoreStep{"slices", scoreSlicesSQL, []any{s.sliceSize(rb)}})
+		for _, q := range ranked {
+			itemScores = append(itemScores, scoreStep{"rank item scores", insertItemScores + q + ")", []any{runID}})
+		}
+		for k := range slices {
+			itemScores = append(itemScores, scoreStep{"slice", scoreSliceSQL, []any{k}})
+			for _, q := range unranked {
+				itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+			}
+		}
 	}
 	var shared []*indicators.Item // when amending, the items not their entity's own scored again
 	var scope int                 // when amending, the peers whose inputs changed
@@ -379,11 +408,16 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		// Only the answers of the scope, and those the items scored again for every peer read.
 		answers = `SELECT * FROM (` + answers + `) WHERE entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_needed)`
 	}
-	steps := []scoreStep{
-		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + answers, []any{fy, lv}},
-		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS ` + answers, []any{fy - 1, lv}},
-		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(rel), nil},
+	// Of the answers of the year before only those the change rules read.
+	steps := []scoreStep{{"previous items", `CREATE OR REPLACE TEMP TABLE kf_prev_items (item_id VARCHAR)`, nil}}
+	for _, id := range rb.PrevAnswerItems() {
+		steps = append(steps, scoreStep{"previous items", `INSERT INTO kf_prev_items VALUES (?)`, []any{id}})
 	}
+	steps = append(steps, []scoreStep{
+		{"answers", `CREATE OR REPLACE TEMP TABLE kf_answers AS ` + answers, []any{fy, lv}},
+		{"previous answers", `CREATE OR REPLACE TEMP TABLE kf_prev_answers AS SELECT * FROM (` + answers + `) WHERE item_id IN (SELECT item_id FROM kf_prev_items)`, []any{fy - 1, lv}},
+		{"values", `CREATE OR REPLACE TEMP TABLE kf_values AS ` + rb.ValuesSQL(rel), nil},
+	}...)
 	if err := c.run(append(steps, itemScores...)...); err != nil {
 		return ls, err
 	}
@@ -434,13 +468,21 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		aggregate = []scoreStep{{"entities whose item points changed", scoreChangedSQL, []any{runID}},
 			{"replaced indicator scores removed", `DELETE FROM scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_agg)`, []any{runID}}}
 	}
-	err := c.run(append(aggregate,
-		scoreStep{"indicator scores", scoreIndicatorsSQL, []any{runID, rb.Hash, rb.Hash, runID}},
-		scoreStep{"indicator points per grant", igs, []any{runID, rb.Hash, rb.Hash, runID}},
-		scoreStep{"goal scores", goals, []any{runID, runID}},
-		scoreStep{"grant scores", grants, []any{runID, runID}},
-		scoreStep{"totals", totals, []any{lv, fy, runID}},
-	)...)
+	perEntity := []scoreStep{
+		{"indicator scores", scoreIndicatorsSQL, []any{runID, rb.Hash, rb.Hash, runID}},
+		{"indicator points per grant", igs, []any{runID, rb.Hash, rb.Hash, runID}},
+		{"goal scores", goals, []any{runID, runID}},
+		{"grant scores", grants, []any{runID, runID}},
+	}
+	if slices == 1 {
+		aggregate = append(aggregate, perEntity...)
+	} else {
+		aggregate = nil
+		for k := range slices {
+			aggregate = append(append(aggregate, scoreStep{"slice", scoreSliceSQL, []any{k}}), perEntity...)
+		}
+	}
+	err := c.run(append(aggregate, scoreStep{"totals", totals, []any{lv, fy, runID}})...)
 	if err != nil {
 		return ls, err
 	}
@@ -497,6 +539,36 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
 	}
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
 }
+
+// itemRowsPerSlice is about how many item rows a score run scores and aggregates at a time
+// (scoreLevel): a level with more (peers × items) is scored in slices of peers. The indicator
+// scores' GROUP BY keeps its groups' reason texts in memory DuckDB cannot spill, so a statement's
+// memory follows its item rows; a slice costs a few statements more. One Japan's largest level
+// (5,310 centres × 47 items) is one slice; at 100 Japans the 531,000 centres are 50 slices and the
+// 174,100 municipalities (98 items) 35.
+const itemRowsPerSlice = 500_000
+
+// sliceSize is how many peers of a level of rb a score run scores at a time: itemRowsPerSlice
+// worth, or what a test set (SliceEvery).
+func (s *Store) sliceSize(rb *indicators.Rulebook) int {
+	if s.entitiesPerSlice > 0 {
+		return s.entitiesPerSlice
+	}
+	return max(1, itemRowsPerSlice/max(1, len(rb.Items())))
+}
+
+// inSlice is relation rel (kf_peers, kf_values) of the peers of the current slice (kf_agg).
+func inSlice(rel string) string {
+	return "(SELECT * FROM " + rel + " WHERE entity_code IN (SELECT entity_code FROM kf_agg))"
+}
+
+// scoreSlicesSQL numbers the peers' slices (arg: peers per slice), in the order of their codes;
+// scoreSliceSQL makes one (arg: its number) the entities aggregated (kf_agg).
+const (
+	scoreSlicesSQL = `CREATE OR REPLACE TEMP TABLE kf_slices AS
+	SELECT entity_code, (row_number() OVER (ORDER BY entity_code) - 1) // CAST(? AS BIGINT) AS slice FROM kf_peers`
+	scoreSliceSQL = `CREATE OR REPLACE TEMP TABLE kf_agg AS SELECT entity_code FROM kf_slices WHERE slice = ?`
+)
 
 // itemsPerStatement is how many items one statement scores (indicators.Rulebook.ItemScoresSQLs).
 var itemsPerStatement = envInt("KF_CHUNK", 0)

@@ -42,6 +42,9 @@ type Store struct {
 	// (Scores.Compute) and 試算 (Scores.Trial, which share one run id) — with each other and with
 	// rehearsals (Rehearse).
 	scoreMu sync.Mutex
+	// entitiesPerSlice, when not 0, is how many peers a score run scores at a time (sliceSize;
+	// tests: SliceEvery).
+	entitiesPerSlice int
 }
 
 // Open opens (creating if needed) the DuckDB file at path and applies pending migrations.

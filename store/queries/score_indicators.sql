@@ -30,7 +30,9 @@ FROM (
       bool_or(s.status = 'not_met') AS any_not_met,
       count(*) AS n_items,
       first(ri.branch || ' ' || s.reason) AS single_reason,
-      string_agg(ri.branch || CASE WHEN s.status = 'na' THEN '対象外' ELSE kf_pts(s.points) || '点' END, '・' ORDER BY ri.ord) AS parts
+      -- The items' parts in rulebook order: a list sorted by ord (unique in an indicator), not an
+      -- ordered string_agg, whose per-group sort is several times slower and held in memory.
+      array_to_string(list_transform(list_sort(list({'o': ri.ord, 's': ri.branch || CASE WHEN s.status = 'na' THEN '対象外' ELSE kf_pts(s.points) || '点' END})), x -> x.s), '・') AS parts
     FROM item_scores s
     JOIN rulebook_items ri ON ri.rulebook_hash = ? AND ri.item_id = s.item_id
     JOIN rulebook_indicators ind ON ind.rulebook_hash = ? AND ind.indicator_id = ri.indicator_id
