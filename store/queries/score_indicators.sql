@@ -31,7 +31,7 @@ FROM (
       count(*) AS n_items,
       first(ri.branch || ' ' || s.reason) AS single_reason,
       -- The items' parts in rulebook order: a list sorted by ord (unique in an indicator), not an
-      -- ordered string_agg, whose per-group sort is several times slower and held in memory.
+      -- ordered string_agg, whose per-group sort costs more and is held in memory.
       array_to_string(list_transform(list_sort(list({'o': ri.ord, 's': ri.branch || CASE WHEN s.status = 'na' THEN '対象外' ELSE kf_pts(s.points) || '点' END})), x -> x.s), '・') AS parts
     FROM item_scores s
     JOIN rulebook_items ri ON ri.rulebook_hash = ? AND ri.item_id = s.item_id
