@@ -48,6 +48,9 @@ type Config struct {
 	SessionHours int `env:"SESSION_HOURS" envDefault:"8"`
 	// SecureCookies marks cookies Secure (behind TLS); requests that arrive as https set it anyway.
 	SecureCookies bool `env:"SECURE_COOKIES" envDefault:"false"`
+	// MemoryMB is how much memory DuckDB may hold before it spills to disk, in MiB (0: DuckDB's
+	// default, 80 % of the machine's memory).
+	MemoryMB int `env:"MEMORY_MB" envDefault:"0"`
 }
 
 // Load parses the configuration from environ (a map of variable → value, e.g. from Environ).
@@ -102,6 +105,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxUploadMB < 1 || c.MaxUploadMB > 256 {
 		errs = append(errs, fmt.Errorf("%sMAX_UPLOAD_MB: %d is not between 1 and 256", Prefix, c.MaxUploadMB))
+	}
+	if c.MemoryMB != 0 && (c.MemoryMB < 256 || c.MemoryMB > 1<<20) {
+		errs = append(errs, fmt.Errorf("%sMEMORY_MB: %d is neither 0 (DuckDB's default) nor between 256 and 1048576", Prefix, c.MemoryMB))
 	}
 	if c.SessionHours < 1 || c.SessionHours > 24*30 {
 		errs = append(errs, fmt.Errorf("%sSESSION_HOURS: %d is not between 1 and 720", Prefix, c.SessionHours))

@@ -143,6 +143,11 @@ func (a *app) runner(ctx context.Context, path string) (*pipeline.Runner, func()
 		return nil, nil, openError(path, err)
 	}
 	st.Logger = a.logger
+	if a.cfg.MemoryMB > 0 {
+		if err := st.LimitMemory(ctx, a.cfg.MemoryMB); err != nil {
+			return nil, nil, errors.Join(err, st.Close())
+		}
+	}
 	return &pipeline.Runner{Store: st, Rulebooks: lib, Logger: a.logger, Workers: a.cfg.Workers}, st.Close, nil
 }
 
