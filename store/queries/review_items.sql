@@ -1,13 +1,17 @@
 -- Every municipality × item of a score run with what a prefectural reviewer compares it with:
 -- the national and prefectural 該当率, last year's answer (from the inputs of the previous score
 -- run) and the z-score of a numeric answer. Args: run id, run id, previous run id, run id.
+-- A score run's inputs include last year's submissions (for the items scored on a change): the
+-- answers are those of the run's own fiscal year.
 -- The shares, means and standard deviations are computed once per item (nat) and per item and
 -- prefecture (pref) and joined to the rows: computed per row (window functions, kf_div6 on each
 -- row's counts) the same values cost six times as much.
 WITH muni AS (SELECT t.entity_code, e.prefecture_code FROM score_totals t JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
               WHERE t.run_id = ? AND t.level = 'municipality'),
-cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
-prev AS (SELECT a.entity_code, a.item_id, a.value_text FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
+cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?
+        JOIN runs r ON r.id = i.run_id JOIN submissions sb ON sb.id = a.submission_id AND sb.fiscal_year = r.fiscal_year),
+prev AS (SELECT a.entity_code, a.item_id, a.value_text FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?
+         JOIN runs r ON r.id = i.run_id JOIN submissions sb ON sb.id = a.submission_id AND sb.fiscal_year = r.fiscal_year),
 x AS (
   SELECT m.prefecture_code, s.entity_code, s.item_id, c.value_text, c.value_num, s.points AS pts, s.max_points AS mx,
          s.status, s.reason, p.value_text AS prev_text
