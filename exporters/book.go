@@ -14,7 +14,8 @@ import (
 // SetSheetName, AddChart …) are checked where they are made.
 type book struct {
 	*excelize.File
-	err error // the first error, with its place
+	err  error                 // the first error, with its place
+	rows map[string]*sheetRows // rows written as XML, by sheet, for save to splice in
 }
 
 // newBook starts an empty workbook.
@@ -32,6 +33,15 @@ func (b *book) SetDocProps(p *excelize.DocProperties) {
 	if b.err == nil {
 		b.fail(b.File.SetDocProps(p), "set the document properties")
 	}
+}
+
+// spliceRows has save add rows (written as XML) to a sheet, after the rows excelize wrote into it
+// (a sheet streamed by excelize's stream writer and flushed).
+func (b *book) spliceRows(sheet string, rows *sheetRows) {
+	if b.rows == nil {
+		b.rows = map[string]*sheetRows{}
+	}
+	b.rows[sheet] = rows
 }
 
 // NewStyle adds a style and returns its id (0 after an error).

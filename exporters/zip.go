@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"regexp"
@@ -25,6 +26,19 @@ func save(w io.Writer, f *book) error {
 	if f.err != nil {
 		return f.err
 	}
+	// The parts of the sheets with rows to splice in (a new workbook's sheet of id n is
+	// xl/worksheets/sheet<n>.xml).
+	splice := map[string]*sheetRows{}
+	if len(f.rows) > 0 {
+		for id, name := range f.GetSheetMap() {
+			if rows, ok := f.rows[name]; ok {
+				splice["xl/worksheets/sheet"+strconv.Itoa(id)+".xml"] = rows
+			}
+		}
+		if len(splice) != len(f.rows) {
+			return fmt.Errorf("rows to splice into %d sheet(s), %d found", len(f.rows), len(splice))
+		}
+	}
 	ps := &parts{}
 	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return ps })
 	if _, err := f.WriteToBuffer(); err != nil {
@@ -39,7 +53,12 @@ func save(w io.Writer, f *book) error {
 		case p.name == "[Content_Types].xml":
 			body = sortContentTypes(body)
 		case worksheetPart.MatchString(p.name):
-			body = worksheetDimension(body)
+			rows := splice[p.name]
+			delete(splice, p.name)
+			var err error
+			if body, err = worksheetDimension(body, rows); err != nil {
+				return fmt.Errorf("%s: %w", p.name, err)
+			}
 		}
 		if len(body) < largePart {
 			if err := writeEntry(zw, p.name, body); err != nil {
@@ -55,6 +74,9 @@ func save(w io.Writer, f *book) error {
 		if err := writeRaw(zw, &hdr, raw); err != nil {
 			return err
 		}
+	}
+	if len(splice) > 0 {
+		return fmt.Errorf("rows to splice into %d sheet(s) without a part", len(splice))
 	}
 	if err := zw.Close(); err != nil {
 		return err
@@ -106,27 +128,83 @@ var (
 	dimensionElem = regexp.MustCompile(`<dimension ref="[^"]*"\s*(/>|></dimension>)`)
 )
 
-// worksheetDimension returns a sheet's XML with its <dimension> naming the range its cells span.
-// The stream writer declares <dimension ref="A1"/> whatever it writes, and readers that trust the
-// dimension (openpyxl in read-only mode, some importers) would see one cell.
-func worksheetDimension(body []byte) []byte {
+// worksheetDimension returns a sheet's XML with its <dimension> naming the range its cells span,
+// and rows (if any) spliced in before </sheetData>. The stream writer declares <dimension
+// ref="A1"/> whatever it writes, and readers that trust the dimension (openpyxl in read-only
+// mode, some importers) would see one cell.
+func worksheetDimension(body []byte, rows *sheetRows) ([]byte, error) {
+	end := -1
+	if rows != nil {
+		if end = bytes.Index(body, sheetDataEnd); end < 0 || bytes.Index(body[end+1:], sheetDataEnd) >= 0 {
+			return nil, errors.New("no single </sheetData> to splice rows before")
+		}
+	}
 	loc := dimensionElem.FindIndex(body)
 	if loc == nil {
-		return body
+		if rows != nil {
+			return nil, errors.New("no <dimension> before the rows to splice")
+		}
+		return body, nil
 	}
-	ref := usedRange(body)
+	c := usedCells(body)
+	if rows != nil && rows.row > 0 {
+		c = c.union(cellRange{1, rows.firstRow, rows.lastCol, rows.lastRow})
+	}
+	ref := c.ref()
 	var out bytes.Buffer
-	out.Grow(len(body) + len(ref))
+	grow := len(body) + len(ref)
+	if rows != nil {
+		grow += rows.buf.Len()
+	}
+	out.Grow(grow)
 	out.Write(body[:loc[0]])
 	out.WriteString(`<dimension ref="` + ref + `"/>`)
-	out.Write(body[loc[1]:])
-	return out.Bytes()
+	if rows == nil {
+		out.Write(body[loc[1]:])
+		return out.Bytes(), nil
+	}
+	out.Write(body[loc[1]:end])
+	out.Write(rows.buf.Bytes())
+	out.Write(body[end:])
+	return out.Bytes(), nil
+}
+
+var sheetDataEnd = []byte(`</sheetData>`)
+
+// cellRange is a range of cells by first and last column and row (1-based; all 0: no cell).
+type cellRange struct{ minCol, minRow, maxCol, maxRow int }
+
+// union is the smallest range holding both.
+func (c cellRange) union(d cellRange) cellRange {
+	if c.maxCol == 0 {
+		return d
+	}
+	if d.maxCol == 0 {
+		return c
+	}
+	return cellRange{min(c.minCol, d.minCol), min(c.minRow, d.minRow), max(c.maxCol, d.maxCol), max(c.maxRow, d.maxRow)}
+}
+
+// ref names the range as Excel writes it: "A1" for no cell, one cell's name, or "A1:P9".
+func (c cellRange) ref() string {
+	if c.maxCol == 0 {
+		return "A1"
+	}
+	first, last := colLetters(c.minCol)+strconv.Itoa(c.minRow), colLetters(c.maxCol)+strconv.Itoa(c.maxRow)
+	if first == last {
+		return first
+	}
+	return first + ":" + last
 }
 
 // usedRange is the range from the first to the last column and row of a sheet's cells ("A1" for
-// a sheet without cells), as Excel writes it. It scans for each cell's opening `<c r="` by hand:
-// a regular expression over every cell of a large sheet cost more than writing it.
-func usedRange(sheet []byte) string {
+// a sheet without cells), as Excel writes it.
+func usedRange(sheet []byte) string { return usedCells(sheet).ref() }
+
+// usedCells is the range from the first to the last column and row of a sheet's cells. It scans
+// for each cell's opening `<c r="` by hand: a regular expression over every cell of a large sheet
+// cost more than writing it.
+func usedCells(sheet []byte) cellRange {
 	minCol, minRow, maxCol, maxRow := 0, 0, 0, 0
 	open := []byte(`<c r="`)
 	for i := 0; ; {
@@ -156,14 +234,7 @@ func usedRange(sheet []byte) string {
 		}
 		maxCol, maxRow = max(maxCol, col), max(maxRow, row)
 	}
-	if maxCol == 0 {
-		return "A1"
-	}
-	first, last := colLetters(minCol)+strconv.Itoa(minRow), colLetters(maxCol)+strconv.Itoa(maxRow)
-	if first == last {
-		return first
-	}
-	return first + ":" + last
+	return cellRange{minCol, minRow, maxCol, maxRow}
 }
 
 // colLetters is the name of column n (1-based): A, …, Z, AA, ….
