@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	kflate "github.com/klauspost/compress/flate"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -193,5 +194,49 @@ func TestSpliceRows(t *testing.T) {
 	h.spliceRows("none", w)
 	if err := save(io.Discard, h); err == nil {
 		t.Error("rows for a missing sheet were dropped without an error")
+	}
+}
+
+// A pooled deflate writer, reset after other parts, compresses a part into the bytes a new writer
+// does: which writer a part gets cannot change a workbook.
+func TestCompressPartReused(t *testing.T) {
+	var parts [][]byte
+	for i := range 4 {
+		var b bytes.Buffer
+		for r := range 20000 * (i + 1) {
+			b.WriteString(`<row r="` + strings.Repeat("x", r%7) + `"><c t="inlineStr"><is><t>設問` + string(rune('ア'+r%40)) + `</t></is></c></row>`)
+		}
+		parts = append(parts, b.Bytes())
+	}
+	for _, level := range []int{partLevel, largePartLevel} {
+		fresh := func(body []byte) []byte {
+			w, err := kflate.NewWriter(io.Discard, level)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			w.Reset(&out)
+			w.Write(body)
+			w.Close()
+			return out.Bytes()
+		}
+		for round := range 2 {
+			for i, p := range parts {
+				var hdr zip.FileHeader
+				got, err := compressPart(&hdr, p, level)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, fresh(p)) {
+					t.Errorf("level %d, round %d, part %d: a reused writer gave other bytes", level, round, i)
+				}
+				if hdr.UncompressedSize64 != uint64(len(p)) || hdr.CompressedSize64 != uint64(len(got)) || hdr.Method != zip.Deflate {
+					t.Errorf("header %+v", hdr)
+				}
+			}
+		}
+	}
+	if _, err := compressPart(&zip.FileHeader{}, nil, 9); err == nil {
+		t.Error("a level without writers was accepted")
 	}
 }
