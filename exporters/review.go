@@ -466,14 +466,20 @@ func ReviewFlagsNamed(items []ReviewItem, submitted bool, labels map[string]Item
 	}
 	var gaps, flips, outs []string
 	for _, it := range items {
+		gap := it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8
+		flip := it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ")
+		out := it.Z != nil && (*it.Z > 3 || *it.Z < -3)
+		if !gap && !flip && !out {
+			continue // named only when flagged
+		}
 		name := labels[it.ItemID].Name(it.ItemID)
-		if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
+		if gap {
 			gaps = append(gaps, name)
 		}
-		if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
+		if flip {
 			flips = append(flips, name)
 		}
-		if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+		if out {
 			outs = append(outs, name)
 		}
 	}

@@ -26,7 +26,9 @@ type sheetRows struct {
 	row, col          int // the current row (0 before the first) and the next cell's column
 	firstRow, lastRow int
 	lastCol           int
-	num               []byte // scratch for numbers
+	rowName           string   // the current row's number, as cell names end
+	colNames          []string // column letters by column (1-based), made once
+	num               []byte   // scratch for numbers
 }
 
 // cellText is a string as a cell's inline text: its XML (escaped) and whether it keeps its
@@ -51,8 +53,9 @@ func (w *sheetRows) startRow(r int) error {
 		w.firstRow = r
 	}
 	w.row, w.lastRow, w.col = r, r, 1
+	w.rowName = strconv.Itoa(r)
 	w.buf.WriteString(`<row r="`)
-	w.buf.WriteString(strconv.Itoa(r))
+	w.buf.WriteString(w.rowName)
 	w.buf.WriteString(`">`)
 	return nil
 }
@@ -63,13 +66,17 @@ func (w *sheetRows) endRow() { w.buf.WriteString(`</row>`) }
 // open writes a cell's start tag (t: its type, "" for a number).
 func (w *sheetRows) open(style int, t string) {
 	w.lastCol = max(w.lastCol, w.col)
+	for len(w.colNames) <= w.col {
+		w.colNames = append(w.colNames, colLetters(len(w.colNames)))
+	}
 	w.buf.WriteString(`<c r="`)
-	w.buf.WriteString(colLetters(w.col))
-	w.buf.WriteString(strconv.Itoa(w.row))
+	w.buf.WriteString(w.colNames[w.col])
+	w.buf.WriteString(w.rowName)
 	w.buf.WriteByte('"')
 	if style != 0 {
 		w.buf.WriteString(` s="`)
-		w.buf.WriteString(strconv.Itoa(style))
+		w.num = strconv.AppendInt(w.num[:0], int64(style), 10)
+		w.buf.Write(w.num)
 		w.buf.WriteByte('"')
 	}
 	if t != "" {

@@ -54,8 +54,10 @@ UNION ALL SELECT entity_code, '` + TotalKey + `', total FROM score_totals WHERE 
 // Matrix returns every entity's value of every score column of a run and level:
 // code → key → value (keys as built by ItemKey, IndicatorKey, GoalKey, GrantKey and TotalKey).
 func (sc *Scores) Matrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
-	// Points are DECIMAL(9,2); as float64 they print the same (display only).
-	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)
+	// Points are DECIMAL(9,2); as float64 they print the same (display only). Each entity has one
+	// row per key, read into a map: unordered (a sort of the 280,000 rows of the nation cost more
+	// than their reading).
+	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`)`, run, level, run, run, run, run, run, level)
 	if err != nil {
 		return nil, err
 	}
