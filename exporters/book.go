@@ -16,10 +16,17 @@ type book struct {
 	*excelize.File
 	err  error                 // the first error, with its place
 	rows map[string]*sheetRows // rows written as XML, by sheet, for save to splice in
+	// fastDeflate: save compresses the parts with klauspost/compress (the export's workbooks,
+	// newExportBook), not compress/flate.
+	fastDeflate bool
 }
 
 // newBook starts an empty workbook.
 func newBook() *book { return &book{File: excelize.NewFile()} }
+
+// newExportBook starts an empty workbook of the export (the ministry, review and feedback
+// workbooks), whose parts save deflates the faster way (book.writePart).
+func newExportBook() *book { return &book{File: excelize.NewFile(), fastDeflate: true} }
 
 // fail records err, placed by what, unless an error is already recorded.
 func (b *book) fail(err error, what string, args ...any) {

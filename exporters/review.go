@@ -147,7 +147,7 @@ type Review struct {
 // items most peers score but this municipality does not), 「外れ値」, 「配分の説明」 (answer → points →
 // score → share → yen), 「センター」, 「得点分布」 (a chart) and a hidden stamp.
 func WriteReview(w io.Writer, rv Review) error {
-	f := newBook()
+	f := newExportBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 審査用", rv.EraLabel, rv.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)

@@ -3,6 +3,7 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -62,16 +63,7 @@ func save(w io.Writer, f *book) error {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 		}
-		level := partLevel
-		if len(body) >= largePart {
-			level = largePartLevel
-		}
-		hdr := zip.FileHeader{Name: p.name}
-		raw, err := compressPart(&hdr, body, level)
-		if err != nil {
-			return err
-		}
-		if err := writeRaw(zw, &hdr, raw); err != nil {
+		if err := f.writePart(zw, p.name, body); err != nil {
 			return err
 		}
 	}
@@ -85,11 +77,12 @@ func save(w io.Writer, f *book) error {
 	return err
 }
 
-// A workbook's parts are deflated with klauspost/compress's deflate, which took a third of the
-// time of compress/flate's for the parts of the national export (small parts at level 6: 0.4 s
-// against 1.2 s for 3,057 parts, 3 % more bytes; the large review sheets at level 1: 1.7 s
-// against 2.6 s, 3 % fewer bytes). A part from largePart on is compressed at largePartLevel:
-// the largest review sheet (17 MB of XML) compresses twice as fast as at partLevel into about a
+// An export workbook's parts are deflated with klauspost/compress's deflate, which took a third
+// of the time of compress/flate's for the parts of the national export (small parts at level 6:
+// 0.4 s against 1.2 s for 3,057 parts, 3 % more bytes; the large review sheets at level 1: 1.7 s
+// against 2.6 s at compress/flate's BestSpeed, 3 % fewer bytes). A part from largePart on is
+// compressed at a faster level (largePartLevel, or flate.BestSpeed for the other workbooks): the
+// largest review sheet (17 MB of XML) compresses twice as fast as at partLevel into about a
 // quarter more bytes. A writer reset gives the bytes a new one gives (TestCompressPartReused), so
 // that which pooled writer a part gets cannot change a workbook's bytes.
 const (
@@ -134,6 +127,38 @@ func compressPart(hdr *zip.FileHeader, body []byte, level int) ([]byte, error) {
 	hdr.UncompressedSize64 = uint64(len(body))
 	hdr.CompressedSize64 = uint64(out.Len())
 	return out.Bytes(), nil
+}
+
+// writePart adds a part to a workbook's zip: deflated by klauspost/compress for the export's
+// workbooks (fastDeflate), else by compress/flate — archive/zip's own at its default level, at
+// flate.BestSpeed from largePart on — as the other workbooks (survey forms, status and diff
+// workbooks) always were, so that their bytes stay as they were.
+func (f *book) writePart(zw *zip.Writer, name string, body []byte) error {
+	hdr := zip.FileHeader{Name: name}
+	var raw []byte
+	var err error
+	switch {
+	case f.fastDeflate:
+		level := partLevel
+		if len(body) >= largePart {
+			level = largePartLevel
+		}
+		raw, err = compressPart(&hdr, body, level)
+	case len(body) >= largePart:
+		raw, err = deflatePart(&hdr, body, flate.BestSpeed)
+	default:
+		hdr.Method = zip.Deflate
+		w, err := zw.CreateHeader(&hdr)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(body)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	return writeRaw(zw, &hdr, raw)
 }
 
 // parts is an excelize.ZipWriter that keeps each part's bytes, uncompressed, in the order written.
