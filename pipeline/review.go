@@ -136,9 +136,10 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		}
 		jobs = append(jobs, job{rv, fb})
 	}
-	// The 47 + 47 workbooks are independent: write them on all cores. Each one's bytes depend on its
-	// own data only, and the list of files keeps the prefectures' order, so the output is the same
-	// whatever the scheduling.
+	// The 47 + 47 workbooks are independent: made on all cores (sem), each pair then written to
+	// disk outside the cores' slots, so that another pair is made while a file is synced. Each
+	// one's bytes depend on its own data only, and the list of files keeps the prefectures' order,
+	// so the output is the same whatever the scheduling.
 	files := make([]string, 2*len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -147,30 +148,33 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer wg.Done()
 			if ctx.Err() != nil {
+				<-sem
 				errs[k] = ctx.Err()
 				return
 			}
 			j := jobs[k]
-			var buf bytes.Buffer
-			if err := exporters.WriteReview(&buf, j.rv); err != nil {
-				errs[k] = fmt.Errorf("review workbook of %s: %w", j.rv.PrefName, err)
+			var review, feedback bytes.Buffer
+			err := exporters.WriteReview(&review, j.rv)
+			if err != nil {
+				err = fmt.Errorf("review workbook of %s: %w", j.rv.PrefName, err)
+			} else if err = exporters.WriteFeedback(&feedback, j.fb); err != nil {
+				err = fmt.Errorf("feedback workbook of %s: %w", j.fb.PrefName, err)
+			}
+			<-sem
+			if err != nil {
+				errs[k] = err
 				return
 			}
 			name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, j.rv.PrefCode, j.rv.PrefName))
-			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, review.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}
 			files[2*k] = name
-			buf.Reset()
-			if err := exporters.WriteFeedback(&buf, j.fb); err != nil {
-				errs[k] = fmt.Errorf("feedback workbook of %s: %w", j.fb.PrefName, err)
-				return
-			}
 			name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, j.fb.PrefCode, j.fb.PrefName))
-			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, feedback.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}
