@@ -107,6 +107,20 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	} else {
 		go writeAnalyst()
 	}
+	// The review and feedback workbooks' rows are read while the ministry workbook's are (in a
+	// rehearsal, after them).
+	type reviewRead struct {
+		rows *reviewRows
+		err  error
+	}
+	review := make(chan reviewRead, 1)
+	readReview := func() {
+		rr, err := r.readReviewRows(ctx, fy, alloc, man)
+		review <- reviewRead{rr, err}
+	}
+	if !r.Store.InRehearsal() {
+		go readReview()
+	}
 	// The ministry workbook is written beside the 47 + 47 review and feedback workbooks: its rows are
 	// read first. Each file's bytes depend on its own data only, and the files are listed in the
 	// same order whatever the scheduling.
@@ -131,7 +145,13 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	}
 	var written []string
 	if err == nil {
-		written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir)
+		if r.Store.InRehearsal() {
+			readReview()
+		}
+		rr := <-review
+		if err = rr.err; err == nil {
+			written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir, rr.rows)
+		}
 	}
 	a := <-analyst
 	if err := errors.Join(err, <-ministryErr, a.err); err != nil {
