@@ -2,13 +2,12 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/marcboeker/go-duckdb"
 )
 
 // ReviewItem is one municipality's answer and points for one item, with what a prefectural
@@ -36,86 +35,55 @@ type ReviewItem struct {
 // interface, a column batch at a time: read value by value through database/sql they cost more
 // than the query.
 func (sc *Scores) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
-	conn, release, err := sc.s.conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
 	var out []ReviewItem
-	err = conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
+	// Texts repeated from row to row (prefecture, code, item, status) are kept once.
+	once := interner()
+	err := sc.s.queryArrow(ctx, func(rec arrow.Record) error {
+		cols := rec.Columns()
+		if len(cols) != 12 {
+			return fmt.Errorf("review items: %d columns, want 12", len(cols))
 		}
-		rdr, err := ar.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run)
-		if err != nil {
-			return err
+		var texts [12]arrowText
+		var nums [12]*array.Float64
+		for _, k := range []int{0, 1, 2, 3, 6, 7, 10} {
+			t, ok := cols[k].(arrowText)
+			if !ok {
+				return fmt.Errorf("review items: column %d is %s, want text", k, cols[k].DataType())
+			}
+			texts[k] = t
 		}
-		defer rdr.Release()
-		// Texts repeated from row to row (prefecture, code, item, status) are kept once.
-		seen := map[string]string{}
-		once := func(s string) string {
-			if v, ok := seen[s]; ok {
-				return v
+		for _, k := range []int{4, 5, 8, 9, 11} {
+			f, ok := cols[k].(*array.Float64)
+			if !ok {
+				return fmt.Errorf("review items: column %d is %s, want DOUBLE", k, cols[k].DataType())
 			}
-			v := strings.Clone(s)
-			seen[v] = v
-			return v
+			nums[k] = f
 		}
-		for rdr.Next() {
-			rec := rdr.Record()
-			cols := rec.Columns()
-			if len(cols) != 12 {
-				return fmt.Errorf("review items: %d columns, want 12", len(cols))
+		for i := 0; i < int(rec.NumRows()); i++ {
+			for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9} {
+				if cols[k].IsNull(i) {
+					return fmt.Errorf("review items: column %d is NULL", k)
+				}
 			}
-			var texts [12]arrowText
-			var nums [12]*array.Float64
-			for _, k := range []int{0, 1, 2, 3, 6, 7, 10} {
-				t, ok := cols[k].(arrowText)
-				if !ok {
-					return fmt.Errorf("review items: column %d is %s, want text", k, cols[k].DataType())
-				}
-				texts[k] = t
+			r := ReviewItem{PrefectureCode: once(texts[0].Value(i)), Code: once(texts[1].Value(i)), ItemID: once(texts[2].Value(i)),
+				Answer: strings.Clone(texts[3].Value(i)), Points: nums[4].Value(i), Max: nums[5].Value(i), Status: once(texts[6].Value(i)),
+				Reason: strings.Clone(texts[7].Value(i)), NationalRate: nums[8].Value(i), PrefRate: nums[9].Value(i)}
+			if !texts[10].IsNull(i) {
+				p := strings.Clone(texts[10].Value(i))
+				r.PrevAnswer = &p
 			}
-			for _, k := range []int{4, 5, 8, 9, 11} {
-				f, ok := cols[k].(*array.Float64)
-				if !ok {
-					return fmt.Errorf("review items: column %d is %s, want DOUBLE", k, cols[k].DataType())
-				}
-				nums[k] = f
+			if !nums[11].IsNull(i) {
+				z := nums[11].Value(i)
+				r.Z = &z
 			}
-			for i := 0; i < int(rec.NumRows()); i++ {
-				for _, k := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9} {
-					if cols[k].IsNull(i) {
-						return fmt.Errorf("review items: column %d is NULL", k)
-					}
-				}
-				r := ReviewItem{PrefectureCode: once(texts[0].Value(i)), Code: once(texts[1].Value(i)), ItemID: once(texts[2].Value(i)),
-					Answer: strings.Clone(texts[3].Value(i)), Points: nums[4].Value(i), Max: nums[5].Value(i), Status: once(texts[6].Value(i)),
-					Reason: strings.Clone(texts[7].Value(i)), NationalRate: nums[8].Value(i), PrefRate: nums[9].Value(i)}
-				if !texts[10].IsNull(i) {
-					p := strings.Clone(texts[10].Value(i))
-					r.PrevAnswer = &p
-				}
-				if !nums[11].IsNull(i) {
-					z := nums[11].Value(i)
-					r.Z = &z
-				}
-				out = append(out, r)
-			}
+			out = append(out, r)
 		}
-		return rdr.Err()
-	})
+		return nil
+	}, reviewItemsSQL, run, run, prevRun, run)
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
-}
-
-// arrowText is an Arrow column of texts (string, large string or string view).
-type arrowText interface {
-	IsNull(i int) bool
-	Value(i int) string
 }
 
 // GoalRate is one entity's 得点率 on one goal in one grant, with the national, prefectural and
