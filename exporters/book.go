@@ -14,11 +14,19 @@ import (
 // SetSheetName, AddChart …) are checked where they are made.
 type book struct {
 	*excelize.File
-	err error // the first error, with its place
+	err  error                 // the first error, with its place
+	rows map[string]*sheetRows // rows written as XML, by sheet, for save to splice in
+	// fastDeflate: save compresses the parts with klauspost/compress (the export's workbooks,
+	// newExportBook), not compress/flate.
+	fastDeflate bool
 }
 
 // newBook starts an empty workbook.
 func newBook() *book { return &book{File: excelize.NewFile()} }
+
+// newExportBook starts an empty workbook of the export (the ministry, review and feedback
+// workbooks), whose parts save deflates the faster way (book.writePart).
+func newExportBook() *book { return &book{File: excelize.NewFile(), fastDeflate: true} }
 
 // fail records err, placed by what, unless an error is already recorded.
 func (b *book) fail(err error, what string, args ...any) {
@@ -32,6 +40,15 @@ func (b *book) SetDocProps(p *excelize.DocProperties) {
 	if b.err == nil {
 		b.fail(b.File.SetDocProps(p), "set the document properties")
 	}
+}
+
+// spliceRows has save add rows (written as XML) to a sheet, after the rows excelize wrote into it
+// (a sheet streamed by excelize's stream writer and flushed).
+func (b *book) spliceRows(sheet string, rows *sheetRows) {
+	if b.rows == nil {
+		b.rows = map[string]*sheetRows{}
+	}
+	b.rows[sheet] = rows
 }
 
 // NewStyle adds a style and returns its id (0 after an error).

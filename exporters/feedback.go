@@ -49,7 +49,7 @@ type Feedback struct {
 // WriteFeedback writes one sheet per municipality: 得点率 by goal against the national,
 // prefectural and size-band (第1号被保険者数) means, and what one more point is worth in yen.
 func WriteFeedback(w io.Writer, fb Feedback) error {
-	f := newBook()
+	f := newExportBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 市町村フィードバック", fb.EraLabel, fb.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)

@@ -145,7 +145,7 @@ type Percent float64
 // one row per municipality with every item), 「市町村」 (the simple sheet with fixed headers),
 // 「都道府県」 and 「交付額」 (案/確定 of every pool, in yen and 千円).
 func WriteMinistry(w io.Writer, m Ministry) error {
-	f := newBook()
+	f := newExportBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: m.Title, Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)

@@ -147,7 +147,7 @@ type Review struct {
 // items most peers score but this municipality does not), 「外れ値」, 「配分の説明」 (answer → points →
 // score → share → yen), 「センター」, 「得点分布」 (a chart) and a hidden stamp.
 func WriteReview(w io.Writer, rv Review) error {
-	f := newBook()
+	f := newExportBook()
 	defer f.Close()
 	f.SetDocProps(&excelize.DocProperties{Title: fmt.Sprintf("%s %s 審査用", rv.EraLabel, rv.PrefName), Creator: "kofukin", Created: fixedTime, Modified: fixedTime, Language: "ja-JP"})
 	st := newStyles(f)
@@ -376,28 +376,62 @@ func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
 	if err := sw.SetRow("A1", safeRow(row)); err != nil {
 		return nil, err
 	}
+	if err := sw.Flush(); err != nil {
+		return nil, err
+	}
+	// The rows under the header, as the stream writer would write them (sheetRows), spliced into
+	// the sheet by save. A municipality's and an item's texts are made once, not once a row.
+	rows := &sheetRows{}
+	rows.buf.Grow(n * 900)
+	type itemTexts struct{ id, goal, indicator, branch, question cellText }
+	texts := map[string]*itemTexts{}
 	line := 2
 	var outliers [][]any
 	for _, m := range rv.Municipalities {
+		code, name := textOf(m.Code), textOf(m.Name)
 		for _, it := range m.Items {
 			lb := rv.Labels[it.ItemID]
+			tx := texts[it.ItemID]
+			if tx == nil {
+				tx = &itemTexts{textOf(it.ItemID), textOf(lb.Goal), textOf(lb.Indicator), textOf(lb.Branch), textOf(lb.Question)}
+				texts[it.ItemID] = tx
+			}
 			prev, note := "", itemFlags(it)
 			if it.PrevAnswer != nil {
 				prev = *it.PrevAnswer
 			}
-			row := []any{excelize.Cell{Value: m.Code, StyleID: st.text}, m.Name, it.ItemID, lb.Goal, lb.Indicator, lb.Branch, lb.Question, answerValue(it.Answer), answerValue(prev),
-				excelize.Cell{Value: it.Points, StyleID: st.pts}, excelize.Cell{Value: it.Max, StyleID: st.pts}, statusJA(it.Status), it.Reason,
-				excelize.Cell{Value: it.NationalRate, StyleID: st.rate}, excelize.Cell{Value: it.PrefRate, StyleID: st.rate}, strings.Join(note, "／")}
-			if err := sw.SetRow(f.cellName(1, line), safeRow(row)); err != nil {
+			if err := rows.startRow(line); err != nil {
 				return nil, err
 			}
+			rows.text(st.text, code)
+			rows.text(0, name)
+			rows.text(0, tx.id)
+			rows.text(0, tx.goal)
+			rows.text(0, tx.indicator)
+			rows.text(0, tx.branch)
+			rows.text(0, tx.question)
+			if err := rows.value(0, answerValue(it.Answer)); err != nil {
+				return nil, err
+			}
+			if err := rows.value(0, answerValue(prev)); err != nil {
+				return nil, err
+			}
+			rows.number(st.pts, it.Points)
+			rows.number(st.pts, it.Max)
+			rows.str(0, statusJA(it.Status))
+			rows.str(0, it.Reason)
+			rows.number(st.rate, it.NationalRate)
+			rows.number(st.rate, it.PrefRate)
+			rows.str(0, strings.Join(note, "／"))
+			rows.endRow()
 			line++
 			if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
 				outliers = append(outliers, []any{m.Code, m.Name, lb.Name(it.ItemID), lb.Question, answerValue(it.Answer), *it.Z})
 			}
 		}
 	}
-	return outliers, sw.Flush()
+	f.spliceRows(SheetReviewItems, rows)
+	return outliers, nil
 }
 
 // itemFlags says what a reviewer should look at for one answer.
@@ -432,14 +466,20 @@ func ReviewFlagsNamed(items []ReviewItem, submitted bool, labels map[string]Item
 	}
 	var gaps, flips, outs []string
 	for _, it := range items {
+		gap := it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8
+		flip := it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ")
+		out := it.Z != nil && (*it.Z > 3 || *it.Z < -3)
+		if !gap && !flip && !out {
+			continue // named only when flagged
+		}
 		name := labels[it.ItemID].Name(it.ItemID)
-		if it.Points == 0 && it.Max > 0 && it.PrefRate >= 0.8 {
+		if gap {
 			gaps = append(gaps, name)
 		}
-		if it.PrevAnswer != nil && *it.PrevAnswer != it.Answer && (it.Answer == "はい" || it.Answer == "いいえ") {
+		if flip {
 			flips = append(flips, name)
 		}
-		if it.Z != nil && (*it.Z > 3 || *it.Z < -3) {
+		if out {
 			outs = append(outs, name)
 		}
 	}

@@ -83,50 +83,89 @@ func (r *Runner) exportRun(ctx context.Context, fy int, alloc *store.Run, dir st
 	if _, _, err := r.exportRulebook(fy, alloc.ID, man); err != nil {
 		return nil, err // before anything is written
 	}
-	prefs, err := r.prefectureLines(ctx, fy, alloc.ID, man.ScoreRunID)
-	if err != nil {
-		return nil, err
+	// The analyst tables (Parquet, then Arrow) are written while the workbooks are: the database's
+	// threads compress them while Go writes sheets. Their bytes do not depend on what runs beside
+	// them (WriteParquet writes each table as one row group; WriteArrow gathers the batches). In a
+	// rehearsal every query runs on its one connection in turn, so there they come first.
+	analystDir := filepath.Join(dir, "parquet")
+	arrow := filepath.Join(analystDir, prefix+"allocations.arrow")
+	type analystFiles struct {
+		parquet []string
+		err     error
 	}
-	// The ministry workbook is written while the analyst tables and the 47 + 47 review and
-	// feedback workbooks are: its rows are read first, so that only the writing of the workbook
-	// runs beside the database's work (DuckDB cuts a Parquet file's row groups by the threads it
-	// has, and a query running beside the COPY changes them). Each file's bytes depend on its own
-	// data only, and the files are listed in the same order whatever the scheduling.
-	m, err := r.ministry(ctx, fy, alloc, prefs)
-	if err != nil {
-		return nil, err
+	analyst := make(chan analystFiles, 1)
+	writeAnalyst := func() {
+		var a analystFiles
+		a.parquet, a.err = r.Store.Analyst().WriteParquet(ctx, analystDir, prefix, man.ScoreRunID, alloc.ID, fy)
+		if a.err == nil {
+			a.err = r.Store.Analyst().WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy)
+		}
+		analyst <- a
+	}
+	if r.Store.InRehearsal() {
+		writeAnalyst()
+	} else {
+		go writeAnalyst()
+	}
+	// The review and feedback workbooks' rows are read while the ministry workbook's are (in a
+	// rehearsal, after them).
+	type reviewRead struct {
+		rows *reviewRows
+		err  error
+	}
+	review := make(chan reviewRead, 1)
+	readReview := func() {
+		rr, err := r.readReviewRows(ctx, fy, alloc, man)
+		review <- reviewRead{rr, err}
+	}
+	if !r.Store.InRehearsal() {
+		go readReview()
+	}
+	// The ministry workbook is written beside the 47 + 47 review and feedback workbooks: its rows are
+	// read first. Each file's bytes depend on its own data only, and the files are listed in the
+	// same order whatever the scheduling.
+	ministryErr := make(chan error, 1)
+	prefs, err := r.prefectureLines(ctx, fy, alloc.ID, man.ScoreRunID)
+	var m *exporters.Ministry
+	if err == nil {
+		m, err = r.ministry(ctx, fy, alloc, prefs)
 	}
 	ministry := filepath.Join(dir, exporters.MinistryFileName(fy))
-	ministryErr := make(chan error, 1)
-	go func() {
-		var buf bytes.Buffer
-		if err := exporters.WriteMinistry(&buf, *m); err != nil {
-			ministryErr <- err
-			return
-		}
-		ministryErr <- atomicfile.WriteFile(ministry, buf.Bytes())
-	}()
-	parquet, err := r.Store.Analyst().WriteParquet(ctx, filepath.Join(dir, "parquet"), prefix, man.ScoreRunID, alloc.ID, fy)
+	if err != nil {
+		ministryErr <- nil
+	} else {
+		go func() {
+			var buf bytes.Buffer
+			if err := exporters.WriteMinistry(&buf, *m); err != nil {
+				ministryErr <- err
+				return
+			}
+			ministryErr <- atomicfile.WriteFile(ministry, buf.Bytes())
+		}()
+	}
 	var written []string
 	if err == nil {
-		written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir)
+		if r.Store.InRehearsal() {
+			readReview()
+		}
+		rr := <-review
+		if err = rr.err; err == nil {
+			written, err = r.writeReviews(ctx, fy, alloc, man, prefs, dir, rr.rows)
+		}
 	}
-	if err := errors.Join(<-ministryErr, err); err != nil {
+	a := <-analyst
+	if err := errors.Join(err, <-ministryErr, a.err); err != nil {
 		return nil, err
 	}
 	res = &ExportResult{AllocateRunID: alloc.ID, SHA256: map[string]string{}, Municipal: len(m.Municipal)}
 	res.add(dir, ministry)
 	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
-	for _, f := range parquet {
+	for _, f := range a.parquet {
 		res.add(dir, f)
 	}
 	r.progress(Progress{Stage: "export", Done: len(res.Files), Unit: "files"})
 	for _, f := range written {
 		res.add(dir, f)
-	}
-	arrow := filepath.Join(dir, "parquet", prefix+"allocations.arrow")
-	if err := r.Store.Analyst().WriteArrow(ctx, arrow, man.ScoreRunID, alloc.ID, fy); err != nil {
-		return nil, err
 	}
 	res.add(dir, arrow)
 	return res, nil

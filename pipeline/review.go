@@ -32,28 +32,58 @@ func reviewItem(it store.ReviewItem) exporters.ReviewItem {
 		NationalRate: it.NationalRate, PrefRate: it.PrefRate, PrevAnswer: it.PrevAnswer, Z: it.Z}
 }
 
-// writeReviews writes, for each prefecture, its review workbook (review/) and its municipalities'
-// feedback workbook (feedback/), and returns the files written.
-func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, prefLines []exporters.PrefectureLine, dir string) ([]string, error) {
+// reviewRows are the store's rows the review and feedback workbooks are made of.
+type reviewRows struct {
+	munis   []store.ReviewLine
+	items   []store.ReviewItem
+	chain   []store.ChainSheetLine
+	centres []store.CentreSheetLine
+	rates   []store.GoalRate
+	bins    []store.ChartBin
+}
+
+// chartStep is the width of a bin of 「得点分布」: the rulebook's maximum in 16 bins.
+func chartStep(rb *indicators.Rulebook) float64 { return rb.MaxPoints() / 16 }
+
+// readReviewRows reads the rows of the review and feedback workbooks of an allocation run.
+func (r *Runner) readReviewRows(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest) (*reviewRows, error) {
 	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
 		return nil, err
 	}
-	munis, err := r.Store.Scores().ReviewSheet(ctx, alloc.ID, man.ScoreRunID, fy)
+	var rr reviewRows
+	if rr.munis, err = r.Store.Scores().ReviewSheet(ctx, alloc.ID, man.ScoreRunID, fy); err != nil {
+		return nil, err
+	}
+	if rr.items, err = r.Store.Scores().ReviewItems(ctx, man.ScoreRunID, man.PrevScoreRunID); err != nil {
+		return nil, err
+	}
+	if rr.chain, err = r.Store.Allocations().ChainSheet(ctx, alloc.ID); err != nil {
+		return nil, err
+	}
+	if rr.centres, err = r.Store.Scores().CentreSheet(ctx, man.ScoreRunID, fy); err != nil {
+		return nil, err
+	}
+	if rr.rates, err = r.Store.Scores().GoalRates(ctx, man.ScoreRunID, fy); err != nil {
+		return nil, err
+	}
+	if rr.bins, err = r.Store.Scores().ChartBins(ctx, man.ScoreRunID, chartStep(rb)); err != nil {
+		return nil, err
+	}
+	return &rr, nil
+}
+
+// writeReviews writes, for each prefecture, its review workbook (review/) and its municipalities'
+// feedback workbook (feedback/) from the rows readReviewRows read, and returns the files written.
+func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man AllocateManifest, prefLines []exporters.PrefectureLine, dir string, rr *reviewRows) ([]string, error) {
+	rb, err := r.Rulebooks.Get(fy, indicators.Municipality)
 	if err != nil {
 		return nil, err
 	}
-	items, err := r.Store.Scores().ReviewItems(ctx, man.ScoreRunID, man.PrevScoreRunID)
-	if err != nil {
-		return nil, err
-	}
+	munis := rr.munis
 	byCode := map[string][]exporters.ReviewItem{}
-	for _, it := range items {
+	for _, it := range rr.items {
 		byCode[it.Code] = append(byCode[it.Code], reviewItem(it))
-	}
-	lines, err := r.Store.Allocations().ChainSheet(ctx, alloc.ID)
-	if err != nil {
-		return nil, err
 	}
 	poolName, poolYen := map[string]string{}, map[string]int64{}
 	for _, p := range man.Results {
@@ -63,21 +93,14 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	// the worth of a point.
 	poolSum := map[string]float64{}
 	chain := map[string][]exporters.ChainLine{}
-	for _, a := range lines {
+	for _, a := range rr.chain {
 		poolSum[a.PoolID] = a.Sum
 		chain[a.Code] = append(chain[a.Code], exporters.ChainLine{Pool: poolName[a.PoolID], Score: a.Score, Weight: a.Weight,
 			WeightedScore: a.WeightedScore, Sum: a.Sum, PoolYen: poolYen[a.PoolID], ProposalYen: a.ProposalYen, CapYen: a.CapYen, AmountYen: a.AmountYen})
 	}
-	centres, err := r.Store.Scores().CentreSheet(ctx, man.ScoreRunID, fy)
-	if err != nil {
-		return nil, err
-	}
-	rates, err := r.Store.Scores().GoalRates(ctx, man.ScoreRunID, fy)
-	if err != nil {
-		return nil, err
-	}
+	centres := rr.centres
 	goalsOf := map[string][]store.GoalRate{}
-	for _, g := range rates {
+	for _, g := range rr.rates {
 		goalsOf[g.Code] = append(goalsOf[g.Code], g)
 	}
 	labels, goalLabel := itemLabels(rb)
@@ -86,7 +109,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		shorts[g.ID] = g.Short
 	}
 	bins := []string{}
-	step := rb.MaxPoints() / 16
+	step := chartStep(rb)
 	for k := 0; k < 16; k++ {
 		bins = append(bins, fmt.Sprintf("%g～", math.Round(step*float64(k))))
 	}
@@ -94,12 +117,8 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		k := int(total / step)
 		return min(max(k, 0), 15)
 	}
-	counts, err := r.Store.Scores().ChartBins(ctx, man.ScoreRunID, step)
-	if err != nil {
-		return nil, err
-	}
 	nation := make([]float64, 16)
-	for _, b := range counts {
+	for _, b := range rr.bins {
 		for range b.Count {
 			nation[b.Bin] += 1 / float64(b.N)
 		}
@@ -136,9 +155,10 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		}
 		jobs = append(jobs, job{rv, fb})
 	}
-	// The 47 + 47 workbooks are independent: write them on all cores. Each one's bytes depend on its
-	// own data only, and the list of files keeps the prefectures' order, so the output is the same
-	// whatever the scheduling.
+	// The 47 + 47 workbooks are independent: made on all cores (sem), each pair then written to
+	// disk outside the cores' slots, so that another pair is made while a file is synced. Each
+	// one's bytes depend on its own data only, and the list of files keeps the prefectures' order,
+	// so the output is the same whatever the scheduling.
 	files := make([]string, 2*len(jobs))
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
@@ -147,30 +167,33 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; wg.Done() }()
+			defer wg.Done()
 			if ctx.Err() != nil {
+				<-sem
 				errs[k] = ctx.Err()
 				return
 			}
 			j := jobs[k]
-			var buf bytes.Buffer
-			if err := exporters.WriteReview(&buf, j.rv); err != nil {
-				errs[k] = fmt.Errorf("review workbook of %s: %w", j.rv.PrefName, err)
+			var review, feedback bytes.Buffer
+			err := exporters.WriteReview(&review, j.rv)
+			if err != nil {
+				err = fmt.Errorf("review workbook of %s: %w", j.rv.PrefName, err)
+			} else if err = exporters.WriteFeedback(&feedback, j.fb); err != nil {
+				err = fmt.Errorf("feedback workbook of %s: %w", j.fb.PrefName, err)
+			}
+			<-sem
+			if err != nil {
+				errs[k] = err
 				return
 			}
 			name := filepath.Join(dir, "review", exporters.ReviewFileName(fy, j.rv.PrefCode, j.rv.PrefName))
-			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, review.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}
 			files[2*k] = name
-			buf.Reset()
-			if err := exporters.WriteFeedback(&buf, j.fb); err != nil {
-				errs[k] = fmt.Errorf("feedback workbook of %s: %w", j.fb.PrefName, err)
-				return
-			}
 			name = filepath.Join(dir, "feedback", exporters.FeedbackFileName(fy, j.fb.PrefCode, j.fb.PrefName))
-			if err := atomicfile.WriteFile(name, buf.Bytes()); err != nil {
+			if err := atomicfile.WriteFile(name, feedback.Bytes()); err != nil {
 				errs[k] = err
 				return
 			}

@@ -2,6 +2,11 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow/go/v17/arrow"
+	"github.com/apache/arrow/go/v17/arrow/array"
 )
 
 // ColumnStats are the statistics of one score column over the entities of a level, as the
@@ -54,25 +59,36 @@ UNION ALL SELECT entity_code, '` + TotalKey + `', total FROM score_totals WHERE 
 // Matrix returns every entity's value of every score column of a run and level:
 // code → key → value (keys as built by ItemKey, IndicatorKey, GoalKey, GrantKey and TotalKey).
 func (sc *Scores) Matrix(ctx context.Context, run int64, level string) (map[string]map[string]float64, error) {
-	// Points are DECIMAL(9,2); as float64 they print the same (display only).
-	rows, err := sc.s.db.QueryContext(ctx, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`) ORDER BY 1, 2`, run, level, run, run, run, run, run, level)
+	// Points are DECIMAL(9,2); as float64 they print the same (display only). Each entity has one
+	// row per key, read into a map: unordered (a sort of the 280,000 rows of the nation cost more
+	// than their reading), a batch at a time (queryArrow).
+	out := map[string]map[string]float64{}
+	key := interner()
+	err := sc.s.queryArrow(ctx, func(rec arrow.Record) error {
+		cols := rec.Columns()
+		code, ok1 := cols[0].(arrowText)
+		k, ok2 := cols[1].(arrowText)
+		v, ok3 := cols[2].(*array.Float64)
+		if len(cols) != 3 || !ok1 || !ok2 || !ok3 {
+			return fmt.Errorf("score matrix: columns %s, want text, text, DOUBLE", rec.Schema())
+		}
+		for i := 0; i < int(rec.NumRows()); i++ {
+			if code.IsNull(i) || k.IsNull(i) || v.IsNull(i) {
+				return fmt.Errorf("score matrix: a NULL in row %d", i)
+			}
+			row := out[code.Value(i)]
+			if row == nil {
+				row = map[string]float64{}
+				out[strings.Clone(code.Value(i))] = row
+			}
+			row[key(k.Value(i))] = v.Value(i)
+		}
+		return nil
+	}, `SELECT entity_code, key, CAST(v AS DOUBLE) FROM (`+matrixSQL+`)`, run, level, run, run, run, run, run, level)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]map[string]float64{}
-	for rows.Next() {
-		var code, key string
-		var v float64
-		if err := rows.Scan(&code, &key, &v); err != nil {
-			return nil, err
-		}
-		if out[code] == nil {
-			out[code] = map[string]float64{}
-		}
-		out[code][key] = v
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // Stats returns the statistics of every score column of a run and level, by key, computed
