@@ -3,7 +3,6 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"encoding/xml"
 	"fmt"
 	"hash/crc32"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"github.com/klauspost/compress/flate"
 
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/survey"
