@@ -28,7 +28,14 @@ type ReviewItem struct {
 // run whose inputs give last year's answers. Rows are ordered by code and item. The shares are exact
 // quotients to 6 places (kf_div6) and the points exact decimals, handed over as float64 for display.
 func (sc *Scores) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
-	rows, err := sc.s.db.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run)
+	return sc.ReviewItemsIn(ctx, run, prevRun, "")
+}
+
+// ReviewItemsIn is ReviewItems of the municipalities of one prefecture (pref2: its two-digit code;
+// "" for the nation), the shares and z-scores still those over the nation: what one prefecture's
+// page shows, without reading the whole nation's rows.
+func (sc *Scores) ReviewItemsIn(ctx context.Context, run, prevRun int64, pref2 string) ([]ReviewItem, error) {
+	rows, err := sc.s.db.QueryContext(ctx, reviewItemsSQL, run, run, prevRun, run, pref2, pref2)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,8 @@
 -- Every municipality × item of a score run with what a prefectural reviewer compares it with:
 -- the national and prefectural 該当率, last year's answer (from the inputs of the previous score
--- run) and the z-score of a numeric answer. Args: run id, run id, previous run id, run id.
+-- run) and the z-score of a numeric answer, of the municipalities of one prefecture (its two-digit
+-- code) or of all ('') — the shares and z-scores always over the nation. Args: run id, run id,
+-- previous run id, run id, prefecture, prefecture.
 WITH muni AS (SELECT t.entity_code, e.prefecture_code FROM score_totals t JOIN entities e ON e.code = t.entity_code AND e.level = 'municipality'
               WHERE t.run_id = ? AND t.level = 'municipality'),
 cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?),
@@ -23,4 +25,4 @@ SELECT prefecture_code, entity_code, item_id, coalesce(value_text, ''), CAST(pts
        ELSE round((CAST(value_num AS DECIMAL(38,6)) - avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id))
          / nullif(sqrt(greatest(avg(CAST(value_num AS DECIMAL(38,6)) * CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id)
                                 - pow(avg(CAST(value_num AS DECIMAL(38,6))) OVER (PARTITION BY item_id), 2), 0)), 0), 2) END
-FROM y ORDER BY entity_code, item_id
+FROM y WHERE ? = '' OR prefecture_code = ? ORDER BY entity_code, item_id
