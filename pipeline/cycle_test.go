@@ -40,7 +40,15 @@ func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &pipeline.Runner{Store: st, Rulebooks: lib}
+	return tottoriExports(&pipeline.Runner{Store: st, Rulebooks: lib})
+}
+
+// tottoriExports makes r's exports write 鳥取県's review and feedback workbooks only, beside the
+// whole nation's ministry workbook and tables: no test here reads another prefecture's (see
+// pipeline.Runner.ReviewsOnlyOfForTest).
+func tottoriExports(r *pipeline.Runner) *pipeline.Runner {
+	r.ReviewsOnlyOfForTest("31")
+	return r
 }
 
 // base is 鳥取県's synthetic nation (19 municipalities, written once per package run) and a
@@ -135,7 +143,7 @@ func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
 			base.cycleErr = err
 			return
 		}
-		base.cycle, err = (&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix, bad}, out)
+		base.cycle, err = tottoriExports(&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix, bad}, out)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
