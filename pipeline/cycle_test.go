@@ -40,17 +40,25 @@ func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return &pipeline.Runner{Store: st, Rulebooks: lib}
+	return tottoriExports(&pipeline.Runner{Store: st, Rulebooks: lib})
+}
+
+// tottoriExports makes r's exports write 鳥取県's review and feedback workbooks only, beside the
+// whole nation's ministry workbook and tables: no test here reads another prefecture's (see
+// pipeline.Runner.ReviewsOnlyOfForTest).
+func tottoriExports(r *pipeline.Runner) *pipeline.Runner {
+	r.ReviewsOnlyOfForTest("31")
+	return r
 }
 
 // base is 鳥取県's synthetic nation (19 municipalities, written once per package run) and a
 // database after one cycle over it: tests read the fixtures in place (they save edited copies
 // elsewhere) and copy the database (cycled) instead of each running a cycle of their own.
 var base struct {
-	fixOnce, cycleOnce sync.Once
-	dir                string // fix/, k.duckdb, out/
-	fixErr, cycleErr   error
-	cycle              *pipeline.CycleResult // what the shared cycle did (read only)
+	dirOnce, fixOnce, cycleOnce sync.Once
+	dir                         string // fix/, tampered/, k.duckdb, out/, years.duckdb
+	dirErr, fixErr, cycleErr    error
+	cycle                       *pipeline.CycleResult // what the shared cycle did (read only)
 }
 
 func TestMain(m *testing.M) {
@@ -61,16 +69,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// baseDir is the package run's folder of shared fixtures and databases.
+func baseDir(t testing.TB) string {
+	t.Helper()
+	base.dirOnce.Do(func() { base.dir, base.dirErr = os.MkdirTemp("", "kofukin-pipeline-test-") })
+	if base.dirErr != nil {
+		t.Fatal(base.dirErr)
+	}
+	return base.dir
+}
+
 // tottori returns the folder of 鳥取県's synthetic nation; tests must not change its files.
 func tottori(t testing.TB) (string, *indicators.Rulebook) {
 	t.Helper()
 	lib, _ := indicators.Shipped()
 	rb, _ := lib.Get(2026, indicators.Municipality)
+	dir := filepath.Join(baseDir(t), "fix")
 	base.fixOnce.Do(func() {
-		if base.dir, base.fixErr = os.MkdirTemp("", "kofukin-pipeline-test-"); base.fixErr != nil {
-			return
-		}
-		dir := filepath.Join(base.dir, "fix")
 		sum, err := fixtures.WriteNation(context.Background(), dir, lib, 2026, fixtures.NationOptions{Seed: 1, Prefectures: []string{"31"}})
 		if err == nil && (sum.Workbooks[indicators.Municipality] != 19 || sum.Workbooks[indicators.Prefecture] != 1 || sum.Centres < 19 || sum.OutcomeRows != 19*6) {
 			err = fmt.Errorf("nation of 鳥取県: %+v", sum)
@@ -80,11 +95,34 @@ func tottori(t testing.TB) (string, *indicators.Rulebook) {
 	if base.fixErr != nil {
 		t.Fatal(base.fixErr)
 	}
-	return filepath.Join(base.dir, "fix"), rb
+	return dir, rb
+}
+
+// tampered is the copy of 鳥取市's workbook that the shared cycle ingests beside the nation: its
+// first answer is 「わからない」, so it is rejected and the rest goes on (TestCycleOnePrefecture).
+func tampered(fix, dir string) (string, error) {
+	orig, err := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011")))
+	if err != nil {
+		return "", err
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(orig))
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := f.SetCellStr(survey.SheetAnswers, "F7", "わからない"); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	bad := filepath.Join(dir, "tampered.xlsx")
+	return bad, f.SaveAs(bad)
 }
 
 // cycled returns a runner on this test's copy of a database in which one cycle ran over 鳥取県's
-// nation, the nation's folder, and the folder that cycle exported to (shared: read it, never write).
+// nation and a tampered copy of 鳥取市's workbook (rejected), the nation's folder, and the folder
+// that cycle exported to (shared: read it, never write).
 func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
 	t.Helper()
 	fix, _ = tottori(t)
@@ -95,12 +133,17 @@ func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
 			base.cycleErr = err
 			return
 		}
+		bad, err := tampered(fix, filepath.Join(base.dir, "tampered"))
+		if err != nil {
+			base.cycleErr = err
+			return
+		}
 		st, err := store.Open(context.Background(), filepath.Join(base.dir, "k.duckdb"))
 		if err != nil {
 			base.cycleErr = err
 			return
 		}
-		base.cycle, err = (&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix}, out)
+		base.cycle, err = tottoriExports(&pipeline.Runner{Store: st, Rulebooks: lib}).Cycle(context.Background(), 2026, []string{fix, bad}, out)
 		if cerr := st.Close(); err == nil {
 			err = cerr
 		}
@@ -109,36 +152,30 @@ func cycled(t testing.TB) (r *pipeline.Runner, fix, out string) {
 	if base.cycleErr != nil {
 		t.Fatal(base.cycleErr)
 	}
-	data, err := os.ReadFile(filepath.Join(base.dir, "k.duckdb"))
+	return newRunner(t, copyDB(t, filepath.Join(base.dir, "k.duckdb"))), fix, out
+}
+
+// copyDB copies a shared database file into the test's own folder and returns the copy's path.
+func copyDB(t testing.TB, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := filepath.Join(t.TempDir(), "k.duckdb")
+	db := filepath.Join(t.TempDir(), filepath.Base(path))
 	if err := os.WriteFile(db, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return newRunner(t, db), fix, out
+	return db
 }
 
+// TestCycleOnePrefecture checks the package's shared cycle (cycled): 鳥取県's nation and a tampered
+// copy of 鳥取市's workbook in its own folder, which is rejected while the rest goes on.
 func TestCycleOnePrefecture(t *testing.T) {
 	ctx := context.Background()
-	fix, rb := tottori(t)
-	// A tampered copy of 鳥取市's workbook in its own folder: rejected, the rest goes on.
-	bad := filepath.Join(t.TempDir(), "tampered.xlsx")
-	orig, _ := os.ReadFile(filepath.Join(fix, fixtures.SurveyFileName(2026, indicators.Municipality, "312011")))
-	f, _ := excelize.OpenReader(bytes.NewReader(orig))
-	f.SetCellStr(survey.SheetAnswers, "F7", "わからない")
-	var buf bytes.Buffer
-	f.WriteTo(&buf)
-	f.Close()
-	os.WriteFile(bad, buf.Bytes(), 0o644)
-
-	out := t.TempDir()
-	r := newRunner(t, filepath.Join(t.TempDir(), "k.duckdb"))
-	res, err := r.Cycle(ctx, 2026, []string{fix, bad}, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r, _, out := cycled(t)
+	_, rb := tottori(t)
+	res := base.cycle
 	// 19 municipal, 1 prefectural and 32 centre workbooks, the centre and union lists and the outcome CSV.
 	if res.Ingest.Accepted != 55 || res.Ingest.Rejected != 1 || res.Ingest.Unchanged != 0 {
 		t.Fatalf("ingest: %s", res.Ingest.Summary())
@@ -445,32 +482,81 @@ func TestIngestVersions(t *testing.T) {
 	}
 }
 
+// years is 鳥取県's synthetic nation (seed 7) of every shipped fiscal year from FY2023 to FY2026,
+// each generated, ingested and scored in that order into one database, once per package run:
+// TestEveryShippedYear and TestSustainedPool each copy it (yearsScored).
+var years struct {
+	once    sync.Once
+	db      string
+	ingests map[int]*pipeline.IngestReport // what each year's ingest did (read only)
+	scores  map[int]*pipeline.ScoreResult  // and its score run
+	err     error
+}
+
+// yearsScored returns a runner on this test's copy of the database of every shipped year, with
+// each year's ingest report and score result (shared: read them, never change them).
+func yearsScored(t *testing.T) (*pipeline.Runner, map[int]*pipeline.IngestReport, map[int]*pipeline.ScoreResult) {
+	t.Helper()
+	dir := baseDir(t)
+	years.once.Do(func() {
+		ctx := context.Background()
+		lib, err := indicators.Shipped()
+		if err != nil {
+			years.err = err
+			return
+		}
+		years.db = filepath.Join(dir, "years.duckdb")
+		st, err := store.Open(ctx, years.db)
+		if err != nil {
+			years.err = err
+			return
+		}
+		defer st.Close()
+		r := &pipeline.Runner{Store: st, Rulebooks: lib}
+		years.ingests, years.scores = map[int]*pipeline.IngestReport{}, map[int]*pipeline.ScoreResult{}
+		for _, fy := range []int{2023, 2024, 2025, 2026} {
+			fix := filepath.Join(dir, fmt.Sprintf("years%d", fy))
+			if _, err := fixtures.WriteNation(ctx, fix, lib, fy, fixtures.NationOptions{Seed: 7, Prefectures: []string{"31"}}); err != nil {
+				years.err = fmt.Errorf("FY%d fixtures: %w", fy, err)
+				return
+			}
+			if years.ingests[fy], err = r.Ingest(ctx, []string{fix}, pipeline.IngestOptions{FiscalYear: fy}); err != nil {
+				years.err = fmt.Errorf("FY%d ingest: %w", fy, err)
+				return
+			}
+			if years.scores[fy], err = r.Score(ctx, fy); err != nil {
+				years.err = fmt.Errorf("FY%d score: %w", fy, err)
+				return
+			}
+		}
+		years.err = st.Close()
+	})
+	if years.err != nil {
+		t.Fatal(years.err)
+	}
+	return newRunner(t, copyDB(t, years.db)), years.ingests, years.scores
+}
+
 // TestEveryShippedYear generates, ingests and scores 鳥取県 for every shipped fiscal year with the
-// same code: the rulebook alone decides what is asked and how it scores.
+// same code (yearsScored): the rulebook alone decides what is asked and how it scores.
 func TestEveryShippedYear(t *testing.T) {
 	ctx := context.Background()
 	lib, _ := indicators.Shipped()
-	r := newRunner(t, "")
-	years := map[int]bool{}
+	shipped := map[int]bool{}
 	for _, rb := range lib.All() {
-		years[rb.FiscalYear] = true
+		shipped[rb.FiscalYear] = true
 	}
 	for _, fy := range []int{2023, 2024, 2025, 2026} {
-		if !years[fy] {
+		if !shipped[fy] {
 			t.Fatalf("FY%d is not shipped", fy)
 		}
-		dir := t.TempDir()
-		if _, err := fixtures.WriteNation(ctx, dir, lib, fy, fixtures.NationOptions{Seed: 7, Prefectures: []string{"31"}}); err != nil {
-			t.Fatalf("FY%d fixtures: %v", fy, err)
+	}
+	r, ingests, scores := yearsScored(t)
+	for _, fy := range []int{2023, 2024, 2025, 2026} {
+		if rep := ingests[fy]; rep.Rejected > 0 {
+			t.Fatalf("FY%d ingest: %s %+v", fy, rep.Summary(), rep.Files)
 		}
-		rep, err := r.Ingest(ctx, []string{dir}, pipeline.IngestOptions{FiscalYear: fy})
-		if err != nil || rep.Rejected > 0 {
-			t.Fatalf("FY%d ingest: %v %s %+v", fy, err, rep.Summary(), rep.Files)
-		}
-		res, err := r.Score(ctx, fy)
-		if err != nil {
-			t.Fatalf("FY%d score: %v", fy, err)
-		}
+		res := scores[fy]
 		m := res.Municipal()
 		rb, _ := lib.Get(fy, indicators.Municipality)
 		if m.Entities != 1741 || m.Submitted != 19 || m.MaxTotal != rb.MaxPoints() {

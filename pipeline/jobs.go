@@ -96,7 +96,7 @@ func (r *Runner) StartCycle(ctx context.Context, by kofukin.Principal, fy int, d
 	// The job's own runner over the same store: its progress goes to this job only, whoever else
 	// uses r meanwhile.
 	on := &Runner{Store: r.Store, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers,
-		Progress: func(p Progress) { js.record(j, p) }}
+		Progress: func(p Progress) { js.record(j, p) }, reviewsOf: r.reviewsOf}
 	js.wg.Add(1)
 	go func() {
 		defer js.wg.Done()

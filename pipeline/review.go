@@ -133,6 +133,9 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	sort.Slice(prefs, func(i, j int) bool { return prefs[i].Code < prefs[j].Code })
 	for _, p := range prefs {
 		pc := p.Code[:2]
+		if r.reviewsOf != nil && !r.reviewsOf[pc] {
+			continue
+		}
 		rv := exporters.Review{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name, ScoreRunID: man.ScoreRunID,
 			AllocateRunID: alloc.ID, Labels: labels, ChartBins: bins, NationBins: nation, PrefBins: make([]float64, 16)}
 		fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: p.Code, PrefName: p.Name}

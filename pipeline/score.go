@@ -117,7 +117,7 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 // rehearsing is the runner of a rehearsal (store.Rehearse) on behalf of r: the same rulebooks,
 // logger and workers on the rehearsal's view sc; its Score amends the latest run in place.
 func (r *Runner) rehearsing(sc *store.Store) *Runner {
-	return &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, incremental: true}
+	return &Runner{Store: sc, Rulebooks: r.Rulebooks, Logger: r.Logger, Workers: r.Workers, incremental: true, reviewsOf: r.reviewsOf}
 }
 
 // incrementalBase returns the score run of fy a rehearsal may amend: the latest succeeded one, if

@@ -18,18 +18,11 @@ import (
 	"github.com/kofukin/kofukin/survey"
 )
 
-// tottoriScored is 鳥取県's synthetic nation ingested (version 1 of everyone) and scored once.
+// tottoriScored is 鳥取県's synthetic nation ingested (version 1 of everyone) and scored: this
+// test's copy of the package's shared cycle (cycled), which also allocated and exported.
 func tottoriScored(t *testing.T) (*pipeline.Runner, string) {
 	t.Helper()
-	fix, _ := tottori(t)
-	r := newRunner(t, "")
-	ctx := context.Background()
-	if rep, err := r.Ingest(ctx, []string{fix}, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Rejected > 0 {
-		t.Fatalf("ingest: %v %+v", err, rep)
-	}
-	if _, err := r.Score(ctx, 2026); err != nil {
-		t.Fatal(err)
-	}
+	r, fix, _ := cycled(t)
 	return r, fix
 }
 

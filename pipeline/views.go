@@ -309,15 +309,13 @@ func (r *Runner) prefectureScores(ctx context.Context, fy int, pref2 string) (ma
 	if pr != nil {
 		prev = pr.ID
 	}
-	items, err := r.Store.Scores().ReviewItems(ctx, run.ID, prev)
+	items, err := r.Store.Scores().ReviewItemsIn(ctx, run.ID, prev, pref2)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("review items of run %d: %w", run.ID, err)
 	}
 	byCode := map[string][]store.ReviewItem{}
 	for _, it := range items {
-		if it.PrefectureCode == pref2 {
-			byCode[it.Code] = append(byCode[it.Code], it)
-		}
+		byCode[it.Code] = append(byCode[it.Code], it)
 	}
 	// The flags name 目標・指標・設問, as the review workbook does.
 	var labels map[string]exporters.ItemLabel

@@ -35,6 +35,13 @@ type ReviewItem struct {
 // interface, a column batch at a time: read value by value through database/sql they cost more
 // than the query.
 func (sc *Scores) ReviewItems(ctx context.Context, run, prevRun int64) ([]ReviewItem, error) {
+	return sc.ReviewItemsIn(ctx, run, prevRun, "")
+}
+
+// ReviewItemsIn is ReviewItems of the municipalities of one prefecture (pref2: its two-digit code;
+// "" for the nation), the shares and z-scores still those over the nation: what one prefecture's
+// page shows, without reading the whole nation's rows.
+func (sc *Scores) ReviewItemsIn(ctx context.Context, run, prevRun int64, pref2 string) ([]ReviewItem, error) {
 	var out []ReviewItem
 	// Texts repeated from row to row (prefecture, code, item, status) are kept once.
 	once := interner()
@@ -79,7 +86,7 @@ func (sc *Scores) ReviewItems(ctx context.Context, run, prevRun int64) ([]Review
 			out = append(out, r)
 		}
 		return nil
-	}, reviewItemsSQL, run, run, prevRun, run)
+	}, reviewItemsSQL, run, run, prevRun, run, pref2, pref2)
 	if err != nil {
 		return nil, err
 	}

@@ -70,6 +70,7 @@ func buildBase() (string, error) {
 	}
 	defer st.Close()
 	r := &pipeline.Runner{Store: st, Rulebooks: lib}
+	r.ReviewsOnlyOfForTest("31") // no test reads another prefecture's review or feedback workbook
 	_, err = r.Cycle(ctx, 2026, []string{fix}, filepath.Join(dir, "out", "FY2026"))
 	return dir, err
 }
@@ -101,6 +102,8 @@ func newWorld(t *testing.T) *world {
 	// No 試算 after uploads unless a test asks (withTrials): each scores the whole nation, and
 	// most tests upload without looking at one.
 	r := &pipeline.Runner{Store: st, Rulebooks: lib}
+	// The console's cycles write 鳥取県's review and feedback workbooks only.
+	r.ReviewsOnlyOfForTest("31")
 	t.Cleanup(func() { r.WaitTrials(ctx) }) // before the store closes
 	t.Cleanup(r.StopJobs)                   // before the store closes: a console cycle may still run
 	// Uploads' annotated copies go to this test's folder; the exports stay in the shared base.

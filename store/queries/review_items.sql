@@ -1,6 +1,8 @@
 -- Every municipality × item of a score run with what a prefectural reviewer compares it with:
 -- the national and prefectural 該当率, last year's answer (from the inputs of the previous score
--- run) and the z-score of a numeric answer. Args: run id, run id, previous run id, run id.
+-- run) and the z-score of a numeric answer, of the municipalities of one prefecture (its two-digit
+-- code) or of all ('') — the shares and z-scores always over the nation. Args: run id, run id,
+-- previous run id, run id, prefecture, prefecture.
 -- A score run's inputs include last year's submissions (for the items scored on a change): the
 -- answers are those of the run's own fiscal year.
 -- The shares, means and standard deviations are computed once per item (nat) and per item and
@@ -33,4 +35,5 @@ SELECT x.prefecture_code, x.entity_code, x.item_id, coalesce(x.value_text, ''), 
   CASE WHEN x.value_num IS NULL OR x.value_text IN ('はい', 'いいえ') THEN NULL
        ELSE round((CAST(x.value_num AS DECIMAL(38,6)) - nat.mean) / nat.sd, 2) END
 FROM x JOIN nat ON nat.item_id = x.item_id JOIN pref ON pref.item_id = x.item_id AND pref.prefecture_code = x.prefecture_code
+WHERE ? = '' OR x.prefecture_code = ?
 ORDER BY x.entity_code, x.item_id
