@@ -326,21 +326,21 @@ func (rb *Rulebook) itemsSQLs(with string, scoped bool, items []*Item, per int) 
 	return out
 }
 
-// ItemScoresSQLsScoped is ItemScoresSQLs for an incremental score run: the items whose points are
-// the entity's own (Item.Own) only for the peers in scopePeers (a part of peers) with their values
-// scopeValues (the same part of values), and of the others only those in shared, for every peer.
-// The rows of the own items of the peers outside the scope, and of the other items not in shared,
-// are the same as in a run on the same values and are kept from one (see the store's incremental
-// score run and SharedItemsAffected). Parts of at most per items each (see ItemScoresSQLs).
-func (rb *Rulebook) ItemScoresSQLsScoped(peers, values, scopePeers, scopeValues string, shared []*Item, per int) []string {
+// ItemScoresSQLsScoped is ItemScoresSQLs for an incremental score run: of the items that are the
+// entity's own (Item.Own) those in own, only for the peers in scopePeers (a part of peers) with
+// their values scopeValues (the same part of values), and of the others those in shared, for every
+// peer. The other rows are the same as in a run on the same values and are kept from one (see the
+// store's incremental score run and ItemsAffected). Parts of at most per items each (see
+// ItemScoresSQLs).
+func (rb *Rulebook) ItemScoresSQLsScoped(peers, values, scopePeers, scopeValues string, own, shared []*Item, per int) []string {
 	with := withPeersAndValues(peers, values) + fmt.Sprintf(",\nd AS (SELECT entity_code, prefecture_code, size_band, submitted FROM %s),\nad AS (SELECT entity_code, item_id, value_num, value_text FROM %s)\n", scopePeers, scopeValues)
 	keep := map[string]bool{}
-	for _, it := range shared {
+	for _, it := range append(append([]*Item{}, own...), shared...) {
 		keep[it.ID] = true
 	}
 	var items []*Item
 	for _, it := range rb.scoredItems() {
-		if it.Own() || keep[it.ID] {
+		if keep[it.ID] {
 			items = append(items, it)
 		}
 	}
@@ -381,20 +381,21 @@ func (rb *Rulebook) itemScoresSQL(with string, scoped bool, items []*Item) []str
 	return []string{b.String()}
 }
 
-// SharedItemsAffected returns, in rulebook order, the items that are not their entity's own
-// (Item.Own) whose points may differ for some entity of the level when the answers to the item
-// ids in changed differ (of the year or the year before, of any entity of the level, the
-// ministry's values included) and the results of the levels for which moved reports true may
-// differ — nothing else of the level having changed (no entity's survey submitted or withdrawn,
-// the same peers). Such an item is one
+// ItemsAffected returns, in rulebook order, the items whose points may differ for some entity of
+// the level when the answers to the item ids in changed differ (of the year or the year before, of
+// any entity of the level, the ministry's values included) and the results of the levels for which
+// moved reports true may differ — nothing else of the level having changed (no entity's survey
+// submitted or withdrawn, the same peers): own holds those that are their entity's own (Item.Own;
+// their points can differ only for the entities whose answers did), shared the others (their
+// points can differ for any peer). Such an item is one
 //   - whose value reads one of those answers: its own id, or the current and previous items of a
 //     change (Rule.CurrentOf, Rule.PreviousOf);
 //   - a roll-up over a level that moved;
-//   - or one that depends on such an item or on an own item that reads one of those answers: the
-//     parts of an all_of item, its prerequisites, the items of its rule (Item.deps).
+//   - or one that depends on such an item: the parts of an all_of item, its prerequisites, the
+//     items of its rule (Item.deps).
 //
 // The others are scored for every entity as they were (an incremental score run keeps their rows).
-func (rb *Rulebook) SharedItemsAffected(changed map[string]bool, moved func(Level) bool) []*Item {
+func (rb *Rulebook) ItemsAffected(changed map[string]bool, moved func(Level) bool) (own, shared []*Item) {
 	affected := map[string]bool{}
 	for _, it := range rb.DependencyOrder() { // every item after the items it depends on
 		a := changed[it.ID] || changed[it.Rule.CurrentOf(it.ID)] || changed[it.Rule.PreviousOf(it.ID)] ||
@@ -408,21 +409,33 @@ func (rb *Rulebook) SharedItemsAffected(changed map[string]bool, moved func(Leve
 		}
 		affected[it.ID] = a
 	}
-	var out []*Item
 	for _, it := range rb.Items() {
-		if !it.Own() && affected[it.ID] {
-			out = append(out, it)
+		switch {
+		case !affected[it.ID]:
+		case it.Own():
+			own = append(own, it)
+		default:
+			shared = append(shared, it)
 		}
 	}
-	return out
+	return own, shared
 }
 
 // SharedItems returns, in rulebook order, the items that are not their entity's own (Item.Own):
-// what SharedItemsAffected returns when anything may have changed.
+// the shared items ItemsAffected returns when anything may have changed.
 func (rb *Rulebook) SharedItems() []*Item {
+	return rb.itemsWhere(func(it *Item) bool { return !it.Own() })
+}
+
+// OwnItems returns, in rulebook order, the items that are their entity's own (Item.Own).
+func (rb *Rulebook) OwnItems() []*Item {
+	return rb.itemsWhere((*Item).Own)
+}
+
+func (rb *Rulebook) itemsWhere(keep func(*Item) bool) []*Item {
 	var out []*Item
 	for _, it := range rb.Items() {
-		if !it.Own() {
+		if keep(it) {
 			out = append(out, it)
 		}
 	}

@@ -238,20 +238,29 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_kept;
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_own_again;
 		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_needed; DROP TABLE IF EXISTS kf_slices; DROP TABLE IF EXISTS kf_prev_items`)
-	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again).
+	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again),
+	// and the item rows of each level: an amended run has as many as the run it amends (scoreLevel
+	// checks), counted once.
 	moved := map[indicators.Level]bool{}
+	var itemRows map[string]int64
+	if amend {
+		var err error
+		if itemRows, err = c.itemRowsByLevel(runID); err != nil {
+			return sum, err
+		}
+	}
 	for _, rb := range books {
 		var ls LevelSummary
 		var err error
 		if unchanged {
 			ls = LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 			if err = c.run(scoreStep{"peers", scorePeersSQL, []any{fy, string(rb.Level)}}); err == nil {
-				err = c.levelSummary(runID, string(rb.Level), &ls)
+				err = c.levelSummary(runID, string(rb.Level), &ls, itemRows)
 			}
 		} else {
-			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved)
+			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved, itemRows)
 		}
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", rb.Level, err)
@@ -307,10 +316,10 @@ func (c *txConn) run(steps ...scoreStep) error {
 //
 // moved holds, when amending, whether the rows of each level scored before may have changed; this
 // level's is set.
-func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool) (LevelSummary, error) {
+func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool, itemRows map[string]int64) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
-	var rowsBefore int64 // when amending, the level's item rows before
+	var amendInserts []scoreStep // when amending, the item rows computed again
 	if err := c.run(scoreStep{"peers", scorePeersSQL, []any{fy, lv}}); err != nil {
 		return ls, err
 	}
@@ -354,42 +363,32 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		if err := c.queryRow(`SELECT count(*) FROM kf_scope`).Scan(&scope); err != nil {
 			return ls, err
 		}
+		var own []*indicators.Item // the own items scored again for the scope
 		var err error
-		if shared, err = c.sharedAffected(rb, moved); err != nil {
+		if own, shared, err = c.affected(rb, moved); err != nil {
 			return ls, err
 		}
-		again := map[string]bool{}
-		for _, it := range shared {
-			again[it.ID] = true
-		}
-		var kept []*indicators.Item
-		for _, it := range rb.SharedItems() {
-			if !again[it.ID] {
-				kept = append(kept, it)
-			}
+		if scope == 0 {
+			own = nil
 		}
 		err = c.run(scoreStep{"shared items", `CREATE OR REPLACE TEMP TABLE kf_shared AS ` + indicators.ItemIDsSQL(shared), nil},
 			scoreStep{"answers they read", `CREATE OR REPLACE TEMP TABLE kf_needed AS ` + indicators.IDsSQL(indicators.AnswersRead(shared)), nil},
-			scoreStep{"kept items", `CREATE OR REPLACE TEMP TABLE kf_kept AS ` + indicators.ItemIDsSQL(kept), nil})
+			scoreStep{"own items", `CREATE OR REPLACE TEMP TABLE kf_own_again AS ` + indicators.ItemIDsSQL(own), nil})
 		if err != nil {
 			return ls, err
 		}
-		if err := c.queryRow(levelItemRowsSQL, runID).Scan(&rowsBefore); err != nil {
-			return ls, err
-		}
-		if scope == 0 && len(shared) == 0 {
+		if len(own) == 0 && len(shared) == 0 {
 			// Nothing of this level can have changed: no entity's inputs, and no item that reads
 			// another entity's.
 			moved[rb.Level] = false
-			return ls, c.levelSummary(runID, lv, &ls)
+			return ls, c.levelSummary(runID, lv, &ls, itemRows)
 		}
 		itemScores = []scoreStep{
 			{"values of the scope", `CREATE OR REPLACE TEMP TABLE kf_scope_values AS SELECT * FROM kf_values WHERE entity_code IN (SELECT entity_code FROM kf_scope)`, nil},
 			{"replaced item scores", amendOldItemsSQL, []any{runID}},
-			{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}},
 		}
-		for _, q := range rb.ItemScoresSQLsScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values", shared, itemsPerStatement) {
-			itemScores = append(itemScores, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
+		for _, q := range rb.ItemScoresSQLsScoped("kf_peers", "kf_values", "kf_scope", "kf_scope_values", own, shared, itemsPerStatement) {
+			amendInserts = append(amendInserts, scoreStep{"item scores", insertItemScores + q + ")", []any{runID}})
 		}
 	}
 	// The compiled rulebook SQL (ValuesSQL, ItemScoresSQL, DerivedSQL …) is the rulebook compiler's:
@@ -421,6 +420,16 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if err := c.run(append(steps, itemScores...)...); err != nil {
 		return ls, err
 	}
+	// When amending, the item rows removed and those computed again in their place, counted.
+	var removed, inserted int64
+	if amend {
+		if err := c.runCounting(&removed, scoreStep{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}}); err != nil {
+			return ls, err
+		}
+		if err := c.runCounting(&inserted, amendInserts...); err != nil {
+			return ls, err
+		}
+	}
 
 	again := map[string]bool{} // when amending, the items scored again for every peer
 	for _, it := range shared {
@@ -431,13 +440,13 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 			continue // kept as it was, or an own item (none of which is derived or has prerequisites)
 		}
 		if it.Rule.Type == indicators.RuleAllOf {
-			if _, err := c.exec(insertItemScores+rb.DerivedSQL(it, "kf_peers", "item_scores", runID)+")", runID); err != nil {
-				return ls, fmt.Errorf("derived item %s: %w", it.ID, err)
+			if err := c.runCounting(&inserted, scoreStep{"derived item " + it.ID, insertItemScores + rb.DerivedSQL(it, "kf_peers", "item_scores", runID) + ")", []any{runID}}); err != nil {
+				return ls, err
 			}
 		}
 		if it.RanksAfterPrerequisites() {
-			if _, err := c.exec(insertItemScores+rb.RankAfterPrerequisitesSQL(it, "kf_peers", "kf_values", "item_scores", runID)+")", runID); err != nil {
-				return ls, fmt.Errorf("rank item %s after its prerequisites: %w", it.ID, err)
+			if err := c.runCounting(&inserted, scoreStep{"rank item " + it.ID + " after its prerequisites", insertItemScores + rb.RankAfterPrerequisitesSQL(it, "kf_peers", "kf_values", "item_scores", runID) + ")", []any{runID}}); err != nil {
+				return ls, err
 			}
 		}
 		if len(it.Requires) > 0 {
@@ -449,12 +458,8 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	if amend {
 		// The rows computed again stand in for the rows they replaced, key for key (the same peers
 		// and rulebook give every peer the same items), which score_changed.sql relies on.
-		var rowsAfter int64
-		if err := c.queryRow(levelItemRowsSQL, runID).Scan(&rowsAfter); err != nil {
-			return ls, err
-		}
-		if rowsAfter != rowsBefore {
-			return ls, fmt.Errorf("amended run %d has %d item rows in the level, it had %d", runID, rowsAfter, rowsBefore)
+		if inserted != removed {
+			return ls, fmt.Errorf("amended run %d: %d item rows of the level computed again in place of %d", runID, inserted, removed)
 		}
 	}
 	// The entities aggregated: every peer, or when amending those whose item rows changed (their
@@ -494,50 +499,90 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		}
 		moved[rb.Level] = scope > 0 || agg > 0
 	}
-	return ls, c.levelSummary(runID, lv, &ls)
+	return ls, c.levelSummary(runID, lv, &ls, itemRows)
 }
 
-// sharedAffected returns the items of rb, not their entity's own, whose points may have changed
-// since the run amended (indicators.Rulebook.SharedItemsAffected): from the answers that differ
-// (kf_dirty_items) of the level's peers (kf_peers) and whether the levels below moved. When a
-// peer's survey was submitted or withdrawn, every such item.
-func (c *txConn) sharedAffected(rb *indicators.Rulebook, moved map[indicators.Level]bool) ([]*indicators.Item, error) {
+// runCounting runs steps as run does and adds the rows each changed to n.
+func (c *txConn) runCounting(n *int64, steps ...scoreStep) error {
+	for _, st := range steps {
+		res, err := c.exec(st.sql, st.args...)
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		k, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		*n += k
+	}
+	return nil
+}
+
+// affected returns the items of rb whose points may have changed since the run amended
+// (indicators.Rulebook.ItemsAffected) — own for the entities whose inputs changed, shared for
+// every peer — from the answers that differ (kf_dirty_items) of the level's peers (kf_peers) and
+// whether the levels below moved. When a peer's survey was submitted or withdrawn, every item.
+func (c *txConn) affected(rb *indicators.Rulebook, moved map[indicators.Level]bool) (own, shared []*indicators.Item, err error) {
 	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT item_id FROM kf_dirty_items WHERE entity_code IN (SELECT entity_code FROM kf_peers)`)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	changed, presence := map[string]bool{}, false
 	for rows.Next() {
 		var id sql.NullString
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		changed[id.String] = true
 		presence = presence || !id.Valid
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if presence {
-		return rb.SharedItems(), nil
+		return rb.OwnItems(), rb.SharedItems(), nil
 	}
-	return rb.SharedItemsAffected(changed, func(l indicators.Level) bool {
+	own, shared = rb.ItemsAffected(changed, func(l indicators.Level) bool {
 		m, scored := moved[l]
 		return m || !scored
-	}), nil
+	})
+	return own, shared, nil
 }
 
-// levelSummary reads a level's counts and means in run runID.
-func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary) error {
+// levelSummary reads a level's counts and means in run runID; the level's item rows from itemRows
+// when it is not nil (an amended run: see itemRowsByLevel).
+func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary, itemRows map[string]int64) error {
 	// The means are exact quotients (kf_div6, kf_div9), turned into float64 only for the summary line.
 	err := c.queryRow(`SELECT count(*), count(*) FILTER (WHERE submitted), coalesce(CAST(kf_div6(sum(total), count(*)) AS DOUBLE), 0),
 			coalesce(CAST(kf_div9(sum(rate), count(*)) AS DOUBLE), 0), coalesce(max(CAST(max_total AS DOUBLE)), 0)
 		FROM score_totals WHERE run_id = ? AND level = ?`, runID, lv).Scan(&ls.Entities, &ls.Submitted, &ls.MeanTotal, &ls.MeanRate, &ls.MaxTotal)
-	if err != nil {
+	if err != nil || itemRows != nil {
+		ls.ItemScores = int(itemRows[lv])
 		return err
 	}
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
+}
+
+// itemRowsByLevel counts run's item rows by the level of their entity (score_totals has a row for
+// every entity scored), in one pass.
+func (c *txConn) itemRowsByLevel(run int64) (map[string]int64, error) {
+	rows, err := c.conn.QueryContext(c.ctx, `SELECT t.level, count(*) FROM item_scores i JOIN score_totals t ON t.run_id = i.run_id AND t.entity_code = i.entity_code
+		WHERE i.run_id = ? GROUP BY t.level`, run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var lv string
+		var n int64
+		if err := rows.Scan(&lv, &n); err != nil {
+			return nil, err
+		}
+		out[lv] = n
+	}
+	return out, rows.Err()
 }
 
 // itemRowsPerSlice is about how many item rows a score run scores and aggregates at a time
@@ -584,21 +629,18 @@ func envInt(k string, d int) int {
 // (its one arg).
 const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
 
-// levelItemRowsSQL counts the item rows of run (arg) of the level's peers.
-const levelItemRowsSQL = `SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`
-
 // amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: the own
-// items of the entities whose inputs changed (kf_scope; every item but those not their entity's
-// own that are kept, kf_kept) and the items not their entity's own that are computed again for
-// every peer (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
+// items whose inputs may have changed (kf_own_again) of the entities whose inputs changed
+// (kf_scope), and the items not their entity's own whose inputs may have changed, of every peer
+// (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
 const (
 	amendOldItemsSQL = `CREATE OR REPLACE TEMP TABLE kf_old_items AS
 	SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id NOT IN (SELECT item_id FROM kf_kept)) OR item_id IN (SELECT item_id FROM kf_shared))`
+	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id IN (SELECT item_id FROM kf_own_again)) OR item_id IN (SELECT item_id FROM kf_shared))`
 	amendDeleteItemsSQL = `DELETE FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id NOT IN (SELECT item_id FROM kf_kept)) OR item_id IN (SELECT item_id FROM kf_shared))`
+	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id IN (SELECT item_id FROM kf_own_again)) OR item_id IN (SELECT item_id FROM kf_shared))`
 )
 
 // The steps of a score run (what each does and its args at the top of its file).
