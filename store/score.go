@@ -205,7 +205,16 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	}
 	unchanged := false
 	if amend {
-		if _, err := c.exec(scoreDirtySQL, runID, fy); err != nil {
+		// The submissions read now and not by the run (added) or the other way round; the range of
+		// their ids bounds the answers compared (1, 0 when none: no answer).
+		if _, err := c.exec(changedInputsSQL, runID); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
+		}
+		var lo, hi int64
+		if err := c.queryRow(`SELECT coalesce(min(id), 1), coalesce(max(id), 0) FROM kf_changed_inputs`).Scan(&lo, &hi); err != nil {
+			return sum, fmt.Errorf("prepare: %w", err)
+		}
+		if _, err := c.exec(scoreDirtySQL, runID, fy, lo, hi); err != nil {
 			return sum, fmt.Errorf("prepare: %w", err)
 		}
 		if _, err := c.exec(`CREATE OR REPLACE TEMP TABLE kf_dirty AS SELECT DISTINCT entity_code FROM kf_dirty_items`); err != nil {
@@ -238,7 +247,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		DROP TABLE IF EXISTS kf_inputs; DROP TABLE IF EXISTS kf_peers; DROP TABLE IF EXISTS kf_answers;
 		DROP TABLE IF EXISTS kf_prev_answers; DROP TABLE IF EXISTS kf_values; DROP TABLE IF EXISTS kf_agg;
 		DROP TABLE IF EXISTS kf_dirty; DROP TABLE IF EXISTS kf_scope; DROP TABLE IF EXISTS kf_shared;
-		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_own_again;
+		DROP TABLE IF EXISTS kf_scope_values; DROP TABLE IF EXISTS kf_old_items; DROP TABLE IF EXISTS kf_dirty_items; DROP TABLE IF EXISTS kf_own_again; DROP TABLE IF EXISTS kf_changed_inputs;
 		DROP TABLE IF EXISTS kf_child_items; DROP TABLE IF EXISTS kf_needed; DROP TABLE IF EXISTS kf_slices; DROP TABLE IF EXISTS kf_prev_items`)
 	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again),
 	// and the item rows of each level: an amended run has as many as the run it amends (scoreLevel
@@ -628,6 +637,13 @@ func envInt(k string, d int) int {
 // insertItemScores stores the rows of a compiled item-score query, closed by ")", under the run id
 // (its one arg).
 const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
+
+// changedInputsSQL lists, when amending run (arg), the submissions read now (kf_inputs) and not by
+// the run (added) or the other way round.
+const changedInputsSQL = `CREATE OR REPLACE TEMP TABLE kf_changed_inputs AS
+	SELECT id, TRUE AS added FROM (SELECT id FROM kf_inputs EXCEPT SELECT submission_id FROM run_inputs WHERE run_id = $1)
+	UNION ALL
+	SELECT id, FALSE FROM (SELECT submission_id AS id FROM run_inputs WHERE run_id = $1 EXCEPT SELECT id FROM kf_inputs)`
 
 // amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: the own
 // items whose inputs may have changed (kf_own_again) of the entities whose inputs changed
