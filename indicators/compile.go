@@ -384,22 +384,33 @@ func (rb *Rulebook) itemScoresSQL(with string, scoped bool, items []*Item) []str
 // ItemsAffected returns, in rulebook order, the items whose points may differ for some entity of
 // the level when the answers to the item ids in changed differ (of the year or the year before, of
 // any entity of the level, the ministry's values included) and the results of the levels for which
-// moved reports true may differ — nothing else of the level having changed (no entity's survey
+// moved reports true may differ (and of those levels the answers for which answered reports true)
+// — nothing else of the level having changed (no entity's survey
 // submitted or withdrawn, the same peers): own holds those that are their entity's own (Item.Own;
 // their points can differ only for the entities whose answers did), shared the others (their
 // points can differ for any peer). Such an item is one
 //   - whose value reads one of those answers: its own id, or the current and previous items of a
 //     change (Rule.CurrentOf, Rule.PreviousOf);
-//   - a roll-up over a level that moved;
+//   - a roll-up over a level that moved (a mean_value roll-up: over the answers to its item that
+//     changed);
 //   - or one that depends on such an item: the parts of an all_of item, its prerequisites, the
 //     items of its rule (Item.deps).
 //
 // The others are scored for every entity as they were (an incremental score run keeps their rows).
-func (rb *Rulebook) ItemsAffected(changed map[string]bool, moved func(Level) bool) (own, shared []*Item) {
+func (rb *Rulebook) ItemsAffected(changed map[string]bool, moved func(Level) bool, answered func(Level, string) bool) (own, shared []*Item) {
 	affected := map[string]bool{}
 	for _, it := range rb.DependencyOrder() { // every item after the items it depends on
-		a := changed[it.ID] || changed[it.Rule.CurrentOf(it.ID)] || changed[it.Rule.PreviousOf(it.ID)] ||
-			(it.Source == SourceRollup && (it.Rollup == nil || moved(it.Rollup.Level)))
+		a := changed[it.ID] || changed[it.Rule.CurrentOf(it.ID)] || changed[it.Rule.PreviousOf(it.ID)]
+		if ru := it.Rollup; it.Source == SourceRollup {
+			switch {
+			case ru == nil:
+				a = true
+			case ru.Measure == MeasureMeanValue: // the children's answers, not their results
+				a = a || answered(ru.Level, ru.Item)
+			default:
+				a = a || moved(ru.Level)
+			}
+		}
 		for _, d := range it.deps() {
 			if rb.items[d] != nil {
 				a = a || affected[d]

@@ -1844,8 +1844,8 @@ func oracleAmendOne(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBo
 		g.answer(fresh, b)
 		rb := books[b.level]
 		// Mostly an answer that an item not its entity's own reads (a rank item's value, the
-		// current or previous item of a change, a part or prerequisite of one): what decides which
-		// of those an amended run scores again.
+		// current or previous item of a change, a part or prerequisite of one, a mean_value roll-up
+		// of the level above): what decides which of those an amended run scores again.
 		read := map[string]bool{}
 		var mark func(it *indicators.Item)
 		mark = func(it *indicators.Item) {
@@ -1858,6 +1858,14 @@ func oracleAmendOne(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBo
 		}
 		for _, it := range rb.SharedItems() {
 			mark(it)
+		}
+		// …and the answers the levels above roll up (mean_value).
+		for _, other := range books {
+			for _, it := range other.Items() {
+				if ru := it.Rollup; ru != nil && string(ru.Level) == b.level && ru.Measure == indicators.MeasureMeanValue {
+					read[ru.Item] = true
+				}
+			}
 		}
 		pick := func(m map[string]string) string {
 			ids := oSortedKeys(m)

@@ -252,7 +252,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	// When amending, whether a level's rows may have changed (the roll-ups over it are scored again),
 	// and the item rows of each level: an amended run has as many as the run it amends (scoreLevel
 	// checks), counted once.
-	moved := map[indicators.Level]bool{}
+	moved, answered := map[indicators.Level]bool{}, map[indicators.Level]map[string]bool{}
 	var itemRows map[string]int64
 	if amend {
 		var err error
@@ -269,7 +269,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 				err = c.levelSummary(runID, string(rb.Level), &ls, itemRows)
 			}
 		} else {
-			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved, itemRows)
+			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved, answered, itemRows)
 		}
 		if err != nil {
 			return sum, fmt.Errorf("%s: %w", rb.Level, err)
@@ -325,7 +325,7 @@ func (c *txConn) run(steps ...scoreStep) error {
 //
 // moved holds, when amending, whether the rows of each level scored before may have changed; this
 // level's is set.
-func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool, itemRows map[string]int64) (LevelSummary, error) {
+func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool, answered map[indicators.Level]map[string]bool, itemRows map[string]int64) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
 	var amendInserts []scoreStep // when amending, the item rows computed again
@@ -374,7 +374,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		}
 		var own []*indicators.Item // the own items scored again for the scope
 		var err error
-		if own, shared, err = c.affected(rb, moved); err != nil {
+		if own, shared, err = c.affected(rb, moved, answered); err != nil {
 			return ls, err
 		}
 		if scope == 0 {
@@ -531,7 +531,10 @@ func (c *txConn) runCounting(n *int64, steps ...scoreStep) error {
 // (indicators.Rulebook.ItemsAffected) — own for the entities whose inputs changed, shared for
 // every peer — from the answers that differ (kf_dirty_items) of the level's peers (kf_peers) and
 // whether the levels below moved. When a peer's survey was submitted or withdrawn, every item.
-func (c *txConn) affected(rb *indicators.Rulebook, moved map[indicators.Level]bool) (own, shared []*indicators.Item, err error) {
+//
+// answers gets the ids of the answers that differ of the level ("" for a survey submitted or
+// withdrawn), which the mean_value roll-ups over it read.
+func (c *txConn) affected(rb *indicators.Rulebook, moved map[indicators.Level]bool, answers map[indicators.Level]map[string]bool) (own, shared []*indicators.Item, err error) {
 	rows, err := c.conn.QueryContext(c.ctx, `SELECT DISTINCT item_id FROM kf_dirty_items WHERE entity_code IN (SELECT entity_code FROM kf_peers)`)
 	if err != nil {
 		return nil, nil, err
@@ -550,11 +553,16 @@ func (c *txConn) affected(rb *indicators.Rulebook, moved map[indicators.Level]bo
 		return nil, nil, err
 	}
 	if presence {
+		answers[rb.Level] = map[string]bool{"": true}
 		return rb.OwnItems(), rb.SharedItems(), nil
 	}
+	answers[rb.Level] = changed
 	own, shared = rb.ItemsAffected(changed, func(l indicators.Level) bool {
 		m, scored := moved[l]
 		return m || !scored
+	}, func(l indicators.Level, item string) bool {
+		ids, scored := answers[l]
+		return ids[item] || ids[""] || !scored
 	})
 	return own, shared, nil
 }
