@@ -3,6 +3,7 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/xml"
 	"fmt"
 	"hash/crc32"
@@ -13,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"unicode"
-
-	"github.com/klauspost/compress/flate"
 
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/survey"
