@@ -68,10 +68,9 @@ type Relations struct {
 	ItemScores  string
 	ScoreTotals string
 	RunID       int64
-	// When ScopePeers (a part of Peers) is set, the roll-ups not in RollupsForAll are computed only
-	// for the peers in it (an incremental score run: the others' are not read).
-	ScopePeers    string
-	RollupsForAll map[string]bool
+	// Rollups, when not nil, are the only roll-ups whose values are computed (an incremental score
+	// run: the others' item rows are kept, and nothing else reads a roll-up's value).
+	Rollups map[string]bool
 }
 
 // ValuesSQL compiles the values the items are scored on: answers as given, previous-year changes
@@ -101,12 +100,8 @@ func (rb *Rulebook) ValuesSQL(r Relations) string {
        ELSE '今年度 ' || c.value_text || ' − 前年度 ' || p.value_text || ' = ' || kf_num(CAST(c.value_num - p.value_num AS %[6]s)) END
 FROM %[2]s c LEFT JOIN %[3]s p ON p.entity_code = c.entity_code AND p.item_id = %[4]s
 WHERE c.item_id = %[5]s`, lit(it.ID), r.Answers, r.PrevAnswers, lit(it.Rule.PreviousOf(it.ID)), lit(it.Rule.CurrentOf(it.ID)), ValueType))
-		case it.Source == SourceRollup:
-			rr := r
-			if r.ScopePeers != "" && !r.RollupsForAll[it.ID] {
-				rr.Peers = r.ScopePeers
-			}
-			parts = append(parts, rb.rollupSQL(it, rr))
+		case it.Source == SourceRollup && (r.Rollups == nil || r.Rollups[it.ID]):
+			parts = append(parts, rb.rollupSQL(it, r))
 		}
 	}
 	all := strings.Join(parts, "\nUNION ALL\n")

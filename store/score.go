@@ -408,10 +408,10 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 		ChildAnswers: "kf_child_answers", ItemScores: "item_scores", ScoreTotals: "score_totals", RunID: runID}
 	answers := scoreLevelAnswersSQL
 	if amend {
-		// The roll-ups not scored again for every peer, only for the scope.
-		rel.ScopePeers, rel.RollupsForAll = "kf_scope", map[string]bool{}
+		// Only the roll-ups scored again (the others' rows are kept).
+		rel.Rollups = map[string]bool{}
 		for _, it := range shared {
-			rel.RollupsForAll[it.ID] = true
+			rel.Rollups[it.ID] = true
 		}
 		// Only the answers of the scope, and those the items scored again for every peer read.
 		answers = `SELECT * FROM (` + answers + `) WHERE entity_code IN (SELECT entity_code FROM kf_scope) OR item_id IN (SELECT item_id FROM kf_needed)`
