@@ -1957,7 +1957,8 @@ func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := n.st.Scores().Compute(ctx, full, oracleFY, rbs); err != nil {
+	fullSum, err := n.st.Scores().Compute(ctx, full, oracleFY, rbs)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if err := n.st.Runs().Finish(ctx, full, nil, "", nil); err != nil {
@@ -1969,7 +1970,15 @@ func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, r
 	}
 	var got []string
 	err = n.st.Rehearse(ctx, func(v *store.Store) error {
-		_, amended, err := v.Scores().Amend(ctx, run, oracleFY, rbs)
+		sum, amended, err := v.Scores().Amend(ctx, run, oracleFY, rbs)
+		// The summary too: entities and item rows by level (the item rows an amended run reports
+		// are counted once per run and kept).
+		for i, l := range sum.Levels {
+			if f := fullSum.Levels[i]; err == nil && (l.Entities != f.Entities || l.Submitted != f.Submitted || l.ItemScores != f.ItemScores) {
+				t.Errorf("%s: amended summary of %s: %d entities (%d submitted), %d item rows; the full run's %d (%d), %d",
+					where, l.Level, l.Entities, l.Submitted, l.ItemScores, f.Entities, f.Submitted, f.ItemScores)
+			}
+		}
 		if err != nil {
 			return err
 		}

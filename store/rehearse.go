@@ -93,7 +93,7 @@ func (s *Store) rehearse(ctx context.Context, submissions bool, fn func(*Store) 
 			}
 		}
 	}()
-	view := &Store{db: conn, Path: s.Path, Logger: s.Logger, Now: s.Now,
+	view := &Store{db: conn, Path: s.Path, Logger: s.Logger, Now: s.Now, itemRows: s.itemRows,
 		rehearsal: &rehearsal{conn: conn, submissions: submissions, next: map[string]int64{}}}
 	return fn(view)
 }

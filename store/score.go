@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"os"
 	"strconv"
+	"sync"
 
 	"github.com/marcboeker/go-duckdb"
 
@@ -256,7 +257,7 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	var itemRows map[string]int64
 	if amend {
 		var err error
-		if itemRows, err = c.itemRowsByLevel(runID); err != nil {
+		if itemRows, err = s.itemRows.get(c, runID); err != nil {
 			return sum, err
 		}
 	}
@@ -579,6 +580,33 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary, itemRows
 		return err
 	}
 	return c.queryRow(`SELECT count(*) FROM item_scores WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)`, runID).Scan(&ls.ItemScores)
+}
+
+// itemRowCache keeps the item rows by level of score runs. A succeeded run's rows change only in a
+// rehearsal, where amending it keeps their number (scoreLevel checks), so the count stands for the
+// life of the process: a what-if pays for it once.
+type itemRowCache struct {
+	mu sync.Mutex
+	m  map[int64]map[string]int64
+}
+
+// get returns run's item rows by level, counted in c the first time. A rehearsal's own runs (ids
+// from rehearsalIDOffset up, which the next rehearsal hands out again) are counted every time.
+func (ic *itemRowCache) get(c *txConn, run int64) (map[string]int64, error) {
+	ic.mu.Lock()
+	defer ic.mu.Unlock()
+	if n, ok := ic.m[run]; ok {
+		return n, nil
+	}
+	n, err := c.itemRowsByLevel(run)
+	if err != nil || run >= rehearsalIDOffset {
+		return n, err
+	}
+	if ic.m == nil {
+		ic.m = map[int64]map[string]int64{}
+	}
+	ic.m[run] = n
+	return n, nil
 }
 
 // itemRowsByLevel counts run's item rows by the level of their entity (score_totals has a row for

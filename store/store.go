@@ -45,6 +45,9 @@ type Store struct {
 	// entitiesPerSlice, when not 0, is how many peers a score run scores at a time (sliceSize;
 	// tests: SliceEvery).
 	entitiesPerSlice int
+	// itemRows keeps, by score run, its item rows by level (itemRowsByLevel), which an amended run
+	// reads for its summary; shared with the rehearsals' views.
+	itemRows *itemRowCache
 }
 
 // Open opens (creating if needed) the DuckDB file at path and applies pending migrations.
@@ -55,7 +58,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	db := sql.OpenDB(c)
-	s := &Store{db: db, pool: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
+	s := &Store{db: db, pool: db, Path: path, connector: c, Logger: slog.New(slog.DiscardHandler), Now: time.Now, itemRows: &itemRowCache{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
