@@ -41,8 +41,7 @@ type LevelSummary struct {
 type ScoreSummary struct {
 	Levels []LevelSummary `json:"levels"`
 	// Inputs lists every submission version the run read (this year and the previous one, for
-	// changes), ordered by id; not for an amended run (Amend), whose inputs are in run_inputs
-	// (Runs.InputVersions) — a what-if does not read the nation's list twice.
+	// changes), ordered by id.
 	Inputs []ScoreInput `json:"-"`
 }
 
@@ -290,9 +289,6 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 	}
 	if err := c.run(inputs...); err != nil {
 		return sum, err
-	}
-	if amend {
-		return sum, nil
 	}
 	rows, err := c.conn.QueryContext(c.ctx, `SELECT id, entity_code, kind, version, sha256 FROM kf_inputs ORDER BY id`)
 	if err != nil {
