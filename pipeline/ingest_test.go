@@ -394,6 +394,38 @@ func TestWhatIfRipple(t *testing.T) {
 	if _, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: "たぶん"}}); err == nil {
 		t.Error("an unreadable value was accepted")
 	}
+	// A ministry-supplied value changes the ministry's file, keeping every other value of it: set to
+	// what it is, nothing moves (a file of that one value would move every municipality).
+	subs, err := r.Store.Submissions().History(ctx, 2026, store.MinistryCode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var same *pipeline.Change
+	for _, x := range subs {
+		if x.Status != "current" || same != nil {
+			continue
+		}
+		rows, err := r.Store.Submissions().Answers(ctx, x.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range rows {
+			if row.EntityCode == "312011" && row.Answer.Text != "" {
+				same = &pipeline.Change{Code: "312011", Item: row.Answer.ItemID, Value: row.Answer.Text}
+				break
+			}
+		}
+	}
+	if same == nil {
+		t.Fatal("no ministry-supplied value of 鳥取市")
+	}
+	rep, err = r.WhatIf(ctx, 2026, []pipeline.Change{*same})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Ripples) != 0 || rep.Unchanged == 0 {
+		t.Errorf("the ministry's %s of 鳥取市 set to what it is (%s): %d entities moved, e.g. %+v", same.Item, same.Value, len(rep.Ripples), rep.Ripples[:min(2, len(rep.Ripples))])
+	}
 }
 
 func TestReviewWorkbookRoundTripAndFeedback(t *testing.T) {

@@ -153,10 +153,6 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 // apply stores, in this (rehearsal) store, a new version of each changed entity's current
 // submission with the changed answers; a ministry-supplied item changes the ministry's file.
 func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
-	subs, err := r.Store.Submissions().Current(ctx, fy)
-	if err != nil {
-		return err
-	}
 	type parsedChange struct {
 		Change
 		answer loaders.Answer
@@ -187,9 +183,15 @@ func (r *Runner) apply(ctx context.Context, fy int, changes []Change) error {
 		byEntity[owner] = append(byEntity[owner], parsedChange{c, a})
 	}
 	for _, owner := range order {
+		// The owner's current survey (the ministry's: its current file of the last kind), from its
+		// versions (ordered as Submissions.Current's), not the nation's list.
+		subs, err := r.Store.Submissions().History(ctx, fy, owner)
+		if err != nil {
+			return err
+		}
 		var cur *store.Submission
 		for i := range subs {
-			if subs[i].EntityCode == owner && (owner == store.MinistryCode || subs[i].Kind == KindSurvey) {
+			if subs[i].Status == "current" && (owner == store.MinistryCode || subs[i].Kind == KindSurvey) {
 				cur = &subs[i]
 			}
 		}
