@@ -156,21 +156,19 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	redistribute := params.Surplus == "redistribute"
 	byID := map[string]*poolWork{}
 	var order []*poolWork // the order of the results: per grant its municipal and prefectural pool, then the extra pools
+	totals, err := r.Store.Allocations().GrantScoresByLevel(ctx, scoreRun.ID, fy)
+	if err != nil {
+		return fail(err)
+	}
 	for _, p := range pools {
 		g := p.Grant
-		muni, err := r.Store.Allocations().GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Municipality), "", g.ID)
-		if err != nil {
-			return fail(err)
-		}
+		muni := totals[string(kofukin.Municipality)][g.ID]
 		if len(muni) == 0 {
 			return fail(fmt.Errorf("grant %s of the allocation parameters has no municipal scores in score run %d", g.ID, scoreRun.ID))
 		}
 		m := &poolWork{pr: PoolResult{ID: g.ID, Name: g.Name + "（市町村分）", Grant: g.ID, PoolYen: p.MunicipalYen}, level: string(kofukin.Municipality), caps: needs[g.ID]}
 		m.scores, m.pr.Excluded = submitters(muni)
-		pref, err := r.Store.Allocations().GoalScores(ctx, scoreRun.ID, fy, string(kofukin.Prefecture), "", g.ID)
-		if err != nil {
-			return fail(err)
-		}
+		pref := totals[string(kofukin.Prefecture)][g.ID]
 		pp := &poolWork{pr: PoolResult{ID: "pref:" + g.ID, Name: g.Name + "（都道府県分）", Grant: g.ID, PoolYen: p.PrefectureYen}, level: string(kofukin.Prefecture)}
 		pp.scores, pp.pr.Excluded = submitters(pref)
 		byID[m.pr.ID], byID[pp.pr.ID] = m, pp

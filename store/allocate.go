@@ -106,6 +106,29 @@ func (al *Allocations) GoalScores(ctx context.Context, scoreRun int64, fy int, l
 	return out, rows.Err()
 }
 
+// GrantScoresByLevel returns what GoalScores returns for every level and grant of a score run with
+// an empty goal, in one query: level → grant → the entities' totals, ordered by code.
+func (al *Allocations) GrantScoresByLevel(ctx context.Context, scoreRun int64, fy int) (map[string]map[string][]GrantScore, error) {
+	rows, err := al.s.db.QueryContext(ctx, grantScoresByLevelSQL, fy, scoreRun)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]map[string][]GrantScore{}
+	for rows.Next() {
+		var level string
+		var g GrantScore
+		if err := rows.Scan(&level, &g.EntityCode, &g.GrantID, &g.ScoreCenti, &g.Weight, &g.ReferenceDate, &g.Submitted); err != nil {
+			return nil, err
+		}
+		if out[level] == nil {
+			out[level] = map[string][]GrantScore{}
+		}
+		out[level][g.GrantID] = append(out[level][g.GrantID], g)
+	}
+	return out, rows.Err()
+}
+
 // TotalScores returns the 総合計 of every entity of a level in a score run, in hundredths of a
 // point, with whether it had submitted, ordered by code (for sustained-performance pools).
 func (al *Allocations) TotalScores(ctx context.Context, scoreRun int64, level string) ([]GrantScore, error) {
@@ -230,4 +253,5 @@ var (
 	grantScoresWeightedSQL = query("grant_scores_weighted.sql")
 	goalScoresOfGoalSQL    = query("goal_scores_of_goal.sql")
 	goalScoresOfGrantSQL   = query("goal_scores_of_grant.sql")
+	grantScoresByLevelSQL  = query("grant_scores_by_level.sql")
 )
