@@ -265,10 +265,9 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		var ls LevelSummary
 		var err error
 		if unchanged {
+			// The run as it is: its summary from its totals and the item rows counted (itemRows).
 			ls = LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
-			if err = c.run(scoreStep{"peers", scorePeersSQL, []any{fy, string(rb.Level)}}); err == nil {
-				err = c.levelSummary(runID, string(rb.Level), &ls, itemRows)
-			}
+			err = c.levelSummary(runID, string(rb.Level), &ls, itemRows)
 		} else {
 			ls, err = s.scoreLevel(c, runID, fy, rb, amend, moved, answered, itemRows)
 		}
