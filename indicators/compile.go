@@ -223,16 +223,18 @@ func (rb *Rulebook) countLowSQL(it *Item, r Relations, kids, noun string) string
 	}
 	// For the reason only: SD = √variance / 10⁹ in DOUBLE (0 when n < 2 for the sample SD).
 	sd := fmt.Sprintf("CASE WHEN st.n < 2 THEN 0 ELSE sqrt(greatest(CAST(%s AS DOUBLE), 0)) / 1e9 END", variance)
-	return fmt.Sprintf(`SELECT p.entity_code, %[1]s, CAST(count(c.code) FILTER (WHERE l.low) AS %[11]s),
+	// The statistics of the children of the level in the nation (st) once, for the test and the text.
+	return fmt.Sprintf(`SELECT * FROM (WITH st AS MATERIALIZED (SELECT n, s, q, kf_div9(s, n * 1000000000) AS m, %[10]s AS sd
+    FROM (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
+      FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st)
+SELECT p.entity_code, %[1]s, CAST(count(c.code) FILTER (WHERE l.low) AS %[11]s),
   count(c.code) FILTER (WHERE l.low) || %[9]s || '（得点率が全国平均' || kf_num(round(100 * st.m, 1)) || '%% − %[2]s×%[12]s'
     || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (CAST(st.m AS DOUBLE) - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
 FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
-LEFT JOIN (SELECT t.entity_code, %[13]s AS low FROM %[7]s t CROSS JOIN (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
-    FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st
+LEFT JOIN (SELECT t.entity_code, %[13]s AS low FROM %[7]s t CROSS JOIN st
   WHERE t.run_id = %[8]d) l ON l.entity_code = c.code
-CROSS JOIN (SELECT n, s, q, kf_div9(s, n * 1000000000) AS m, %[10]s AS sd FROM (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
-    FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st) st
-GROUP BY p.entity_code, st.m, st.sd`, lit(it.ID), k, r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit), sd, ValueType, sdLabel, low)
+CROSS JOIN st
+GROUP BY p.entity_code, st.m, st.sd)`, lit(it.ID), k, r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit), sd, ValueType, sdLabel, low)
 }
 
 // pow10 returns 10^d for a small d.
