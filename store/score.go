@@ -319,12 +319,14 @@ func (c *txConn) run(steps ...scoreStep) error {
 }
 
 // scoreLevel scores one level of run runID. With amend (see Amend) it replaces, of the run's rows,
-// only what the inputs changed since can move: the own items (indicators.Item.Own) of the entities
-// whose inputs changed (kf_dirty), every other item of every peer, and the indicator, goal and
-// grant rows of the entities whose item rows changed; then the level's totals and ranks.
+// only what the inputs changed since can move (indicators.Rulebook.ItemsAffected): of the entities
+// whose inputs changed (kf_dirty) their own items (indicators.Item.Own) that read a changed answer,
+// of every peer the other items whose inputs moved, and the indicator, goal and grant rows of the
+// entities whose item rows changed; then the level's totals and ranks.
 //
-// moved holds, when amending, whether the rows of each level scored before may have changed; this
-// level's is set.
+// When amending, moved holds whether the rows of each level scored before may have changed and
+// answered the ids of the answers that changed at each level ("" for a survey sent or withdrawn);
+// this level's are set. itemRows are the run's item rows by level (its summary's).
 func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebook, amend bool, moved map[indicators.Level]bool, answered map[indicators.Level]map[string]bool, itemRows map[string]int64) (LevelSummary, error) {
 	ls := LevelSummary{Level: rb.Level, RulebookHash: rb.Hash}
 	lv := string(rb.Level)
