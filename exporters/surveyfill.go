@@ -452,18 +452,30 @@ func (s *SurveyFiller) fits(e SurveyEntity) bool {
 
 // deflatePart compresses body at level into a new slice and sets hdr's method, CRC and sizes.
 func deflatePart(hdr *zip.FileHeader, body []byte, level int) ([]byte, error) {
-	var out bytes.Buffer
-	var fw *flate.Writer
 	if level == flate.BestSpeed {
-		fw = fastWriters.Get().(*flate.Writer)
+		fw := fastWriters.Get().(*flate.Writer)
 		defer fastWriters.Put(fw)
-		fw.Reset(&out)
-	} else {
-		var err error
-		if fw, err = flate.NewWriter(&out, level); err != nil {
-			return nil, err
-		}
+		return deflateWith(hdr, body, fw)
 	}
+	fw, err := flate.NewWriter(io.Discard, level)
+	if err != nil {
+		return nil, err
+	}
+	return deflateWith(hdr, body, fw)
+}
+
+// deflater is a deflate writer that can be reset onto a new output (compress/flate's or
+// klauspost/compress's).
+type deflater interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// deflateWith compresses body with fw (reset onto a new buffer) and sets hdr's method, CRC and
+// sizes: a zip part's raw bytes for writeRaw.
+func deflateWith(hdr *zip.FileHeader, body []byte, fw deflater) ([]byte, error) {
+	var out bytes.Buffer
+	fw.Reset(&out)
 	if _, err := fw.Write(body); err != nil {
 		return nil, err
 	}

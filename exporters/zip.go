@@ -6,7 +6,6 @@ import (
 	"compress/flate"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"io/fs"
 	"regexp"
@@ -114,19 +113,7 @@ func compressPart(hdr *zip.FileHeader, body []byte, level int) ([]byte, error) {
 	}
 	fw := pool.Get().(*kflate.Writer)
 	defer pool.Put(fw)
-	var out bytes.Buffer
-	fw.Reset(&out)
-	if _, err := fw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := fw.Close(); err != nil {
-		return nil, err
-	}
-	hdr.Method = zip.Deflate
-	hdr.CRC32 = crc32.ChecksumIEEE(body)
-	hdr.UncompressedSize64 = uint64(len(body))
-	hdr.CompressedSize64 = uint64(out.Len())
-	return out.Bytes(), nil
+	return deflateWith(hdr, body, fw)
 }
 
 // writePart adds a part to a workbook's zip: deflated by klauspost/compress for the export's
