@@ -1784,16 +1784,7 @@ func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*
 			e.submitted = true
 			e.cur, e.ministry = map[string]string{}, map[string]string{}
 			g.answer(e, b)
-			var rows []store.AnswerRow
-			for _, id := range oSortedKeys(e.cur) {
-				it, _ := rb.Item(id)
-				a, prob := loaders.ParseAnswer(it, e.cur[id])
-				if prob != nil {
-					t.Fatalf("%s %s %q: %v", e.code, id, e.cur[id], prob.MessageEN)
-				}
-				a.ItemID, a.Cell = id, "回答!F1"
-				rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: a})
-			}
+			rows := oSurveyRows(t, rb, e)
 			w.Add(store.SubmissionMeta{FiscalYear: oracleFY, EntityCode: e.code, Level: b.level, Kind: "survey", FileName: e.code + "_v2.xlsx", SHA256: "s2" + e.code}, rows)
 		}
 	}
@@ -1890,16 +1881,7 @@ func oracleAmendOne(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBo
 				edits = append(edits, fmt.Sprintf("%s %s %q → %q", e.code, id, e.cur[id], fresh.cur[id]))
 				e.cur[id] = fresh.cur[id]
 			}
-			var rows []store.AnswerRow
-			for _, id := range oSortedKeys(e.cur) {
-				it, _ := rb.Item(id)
-				a, prob := loaders.ParseAnswer(it, e.cur[id])
-				if prob != nil {
-					t.Fatalf("%s %s %q: %v", e.code, id, e.cur[id], prob.MessageEN)
-				}
-				a.ItemID, a.Cell = id, "回答!F1"
-				rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: a})
-			}
+			rows := oSurveyRows(t, rb, e)
 			w.Add(store.SubmissionMeta{FiscalYear: oracleFY, EntityCode: e.code, Level: b.level, Kind: "survey", FileName: fmt.Sprintf("%s_one%d.xlsx", e.code, k), SHA256: fmt.Sprintf("one%d%s", k, e.code)}, rows)
 		case kind == 1 && e.prevSub && len(fresh.prev) > 0:
 			id := pick(fresh.prev)
@@ -2178,4 +2160,20 @@ func oReadRun(t *testing.T, n *nation, run int64) *oRun {
 		return err
 	})
 	return out
+}
+
+// oSurveyRows are entity e's answers of the year as the loaders read them from its survey.
+func oSurveyRows(t *testing.T, rb *indicators.Rulebook, e *oEnt) []store.AnswerRow {
+	t.Helper()
+	var rows []store.AnswerRow
+	for _, id := range oSortedKeys(e.cur) {
+		it, _ := rb.Item(id)
+		a, prob := loaders.ParseAnswer(it, e.cur[id])
+		if prob != nil {
+			t.Fatalf("%s %s %q: %v", e.code, id, e.cur[id], prob.MessageEN)
+		}
+		a.ItemID, a.Cell = id, "回答!F1"
+		rows = append(rows, store.AnswerRow{EntityCode: e.code, Answer: a})
+	}
+	return rows
 }
