@@ -30,6 +30,8 @@ const (
 	ActDeadline Action = "deadline"
 	// ActTokens: issue, list and revoke tokens.
 	ActTokens Action = "tokens"
+	// ActImpact: the impact assessment (効果検証) of an action item on an outcome over the years.
+	ActImpact Action = "impact"
 )
 
 // Scope says which targets a role may act on.
@@ -83,6 +85,7 @@ var Policy = []Rule{
 	{ActRun, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "score, allocate, export, dry runs"},
 	{ActDeadline, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "the submission deadline"},
 	{ActTokens, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "issue, list, revoke tokens"},
+	{ActImpact, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "impact assessment (効果検証): difference-in-differences of an action on an outcome"},
 }
 
 // Denied is the error of a refused action. Its text is for logs and the audit trail; people are

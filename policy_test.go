@@ -34,6 +34,7 @@ func TestAuthorizeTable(t *testing.T) {
 		{"muni console", muni, ActConsole, "", false},
 		{"muni tokens", muni, ActTokens, "", false},
 		{"muni runs", muni, ActRun, "", false},
+		{"muni impact", muni, ActImpact, "", false},
 
 		{"centre views itself", centre, ActView, "312011001", true},
 		{"centre views its municipality", centre, ActView, "312011", false},
@@ -59,6 +60,8 @@ func TestAuthorizeTable(t *testing.T) {
 		{"pref console", pref, ActConsole, "", false},
 		{"pref ministry data", pref, ActSubmitMinistryData, "", false},
 		{"pref tokens", pref, ActTokens, "", false},
+		{"pref impact", pref, ActImpact, "", false},
+		{"centre impact", centre, ActImpact, "", false},
 
 		{"ministry views anyone", ministry, ActView, "322016", true},
 		{"ministry submits for anyone", ministry, ActSubmit, "312011001", true},
@@ -71,6 +74,7 @@ func TestAuthorizeTable(t *testing.T) {
 		{"ministry console", ministry, ActConsole, "", true},
 		{"ministry console with a target", ministry, ActConsole, "312011", false},
 		{"ministry tokens", ministry, ActTokens, "", true},
+		{"ministry impact", ministry, ActImpact, "", true},
 		{"ministry run", ministry, ActRun, "", true},
 		{"ministry deadline", ministry, ActDeadline, "", true},
 		{"ministry unknown action", ministry, Action("drop"), "", false},

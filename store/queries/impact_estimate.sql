@@ -1,0 +1,51 @@
+-- The difference-in-differences estimate per fiscal year and pooled over the years (fy NULL), from
+-- the contrast's municipality-years (the body of impact_cells.sql, repeated here as c):
+--   raw:  mean dy of the treated − mean dy of the controls in year t; pooled, the years' estimates
+--         weighted by their treated counts (years with both groups only);
+--   band: the same contrast within each size band of year t, the cells (t, band) with both groups
+--         weighted by their treated counts (treated in a band without controls drop out: band_nt);
+--   pre:  both again on pre = Y(t−1) − Y(t−2) (the pre-period trend check, where t−2 exists).
+-- dy and pre are integer millionths: the sums and counts are exact, the means divide them once.
+-- Args: action item, outcome item, first fiscal year, last fiscal year, threshold (decimal text).
+WITH c AS (
+  SELECT fy, band, d = 1 AS treated,
+    CAST((y - y_prev) * 1000000 AS BIGINT) AS dy,
+    CASE WHEN d_prev2 = 0 AND y_prev2 IS NOT NULL THEN CAST((y_prev - y_prev2) * 1000000 AS BIGINT) END AS pre
+  FROM kf_impact_panel(?, ?, ?, ?, ?)
+  WHERE d_prev = 0 AND d IS NOT NULL AND y IS NOT NULL AND y_prev IS NOT NULL),
+-- One row per (year, band) cell, and per year over all bands (band NULL), via GROUPING SETS.
+g AS (
+  SELECT fy, band,
+    count(*) FILTER (WHERE treated) AS nt, count(*) FILTER (WHERE NOT treated) AS nc,
+    sum(dy) FILTER (WHERE treated) AS st, sum(dy) FILTER (WHERE NOT treated) AS sc,
+    count(pre) FILTER (WHERE treated) AS pnt, count(pre) FILTER (WHERE NOT treated) AS pnc,
+    sum(pre) FILTER (WHERE treated) AS pst, sum(pre) FILTER (WHERE NOT treated) AS psc
+  FROM c GROUP BY GROUPING SETS ((fy, band), (fy))),
+-- Each contrast: its treated count (weight) and treated − control means in millionths, where both
+-- groups exist.
+k AS (
+  SELECT fy, band IS NULL AS whole,
+    CASE WHEN nt > 0 AND nc > 0 THEN nt ELSE 0 END AS w,
+    CASE WHEN nt > 0 AND nc > 0 THEN CAST(st AS DOUBLE) / nt - CAST(sc AS DOUBLE) / nc END AS did,
+    CASE WHEN pnt > 0 AND pnc > 0 THEN pnt ELSE 0 END AS pw,
+    CASE WHEN pnt > 0 AND pnc > 0 THEN CAST(pst AS DOUBLE) / pnt - CAST(psc AS DOUBLE) / pnc END AS pdid,
+    nt, nc, st, sc, pnt, pnc
+  FROM g),
+-- Per year (and pooled: fy NULL) the weighted means of the contrasts, raw (whole) and by band.
+e AS (
+  SELECT fy,
+    sum(w * did) FILTER (WHERE whole) / nullif(sum(w) FILTER (WHERE whole), 0) AS raw,
+    sum(w * did) FILTER (WHERE NOT whole) / nullif(sum(w) FILTER (WHERE NOT whole), 0) AS adj,
+    sum(w) FILTER (WHERE NOT whole) AS adj_nt,
+    sum(pw * pdid) FILTER (WHERE whole) / nullif(sum(pw) FILTER (WHERE whole), 0) AS praw,
+    sum(pw * pdid) FILTER (WHERE NOT whole) / nullif(sum(pw) FILTER (WHERE NOT whole), 0) AS padj,
+    sum(nt) FILTER (WHERE whole) AS nt, sum(nc) FILTER (WHERE whole) AS nc,
+    sum(st) FILTER (WHERE whole) AS st, sum(sc) FILTER (WHERE whole) AS sc,
+    sum(pnt) FILTER (WHERE whole) AS pnt, sum(pnc) FILTER (WHERE whole) AS pnc
+  FROM k GROUP BY GROUPING SETS ((fy), ()))
+SELECT fy, CAST(nt AS BIGINT), CAST(nc AS BIGINT),
+  CAST(st AS DOUBLE) / nullif(nt, 0) / 1e6, CAST(sc AS DOUBLE) / nullif(nc, 0) / 1e6,
+  raw / 1e6, adj / 1e6, CAST(coalesce(adj_nt, 0) AS BIGINT),
+  CAST(pnt AS BIGINT), CAST(pnc AS BIGINT), praw / 1e6, padj / 1e6
+FROM e
+ORDER BY fy NULLS LAST
