@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/kofukin/kofukin"
 	"github.com/kofukin/kofukin/indicators"
@@ -261,4 +262,33 @@ func (r *Runner) impactRelations(ctx context.Context, rep *ImpactReport) error {
 		rep.Relations = append(rep.Relations, ry)
 	}
 	return nil
+}
+
+// ImpactGroupLabel is a trend group's name as people read it.
+func ImpactGroupLabel(group string) string {
+	switch group {
+	case "adopter":
+		return "途中から実施"
+	case "never":
+		return "実施なし"
+	case "always":
+		return "当初から実施"
+	}
+	return group
+}
+
+// ChangeUnit is the unit a difference of the outcome is read in: percentage points for a rate.
+func (rep *ImpactReport) ChangeUnit() string {
+	if rep.OutcomeUnit == "%" {
+		return "ポイント"
+	}
+	return rep.OutcomeUnit
+}
+
+// AdoptionRule says in Japanese when an answer counts as adopted.
+func (rep *ImpactReport) AdoptionRule() string {
+	if rep.ActionYesNo && rep.Threshold == 1 {
+		return "「はい」と回答"
+	}
+	return fmt.Sprintf("%s 以上", strconv.FormatFloat(rep.Threshold, 'f', -1, 64))
 }

@@ -98,6 +98,7 @@ func TestReadingCommandsNeedADatabase(t *testing.T) {
 		{"runs", "--db", db},
 		{"rerun", "3", "--out", dir, "--db", db}, // the README's form: the run, then the flags
 		{"whatif", "--fy", "2026", "--set", "312011:P1-1-a=はい", "--db", db},
+		{"impact", "--item", "S1-2-b", "--outcome", "O-1-a", "--years", "2024-2026", "--db", db},
 		{"token", "list", "--db", db},
 		{"sql", "SELECT 1", "--db", db},
 		{"review", "import", filepath.Join(dir, "r.xlsx"), "--db", db},

@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"export":      {cmdExport},
 		"runs":        {cmdRuns},
 		"whatif":      {cmdWhatIf},
+		"impact":      {cmdImpact},
 		"healthcheck": {cmdHealthcheck},
 		"serve":       {cmdServe},
 		"schedule":    {cmdSchedule},
