@@ -525,3 +525,68 @@ func BenchmarkImpactBootstrap(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "resamples/s")
 }
+
+// Per indicator, its points in FY2025's score run against the outcome's change FY2025 → 2026, on
+// the hand panel with a one-indicator rulebook: K scores 10 for S1-2-b はい (FY2025: 000011, 000014,
+// 000016), 0 otherwise (000017's blank too). ΔY 2025→2026: 1, 4, 1, 1, 2, 1, 10 (000011…000017).
+// x = 10, 0, 0, 10, 0, 10, 0. Σx 30, Σy 20, Σx² 300, Σy² 124, Σxy 30, n 7:
+// slope = (7·30 − 30·20) / (7·300 − 30²) = −390 / 1200 = −0.325 (the treated's mean change 1 less
+// the others' 17/4, per 10 points); corr = −390 / √(1200 · (7·124 − 20²)) = −390 / √(1200 · 468).
+// Z's item is answered by nobody: every municipality 0 points, no slope.
+func TestImpactIndicatorRelations(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	handPanel().load(t, st, 2024)
+	book := `{"fiscal_year": 2025, "level": "municipality", "version": "t",
+ "grants": [{"id": "g", "name": "G", "short": "G", "points": 20}],
+ "goals": [{"id": "A", "label": "A", "name": "a", "points": 20, "grants": {"g": 20}}],
+ "groups": [{"id": "i"}],
+ "indicators": [
+  {"id": "K", "goal": "A", "group": "i", "no": "1", "name": "担い手", "points": 10, "items": [
+   {"id": "S1-2-b", "question": "担い手を養成しているか", "points": 10, "rule": {"type": "yesno"}}]},
+  {"id": "Z", "goal": "A", "group": "i", "no": "2", "name": "なし", "points": 10, "items": [
+   {"id": "Q-a", "question": "q", "points": 10, "rule": {"type": "yesno"}}]}]}`
+	rb, err := indicators.Parse("k.json", []byte(book))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Scores().RegisterRulebook(ctx, rb, rb.Content); err != nil {
+		t.Fatal(err)
+	}
+	run, err := st.Runs().Start(ctx, store.KindScore, 2025, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Scores().Compute(ctx, run, 2025, []*indicators.Rulebook{rb}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Runs().Finish(ctx, run, nil, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := indicators.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: st, Rulebooks: lib.With(rb)}
+	rep, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Resamples: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fy2025 *RelationYear
+	for i := range rep.Relations {
+		if rep.Relations[i].FY == 2025 {
+			fy2025 = &rep.Relations[i]
+		}
+	}
+	if fy2025 == nil || len(fy2025.Lines) != 2 {
+		t.Fatalf("relations %+v", rep.Relations)
+	}
+	k, z := fy2025.Lines[0], fy2025.Lines[1]
+	if k.IndicatorID != "K" || k.Name != "担い手" || k.N != 7 || !near(k.Slope, -0.325) || !near(k.Corr, -390/math.Sqrt(1200*468)) ||
+		math.Abs(k.MeanPoints-30.0/7) > 1e-9 || math.Abs(k.MeanChange-20.0/7) > 1e-9 {
+		t.Errorf("K: %+v slope %s corr %s", k, show(k.Slope), show(k.Corr))
+	}
+	if z.IndicatorID != "Z" || z.Slope != nil || z.Corr != nil {
+		t.Errorf("Z: %+v", z)
+	}
+}
