@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/internal/atomicfile"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
 )
@@ -22,6 +26,7 @@ func cmdImpact(ctx context.Context, a *app, args []string) error {
 	threshold := fs.String("threshold", "", "the value from which a numeric answer counts as adopted (default: はい for a yes/no item, 10 for S1-8-a)")
 	resamples := fs.Int("resamples", pipeline.DefaultResamples, "bootstrap resamples")
 	seed := fs.Uint64("seed", 1, "the bootstrap's seed")
+	out := fs.String("out", "", "also write the sheet 「効果検証」 as a workbook to this .xlsx file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -47,6 +52,16 @@ func cmdImpact(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	printImpact(a.stdout, rep)
+	if *out != "" {
+		var buf bytes.Buffer
+		if err := exporters.WriteImpact(&buf, rep.ImpactSheet()); err != nil {
+			return err
+		}
+		if err := atomicfile.WriteFile(*out, buf.Bytes()); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "\n書き出し: %s\n", *out)
+	}
 	return nil
 }
 
@@ -66,7 +81,11 @@ func signed(v *float64) string {
 	if v == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%+.2f", *v)
+	r := math.Round(*v*100) / 100
+	if r == 0 {
+		r = 0 // not −0.00
+	}
+	return fmt.Sprintf("%+.2f", r)
 }
 
 func printImpact(w io.Writer, rep *pipeline.ImpactReport) {
@@ -76,10 +95,18 @@ func printImpact(w io.Writer, rep *pipeline.ImpactReport) {
 	fmt.Fprintf(w, "  成果: %s %s（%s、同じ年度の値）\n", req.OutcomeItem, rep.OutcomeQuestion, rep.OutcomeUnit)
 	fmt.Fprintf(w, "  年度: %d–%d、比較に入った市町村 %d、ブートストラップ %d 回（市町村単位、シード %d）\n\n",
 		req.FirstFY, req.LastFY, rep.Municipalities, req.Resamples, req.Seed)
-	fmt.Fprintf(w, "%-6s %8s %8s %12s %12s %10s %12s %8s %8s %12s\n", "年度", "新規実施", "対照", "実施群の変化", "対照群の変化", "差の差", "規模区分調整", "事前実施", "事前対照", "事前の差")
+	cols := []string{"年度", "新規実施", "対照", "実施群の変化", "対照群の変化", "差の差", "規模区分調整", "事前:実施", "事前:対照", "事前の差"}
+	widths := []int{6, 10, 8, 14, 14, 8, 14, 10, 10, 10}
+	row := func(cells ...string) {
+		for i, c := range cells {
+			fmt.Fprint(w, padLeft(c, widths[i]))
+		}
+		fmt.Fprintln(w)
+	}
+	row(cols...)
 	line := func(label string, y store.ImpactYear) {
-		fmt.Fprintf(w, "%-8s %8d %8d %12s %12s %10s %12s %8d %8d %12s\n", label, y.Treated, y.Controls, signed(y.MeanTreated), signed(y.MeanControls),
-			signed(y.Raw), signed(y.Band), y.PreTreated, y.PreControls, signed(y.PreBand))
+		row(label, strconv.FormatInt(y.Treated, 10), strconv.FormatInt(y.Controls, 10), signed(y.MeanTreated), signed(y.MeanControls),
+			signed(y.Raw), signed(y.Band), strconv.FormatInt(y.PreTreated, 10), strconv.FormatInt(y.PreControls, 10), signed(y.PreBand))
 	}
 	for _, y := range rep.Years {
 		line(strconv.Itoa(y.FY), y)
@@ -138,4 +165,19 @@ func fmtOpt(v *float64, format string) string {
 		return "—"
 	}
 	return fmt.Sprintf(format, *v)
+}
+
+// padLeft right-aligns s in n columns of a terminal, counting a wide (Japanese) character as two.
+func padLeft(s string, n int) string {
+	w := 0
+	for _, r := range s {
+		w++
+		if r >= 0x1100 && (r <= 0x115f || r >= 0x2e80 && r <= 0xa4cf || r >= 0xac00 && r <= 0xd7a3 || r >= 0xf900 && r <= 0xfaff || r >= 0xfe30 && r <= 0xfe4f || r >= 0xff00 && r <= 0xff60 || r >= 0xffe0 && r <= 0xffe6) {
+			w++
+		}
+	}
+	if w >= n {
+		return " " + s
+	}
+	return strings.Repeat(" ", n-w) + s
 }

@@ -1,0 +1,77 @@
+package pipeline
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/store"
+)
+
+// ImpactSheet maps an assessment onto the rows of 「効果検証」 (exporters.ImpactSheet), for its own
+// workbook (kofukin impact --out) or the ministry workbook (exporters.Ministry.Impact).
+func (rep *ImpactReport) ImpactSheet() exporters.ImpactSheet {
+	req := rep.Request
+	s := exporters.ImpactSheet{
+		Action:     req.ActionItem + " " + rep.ActionQuestion,
+		Outcome:    req.OutcomeItem + " " + rep.OutcomeQuestion,
+		Rule:       rep.AdoptionRule(),
+		Years:      fmt.Sprintf("%d–%d年度", req.FirstFY, req.LastFY),
+		Unit:       rep.OutcomeUnit,
+		ChangeUnit: rep.ChangeUnit(),
+		Method: []exporters.SummaryLine{
+			{Label: "比較に入った市町村", Value: rep.Municipalities},
+			{Label: "方法", Value: "差の差（新たに実施した市町村と、前年度も当年度も実施していない市町村の、前年度からの変化の差）。年度ごとの差を新規実施数で加重平均。"},
+			{Label: "調整", Value: "規模区分（第1号被保険者数）ごとに同じ比較をし、新規実施数で加重平均。"},
+			{Label: "信頼区間", Value: fmt.Sprintf("市町村単位のブートストラップ %d 回（シード %d）、パーセンタイル法 95%%", req.Resamples, req.Seed)},
+		},
+		Notes:   rep.Notes,
+		Caveats: rep.Caveats,
+	}
+	row := func(label string, y store.ImpactYear) exporters.ImpactSheetYear {
+		return exporters.ImpactSheetYear{Label: label, Treated: y.Treated, Controls: y.Controls, MeanTreated: y.MeanTreated, MeanControls: y.MeanControls,
+			Raw: y.Raw, Band: y.Band, PreTreated: y.PreTreated, PreControls: y.PreControls, PreBand: y.PreBand}
+	}
+	for _, y := range rep.Years {
+		s.Rows = append(s.Rows, row(strconv.Itoa(y.FY), y))
+	}
+	if len(rep.Years) > 0 {
+		s.Rows = append(s.Rows, row("全体", rep.Pooled))
+	}
+	for _, e := range []struct {
+		label string
+		iv    ImpactInterval
+		trend bool
+	}{{"推定（規模区分調整）", rep.DiDBand, false}, {"推定（調整なし）", rep.DiD, false},
+		{"事前期間の傾向チェック（規模区分調整）", rep.TrendBand, true}, {"事前期間の傾向チェック（調整なし）", rep.Trend, true}} {
+		s.Estimates = append(s.Estimates, exporters.ImpactSheetEstimate{Label: e.label, Estimate: e.iv.Estimate, Lo: e.iv.Lo, Hi: e.iv.Hi, Reading: e.iv.Reading(e.trend)})
+	}
+	for _, t := range rep.Trends {
+		s.Trends = append(s.Trends, exporters.ImpactSheetTrend{FY: t.FY, Group: ImpactGroupLabel(t.Group), N: t.N, Mean: t.Mean})
+	}
+	for _, ry := range rep.Relations {
+		for _, l := range ry.Lines {
+			s.Relations = append(s.Relations, exporters.ImpactSheetRelation{FY: ry.FY, ID: l.IndicatorID, No: l.No, Name: l.Name, N: l.N,
+				MeanPoints: l.MeanPoints, Slope: l.Slope, Corr: l.Corr})
+		}
+	}
+	return s
+}
+
+// Reading says in a sentence what an interval says: for an estimate, whether the difference is
+// clear of zero; for the trend check (trend), whether the groups already moved apart before.
+func (iv ImpactInterval) Reading(trend bool) string {
+	switch {
+	case iv.Estimate == nil:
+		return "推定できません"
+	case trend && iv.Excludes0():
+		return "取組の前から両群の動きに差があります（推定に偏りのおそれ）"
+	case trend:
+		return "取組の前の両群の動きに、はっきりした差は見られません"
+	case iv.Excludes0() && *iv.Lo > 0:
+		return "実施した市町村の成果が、実施しなかった市町村より大きく伸びています（区間が0を含まない）"
+	case iv.Excludes0():
+		return "実施した市町村の成果の伸びが、実施しなかった市町村より小さくなっています（区間が0を含まない）"
+	}
+	return "区間が0を含み、差があるとは言えません"
+}
