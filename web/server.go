@@ -117,6 +117,7 @@ func (s *Server) routes() []route {
 		session("POST /ministry/run", "採点・算定・出力の実行", s.runCycle),
 		session("GET /ministry/jobs/{id}", "実行状況の閲覧", s.jobPage),
 		session("GET /ministry/compare", "算定結果の比較", s.compare),
+		session("GET /ministry/impact", "効果検証", s.impactPage),
 		session("GET /ministry/status", "全国の提出状況の閲覧", s.nationalStatus),
 		session("GET /ministry/tokens", "トークンの一覧", s.tokens),
 		session("POST /ministry/tokens/{id}/revoke", "トークンの失効", s.revokeToken),
