@@ -108,6 +108,11 @@ func (r *Runner) Impact(ctx context.Context, by kofukin.Principal, req ImpactReq
 	if err := r.authorize(ctx, by, kofukin.ActImpact, ""); err != nil {
 		return nil, err
 	}
+	return r.impact(ctx, req)
+}
+
+// impact is Impact once allowed.
+func (r *Runner) impact(ctx context.Context, req ImpactRequest) (*ImpactReport, error) {
 	if req.FirstFY <= 0 || req.LastFY < req.FirstFY || req.LastFY-req.FirstFY > 20 {
 		return nil, invalid(fmt.Sprintf("年度の範囲 %d–%d が正しくありません（例：2024-2026）。", req.FirstFY, req.LastFY))
 	}

@@ -590,3 +590,34 @@ func TestImpactIndicatorRelations(t *testing.T) {
 		t.Errorf("Z: %+v", z)
 	}
 }
+
+// The export's 「効果検証」: the default assessment's sheet on a three-year store; none on a store
+// with one year (nothing to compare), and no error.
+func TestImpactSheetForExport(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	d := handPanel()
+	for _, items := range d.surveys { // S1-8-a: はい → 12 %, いいえ → 3 %, blank stays blank
+		switch v := items["S1-2-b"]; {
+		case v == 1:
+			items["S1-8-a"] = 12
+		case v == 0:
+			items["S1-8-a"] = 3
+		default:
+			items["S1-8-a"] = v
+		}
+	}
+	d.load(t, st, 2024)
+	r := shippedRunner(t, st)
+	s, err := r.impactSheet(ctx, DefaultImpact(2026))
+	if err != nil || s == nil {
+		t.Fatalf("sheet %v, %v", s, err)
+	}
+	if len(s.Rows) != 3 || s.Rows[2].Label != "全体" || !near(s.Rows[2].Band, 3.5) || s.Rule != "10 以上" {
+		t.Errorf("rows %+v rule %s", s.Rows, s.Rule)
+	}
+	one, err := r.impactSheet(ctx, ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2026, LastFY: 2026})
+	if err != nil || one != nil {
+		t.Errorf("one year: %v, %v", one, err)
+	}
+}

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
@@ -74,4 +75,25 @@ func (iv ImpactInterval) Reading(trend bool) string {
 		return "実施した市町村の成果の伸びが、実施しなかった市町村より小さくなっています（区間が0を含まない）"
 	}
 	return "区間が0を含み、差があるとは言えません"
+}
+
+// DefaultImpact is the assessment the ministry workbook can carry: 通いの場への参加 (S1-8-a ≥ 10 %,
+// the synthetic nation's planted action) on O-1-a, over the fiscal year and the two before.
+func DefaultImpact(fy int) ImpactRequest {
+	return ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: fy - 2, LastFY: fy, Resamples: DefaultResamples, Seed: 1}
+}
+
+// impactSheet is 「効果検証」 of req for an export of fiscal year fy (a run, not a user's action: no
+// principal), or nil when no contrast can be estimated (a one-year store). To add it to the ministry
+// workbook, pipeline/export.go's ministry sets m.Impact from r.impactSheet(ctx, DefaultImpact(fy)).
+func (r *Runner) impactSheet(ctx context.Context, req ImpactRequest) (*exporters.ImpactSheet, error) {
+	rep, err := r.impact(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if rep.DiD.Estimate == nil {
+		return nil, nil
+	}
+	s := rep.ImpactSheet()
+	return &s, nil
 }
