@@ -106,9 +106,9 @@ func openStore(t testing.TB) *store.Store {
 
 func ministryAnalyst() kofukin.Principal { return kofukin.Principal{Role: kofukin.RoleMinistry} }
 
-// The hand-computed panel: seven municipalities × FY2024–2026, action S1-2-b (yes/no: はい 1,
+// The hand-computed panel: eight municipalities × FY2024–2026, action S1-2-b (yes/no: はい 1,
 // いいえ 0), outcome O-1-a. Bands: 000011–000013 and 000017 have 1,000 aged 65+ (band <3千),
-// 000014–000016 have 20,000 (1万～5万).
+// 000014–000016 and 000018 have 20,000 (1万～5万).
 //
 //	code    D 24 25 26   Y 24 25 26   ΔY25 ΔY26 pre26
 //	000011     0  1  1     50 54 55     4    –     –    new adopter in 2025 (2026: adopted before → out)
@@ -118,14 +118,15 @@ func ministryAnalyst() kofukin.Principal { return kofukin.Principal{Role: kofuki
 //	000015     0  0  0     30 30 32     0    2     0    control
 //	000016     1  1  1     80 81 82     –    –     –    adopted from the start: never compared
 //	000017     0  –  0     10 20 30     –    –     –    blank in 2025: out of both years
+//	000018     1  0  0     20 24 26     –    2     –    stopped in 2025: control in 2026, not in its trend check
 //
 // FY2025: treated {4, 5} mean 4.5; controls {1, 2, 0} mean 1 → 3.5 (2 treated, 3 controls).
-// FY2026: treated {4} mean 4; controls {1, 2} mean 1.5 → 2.5 (1 treated, 2 controls).
-// Pooled raw: (2 × 3.5 + 1 × 2.5) / 3 = 9.5 / 3.
+// FY2026: treated {4} mean 4; controls {1, 2, 2} mean 5/3 → 7/3 (1 treated, 3 controls).
+// Pooled raw: (2 × 3.5 + 1 × 7/3) / 3 = 28/9.
 // By band: 2025 <3千: 4 − (1 + 2)/2 = 2.5 (w 1); 2025 1万～5万: 5 − 0 = 5 (w 1); 2026 <3千:
 // 4 − 1 = 3 (w 1); 2026 1万～5万 has no treated. Pooled: (2.5 + 5 + 3) / 3 = 3.5; FY2025 3.75, FY2026 3.
-// Trend check (2026 only): treated pre {1}; controls pre {2, 0} mean 1 → raw 0; by band: <3千
-// 1 − 2 = −1 (w 1), 1万～5万 no treated → −1.
+// Trend check (2026 only): treated pre {1}; controls pre {2, 0} (000018 had adopted in 2024) mean 1
+// → raw 0; by band: <3千 1 − 2 = −1 (w 1), 1万～5万 no treated → −1.
 func handPanel() *panelData {
 	d := newPanelData()
 	rows := []struct {
@@ -141,6 +142,7 @@ func handPanel() *panelData {
 		{"000015", 20000, [3]float64{0, 0, 0}, [3]float64{30, 30, 32}},
 		{"000016", 20000, [3]float64{1, 1, 1}, [3]float64{80, 81, 82}},
 		{"000017", 1000, [3]float64{0, math.NaN(), 0}, [3]float64{10, 20, 30}},
+		{"000018", 20000, [3]float64{1, 0, 0}, [3]float64{20, 24, 26}},
 	}
 	for _, r := range rows {
 		d.pop65[r.code] = r.n65
@@ -204,12 +206,12 @@ func TestImpactHandComputed(t *testing.T) {
 		{"2025 band", y25.Band, 3.75, 2, 3, y25.Treated, y25.Controls},
 		{"2025 mean treated", y25.MeanTreated, 4.5, 2, 3, y25.Treated, y25.Controls},
 		{"2025 mean controls", y25.MeanControls, 1, 2, 3, y25.Treated, y25.Controls},
-		{"2026 raw", y26.Raw, 2.5, 1, 2, y26.Treated, y26.Controls},
-		{"2026 band", y26.Band, 3, 1, 2, y26.Treated, y26.Controls},
+		{"2026 raw", y26.Raw, 7.0 / 3, 1, 3, y26.Treated, y26.Controls},
+		{"2026 band", y26.Band, 3, 1, 3, y26.Treated, y26.Controls},
 		{"2026 trend raw", y26.PreRaw, 0, 1, 2, y26.PreTreated, y26.PreControls},
 		{"2026 trend band", y26.PreBand, -1, 1, 2, y26.PreTreated, y26.PreControls},
-		{"pooled raw", p.Raw, 9.5 / 3, 3, 5, p.Treated, p.Controls},
-		{"pooled band", p.Band, 3.5, 3, 5, p.Treated, p.Controls},
+		{"pooled raw", p.Raw, 28.0 / 9, 3, 6, p.Treated, p.Controls},
+		{"pooled band", p.Band, 3.5, 3, 6, p.Treated, p.Controls},
 		{"pooled trend raw", p.PreRaw, 0, 1, 2, p.PreTreated, p.PreControls},
 		{"pooled trend band", p.PreBand, -1, 1, 2, p.PreTreated, p.PreControls},
 	} {
@@ -226,9 +228,9 @@ func TestImpactHandComputed(t *testing.T) {
 	if !near(rep.DiDBand.Estimate, 3.5) || !near(rep.Headline().Estimate, 3.5) || !near(rep.TrendBand.Estimate, -1) {
 		t.Errorf("headline %s, trend %s", show(rep.DiDBand.Estimate), show(rep.TrendBand.Estimate))
 	}
-	// The clusters: 000011–000015 (000016 always adopted, 000017 blank in 2025).
-	if rep.Municipalities != 5 {
-		t.Errorf("%d municipalities in the contrasts, want 5", rep.Municipalities)
+	// The clusters: 000011–000015 and 000018 (000016 always adopted, 000017 blank in 2025).
+	if rep.Municipalities != 6 {
+		t.Errorf("%d municipalities in the contrasts, want 6", rep.Municipalities)
 	}
 	// The Go estimators the bootstrap uses agree with the SQL on the panel itself.
 	cells, err := st.Impact().ImpactCells(ctx, store.ImpactSpec{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 1})
@@ -236,7 +238,7 @@ func TestImpactHandComputed(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, ok := newDidPanel(cells).point()
-	for k, want := range map[didStat]float64{statRaw: 9.5 / 3, statBand: 3.5, statPreRaw: 0, statPreBand: -1} {
+	for k, want := range map[didStat]float64{statRaw: 28.0 / 9, statBand: 3.5, statPreRaw: 0, statPreBand: -1} {
 		if !ok[k] || math.Abs(v[k]-want) > 1e-9 {
 			t.Errorf("Go estimator %d = %v (%v), want %v", k, v[k], ok[k], want)
 		}
@@ -247,8 +249,9 @@ func TestImpactHandComputed(t *testing.T) {
 		t.Errorf("interval %s – %s", show(rep.DiD.Lo), show(rep.DiD.Hi))
 	}
 	// The groups' outcome means: adopters 000011, 000012, 000014; never 000013, 000015, 000017;
-	// always 000016. FY2024 adopters (50 + 60 + 70) / 3 = 60; never (40 + 30 + 10) / 3 = 80 / 3.
-	want := map[[2]string]float64{{"2024", "adopter"}: 60, {"2024", "never"}: 80.0 / 3, {"2026", "always"}: 82, {"2025", "adopter"}: 190.0 / 3}
+	// always 000016, 000018 (adopted in its first year). FY2024 adopters (50 + 60 + 70) / 3 = 60;
+	// never (40 + 30 + 10) / 3 = 80 / 3; FY2026 always (82 + 26) / 2 = 54.
+	want := map[[2]string]float64{{"2024", "adopter"}: 60, {"2024", "never"}: 80.0 / 3, {"2026", "always"}: 54, {"2025", "adopter"}: 190.0 / 3}
 	for _, tr := range rep.Trends {
 		if w, ok := want[[2]string{fmt.Sprint(tr.FY), tr.Group}]; ok {
 			if !near(tr.Mean, w) {
@@ -528,10 +531,10 @@ func BenchmarkImpactBootstrap(b *testing.B) {
 
 // Per indicator, its points in FY2025's score run against the outcome's change FY2025 → 2026, on
 // the hand panel with a one-indicator rulebook: K scores 10 for S1-2-b はい (FY2025: 000011, 000014,
-// 000016), 0 otherwise (000017's blank too). ΔY 2025→2026: 1, 4, 1, 1, 2, 1, 10 (000011…000017).
-// x = 10, 0, 0, 10, 0, 10, 0. Σx 30, Σy 20, Σx² 300, Σy² 124, Σxy 30, n 7:
-// slope = (7·30 − 30·20) / (7·300 − 30²) = −390 / 1200 = −0.325 (the treated's mean change 1 less
-// the others' 17/4, per 10 points); corr = −390 / √(1200 · (7·124 − 20²)) = −390 / √(1200 · 468).
+// 000016), 0 otherwise (000017's blank too). ΔY 2025→2026: 1, 4, 1, 1, 2, 1, 10, 2 (000011…000018).
+// x = 10, 0, 0, 10, 0, 10, 0, 0. Σx 30, Σy 22, Σx² 300, Σy² 128, Σxy 30, n 8:
+// slope = (8·30 − 30·22) / (8·300 − 30²) = −420 / 1500 = −0.28 (the treated's mean change 1 less
+// the others' 19/5, per 10 points); corr = −420 / √(1500 · (8·128 − 22²)) = −420 / √(1500 · 540) = −420 / 900.
 // Z's item is answered by nobody: every municipality 0 points, no slope.
 func TestImpactIndicatorRelations(t *testing.T) {
 	ctx := context.Background()
@@ -582,8 +585,8 @@ func TestImpactIndicatorRelations(t *testing.T) {
 		t.Fatalf("relations %+v", rep.Relations)
 	}
 	k, z := fy2025.Lines[0], fy2025.Lines[1]
-	if k.IndicatorID != "K" || k.Name != "担い手" || k.N != 7 || !near(k.Slope, -0.325) || !near(k.Corr, -390/math.Sqrt(1200*468)) ||
-		math.Abs(k.MeanPoints-30.0/7) > 1e-9 || math.Abs(k.MeanChange-20.0/7) > 1e-9 {
+	if k.IndicatorID != "K" || k.Name != "担い手" || k.N != 8 || !near(k.Slope, -0.28) || !near(k.Corr, -420.0/900) ||
+		math.Abs(k.MeanPoints-30.0/8) > 1e-9 || math.Abs(k.MeanChange-22.0/8) > 1e-9 {
 		t.Errorf("K: %+v slope %s corr %s", k, show(k.Slope), show(k.Corr))
 	}
 	if z.IndicatorID != "Z" || z.Slope != nil || z.Corr != nil {
