@@ -448,6 +448,7 @@ func TestImpactRecoversPlantedEffect(t *testing.T) {
 	}
 	all.load(t, st, 2024)
 	var covered, nullExcl, trendExcl, rawCovered int
+	var widthRatio float64 // Σ over seeds of the interval's half-width ÷ the textbook one
 	for s := range seeds {
 		spec := func(a, o string) store.ImpactSpec {
 			return store.ImpactSpec{ActionItem: fmt.Sprintf("%s%02d", a, s), OutcomeItem: fmt.Sprintf("%s%02d", o, s), FirstFY: 2024, LastFY: 2026, Threshold: 10}
@@ -460,6 +461,12 @@ func TestImpactRecoversPlantedEffect(t *testing.T) {
 		if *iv.Lo <= 3 && 3 <= *iv.Hi {
 			covered++
 		}
+		// Textbook: ΔY has variance 2σ² (σ = 1), so a difference of two group means has standard error
+		// √(2 (1/n_T + 1/n_C)), here over the pooled counts (ignoring the years' weights and the
+		// correlation of a municipality's two changes, which the cluster bootstrap keeps): a 95 %
+		// interval's half-width is about 1.96 of it.
+		textbook := 1.96 * math.Sqrt(2*(1/float64(rep.Pooled.Treated)+1/float64(rep.Pooled.Controls)))
+		widthRatio += (*iv.Hi - *iv.Lo) / 2 / textbook
 		if *rep.DiD.Lo <= 3 && 3 <= *rep.DiD.Hi {
 			rawCovered++
 		}
@@ -479,6 +486,10 @@ func TestImpactRecoversPlantedEffect(t *testing.T) {
 	}
 	t.Logf("δ=3: band interval covers 3 in %d/%d, raw in %d/%d; trend check excludes 0 in %d/%d; δ=0 excludes 0 in %d/%d",
 		covered, seeds, rawCovered, seeds, trendExcl, seeds, nullExcl, seeds)
+	t.Logf("mean half-width ÷ textbook half-width: %.3f", widthRatio/seeds)
+	if r := widthRatio / seeds; r < 0.8 || r > 1.25 {
+		t.Errorf("the intervals are %.2f× the textbook width: the bootstrap is too narrow or too wide", r)
+	}
 	if covered < 18 {
 		t.Errorf("the 95%% interval covers δ = 3 in %d of %d seeds, want ≥ 18", covered, seeds)
 	}
