@@ -236,8 +236,9 @@ func trendSVG(rep *pipeline.ImpactReport) template.HTML {
 		return ""
 	}
 	const W, H, left, right, top, bottom = 640.0, 300.0, 60.0, 150.0, 20.0, 40.0
-	pad := math.Max((hi-lo)*0.15, 0.5)
-	lo, hi = math.Floor(lo-pad), math.Ceil(hi+pad)
+	pad := math.Max((hi-lo)*0.1, 0.25)
+	step := niceStep((hi - lo + 2*pad) / 5)
+	lo, hi = math.Floor((lo-pad)/step)*step, math.Ceil((hi+pad)/step)*step
 	x := func(i int) float64 {
 		if len(years) == 1 {
 			return left + (W-left-right)/2
@@ -247,11 +248,11 @@ func trendSVG(rep *pipeline.ImpactReport) template.HTML {
 	y := func(v float64) float64 { return top + (hi-v)/(hi-lo)*(H-top-bottom) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg id="impact-trend" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %g %g" width="%g" height="%g" role="img" aria-label="各群の成果の平均（年度別）" font-size="12">`, W, H, W, H)
-	// y grid and ticks: 5 steps
-	for k := 0; k <= 5; k++ {
-		v := lo + (hi-lo)*float64(k)/5
-		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%g" y="%.1f" text-anchor="end" dominant-baseline="middle">%.1f</text>`,
-			left, W-right, y(v), y(v), left-6, y(v), v)
+	// y grid and ticks at round values
+	for k := 0; lo+float64(k)*step <= hi+step/1e6; k++ {
+		v := lo + float64(k)*step
+		fmt.Fprintf(&b, `<line x1="%g" x2="%g" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%g" y="%.1f" text-anchor="end" dominant-baseline="middle">%s</text>`,
+			left, W-right, y(v), y(v), left-6, y(v), strconv.FormatFloat(math.Round(v*100)/100+0, 'f', -1, 64))
 	}
 	for i, fy := range years {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%g" text-anchor="middle">%d年度</text>`, x(i), H-bottom+18, fy)
