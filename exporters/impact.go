@@ -230,7 +230,7 @@ func writeImpactSheet(f *book, s ImpactSheet, st styles) error {
 	}
 	f.SetColWidth(sh, "A", "A", 36)
 	f.SetColWidth(sh, "B", "J", 14)
-	f.SetColWidth(sh, "D", "D", 24)
+	f.SetColWidth(sh, "D", "D", 48)
 	f.setPrint(sh, printSetup{paper: paperA4, fitWidth: true})
 	return nil
 }
