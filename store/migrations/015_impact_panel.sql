@@ -50,3 +50,10 @@ SELECT code, fy, band, d, y,
   lag(y) OVER w AS y_prev, lag(y, 2) OVER w AS y_prev2
 FROM grid
 WINDOW w AS (PARTITION BY code ORDER BY fy);
+
+-- w × (treated mean − control mean) of one contrast, w the treated count: (st·nc − nt·sc) / nc for
+-- the sums st, sc (integer millionths) and counts nt, nc, as an integer in 10⁻¹⁵ of the unit
+-- (× 10⁹, rounded half away from zero). Integers, so that the contrasts add up exactly.
+CREATE MACRO kf_impact_term(st, nt, sc, nc) AS
+  sign(CAST(st AS HUGEINT) * nc - CAST(nt AS HUGEINT) * sc)
+  * ((2 * abs(CAST(st AS HUGEINT) * nc - CAST(nt AS HUGEINT) * sc) * 1000000000 + nc) // (2 * CAST(nc AS HUGEINT)));

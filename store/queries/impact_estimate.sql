@@ -5,7 +5,8 @@
 --   band: the same contrast within each size band of year t, the cells (t, band) with both groups
 --         weighted by their treated counts (treated in a band without controls drop out: band_nt);
 --   pre:  both again on pre = Y(t−1) − Y(t−2) (the pre-period trend check, where t−2 exists).
--- dy and pre are integer millionths: the sums and counts are exact, the means divide them once.
+-- dy and pre are integer millionths: the sums and counts are exact, each figure divides exact
+-- integers once (so the same data give the same bits, whatever the threads).
 -- Args: action item, outcome item, first fiscal year, last fiscal year, threshold (decimal text).
 WITH c AS (
   SELECT fy, band, d = 1 AS treated,
@@ -21,31 +22,34 @@ g AS (
     count(pre) FILTER (WHERE treated) AS pnt, count(pre) FILTER (WHERE NOT treated) AS pnc,
     sum(pre) FILTER (WHERE treated) AS pst, sum(pre) FILTER (WHERE NOT treated) AS psc
   FROM c GROUP BY GROUPING SETS ((fy, band), (fy))),
--- Each contrast: its treated count (weight) and treated − control means in millionths, where both
--- groups exist.
+-- Each contrast where both groups exist: its weight, the treated count w, and w × (treated mean −
+-- control mean) = (st·nc − nt·sc) / nc, kept exact as an integer in 10⁻¹⁵ of the outcome's unit
+-- (millionths × 10⁹, rounded half away from zero) so that adding the contrasts up is exact and does
+-- not depend on the order a parallel aggregate meets them (a sum of DOUBLEs would).
 k AS (
   SELECT fy, band IS NULL AS whole,
     CASE WHEN nt > 0 AND nc > 0 THEN nt ELSE 0 END AS w,
-    CASE WHEN nt > 0 AND nc > 0 THEN CAST(st AS DOUBLE) / nt - CAST(sc AS DOUBLE) / nc END AS did,
+    CASE WHEN nt > 0 AND nc > 0 THEN kf_impact_term(st, nt, sc, nc) END AS num,
     CASE WHEN pnt > 0 AND pnc > 0 THEN pnt ELSE 0 END AS pw,
-    CASE WHEN pnt > 0 AND pnc > 0 THEN CAST(pst AS DOUBLE) / pnt - CAST(psc AS DOUBLE) / pnc END AS pdid,
+    CASE WHEN pnt > 0 AND pnc > 0 THEN kf_impact_term(pst, pnt, psc, pnc) END AS pnum,
     nt, nc, st, sc, pnt, pnc
   FROM g),
--- Per year (and pooled: fy NULL) the weighted means of the contrasts, raw (whole) and by band.
+-- Per year (and pooled: fy NULL) the weighted means of the contrasts, raw (whole) and by band, in
+-- 10⁻¹⁵: one division of exact sums.
 e AS (
   SELECT fy,
-    sum(w * did) FILTER (WHERE whole) / nullif(sum(w) FILTER (WHERE whole), 0) AS raw,
-    sum(w * did) FILTER (WHERE NOT whole) / nullif(sum(w) FILTER (WHERE NOT whole), 0) AS adj,
+    CAST(sum(num) FILTER (WHERE whole) AS DOUBLE) / nullif(sum(w) FILTER (WHERE whole), 0) AS raw,
+    CAST(sum(num) FILTER (WHERE NOT whole) AS DOUBLE) / nullif(sum(w) FILTER (WHERE NOT whole), 0) AS adj,
     sum(w) FILTER (WHERE NOT whole) AS adj_nt,
-    sum(pw * pdid) FILTER (WHERE whole) / nullif(sum(pw) FILTER (WHERE whole), 0) AS praw,
-    sum(pw * pdid) FILTER (WHERE NOT whole) / nullif(sum(pw) FILTER (WHERE NOT whole), 0) AS padj,
+    CAST(sum(pnum) FILTER (WHERE whole) AS DOUBLE) / nullif(sum(pw) FILTER (WHERE whole), 0) AS praw,
+    CAST(sum(pnum) FILTER (WHERE NOT whole) AS DOUBLE) / nullif(sum(pw) FILTER (WHERE NOT whole), 0) AS padj,
     sum(nt) FILTER (WHERE whole) AS nt, sum(nc) FILTER (WHERE whole) AS nc,
     sum(st) FILTER (WHERE whole) AS st, sum(sc) FILTER (WHERE whole) AS sc,
     sum(pnt) FILTER (WHERE whole) AS pnt, sum(pnc) FILTER (WHERE whole) AS pnc
   FROM k GROUP BY GROUPING SETS ((fy), ()))
 SELECT fy, CAST(nt AS BIGINT), CAST(nc AS BIGINT),
   CAST(st AS DOUBLE) / nullif(nt, 0) / 1e6, CAST(sc AS DOUBLE) / nullif(nc, 0) / 1e6,
-  raw / 1e6, adj / 1e6, CAST(coalesce(adj_nt, 0) AS BIGINT),
-  CAST(pnt AS BIGINT), CAST(pnc AS BIGINT), praw / 1e6, padj / 1e6
+  raw / 1e15, adj / 1e15, CAST(coalesce(adj_nt, 0) AS BIGINT),
+  CAST(pnt AS BIGINT), CAST(pnc AS BIGINT), praw / 1e15, padj / 1e15
 FROM e
 ORDER BY fy NULLS LAST
