@@ -38,7 +38,17 @@ type ImpactRequest struct {
 	Threshold *float64
 	Resamples int    // bootstrap resamples (0: DefaultResamples)
 	Seed      uint64 // the bootstrap's seed
+	// MinControls is the fewest controls a year's (or a year's size band's) contrast needs to count
+	// (0: DefaultMinControls).
+	MinControls int
 }
+
+// DefaultMinControls is the fewest controls a contrast needs unless told: the mean change of fewer
+// is too noisy to weigh by the treated counts, and its bootstrap too coarse to trust (in a
+// synthetic three-year nation where nearly every municipality had adopted by the last year, a last
+// year with 3–13 controls beside 60–86 treated made the 95 % intervals cover the planted effect in
+// 88–90 % of panels only).
+const DefaultMinControls = 5
 
 // DefaultResamples is how many bootstrap resamples an assessment draws unless told.
 const DefaultResamples = 1000
@@ -119,6 +129,12 @@ func (r *Runner) impact(ctx context.Context, req ImpactRequest) (*ImpactReport, 
 	if req.Resamples == 0 {
 		req.Resamples = DefaultResamples
 	}
+	if req.MinControls == 0 {
+		req.MinControls = DefaultMinControls
+	}
+	if req.MinControls < 0 {
+		return nil, invalid("対照の最小数は1以上で指定してください。")
+	}
 	if req.Resamples < 0 || req.Resamples > 100000 {
 		return nil, invalid(fmt.Sprintf("ブートストラップの反復回数 %d は 1〜100000 で指定してください。", req.Resamples))
 	}
@@ -146,7 +162,7 @@ func (r *Runner) impact(ctx context.Context, req ImpactRequest) (*ImpactReport, 
 		return nil, invalid("閾値が数値ではありません。")
 	}
 	rep, err := assessImpact(ctx, r.Store, store.ImpactSpec{ActionItem: req.ActionItem, OutcomeItem: req.OutcomeItem,
-		FirstFY: req.FirstFY, LastFY: req.LastFY, Threshold: thr}, req.Resamples, req.Seed)
+		FirstFY: req.FirstFY, LastFY: req.LastFY, Threshold: thr, MinControls: req.MinControls}, req.Resamples, req.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +215,7 @@ func assessImpact(ctx context.Context, st *store.Store, sp store.ImpactSpec, res
 	if err != nil {
 		return nil, fmt.Errorf("impact cells: %w", err)
 	}
-	p := newDidPanel(cells)
+	p := newDidPanel(cells, sp.MinControls)
 	rep.Municipalities = len(p.clusters)
 	boot := p.bootstrap(resamples, seed)
 	for k, iv := range map[didStat]*ImpactInterval{statRaw: &rep.DiD, statBand: &rep.DiDBand, statPreRaw: &rep.Trend, statPreBand: &rep.TrendBand} {
@@ -213,6 +229,16 @@ func assessImpact(ctx context.Context, st *store.Store, sp store.ImpactSpec, res
 	rep.Trend.Estimate, rep.TrendBand.Estimate = rep.Pooled.PreRaw, rep.Pooled.PreBand
 	if rep.Trends, err = st.Impact().ImpactTrends(ctx, sp); err != nil {
 		return nil, fmt.Errorf("impact trends: %w", err)
+	}
+	for _, y := range rep.Years {
+		if y.Treated > 0 && y.Controls < int64(max(sp.MinControls, 1)) {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d年度は対照が %d 市町村（%d 未満）しかないため、その年度の比較は推定に含めていません（新規実施 %d 市町村）。",
+				y.FY, y.Controls, max(sp.MinControls, 1), y.Treated))
+		}
+	}
+	if rep.Pooled.Band != nil && rep.Pooled.BandTreated < rep.Pooled.Treated {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("規模区分調整に入った新規実施は %d 市町村です（全 %d 市町村。対照が %d 市町村未満の規模区分・年度は除いています）。",
+			rep.Pooled.BandTreated, rep.Pooled.Treated, max(sp.MinControls, 1)))
 	}
 	switch {
 	case sp.LastFY == sp.FirstFY:

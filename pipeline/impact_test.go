@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -184,7 +185,7 @@ func TestImpactHandComputed(t *testing.T) {
 	}
 	handPanel().load(t, st, 2024)
 	r := shippedRunner(t, st)
-	rep, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Seed: 1})
+	rep, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Seed: 1, MinControls: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +238,32 @@ func TestImpactHandComputed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, ok := newDidPanel(cells).point()
+	v, ok := newDidPanel(cells, 1).point()
 	for k, want := range map[didStat]float64{statRaw: 28.0 / 9, statBand: 3.5, statPreRaw: 0, statPreBand: -1} {
 		if !ok[k] || math.Abs(v[k]-want) > 1e-9 {
 			t.Errorf("Go estimator %d = %v (%v), want %v", k, v[k], ok[k], want)
 		}
+	}
+	// With at least 2 controls a contrast: FY2025 and FY2026 (3 controls each) still count raw; of the
+	// bands only FY2025 <3千 (controls 000012, 000013) does: 4 − 1.5 = 2.5 on 1 treated. The Go
+	// estimators leave out the same contrasts.
+	rep2, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Seed: 1, MinControls: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !near(rep2.Pooled.Raw, 28.0/9) || !near(rep2.Pooled.Band, 2.5) || rep2.Pooled.BandTreated != 1 || rep2.Years[1].Band != nil || !near(rep2.Years[0].Band, 2.5) {
+		t.Errorf("at least 2 controls: raw %s band %s on %d; FY2026 band %s", show(rep2.Pooled.Raw), show(rep2.Pooled.Band), rep2.Pooled.BandTreated, show(rep2.Years[1].Band))
+	}
+	if v, ok := newDidPanel(cells, 2).point(); !ok[statBand] || math.Abs(v[statBand]-2.5) > 1e-9 || math.Abs(v[statRaw]-28.0/9) > 1e-9 {
+		t.Errorf("Go estimators with at least 2 controls: %v %v", v, ok)
+	}
+	// By default (5) no contrast of this panel counts: no estimate, and the notes say why.
+	rep5, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep5.DiDBand.Estimate != nil || rep5.DiD.Estimate != nil || !strings.Contains(strings.Join(rep5.Notes, ""), "2026年度は対照が 3 市町村（5 未満）しかない") {
+		t.Errorf("default minimum: estimate %s, notes %q", show(rep5.DiD.Estimate), rep5.Notes)
 	}
 	// Intervals exist and bracket nothing absurd: every resample's estimate is a weighted mean of
 	// the contrasts, so within the cells' extremes.
@@ -286,7 +308,7 @@ func TestImpactThreshold(t *testing.T) {
 	d.outcome("000012", 2026, "O-1-a", 51)
 	d.load(t, st, 2025)
 	r := shippedRunner(t, st)
-	rep, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026, Resamples: 50})
+	rep, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026, Resamples: 50, MinControls: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +318,7 @@ func TestImpactThreshold(t *testing.T) {
 	}
 	// At 10.05 nobody adopts: no contrast, said in Japanese.
 	thr := 10.05
-	rep, err = r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026, Threshold: &thr, Resamples: 50})
+	rep, err = r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026, Threshold: &thr, Resamples: 50, MinControls: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +368,7 @@ func TestImpactBootstrapDeterministic(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
 	plantedPanel(7, 200, []int{2024, 2025, 2026}, 3.0, "S1-8-a", "O-1-a").load(t, st, 2024)
-	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10}
+	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
 	a, err := assessImpact(ctx, st, sp, 300, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -451,7 +473,7 @@ func TestImpactRecoversPlantedEffect(t *testing.T) {
 	var widthRatio float64 // Σ over seeds of the interval's half-width ÷ the textbook one
 	for s := range seeds {
 		spec := func(a, o string) store.ImpactSpec {
-			return store.ImpactSpec{ActionItem: fmt.Sprintf("%s%02d", a, s), OutcomeItem: fmt.Sprintf("%s%02d", o, s), FirstFY: 2024, LastFY: 2026, Threshold: 10}
+			return store.ImpactSpec{ActionItem: fmt.Sprintf("%s%02d", a, s), OutcomeItem: fmt.Sprintf("%s%02d", o, s), FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
 		}
 		rep, err := assessImpact(ctx, st, spec("A", "Y"), 1000, uint64(s))
 		if err != nil {
@@ -514,7 +536,7 @@ func BenchmarkImpact(b *testing.B) {
 	ctx := context.Background()
 	st := openStore(b)
 	plantedPanel(1, 1741, []int{2024, 2025, 2026}, 3.0, "S1-8-a", "O-1-a").load(b, st, 2024)
-	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10}
+	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
 	b.ResetTimer()
 	for range b.N {
 		if _, err := assessImpact(ctx, st, sp, 1000, 1); err != nil {
@@ -532,7 +554,7 @@ func BenchmarkImpactBootstrap(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := newDidPanel(cells)
+	p := newDidPanel(cells, DefaultMinControls)
 	b.ResetTimer()
 	for range b.N {
 		p.bootstrap(1000, 1)
@@ -623,7 +645,9 @@ func TestImpactSheetForExport(t *testing.T) {
 	}
 	d.load(t, st, 2024)
 	r := shippedRunner(t, st)
-	s, err := r.impactSheet(ctx, DefaultImpact(2026))
+	req := DefaultImpact(2026)
+	req.MinControls = 1 // the hand panel's contrasts have 1–3 controls
+	s, err := r.impactSheet(ctx, req)
 	if err != nil || s == nil {
 		t.Fatalf("sheet %v, %v", s, err)
 	}

@@ -41,10 +41,15 @@ type didPanel struct {
 	clusters [][]didObs
 	years    int // distinct years
 	bands    int // distinct bands
+	// counts[k] says which contrasts of estimator k count: a year (raw) or a year × band (band),
+	// decided once on the panel itself (at least one treated and minControls controls), so that every
+	// resample estimates the same thing.
+	counts [nStats][]bool
 }
 
-// newDidPanel groups cells (sorted by code, as ImpactCells returns them) by municipality.
-func newDidPanel(cells []store.ImpactCell) *didPanel {
+// newDidPanel groups cells (sorted by code, as ImpactCells returns them) by municipality; a
+// contrast counts with at least minControls controls (store.ImpactSpec.MinControls).
+func newDidPanel(cells []store.ImpactCell, minControls int) *didPanel {
 	yearIx, bandIx := map[int]int{}, map[string]int{}
 	var ys []int
 	var bs []string
@@ -80,8 +85,34 @@ func newDidPanel(cells []store.ImpactCell) *didPanel {
 		k := len(p.clusters) - 1
 		p.clusters[k] = append(p.clusters[k], o)
 	}
+	a := newDidAcc(p.years * p.bands)
+	for _, c := range p.clusters {
+		a.add(c, 1)
+	}
+	minc := int64(max(minControls, 1))
+	counts := func(n []int64, groups int, members func(int) (int, int)) []bool {
+		out := make([]bool, groups)
+		for g := range groups {
+			lo, hi := members(g)
+			var nt, nc int64
+			for c := lo; c < hi; c++ {
+				nc += n[2*c]
+				nt += n[2*c+1]
+			}
+			out[g] = nt > 0 && nc >= minc
+		}
+		return out
+	}
+	p.counts[statRaw] = counts(a.n, p.years, p.byYear)
+	p.counts[statBand] = counts(a.n, p.years*p.bands, p.byCell)
+	p.counts[statPreRaw] = counts(a.pn, p.years, p.byYear)
+	p.counts[statPreBand] = counts(a.pn, p.years*p.bands, p.byCell)
 	return p
 }
+
+// byYear and byCell are the cells of a raw contrast (a year: all its bands) and of a band one.
+func (p *didPanel) byYear(g int) (int, int) { return g * p.bands, (g + 1) * p.bands }
+func (p *didPanel) byCell(g int) (int, int) { return g, g + 1 }
 
 // didAcc holds, per cell and group (treated 1, control 0), the weighted counts and sums.
 type didAcc struct {
@@ -115,13 +146,16 @@ func (a *didAcc) add(c []didObs, w int64) {
 	}
 }
 
-// contrast is Σ w·(mean treated − mean control) / Σ w over the groups of cells given by group(cell)
-// (a year: all its bands; or each cell alone), w the treated count, over groups with both; ok false
-// when no group has both.
-func contrast(n, s []int64, groups int, members func(g int) (lo, hi int)) (float64, bool) {
+// contrast is Σ w·(mean treated − mean control) / Σ w over the groups of cells given by members (a
+// year: all its bands; or each cell alone) that count, w the treated count, over those with both in
+// the (resampled) counts; ok false when none has both.
+func contrast(n, s []int64, counts []bool, members func(g int) (lo, hi int)) (float64, bool) {
 	var num float64
 	var den int64
-	for g := range groups {
+	for g, ok := range counts {
+		if !ok {
+			continue
+		}
 		lo, hi := members(g)
 		var nt, nc, st, sc int64
 		for c := lo; c < hi; c++ {
@@ -144,12 +178,10 @@ func contrast(n, s []int64, groups int, members func(g int) (lo, hi int)) (float
 
 // stats returns the four estimates of the accumulated cells and whether each is defined.
 func (p *didPanel) stats(a *didAcc) (v [nStats]float64, ok [nStats]bool) {
-	byYear := func(g int) (int, int) { return g * p.bands, (g + 1) * p.bands }
-	byCell := func(g int) (int, int) { return g, g + 1 }
-	v[statRaw], ok[statRaw] = contrast(a.n, a.s, p.years, byYear)
-	v[statBand], ok[statBand] = contrast(a.n, a.s, p.years*p.bands, byCell)
-	v[statPreRaw], ok[statPreRaw] = contrast(a.pn, a.ps, p.years, byYear)
-	v[statPreBand], ok[statPreBand] = contrast(a.pn, a.ps, p.years*p.bands, byCell)
+	v[statRaw], ok[statRaw] = contrast(a.n, a.s, p.counts[statRaw], p.byYear)
+	v[statBand], ok[statBand] = contrast(a.n, a.s, p.counts[statBand], p.byCell)
+	v[statPreRaw], ok[statPreRaw] = contrast(a.pn, a.ps, p.counts[statPreRaw], p.byYear)
+	v[statPreBand], ok[statPreBand] = contrast(a.pn, a.ps, p.counts[statPreBand], p.byCell)
 	return v, ok
 }
 

@@ -22,6 +22,9 @@ type ImpactSpec struct {
 	ActionItem, OutcomeItem string
 	FirstFY, LastFY         int
 	Threshold               float64
+	// MinControls is the fewest controls a contrast (a year, or a year's size band) needs to count
+	// in the estimates (at least 1).
+	MinControls int
 }
 
 func (sp ImpactSpec) args() []any {
@@ -76,9 +79,10 @@ type ImpactYear struct {
 }
 
 // ImpactEstimate returns the contrasts of each fiscal year that has a year before it in the range,
-// by year, then the pooled one (FY 0).
+// by year, then the pooled one (FY 0). A contrast with fewer than sp.MinControls controls has its
+// counts and means but no estimate, and is left out of the pooled one.
 func (im *Impact) ImpactEstimate(ctx context.Context, sp ImpactSpec) ([]ImpactYear, error) {
-	rows, err := im.s.db.QueryContext(ctx, impactEstimateSQL, sp.args()...)
+	rows, err := im.s.db.QueryContext(ctx, impactEstimateSQL, append(sp.args(), max(sp.MinControls, 1))...)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,7 @@ var helps = map[string]help{
 	"export":         {"最新の算定結果から交付額算定表などの Excel を書き出します", "write the ministry workbook of the latest allocation", "--fy N [--out DIR]"},
 	"runs":           {"記録された実行（取込・採点・算定・出力）を一覧します", "list recorded runs", ""},
 	"whatif":         {"回答を変えた場合の各団体の交付額の変化を試算します（データベースは変更しません）", "re-score and re-allocate with changed answers in a rehearsal (rolled back) and list every entity's yen change", "--fy N --set CODE:ITEM=VALUE..."},
-	"impact":         {"取組（調査項目）と成果指標の関係を差の差で推定します（効果検証）", "difference-in-differences of an action item on an outcome item over fiscal years, with a bootstrap interval and the pre-period trend check", "--item ID --outcome ID --years 2024-2026 [--threshold N] [--resamples N] [--seed N] [--out F.xlsx]"},
+	"impact":         {"取組（調査項目）と成果指標の関係を差の差で推定します（効果検証）", "difference-in-differences of an action item on an outcome item over fiscal years, with a bootstrap interval and the pre-period trend check", "--item ID --outcome ID --years 2024-2026 [--threshold N] [--resamples N] [--seed N] [--min-controls N] [--out F.xlsx]"},
 	"healthcheck":    {"稼働中のサービスが応答できるか確認します（Docker HEALTHCHECK 用）", "ask a running service whether it is ready (Docker HEALTHCHECK)", "[--url URL]"},
 	"serve":          {"Web サービス（提出・確認・コンソール・API）と定期処理を実行します", "run the web service (uploads, review, console, API) and the scheduler", "[--listen ADDR] [--no-schedule]"},
 	"schedule":       {"定期処理（受付フォルダ、夜間の試行）だけを実行します", "run the scheduled jobs alone (inbox, nightly dry run)", ""},

@@ -26,6 +26,7 @@ func cmdImpact(ctx context.Context, a *app, args []string) error {
 	threshold := fs.String("threshold", "", "the value from which a numeric answer counts as adopted (default: はい for a yes/no item, 10 for S1-8-a)")
 	resamples := fs.Int("resamples", pipeline.DefaultResamples, "bootstrap resamples")
 	seed := fs.Uint64("seed", 1, "the bootstrap's seed")
+	minControls := fs.Int("min-controls", pipeline.DefaultMinControls, "the fewest controls a year's (or size band's) contrast needs to count")
 	out := fs.String("out", "", "also write the sheet 「効果検証」 as a workbook to this .xlsx file")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -34,7 +35,7 @@ func cmdImpact(ctx context.Context, a *app, args []string) error {
 	if *item == "" || *outcome == "" || !ok {
 		return &exitError{code: 2, msg: "impact: --item ID --outcome ID --years FIRST-LAST（例：--years 2024-2026）が必要です / --item, --outcome and --years are required"}
 	}
-	req := pipeline.ImpactRequest{ActionItem: *item, OutcomeItem: *outcome, FirstFY: first, LastFY: last, Resamples: *resamples, Seed: *seed}
+	req := pipeline.ImpactRequest{ActionItem: *item, OutcomeItem: *outcome, FirstFY: first, LastFY: last, Resamples: *resamples, Seed: *seed, MinControls: *minControls}
 	if *threshold != "" {
 		v, err := strconv.ParseFloat(*threshold, 64)
 		if err != nil {

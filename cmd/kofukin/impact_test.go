@@ -40,7 +40,7 @@ func TestImpactCommand(t *testing.T) {
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	out, errs, code := kofukinRun(t, nil, "impact", "--item", "S1-2-b", "--outcome", "O-1-a", "--years", "2025-2026", "--resamples", "200", "--db", db)
+	out, errs, code := kofukinRun(t, nil, "impact", "--item", "S1-2-b", "--outcome", "O-1-a", "--years", "2025-2026", "--resamples", "200", "--min-controls", "1", "--db", db)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

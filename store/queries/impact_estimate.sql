@@ -7,13 +7,18 @@
 --   pre:  both again on pre = Y(t−1) − Y(t−2) (the pre-period trend check, where t−2 exists).
 -- dy and pre are integer millionths: the sums and counts are exact, each figure divides exact
 -- integers once (so the same data give the same bits, whatever the threads).
--- Args: action item, outcome item, first fiscal year, last fiscal year, threshold (decimal text).
+-- A contrast counts only with at least one treated and at least the minimum of controls (a mean
+-- of a handful of controls is too noisy to weigh by the treated counts); the others are reported
+-- (their counts) but left out of the estimates.
+-- Args: action item, outcome item, first fiscal year, last fiscal year, threshold (decimal text),
+-- the minimum of controls.
 WITH c AS (
   SELECT fy, band, d = 1 AS treated,
     CAST((y - y_prev) * 1000000 AS BIGINT) AS dy,
     CASE WHEN d_prev2 = 0 AND y_prev2 IS NOT NULL THEN CAST((y_prev - y_prev2) * 1000000 AS BIGINT) END AS pre
   FROM kf_impact_panel(?, ?, ?, ?, ?)
   WHERE d_prev = 0 AND d IS NOT NULL AND y IS NOT NULL AND y_prev IS NOT NULL),
+prm AS (SELECT CAST(? AS BIGINT) AS minc),
 -- One row per (year, band) cell, and per year over all bands (band NULL), via GROUPING SETS.
 g AS (
   SELECT fy, band,
@@ -22,18 +27,18 @@ g AS (
     count(pre) FILTER (WHERE treated) AS pnt, count(pre) FILTER (WHERE NOT treated) AS pnc,
     sum(pre) FILTER (WHERE treated) AS pst, sum(pre) FILTER (WHERE NOT treated) AS psc
   FROM c GROUP BY GROUPING SETS ((fy, band), (fy))),
--- Each contrast where both groups exist: its weight, the treated count w, and w × (treated mean −
+-- Each contrast that counts: its weight, the treated count w, and w × (treated mean −
 -- control mean) = (st·nc − nt·sc) / nc, kept exact as an integer in 10⁻¹⁵ of the outcome's unit
 -- (millionths × 10⁹, rounded half away from zero) so that adding the contrasts up is exact and does
 -- not depend on the order a parallel aggregate meets them (a sum of DOUBLEs would).
 k AS (
   SELECT fy, band IS NULL AS whole,
-    CASE WHEN nt > 0 AND nc > 0 THEN nt ELSE 0 END AS w,
-    CASE WHEN nt > 0 AND nc > 0 THEN kf_impact_term(st, nt, sc, nc) END AS num,
-    CASE WHEN pnt > 0 AND pnc > 0 THEN pnt ELSE 0 END AS pw,
-    CASE WHEN pnt > 0 AND pnc > 0 THEN kf_impact_term(pst, pnt, psc, pnc) END AS pnum,
+    CASE WHEN nt > 0 AND nc >= minc THEN nt ELSE 0 END AS w,
+    CASE WHEN nt > 0 AND nc >= minc THEN kf_impact_term(st, nt, sc, nc) END AS num,
+    CASE WHEN pnt > 0 AND pnc >= minc THEN pnt ELSE 0 END AS pw,
+    CASE WHEN pnt > 0 AND pnc >= minc THEN kf_impact_term(pst, pnt, psc, pnc) END AS pnum,
     nt, nc, st, sc, pnt, pnc
-  FROM g),
+  FROM g CROSS JOIN prm),
 -- Per year (and pooled: fy NULL) the weighted means of the contrasts, raw (whole) and by band, in
 -- 10⁻¹⁵: one division of exact sums.
 e AS (
