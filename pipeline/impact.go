@@ -44,11 +44,13 @@ type ImpactRequest struct {
 }
 
 // DefaultMinControls is the fewest controls a contrast needs unless told: the mean change of fewer
-// is too noisy to weigh by the treated counts, and its bootstrap too coarse to trust (in a
-// synthetic three-year nation where nearly every municipality had adopted by the last year, a last
-// year with 3–13 controls beside 60–86 treated made the 95 % intervals cover the planted effect in
-// 88–90 % of panels only).
-const DefaultMinControls = 5
+// is too noisy to weigh by the treated counts, and its bootstrap too coarse to trust. Measured on 60
+// panels of the multi-year nation's model (300 municipalities each, where nearly every one has
+// adopted by the last year: 3–13 controls beside 60–86 treated), the band-adjusted 95 % interval
+// covered the planted effect in 54/60 with every contrast counted, 56/60 from 5 controls, 56/60
+// from 10 (the intervals' width then matching the estimates' spread over the panels) and 58/60 from
+// 20 (but with two thirds of the treated left out).
+const DefaultMinControls = 10
 
 // DefaultResamples is how many bootstrap resamples an assessment draws unless told.
 const DefaultResamples = 1000

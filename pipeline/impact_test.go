@@ -257,12 +257,12 @@ func TestImpactHandComputed(t *testing.T) {
 	if v, ok := newDidPanel(cells, 2).point(); !ok[statBand] || math.Abs(v[statBand]-2.5) > 1e-9 || math.Abs(v[statRaw]-28.0/9) > 1e-9 {
 		t.Errorf("Go estimators with at least 2 controls: %v %v", v, ok)
 	}
-	// By default (5) no contrast of this panel counts: no estimate, and the notes say why.
+	// By default (10) no contrast of this panel counts: no estimate, and the notes say why.
 	rep5, err := r.Impact(ctx, ministryAnalyst(), ImpactRequest{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep5.DiDBand.Estimate != nil || rep5.DiD.Estimate != nil || !strings.Contains(strings.Join(rep5.Notes, ""), "2026年度は対照が 3 市町村（5 未満）しかない") {
+	if rep5.DiDBand.Estimate != nil || rep5.DiD.Estimate != nil || !strings.Contains(strings.Join(rep5.Notes, ""), "2026年度は対照が 3 市町村（10 未満）しかない") {
 		t.Errorf("default minimum: estimate %s, notes %q", show(rep5.DiD.Estimate), rep5.Notes)
 	}
 	// Intervals exist and bracket nothing absurd: every resample's estimate is a weighted mean of
