@@ -19,13 +19,13 @@ import (
 
 // impactForm is the query of the page, as typed.
 type impactForm struct {
-	Item, Outcome, Years, Threshold, Resamples, Seed string
+	Item, Outcome, Years, Threshold, Resamples, Seed, MinControls string
 }
 
 func (s *Server) impactPage(w http.ResponseWriter, r *http.Request, q request) {
 	v := r.URL.Query()
 	f := impactForm{Item: v.Get("item"), Outcome: v.Get("outcome"), Years: v.Get("years"), Threshold: v.Get("threshold"),
-		Resamples: v.Get("resamples"), Seed: v.Get("seed")}
+		Resamples: v.Get("resamples"), Seed: v.Get("seed"), MinControls: v.Get("min_controls")}
 	if f.Item == "" {
 		f.Item = "S1-8-a"
 	}
@@ -92,6 +92,13 @@ func (f impactForm) request() (pipeline.ImpactRequest, string) {
 			return req, "反復回数は整数で指定してください。"
 		}
 		req.Resamples = n
+	}
+	if t := strings.TrimSpace(f.MinControls); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 1 {
+			return req, "対照の最小数は1以上の整数で指定してください。"
+		}
+		req.MinControls = n
 	}
 	req.Seed = 1
 	if t := strings.TrimSpace(f.Seed); t != "" {

@@ -102,6 +102,10 @@ func TestImpactPage(t *testing.T) {
 		!strings.Contains(page, "推定できません") {
 		t.Errorf("S1-2-b: %d", code)
 	}
+	// With at least 11 controls FY2026 (10 controls) drops out, and the page says so.
+	if code, page := w.do(min, "GET", "/ministry/impact?min_controls=11", nil); code != http.StatusOK || !strings.Contains(page, "2026年度は対照が 10 市町村（11 未満）しかない") {
+		t.Errorf("min_controls=11: %d", code)
+	}
 	// A form the page cannot read: the ministry is told why.
 	if code, page := w.do(min, "GET", "/ministry/impact?years=abc", nil); code != http.StatusBadRequest || !strings.Contains(page, "年度は 2024-2026 のように") {
 		t.Errorf("years=abc: %d", code)
