@@ -31,7 +31,7 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (string, error)
 
 func TestDemoOnePrefecture(t *testing.T) {
 	dir := t.TempDir()
-	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "demo", "--out", dir, "--prefectures", "31")
+	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "demo", "--out", dir, "--prefectures", "31", "--years", "2026")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
