@@ -72,7 +72,20 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// 地域の指標: a synthetic CSV of indicators a municipality might bring, loaded as a user would.
+	localFile := filepath.Join(*out, fixtures.LocalIndicatorsFileName(*fy))
+	localRows, localInds, err := fixtures.WriteLocalIndicators(localFile, *fy, *seed, splitList(*prefs))
+	if err != nil {
+		return fmt.Errorf("local indicators: %w", err)
+	}
+	local, err := r.Ingest(ctx, []string{localFile}, pipeline.IngestOptions{FiscalYear: *fy})
+	if err != nil {
+		return fmt.Errorf("local indicators: %w", err)
+	}
 	w := a.stdout
+	if local.Rejected > 0 {
+		printIngest(a, local)
+	}
 	for _, p := range past {
 		if p.ingest.Rejected > 0 {
 			printIngest(a, p.ingest)
@@ -96,6 +109,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 	for _, f := range res.Export.Files {
 		counts[filepath.Base(filepath.Dir(f))]++
 	}
+	fmt.Fprintf(w, "  local:     地域の指標（合成 synthetic）%d municipalities × %d indicators: %s; %s\n", localRows, localInds, localFile, local.Summary())
 	fmt.Fprintf(w, "  workbook:  %s\n", filepath.Join(*out, exporters.MinistryFileName(*fy)))
 	fmt.Fprintf(w, "  review:    %d prefectural review workbooks in %s\n", counts["review"], filepath.Join(*out, "review"))
 	fmt.Fprintf(w, "  feedback:  %d municipal feedback workbooks in %s\n", counts["feedback"], filepath.Join(*out, "feedback"))
@@ -109,7 +123,7 @@ func cmdDemo(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(w, ", %s %.1fs", s.Name, s.Elapsed.Seconds())
 	}
 	fmt.Fprintf(w, "; total %.1fs\n", time.Since(start).Seconds())
-	rejected := res.Ingest.Rejected
+	rejected := res.Ingest.Rejected + local.Rejected
 	for _, p := range past {
 		rejected += p.ingest.Rejected
 	}
