@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -124,4 +125,20 @@ func equalRows(a, b [][]string) bool {
 		}
 	}
 	return true
+}
+
+// TestParseYears: a year, a range, the default, and what is refused (exit status 2).
+func TestParseYears(t *testing.T) {
+	for in, want := range map[string]string{"": "[2024 2025 2026]", "2026": "[2026]", "2024-2026": "[2024 2025 2026]", " 2025 - 2026 ": "[2025 2026]"} {
+		got, err := parseYears(in, yearsEndingAt(2026, 3))
+		if err != nil || fmt.Sprint(got) != want {
+			t.Errorf("parseYears(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"2026-2024", "x", "2024-", "2000-2030", "2024,2026"} {
+		var ee *exitError
+		if _, err := parseYears(in, nil); !errors.As(err, &ee) || ee.code != 2 {
+			t.Errorf("parseYears(%q): %v, want a usage error", in, err)
+		}
+	}
 }
