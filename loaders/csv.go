@@ -189,8 +189,6 @@ func CSVKind(data []byte) string {
 	switch {
 	case has[CentreColCode]:
 		return CSVCentres
-	case has[LocalColCode] && has[LocalColDate]:
-		return CSVLocal
 	case has[UnionColCode]:
 		return CSVUnions
 	case has[NeedsColYen]:
@@ -199,6 +197,8 @@ func CSVKind(data []byte) string {
 		return CSVEntities
 	case has[PopColDate] && has[PopColInsured]:
 		return CSVPopulation
+	case has[LocalColCode] && has[LocalColDate]:
+		return CSVLocal // after population: a population list headed 市町村コード stays one (and is refused for it)
 	case has[OutcomeColItem] && has[SurveyColAnswer]:
 		return CSVSurvey
 	case has[OutcomeColItem] && has[OutcomeColValue]:

@@ -101,3 +101,18 @@ func TestLocalIndicatorsHostile(t *testing.T) {
 		t.Errorf("%d indicator columns: %+v", MaxLocalIndicators+1, ps)
 	}
 }
+
+// TestLocalKind: a population list headed 市町村コード instead of 団体コード is still a population
+// list (refused for its missing column), not a local indicator 第1号被保険者数.
+func TestLocalKind(t *testing.T) {
+	for head, want := range map[string]string{
+		"年度,市町村コード,基準日,出典,独居率\n":         CSVLocal,
+		"年度,市町村コード,基準日,第1号被保険者数,出典\n":    CSVPopulation,
+		"年度,センターコード,市町村コード,センター名,運営形態\n": CSVCentres,
+		"年度,団体コード,基準日,第1号被保険者数\n":        CSVPopulation,
+	} {
+		if got := CSVKind([]byte(head)); got != want {
+			t.Errorf("CSVKind(%q) = %q, want %q", head, got, want)
+		}
+	}
+}
