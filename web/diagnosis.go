@@ -27,11 +27,13 @@ func (s *Server) diagnosisPage(w http.ResponseWriter, r *http.Request, q request
 		data["Radar"] = radarSVG(v.Goals)
 		var outs []template.HTML
 		for _, o := range v.Parts.Outcomes {
-			outs = append(outs, boxSVG(spread{o.N, o.Q1, o.Median, o.Q3, o.Min, o.Max}, o.Value, []mark{{"全国中央値", o.National}}))
+			outs = append(outs, boxSVG(spread{o.N, o.Q1, o.Median, o.Q3, o.Min, o.Max}, o.Value, []mark{{"全国中央値", o.National}}, num))
 		}
 		data["OutcomeCharts"] = outs
 		if y := v.Parts.Yen; y != nil {
-			data["YenChart"] = boxSVG(spread{y.N, y.Q1, y.Median, y.Q3, y.Min, y.Max}, y.PerPerson, []mark{{"都道府県", y.Prefecture}, {"全国", y.National}})
+			data["YenChart"] = boxSVG(spread{y.N, y.Q1, y.Median, y.Q3, y.Min, y.Max}, y.PerPerson, []mark{{"都道府県", y.Prefecture}, {"全国", y.National}}, yenWhole)
+			data["YenText"] = map[string]string{"Own": yenCents(y.PerPerson), "Median": yenCents(y.Median), "Q1": yenCents(y.Q1), "Q3": yenCents(y.Q3),
+				"Pref": yenCents(y.Prefecture), "Nat": yenCents(y.National)}
 		}
 		if len(v.Years) > 1 {
 			var charts []template.HTML
@@ -53,6 +55,19 @@ const (
 )
 
 func num(f float64) string { return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) }
+
+// yenCents writes yen to the sen with thousands separators: 163,347.16.
+func yenCents(f float64) string {
+	c := int64(math.Round(math.Abs(f) * 100))
+	sign := ""
+	if f < 0 && c > 0 {
+		sign = "−"
+	}
+	return fmt.Sprintf("%s%s.%02d", sign, exporters.Commas(c/100), c%100)
+}
+
+// yenWhole writes yen rounded to the yen with thousands separators.
+func yenWhole(f float64) string { return exporters.Commas(int64(math.Round(f))) }
 
 // radarSVG draws the 得点率 by goal of a municipality against the national, prefectural and
 // size-band means: one axis a goal, 0 at the centre and 100 % at the rim.
@@ -139,7 +154,7 @@ type mark struct {
 // boxSVG draws a distribution over the size band (whiskers from least to greatest, box from the
 // first to the third quartile, the median a bar), the municipality's value as a dot and the
 // reference values as ticks, on one horizontal axis.
-func boxSVG(s spread, own float64, marks []mark) template.HTML {
+func boxSVG(s spread, own float64, marks []mark, label func(float64) string) template.HTML {
 	lo, hi := math.Min(s.min, own), math.Max(s.max, own)
 	for _, m := range marks {
 		lo, hi = math.Min(lo, m.v), math.Max(hi, m.v)
@@ -160,11 +175,11 @@ func boxSVG(s spread, own float64, marks []mark) template.HTML {
 			col = colPref
 		}
 		fmt.Fprintf(&b, `<path d="M%s 4 l-4 -4 h8 z" fill="%s"/><line x1="%s" y1="4" x2="%s" y2="40" stroke="%s" stroke-dasharray="2,2"/>`, num(x(m.v)), col, num(x(m.v)), num(x(m.v)), col)
-		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*120+150), 58, col, html.EscapeString(m.name+" "+num(m.v)))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*120+150), 58, col, html.EscapeString(m.name+" "+label(m.v)))
 	}
 	fmt.Fprintf(&b, `<circle cx="%s" cy="22" r="5" fill="%s" stroke="#fff"/>`, num(x(own)), colOwn)
-	fmt.Fprintf(&b, `<text x="%s" y="48" fill="#555">%s</text><text x="%s" y="48" fill="#555" text-anchor="end">%s</text>`, num(x0), num(lo), num(x0+w), num(hi))
-	fmt.Fprintf(&b, `<text x="%s" y="58" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, num(own))
+	fmt.Fprintf(&b, `<text x="%s" y="48" fill="#555">%s</text><text x="%s" y="48" fill="#555" text-anchor="end">%s</text>`, num(x0), label(lo), num(x0+w), label(hi))
+	fmt.Fprintf(&b, `<text x="%s" y="58" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, label(own))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
