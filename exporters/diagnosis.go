@@ -148,6 +148,7 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 				f.SetCellValue(s, f.cellName(k+1, r), safeValue(v))
 			}
 			f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.wrap)
+			wrapHeight(f, s, r, o.ItemID+" "+q)
 			r++
 		}
 		r++
@@ -171,6 +172,7 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		}
 		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.wrap)
 		f.SetCellStyle(s, f.cellName(3, r), f.cellName(3, r), st.rate)
+		wrapHeight(f, s, r, it.ItemID+" "+it.Question)
 		r++
 	}
 	if d.PeerItemsMore > 0 {
@@ -178,4 +180,13 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r++
 	}
 	return r, nil
+}
+
+// wrapHeight sets the height of row r to show text wrapped in column A (34 characters wide: about
+// 17 full-width characters a line), since not every reader fits a wrapped row's height itself.
+func wrapHeight(f *book, s string, r int, text string) {
+	lines := (len([]rune(text)) + 16) / 17
+	if lines > 1 && f.err == nil {
+		f.fail(f.SetRowHeight(s, r, float64(lines)*14.5), "set the height of %s row %d", s, r)
+	}
 }
