@@ -28,7 +28,7 @@ func sampleFeedback() exporters.Feedback {
 	}
 	diag := func(perPerson float64) *exporters.FeedbackDiagnosis {
 		return &exporters.FeedbackDiagnosis{Band: "5万～10万人", PeerShare: 60,
-			PeerItems: []exporters.DiagnosisItem{{ItemID: "P2-1-c", Goal: "推進 目標Ⅱ", Indicator: "1 要介護認定", Question: "業務分析データを活用して認定調査員の研修を実施しているか", Points: 8, Achieved: 75, Peers: 82, Share: 0.914634}},
+			PeerItems:     []exporters.DiagnosisItem{{ItemID: "P2-1-c", Goal: "推進 目標Ⅱ", Indicator: "1 要介護認定", Question: "業務分析データを活用して認定調査員の研修を実施しているか", Points: 8, Achieved: 75, Peers: 82, Share: 0.914634}},
 			PeerItemsMore: 3,
 			Outcomes: []exporters.DiagnosisOutcome{{ItemID: "O-1-a", Question: "要介護1・2の者のうち、1年後に要介護度が維持・改善した者の割合", Unit: "%", Value: 85.1, N: 83, Q1: 69.25, Median: 73.2, Q3: 76, Min: 63.1, Max: 85.3, National: 72.1},
 				{ItemID: "O-1-b", Question: "平均要介護度の変化（小さいほど上位）", LowerIsBetter: true, Value: 0, N: 83, Q1: 0.1, Median: 0.2, Q3: 0.3, Min: -0.2, Max: 0.6, National: 0.2}},
