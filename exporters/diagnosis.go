@@ -75,13 +75,46 @@ type DiagnosisYen struct {
 
 // writeDiagnosis writes the 地域診断 block of sheet s from row r on (the goal table's header is on
 // row goalHead, its n goals below it): a radar chart of the goal table, the yen per person aged 65+
-// with a bar chart, the outcome values and the peers' items. It returns the row after the block.
+// with a bar chart, the outcome values and the peers' items. The block's rows are written as sheet
+// XML (sheetRows, spliced in by save after the rows above): through excelize's SetCellValue they
+// cost more than the rest of the sheet. It returns the row after the block.
 func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis, st styles) (int, error) {
 	ref := "'" + strings.ReplaceAll(s, "'", "''") + "'!"
 	abs := func(col, row int) string { return "$" + f.colName(col) + "$" + strconv.Itoa(row) }
-	f.SetCellStr(s, f.cellName(1, r), "地域診断（同規模区分: "+safeText(d.Band)+"）")
-	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
-	f.SetCellStr(s, f.cellName(1, r+1), "得点率（目標別）: 自団体と全国・都道府県・同規模の平均（上の表の値）")
+	w := &sheetRows{}
+	var err error
+	// row starts row r with the given cells (string, float64, int64 or nil for an empty cell),
+	// each with its style (styles shorter than cells: 0).
+	row := func(r int, ht float64, styles []int, cells ...any) {
+		if err != nil {
+			return
+		}
+		if err = w.startRowHeight(r, ht); err != nil {
+			return
+		}
+		for k, c := range cells {
+			style := 0
+			if k < len(styles) {
+				style = styles[k]
+			}
+			switch x := c.(type) {
+			case nil:
+				w.col++
+			case string:
+				w.str(style, x)
+			case float64:
+				w.number(style, x)
+			case int64:
+				w.number(style, float64(x))
+			default:
+				err = fmt.Errorf("地域診断: a cell of type %T", c)
+				return
+			}
+		}
+		w.endRow()
+	}
+	row(r, 0, []int{st.title}, "地域診断（同規模区分: "+d.Band+"）")
+	row(r+1, 0, nil, "得点率（目標別）: 自団体と全国・都道府県・同規模の平均（上の表の値）")
 	r += 2
 	if n > 0 {
 		var series []excelize.ChartSeries
@@ -98,24 +131,24 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r += 18
 	}
 	// Yen per person aged 65+.
-	f.SetCellStr(s, f.cellName(1, r), "65歳以上1人あたり交付額（円）")
-	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
+	row(r, 0, []int{st.title}, "65歳以上1人あたり交付額（円）")
 	r++
 	if y := d.Yen; y == nil {
-		f.SetCellStr(s, f.cellName(1, r), "算定結果がないため表示できません。")
+		row(r, 0, nil, "算定結果がないため表示できません。")
 		r += 2
 	} else {
 		top := r
-		lines := [][2]any{{"自団体", y.PerPerson}, {fmt.Sprintf("同規模の中央値（%d団体）", y.N), y.Median}, {"同規模の第1四分位", y.Q1},
+		lines := []struct {
+			label string
+			v     float64
+		}{{"自団体", y.PerPerson}, {fmt.Sprintf("同規模の中央値（%d団体）", y.N), y.Median}, {"同規模の第1四分位", y.Q1},
 			{"同規模の第3四分位", y.Q3}, {"都道府県（合計÷65歳以上人口）", y.Prefecture}, {"全国（合計÷65歳以上人口）", y.National}}
 		for k, l := range lines {
-			f.SetCellStr(s, f.cellName(1, r+k), safeText(l[0].(string)))
-			f.SetCellValue(s, f.cellName(2, r+k), l[1])
+			row(r+k, 0, []int{0, st.stat}, l.label, l.v)
 		}
-		f.SetCellStyle(s, f.cellName(2, r), f.cellName(2, r+len(lines)-1), st.stat)
 		r += len(lines)
-		// The bar chart compares the municipality with the band's median, the prefecture and the
-		// nation (the quartiles stay in the table).
+		// The bar chart compares the municipality with its band's median and quartiles, the
+		// prefecture and the nation.
 		if err := f.AddChart(s, f.cellName(3, top), &excelize.Chart{Type: excelize.Bar,
 			Series: []excelize.ChartSeries{{Name: ref + abs(1, top-1),
 				Categories: ref + abs(1, top) + ":" + abs(1, top+len(lines)-1), Values: ref + abs(2, top) + ":" + abs(2, top+len(lines)-1)}},
@@ -127,66 +160,80 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r = max(r, top+10) + 1
 	}
 	// Outcome values (目標Ⅳ).
-	f.SetCellStr(s, f.cellName(1, r), "成果指標（目標Ⅳ、国が提供する値）: 同規模の団体との比較")
-	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
+	row(r, 0, []int{st.title}, "成果指標（目標Ⅳ、国が提供する値）: 同規模の団体との比較")
 	r++
 	if len(d.Outcomes) == 0 {
-		f.SetCellStr(s, f.cellName(1, r), "この年度の成果指標の値はありません。")
+		row(r, 0, nil, "この年度の成果指標の値はありません。")
 		r += 2
 	} else {
-		for k, h := range []string{"指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置"} {
-			f.SetCellStr(s, f.cellName(k+1, r), h)
-		}
-		f.SetCellStyle(s, f.cellName(1, r), f.cellName(7, r), st.head)
+		head := []int{st.head, st.head, st.head, st.head, st.head, st.head, st.head}
+		row(r, 0, head, "指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置")
 		r++
 		for _, o := range d.Outcomes {
 			q := o.Question
 			if o.LowerIsBetter && !strings.Contains(q, "小さいほど") {
 				q += "（小さいほど良い）"
 			}
-			for k, v := range []any{o.ItemID + " " + q, o.Value, o.Q1, o.Median, o.Q3, o.National, o.Position()} {
-				f.SetCellValue(s, f.cellName(k+1, r), safeValue(v))
-			}
-			f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.wrap)
-			wrapHeight(f, s, r, o.ItemID+" "+q)
+			q = o.ItemID + " " + q
+			row(r, wrapHeight(q), []int{st.wrap}, q, o.Value, o.Q1, o.Median, o.Q3, o.National, o.Position())
 			r++
 		}
 		r++
 	}
 	// What most peers achieve.
-	f.SetCellStr(s, f.cellName(1, r), fmt.Sprintf("同規模の団体の%d%%以上が達成し、自団体が達成していない設問", d.PeerShare))
-	f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
+	row(r, 0, []int{st.title}, fmt.Sprintf("同規模の団体の%d%%以上が達成し、自団体が達成していない設問", d.PeerShare))
 	r++
 	if len(d.PeerItems) == 0 {
-		f.SetCellStr(s, f.cellName(1, r), "該当する設問はありません。")
-		return r + 1, nil
-	}
-	for k, h := range []string{"設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点"} {
-		f.SetCellStr(s, f.cellName(k+1, r), h)
-	}
-	f.SetCellStyle(s, f.cellName(1, r), f.cellName(6, r), st.head)
-	r++
-	for _, it := range d.PeerItems {
-		for k, v := range []any{it.ItemID + " " + it.Question, it.Goal, it.Share, it.Achieved, it.Peers, it.Points} {
-			f.SetCellValue(s, f.cellName(k+1, r), safeValue(v))
+		row(r, 0, nil, "該当する設問はありません。")
+		r++
+	} else {
+		head := []int{st.head, st.head, st.head, st.head, st.head, st.head}
+		row(r, 0, head, "設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点")
+		r++
+		for _, it := range d.PeerItems {
+			q := it.ItemID + " " + it.Question
+			row(r, wrapHeight(q), []int{st.wrap, 0, st.rate}, q, it.Goal, it.Share, it.Achieved, it.Peers, it.Points)
+			r++
 		}
-		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.wrap)
-		f.SetCellStyle(s, f.cellName(3, r), f.cellName(3, r), st.rate)
-		wrapHeight(f, s, r, it.ItemID+" "+it.Question)
-		r++
+		if d.PeerItemsMore > 0 {
+			row(r, 0, nil, fmt.Sprintf("ほか%d設問（サービスの地域診断の画面に全件を表示）", d.PeerItemsMore))
+			r++
+		}
 	}
-	if d.PeerItemsMore > 0 {
-		f.SetCellStr(s, f.cellName(1, r), fmt.Sprintf("ほか%d設問（サービスの地域診断の画面に全件を表示）", d.PeerItemsMore))
-		r++
+	if err != nil {
+		return 0, err
 	}
+	f.spliceRows(s, w)
 	return r, nil
 }
 
-// wrapHeight sets the height of row r to show text wrapped in column A (34 characters wide: about
-// 17 full-width characters a line), since not every reader fits a wrapped row's height itself.
-func wrapHeight(f *book, s string, r int, text string) {
-	lines := (len([]rune(text)) + 16) / 17
-	if lines > 1 && f.err == nil {
-		f.fail(f.SetRowHeight(s, r, float64(lines)*14.5), "set the height of %s row %d", s, r)
+// startRowHeight starts row r as startRow does, with a custom height in points (0: the default).
+func (w *sheetRows) startRowHeight(r int, ht float64) error {
+	if ht == 0 {
+		return w.startRow(r)
 	}
+	if r <= w.row {
+		return fmt.Errorf("row %d after row %d", r, w.row)
+	}
+	if w.row == 0 {
+		w.firstRow = r
+	}
+	w.row, w.lastRow, w.col = r, r, 1
+	w.rowName = strconv.Itoa(r)
+	w.buf.WriteString(`<row r="`)
+	w.buf.WriteString(w.rowName)
+	w.buf.WriteString(`" ht="`)
+	w.buf.WriteString(strconv.FormatFloat(ht, 'f', -1, 64))
+	w.buf.WriteString(`" customHeight="1">`)
+	return nil
+}
+
+// wrapHeight is the height (points) of a row showing text wrapped in column A (34 characters wide:
+// about 17 full-width characters a line), since not every reader fits a wrapped row's height itself;
+// 0 for one line.
+func wrapHeight(text string) float64 {
+	if lines := (len([]rune(text)) + 16) / 17; lines > 1 {
+		return float64(lines) * 14.5
+	}
+	return 0
 }
