@@ -212,7 +212,7 @@ func trendSVG(t pipeline.TrendSeries, years []int) template.HTML {
 		fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" fill="#555">%d</text>`, num(x(fy)), num(y0+ph+13), fy)
 	}
 	var own, mean []string
-	flush := func() {
+	endLines := func() {
 		if len(own) > 1 {
 			fmt.Fprintf(&b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`, strings.Join(own, " "), colOwn)
 		}
@@ -223,7 +223,7 @@ func trendSVG(t pipeline.TrendSeries, years []int) template.HTML {
 	}
 	for k, p := range t.Years {
 		if p.Break && k > 0 {
-			flush()
+			endLines()
 			bx := (x(t.Years[k-1].FiscalYear) + x(p.FiscalYear)) / 2
 			fmt.Fprintf(&b, `<line class="break" x1="%s" y1="%s" x2="%s" y2="%s" stroke="#c00000" stroke-dasharray="3,2"/><text x="%s" y="%s" fill="#c00000" text-anchor="middle">比較不可</text>`,
 				num(bx), num(y0-2), num(bx), num(y0+ph), num(bx), num(y0-4))
@@ -231,7 +231,7 @@ func trendSVG(t pipeline.TrendSeries, years []int) template.HTML {
 		own = append(own, num(x(p.FiscalYear))+","+num(y(p.Points)))
 		mean = append(mean, num(x(p.FiscalYear))+","+num(y(p.Mean)))
 	}
-	flush()
+	endLines()
 	for _, p := range t.Years {
 		fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"><title>%d年度 %s点 / %s点（全国平均 %s点）</title></circle>`,
 			num(x(p.FiscalYear)), num(y(p.Points)), colOwn, p.FiscalYear, num(p.Points), num(p.Max), num(p.Mean))
