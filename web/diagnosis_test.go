@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -71,12 +73,19 @@ func TestBrowserDiagnosis(t *testing.T) {
 	w := newWorld(t)
 	ctx, cancel := browser(t, exe)
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(w.srv.URL+"/"), chromedp.WaitVisible(`#token`),
-		chromedp.SendKeys(`#token`, w.tokens["muni"]), chromedp.Click(`#login`), chromedp.WaitVisible(`#file`),
-		chromedp.Navigate(w.srv.URL+"/entity/312011/diagnosis"), chromedp.WaitVisible(`#goals`))
-	if err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(w.srv.URL+"/")); err != nil { // starts the browser: no timeout of its own
 		t.Fatal(err)
+	}
+	for i, step := range []chromedp.Action[chromedp.Void]{
+		chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, w.tokens["muni"]), chromedp.Click(`#login`), chromedp.WaitVisible(`#file`),
+		chromedp.Navigate(w.srv.URL + "/entity/312011/diagnosis"), chromedp.WaitVisible(`#goals`)} {
+		sctx, stop := context.WithTimeout(ctx, 20*time.Second)
+		err := chromedp.Do(sctx, step)
+		stop()
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
 	}
 	// 4 rings + 4 series.
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelectorAll("svg.radar polygon").length`)); err != nil || n != 8 {
