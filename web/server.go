@@ -104,6 +104,7 @@ func (s *Server) routes() []route {
 		session("GET /uploads/{id}/annotated", "エラー箇所付きの写しのダウンロード", s.annotated),
 		// the municipality's working day (helper C): item-by-item points, the files it sent
 		session("GET /entity/{code}/items", "回答・得点の閲覧", s.entityItems),
+		session("GET /entity/{code}/diagnosis", "地域診断の閲覧", s.diagnosisPage),
 		session("GET /entity/{code}/sent/{version}", "提出ファイルのダウンロード", s.sentFile),
 		session("GET /entity/{code}/feedback.xlsx", "フィードバック票のダウンロード", s.feedbackWorkbook),
 		session("GET /prefecture/{code}", "提出状況の閲覧", s.prefecturePage),
