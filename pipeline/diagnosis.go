@@ -40,15 +40,18 @@ type DiagnosisView struct {
 	// one, that the over-the-years part has nothing to compare.
 	Years     []int
 	TrendNote string
-	// UserIndicators are the municipal indicators users bring by CSV (issue 14, part 5): empty until
-	// that input exists; the page renders nothing for them then.
+	// UserIndicators are the municipal indicators users brought by CSV (地域の指標, issue 14 part 5;
+	// store.Reference.LocalIndicatorsOf), each against its size band's and the nation's medians;
+	// none when no such file was loaded for the year (the page then renders nothing for them).
 	UserIndicators []UserIndicator
 }
 
 // UserIndicator is one municipal indicator a user brought (e.g. 高齢者の独居率), with where it comes
-// from. Placeholder of issue 14's part 5: nothing fills it yet.
+// from and the medians of the municipalities of its size band and of the nation that have one.
 type UserIndicator struct {
 	Name, Value, Unit, ReferenceDate, Source string
+	BandMedian, NationalMedian               float64
+	BandN, NationN                           int64
 }
 
 // TrendSeries is one indicator's points over the fiscal years of its comparable lineage.
@@ -136,6 +139,15 @@ func (r *Runner) Diagnosis(ctx context.Context, by kofukin.Principal, fy int, co
 	v.Parts = diagnosisOf(rb, band, peers, outs, yen, 0)
 	if v.Trends, v.Years, err = r.trends(ctx, fy, code); err != nil {
 		return nil, err
+	}
+	local, err := r.Store.Reference().LocalIndicatorsOf(ctx, fy, code)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range local {
+		v.UserIndicators = append(v.UserIndicators, UserIndicator{Name: l.Indicator, Value: l.Value, Unit: l.Unit,
+			ReferenceDate: l.AsOf.Format("2006-01-02"), Source: l.Source,
+			BandMedian: l.BandMedian, NationalMedian: l.NationalMedian, BandN: l.BandN, NationN: l.NationN})
 	}
 	if len(v.Years) < 2 {
 		v.TrendNote = fmt.Sprintf("採点結果がある年度は%d年度のみのため、経年の推移は比べられません（複数の年度が採点されると表示します）。", fy)

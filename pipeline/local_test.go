@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,6 +38,19 @@ func TestLocalIndicatorsIngest(t *testing.T) {
 		if s := li.Code + " " + li.Name + " " + li.Indicator + " " + li.Unit + " " + li.Value + " " + li.Source + " " + li.AsOf.Format("2006-01-02"); s != want[i] {
 			t.Errorf("value %d: %q, want %q", i, s, want[i])
 		}
+	}
+	// Against the band and the nation (for the 地域診断): 鳥取市 (65+ over 50,000) and 米子市 (under
+	// 50,000) are in different size bands, so each band holds one value; the nation's median of
+	// 独居率 is (23.456789 + 0.1) / 2 = 11.7783945; 閉じこもり率 has only 鳥取市's 4.
+	of, err := r.Store.Reference().LocalIndicatorsOf(ctx, 2026, "312011")
+	if err != nil || len(of) != 2 {
+		t.Fatalf("鳥取市 against its band: %+v %v", of, err)
+	}
+	if o := of[1]; o.Indicator != "高齢者の独居率" || o.Value != "23.456789" || o.Band != "50k-100k" || o.BandN != 1 || o.BandMedian != 23.456789 || o.NationN != 2 || math.Abs(o.NationalMedian-11.7783945) > 1e-9 {
+		t.Errorf("独居率 of 鳥取市: %+v", o)
+	}
+	if o := of[0]; o.Indicator != "閉じこもり率" || o.Value != "4" || o.BandN != 1 || o.NationN != 1 || o.NationalMedian != 4 {
+		t.Errorf("閉じこもり率 of 鳥取市: %+v", o)
 	}
 	if only, err := r.Store.Reference().LocalIndicators(ctx, 2026, "312029"); err != nil || len(only) != 1 || only[0].Code != "312029" {
 		t.Errorf("米子市 only: %+v %v", only, err)

@@ -75,3 +75,40 @@ func (rf *Reference) LocalIndicators(ctx context.Context, fy int, codes ...strin
 	}
 	return out, rows.Err()
 }
+
+var localAgainstSQL = query("local_indicators_against.sql")
+
+// LocalAgainst is one of a municipality's local indicators (地域の指標) beside the same indicator
+// over its size band (itself included) and over the nation.
+type LocalAgainst struct {
+	Indicator, Unit string
+	Value           string // exact decimal text, trailing zeros trimmed
+	AsOf            time.Time
+	Source          string
+	Band            string // kf_size_band of the year's 65+ population
+	BandN, NationN  int64
+	BandMedian      float64
+	NationalMedian  float64
+}
+
+// LocalIndicatorsOf returns municipality code's local indicators of fiscal year fy, each against
+// its size band's and the nation's medians (for the 地域診断).
+func (rf *Reference) LocalIndicatorsOf(ctx context.Context, fy int, code string) ([]LocalAgainst, error) {
+	rows, err := rf.s.db.QueryContext(ctx, localAgainstSQL, fy, code)
+	if err != nil {
+		return nil, fmt.Errorf("local indicators of %s in FY%d: %w", code, fy, err)
+	}
+	defer rows.Close()
+	var out []LocalAgainst
+	for rows.Next() {
+		var l LocalAgainst
+		if err := rows.Scan(&l.Indicator, &l.Unit, &l.Value, &l.AsOf, &l.Source, &l.Band, &l.BandN, &l.BandMedian, &l.NationN, &l.NationalMedian); err != nil {
+			return nil, err
+		}
+		if strings.Contains(l.Value, ".") {
+			l.Value = strings.TrimSuffix(strings.TrimRight(l.Value, "0"), ".")
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
