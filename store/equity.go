@@ -26,7 +26,15 @@ var (
 
 // withEquityBase puts the base rows (equity_base.sql) before a figure's query as the CTE "base";
 // the statement takes the base's arguments (the as-of run id twice) and no others.
-func withEquityBase(q string) string {
+func withEquityBase(q string) string { return withEquityBaseWhere(q, "") }
+
+// withEquityBaseWhere is withEquityBase with the base rows filtered by where (a constant condition
+// whose values are bound after the base's arguments; "" for none).
+func withEquityBaseWhere(q, where string) string {
+	base := "WITH base AS (\n" + equityBaseSQL + "\n)"
+	if where != "" {
+		base = "WITH base AS (SELECT * FROM (\n" + equityBaseSQL + "\n) WHERE " + where + ")"
+	}
 	var body []string
 	for _, line := range strings.Split(q, "\n") {
 		if len(body) == 0 && strings.HasPrefix(strings.TrimSpace(line), "--") {
@@ -36,9 +44,37 @@ func withEquityBase(q string) string {
 	}
 	stmt := strings.Join(body, "\n")
 	if rest, ok := strings.CutPrefix(stmt, "WITH "); ok {
-		return "WITH base AS (\n" + equityBaseSQL + "\n),\n" + rest
+		return base + ",\n" + rest
 	}
-	return "WITH base AS (\n" + equityBaseSQL + "\n)\n" + stmt
+	return base + "\n" + stmt
+}
+
+// EquityOthers returns the national groups (Dim "nation") of every prefecture but prefecture,
+// per fiscal year, as of run asOf: the comparator 「その他の都道府県」 a prefecture's view shows
+// beside its own figures, as aggregates only. 高齢化率 quintiles and the − 2·SD line stay national.
+func (an *Analyst) EquityOthers(ctx context.Context, asOf int64, prefecture string) ([]EquityGroup, error) {
+	if asOf <= 0 {
+		asOf = math.MaxInt64
+	}
+	q := withEquityBaseWhere(equityGroupsSQL, "prefecture_code <> ?")
+	rows, err := an.s.db.QueryContext(ctx, q, asOf, asOf, prefecture)
+	if err != nil {
+		return nil, fmt.Errorf("equity others: %w", err)
+	}
+	defer rows.Close()
+	var out []EquityGroup
+	for rows.Next() {
+		var g EquityGroup
+		if err := rows.Scan(&g.FiscalYear, &g.Dim, &g.Key, &g.Label, &g.N, &g.MeanRate, &g.WeightedRate, &g.SDRate, &g.Low,
+			&g.Allocated, &g.Yen, &g.Age65Plus, &g.MeanYenPer65, &g.PooledYen, &g.MeanAging); err != nil {
+			return nil, err
+		}
+		if g.Dim == "nation" {
+			g.Dim, g.Key, g.Label = "others", "others", "その他の都道府県"
+			out = append(out, g)
+		}
+	}
+	return out, rows.Err()
 }
 
 // EquityMunicipality is one municipality in one fiscal year of the equity view. Exact numbers are

@@ -216,6 +216,29 @@ func TestEquityFiveMunicipalities(t *testing.T) {
 	if len(eq.Curve) != 5 || eq.Curve[0].Code != "010002" || eq.Curve[4].Code != "010001" || eq.Curve[2].CumYen != 5340000 || eq.Curve[4].TotalAge65Plus != 188000 {
 		t.Errorf("curve %+v", eq.Curve)
 	}
+	// 「その他の都道府県」 for prefecture 01 is prefecture 02 alone: FY2026 (0.6 + 0.6)/2, pooled
+	// 8,000,000/180,000 = 44.444444.
+	others, err := st.Analyst().EquityOthers(ctx, 0, "01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(others) != 2 || others[1].N != 2 || others[1].MeanRate != "0.600000000" || others[1].PooledYen != "44.444444" || others[1].Label != "その他の都道府県" {
+		t.Errorf("others %+v", others)
+	}
+	// The analysts' Parquet file of the view: exact decimals, one row per municipality and year.
+	dir := t.TempDir()
+	files, err := st.Analyst().WriteParquet(ctx, dir, "t_", 3, 5, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, persistent int
+	var rateType string
+	if err := store.DB(st).QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE persistent_low), any_value(typeof(rate)) FROM read_parquet(?)`, files[len(files)-1]).Scan(&rows, &persistent, &rateType); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 10 || persistent != 0 || rateType != "DECIMAL(18,9)" {
+		t.Errorf("equity.parquet: %d rows, %d persistent, rate %s", rows, persistent, rateType)
+	}
 	// As of the FY2025 score run (id 1), FY2026 is not there yet.
 	old, err := st.Analyst().Equity(ctx, 1)
 	if err != nil {
