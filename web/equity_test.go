@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The equity pages by content: the ministry sees every municipality; a prefecture its own
+// municipalities and aggregates only (no municipality of another prefecture, by code or name);
+// another prefecture and a municipality get nothing.
+func TestEquityPagesByContent(t *testing.T) {
+	w := newWorld(t)
+	// The one-prefecture nation scores every municipality of the 47 prefectures (those outside
+	// 鳥取県 as non-submitters), so that another prefecture's municipalities are in the view.
+	min, _ := w.client("ministry")
+	code, body := w.do(min, "GET", "/ministry/equity", nil)
+	if code != http.StatusOK || !strings.Contains(body, `<svg`) || !strings.Contains(body, `data-pref="32"`) || !strings.Contains(body, "島根県") {
+		t.Fatalf("national page: %d, or no map", code)
+	}
+	// The ministry may open any prefecture's view: 島根県's lists 松江市 (the positive control).
+	if code, body := w.do(min, "GET", "/prefecture/320005/equity", nil); code != http.StatusOK || !codesIn(body)["322016"] || !strings.Contains(body, "松江市") {
+		t.Fatalf("the ministry on 島根県's view: %d, 松江市 %v", code, strings.Contains(body, "松江市"))
+	}
+
+	pref, _ := w.client("pref")
+	code, body = w.do(pref, "GET", "/prefecture/310000/equity", nil)
+	if code != http.StatusOK {
+		t.Fatalf("prefecture page: %d", code)
+	}
+	var bad []string
+	muni := 0
+	for c := range codesIn(body) {
+		if !strings.HasPrefix(c, "31") {
+			bad = append(bad, c)
+		} else if c != "310000" {
+			muni++
+		}
+	}
+	if len(bad) > 0 || strings.Contains(body, "松江市") {
+		t.Errorf("the prefecture page shows another prefecture's municipalities: %v (松江市: %v)", bad, strings.Contains(body, "松江市"))
+	}
+	if muni != 19 || !strings.Contains(body, "その他の都道府県") || !strings.Contains(body, "鳥取市") {
+		t.Errorf("the prefecture page shows %d of its 19 municipalities (その他 %v)", muni, strings.Contains(body, "その他の都道府県"))
+	}
+	// One year of runs: the support list says persistence needs two years.
+	if !strings.Contains(body, "継続の判定には連続する2年度の採点が必要です") {
+		t.Error("no note that persistence needs two years")
+	}
+
+	other, _ := w.client("otherpref")
+	for _, path := range []string{"/prefecture/310000/equity", "/ministry/equity"} {
+		if code, body := w.do(other, "GET", path, nil); code != http.StatusForbidden || len(codesIn(body)) > 0 || strings.Contains(body, "鳥取市") {
+			t.Errorf("another prefecture on %s: %d, codes %v", path, code, codesIn(body))
+		}
+	}
+	m, _ := w.client("muni")
+	for _, path := range []string{"/prefecture/310000/equity", "/ministry/equity"} {
+		if code, body := w.do(m, "GET", path, nil); code != http.StatusForbidden || strings.Contains(body, "鳥取市") || strings.Contains(body, "得点率") {
+			t.Errorf("a municipality on %s: %d", path, code)
+		}
+	}
+}
