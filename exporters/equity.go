@@ -59,6 +59,7 @@ type EquitySupportLine struct {
 	PrefectureName, Code, Name string
 	Rate                       float64
 	Persistent                 bool // below in this year and the year before
+	PrevKnown                  bool // the year before was scored (else persistence is not known)
 }
 
 // EquityCurvePoint is one point of the concentration curve: running shares of 65+ and yen.
@@ -88,6 +89,9 @@ func writeEquity(f *book, m Ministry, st styles) error {
 			f.SetCellStr(s, f.cellName(i+1, row), safeText(h))
 		}
 		f.SetCellStyle(s, f.cellName(1, row), f.cellName(len(headers), row), st.head)
+		if f.err == nil {
+			f.fail(f.File.SetRowHeight(s, row, 45), "set the height of %s!%d", s, row)
+		}
 		row++
 	}
 	// put writes one row of values with a style per column (0: none).
@@ -137,9 +141,12 @@ func writeEquity(f *book, m Ministry, st styles) error {
 	row++
 	heading("4. 支援対象の候補（得点率が全国平均−2SD未満の市町村）", []string{"交付年度", "都道府県", "団体コード", "市町村名", "得点率", "前年度も該当（継続）"})
 	for _, sp := range e.Support {
-		mark := "単年"
-		if sp.Persistent {
+		mark := "前年度の採点なし"
+		switch {
+		case sp.Persistent:
 			mark = "継続"
+		case sp.PrevKnown:
+			mark = "単年"
 		}
 		put([]any{sp.FiscalYear, sp.PrefectureName, sp.Code, sp.Name, sp.Rate, mark}, []int{0, 0, st.text, 0, rate1, 0})
 	}
@@ -148,30 +155,50 @@ func writeEquity(f *book, m Ministry, st styles) error {
 		row++
 	}
 	row++
+	printLast := row
 	if e.CurveYear > 0 && len(e.Curve) > 0 {
-		heading(fmt.Sprintf("5. 集中曲線（%d年度、高齢化率の低い順の累積）", e.CurveYear), []string{"順位", "団体コード", "65歳以上人口の累積割合", "交付額の累積割合", "均等線"})
-		first := row
-		put([]any{0, "", 0.0, 0.0, 0.0}, nil)
-		for i, p := range e.Curve {
-			put([]any{i + 1, p.Code, p.X, p.Y, p.X}, []int{0, st.text, rate1, rate1, rate1})
+		// The chart under the tables (columns A–N, printed); its points to the right, from column P
+		// (not printed: 1,741 rows of cumulative shares).
+		f.SetCellStr(s, f.cellName(1, row), fmt.Sprintf("5. 集中曲線（%d年度、高齢化率の低い順の累積）", e.CurveYear))
+		f.SetCellStyle(s, f.cellName(1, row), f.cellName(1, row), st.title)
+		chartRow := row + 1
+		const col = 16 // P
+		for i, h := range []string{"順位", "団体コード", "65歳以上人口の累積割合", "交付額の累積割合", "均等線"} {
+			f.SetCellStr(s, f.cellName(col+i, chartRow), h)
 		}
-		last := strconv.Itoa(row - 1)
-		xs := s + "!$C$" + strconv.Itoa(first) + ":$C$" + last
-		err := f.AddChart(s, "G"+strconv.Itoa(first-2), &excelize.Chart{
+		f.SetCellStyle(s, f.cellName(col, chartRow), f.cellName(col+4, chartRow), st.head)
+		points := append([]EquityCurvePoint{{}}, e.Curve...)
+		for i, p := range points {
+			r := chartRow + 1 + i
+			f.SetCellValue(s, f.cellName(col, r), i)
+			f.SetCellStr(s, f.cellName(col+1, r), safeText(p.Code))
+			f.SetCellFloat(s, f.cellName(col+2, r), p.X, -1, 64)
+			f.SetCellFloat(s, f.cellName(col+3, r), p.Y, -1, 64)
+			f.SetCellFloat(s, f.cellName(col+4, r), p.X, -1, 64)
+		}
+		first, last := strconv.Itoa(chartRow+1), strconv.Itoa(chartRow+len(points))
+		xs := s + "!$R$" + first + ":$R$" + last
+		err := f.AddChart(s, f.cellName(1, chartRow), &excelize.Chart{
 			Type: excelize.Scatter,
 			Series: []excelize.ChartSeries{
-				{Name: s + "!$D$" + strconv.Itoa(first-1), Categories: xs, Values: s + "!$D$" + strconv.Itoa(first) + ":$D$" + last, Marker: excelize.ChartMarker{Symbol: "none"}},
-				{Name: s + "!$E$" + strconv.Itoa(first-1), Categories: xs, Values: s + "!$E$" + strconv.Itoa(first) + ":$E$" + last, Marker: excelize.ChartMarker{Symbol: "none"}},
+				{Name: s + "!$S$" + strconv.Itoa(chartRow), Categories: xs, Values: s + "!$S$" + first + ":$S$" + last, Marker: excelize.ChartMarker{Symbol: "none"},
+					Line: excelize.LineOptions{Type: excelize.LineSolid, Width: 2}},
+				{Name: s + "!$T$" + strconv.Itoa(chartRow), Categories: xs, Values: s + "!$T$" + first + ":$T$" + last, Marker: excelize.ChartMarker{Symbol: "none"},
+					Line: excelize.LineOptions{Type: excelize.LineSolid, Width: 1, Dash: excelize.LineDashDash}},
 			},
 			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: fmt.Sprintf("集中曲線（%d年度）：横軸 65歳以上人口の累積割合、縦軸 交付額の累積割合", e.CurveYear)}}},
 			Legend:    excelize.ChartLegend{Position: "bottom"},
 			XAxis:     excelize.ChartAxis{Maximum: ptr(1.0), Minimum: ptr(0.0)},
 			YAxis:     excelize.ChartAxis{Maximum: ptr(1.0), Minimum: ptr(0.0)},
-			Dimension: excelize.ChartDimension{Width: 520, Height: 480},
+			Dimension: excelize.ChartDimension{Width: 560, Height: 480},
 		})
 		if err != nil {
 			return err
 		}
+		printLast = chartRow + 25
+	}
+	if f.err == nil {
+		f.fail(f.File.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Area", Scope: s, RefersTo: "'" + s + "'!$A$1:$N$" + strconv.Itoa(printLast)}), "set the print area of %s", s)
 	}
 	f.SetColWidth(s, "A", "A", 10)
 	f.SetColWidth(s, "B", "C", 16)

@@ -184,7 +184,7 @@ func equitySheet(eq *store.Equity) *exporters.Equity {
 		if p := decimalPtr(m.Rate); p != nil {
 			rate = *p
 		}
-		e.Support = append(e.Support, exporters.EquitySupportLine{FiscalYear: m.FiscalYear, PrefectureName: m.PrefectureName, Code: m.Code, Name: m.Name, Rate: rate, Persistent: m.Persistent()})
+		e.Support = append(e.Support, exporters.EquitySupportLine{FiscalYear: m.FiscalYear, PrefectureName: m.PrefectureName, Code: m.Code, Name: m.Name, Rate: rate, Persistent: m.Persistent(), PrevKnown: m.LowPrev != nil})
 	}
 	if fy := v.CurveYear(); fy > 0 {
 		e.CurveYear = fy
