@@ -26,14 +26,15 @@ var (
 
 // withEquityBase puts the base rows (equity_base.sql) before a figure's query as the CTE "base";
 // the statement takes the base's arguments (the as-of run id twice) and no others.
-func withEquityBase(q string) string { return withEquityBaseWhere(q, "") }
+func withEquityBase(q string) string { return withBase(q, "(\n"+equityBaseSQL+"\n)", "") }
 
-// withEquityBaseWhere is withEquityBase with the base rows filtered by where (a constant condition
-// whose values are bound after the base's arguments; "" for none).
-func withEquityBaseWhere(q, where string) string {
-	base := "WITH base AS (\n" + equityBaseSQL + "\n)"
+// withBase puts source (a parenthesised query or a table) before a figure's query q as the CTE
+// "base", filtered by where (a constant condition whose values are bound after source's; "" for
+// none).
+func withBase(q, source, where string) string {
+	base := "WITH base AS (SELECT * FROM " + source + ")"
 	if where != "" {
-		base = "WITH base AS (SELECT * FROM (\n" + equityBaseSQL + "\n) WHERE " + where + ")"
+		base = "WITH base AS (SELECT * FROM " + source + " WHERE " + where + ")"
 	}
 	var body []string
 	for _, line := range strings.Split(q, "\n") {
@@ -49,6 +50,47 @@ func withEquityBaseWhere(q, where string) string {
 	return base + "\n" + stmt
 }
 
+// equityBaseTable is the temporary table the base rows are read into once per view, on one
+// connection, for the figures' queries (each would otherwise plan and run the base again).
+const equityBaseTable = "kf_equity_base"
+
+// fromBase is a figure's query over the base table.
+func fromBase(q string) string { return withBase(q, equityBaseTable, "") }
+
+// withEquityConn reads the base rows as of asOf into equityBaseTable on one connection (the
+// rehearsal's, in a rehearsal), runs fn on it, and drops the table.
+func (an *Analyst) withEquityConn(ctx context.Context, asOf int64, fn func(c *sql.Conn) error) (err error) {
+	c, release, err := an.s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+equityBaseTable+" AS\n"+equityBaseSQL, asOf, asOf); err != nil {
+		return fmt.Errorf("equity rows: %w", err)
+	}
+	defer func() {
+		if _, dropErr := c.ExecContext(context.WithoutCancel(ctx), "DROP TABLE IF EXISTS "+equityBaseTable); dropErr != nil && err == nil {
+			err = dropErr
+		}
+	}()
+	return fn(c)
+}
+
+// equityQuery runs one figure's query with args on c and scans each row.
+func equityQuery(ctx context.Context, c *sql.Conn, q string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := c.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // EquityOthers returns the national groups (Dim "nation") of every prefecture but prefecture,
 // per fiscal year, as of run asOf: the comparator 「その他の都道府県」 a prefecture's view shows
 // beside its own figures, as aggregates only. 高齢化率 quintiles and the − 2·SD line stay national.
@@ -56,25 +98,24 @@ func (an *Analyst) EquityOthers(ctx context.Context, asOf int64, prefecture stri
 	if asOf <= 0 {
 		asOf = math.MaxInt64
 	}
-	q := withEquityBaseWhere(equityGroupsSQL, "prefecture_code <> ?")
-	rows, err := an.s.db.QueryContext(ctx, q, asOf, asOf, prefecture)
+	var out []EquityGroup
+	err := an.withEquityConn(ctx, asOf, func(c *sql.Conn) error {
+		return equityQuery(ctx, c, withBase(equityGroupsSQL, equityBaseTable, "prefecture_code <> ?"), []any{prefecture}, func(rows *sql.Rows) error {
+			g, err := scanEquityGroup(rows)
+			if err != nil {
+				return err
+			}
+			if g.Dim == "nation" {
+				g.Dim, g.Key, g.Label = "others", "others", "その他の都道府県"
+				out = append(out, g)
+			}
+			return nil
+		})
+	})
 	if err != nil {
 		return nil, fmt.Errorf("equity others: %w", err)
 	}
-	defer rows.Close()
-	var out []EquityGroup
-	for rows.Next() {
-		var g EquityGroup
-		if err := rows.Scan(&g.FiscalYear, &g.Dim, &g.Key, &g.Label, &g.N, &g.MeanRate, &g.WeightedRate, &g.SDRate, &g.Low,
-			&g.Allocated, &g.Yen, &g.Age65Plus, &g.MeanYenPer65, &g.PooledYen, &g.MeanAging); err != nil {
-			return nil, err
-		}
-		if g.Dim == "nation" {
-			g.Dim, g.Key, g.Label = "others", "others", "その他の都道府県"
-			out = append(out, g)
-		}
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // EquityMunicipality is one municipality in one fiscal year of the equity view. Exact numbers are
@@ -155,48 +196,32 @@ type Equity struct {
 
 // Equity reads the equity view as of run asOf (0: every run): the runs of each fiscal year are
 // the latest succeeded ones with an id not above asOf, so that an export of an allocation run
-// reads the same view however many runs come after it.
+// reads the same view however many runs come after it. The base rows are read once.
 func (an *Analyst) Equity(ctx context.Context, asOf int64) (*Equity, error) {
 	if asOf <= 0 {
 		asOf = math.MaxInt64
 	}
 	eq := &Equity{AsOf: asOf}
-	if err := an.equityMunicipal(ctx, eq); err != nil {
-		return nil, fmt.Errorf("equity rows: %w", err)
-	}
-	if err := an.equityGroups(ctx, eq); err != nil {
-		return nil, fmt.Errorf("equity groups: %w", err)
-	}
-	if err := an.equityCurve(ctx, eq); err != nil {
-		return nil, fmt.Errorf("equity curve: %w", err)
-	}
-	if err := an.equityIndex(ctx, eq); err != nil {
-		return nil, fmt.Errorf("equity index: %w", err)
-	}
-	if err := an.equityGaps(ctx, eq); err != nil {
-		return nil, fmt.Errorf("equity gap: %w", err)
+	err := an.withEquityConn(ctx, asOf, func(c *sql.Conn) error {
+		for _, step := range []struct {
+			what string
+			fn   func(context.Context, *sql.Conn, *Equity) error
+		}{{"rows", equityMunicipal}, {"groups", equityGroups}, {"curve", equityCurve}, {"index", equityIndex}, {"gap", equityGaps}} {
+			if err := step.fn(ctx, c, eq); err != nil {
+				return fmt.Errorf("equity %s: %w", step.what, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return eq, nil
 }
 
-// equityQuery runs one figure's query over the base rows and scans each row.
-func (an *Analyst) equityQuery(ctx context.Context, q string, asOf int64, scan func(*sql.Rows) error) error {
-	rows, err := an.s.db.QueryContext(ctx, withEquityBase(q), asOf, asOf)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		if err := scan(rows); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func (an *Analyst) equityMunicipal(ctx context.Context, eq *Equity) error {
+func equityMunicipal(ctx context.Context, c *sql.Conn, eq *Equity) error {
 	seen := map[int]bool{}
-	return an.equityQuery(ctx, equityMunicipalSQL, eq.AsOf, func(rows *sql.Rows) error {
+	return equityQuery(ctx, c, fromBase(equityMunicipalSQL), nil, func(rows *sql.Rows) error {
 		var m EquityMunicipality
 		var yen sql.NullInt64
 		var prev sql.NullBool
@@ -220,11 +245,10 @@ func (an *Analyst) equityMunicipal(ctx context.Context, eq *Equity) error {
 	})
 }
 
-func (an *Analyst) equityGroups(ctx context.Context, eq *Equity) error {
-	return an.equityQuery(ctx, equityGroupsSQL, eq.AsOf, func(rows *sql.Rows) error {
-		var g EquityGroup
-		if err := rows.Scan(&g.FiscalYear, &g.Dim, &g.Key, &g.Label, &g.N, &g.MeanRate, &g.WeightedRate, &g.SDRate, &g.Low,
-			&g.Allocated, &g.Yen, &g.Age65Plus, &g.MeanYenPer65, &g.PooledYen, &g.MeanAging); err != nil {
+func equityGroups(ctx context.Context, c *sql.Conn, eq *Equity) error {
+	return equityQuery(ctx, c, fromBase(equityGroupsSQL), nil, func(rows *sql.Rows) error {
+		g, err := scanEquityGroup(rows)
+		if err != nil {
 			return err
 		}
 		eq.Groups = append(eq.Groups, g)
@@ -232,8 +256,16 @@ func (an *Analyst) equityGroups(ctx context.Context, eq *Equity) error {
 	})
 }
 
-func (an *Analyst) equityCurve(ctx context.Context, eq *Equity) error {
-	return an.equityQuery(ctx, equityCurveSQL, eq.AsOf, func(rows *sql.Rows) error {
+// scanEquityGroup reads one row of equity_groups.sql.
+func scanEquityGroup(rows *sql.Rows) (EquityGroup, error) {
+	var g EquityGroup
+	err := rows.Scan(&g.FiscalYear, &g.Dim, &g.Key, &g.Label, &g.N, &g.MeanRate, &g.WeightedRate, &g.SDRate, &g.Low,
+		&g.Allocated, &g.Yen, &g.Age65Plus, &g.MeanYenPer65, &g.PooledYen, &g.MeanAging)
+	return g, err
+}
+
+func equityCurve(ctx context.Context, c *sql.Conn, eq *Equity) error {
+	return equityQuery(ctx, c, fromBase(equityCurveSQL), nil, func(rows *sql.Rows) error {
 		var p EquityCurvePoint
 		if err := rows.Scan(&p.FiscalYear, &p.Code, &p.Age65Plus, &p.Yen, &p.CumAge65Plus, &p.CumYen, &p.TotalAge65Plus, &p.TotalYen); err != nil {
 			return err
@@ -243,8 +275,8 @@ func (an *Analyst) equityCurve(ctx context.Context, eq *Equity) error {
 	})
 }
 
-func (an *Analyst) equityIndex(ctx context.Context, eq *Equity) error {
-	return an.equityQuery(ctx, equityIndexSQL, eq.AsOf, func(rows *sql.Rows) error {
+func equityIndex(ctx context.Context, c *sql.Conn, eq *Equity) error {
+	return equityQuery(ctx, c, fromBase(equityIndexSQL), nil, func(rows *sql.Rows) error {
 		var x EquityIndex
 		if err := rows.Scan(&x.FiscalYear, &x.N, &x.Age65Plus, &x.Yen, &x.Numerator, &x.Denominator); err != nil {
 			return err
@@ -255,17 +287,20 @@ func (an *Analyst) equityIndex(ctx context.Context, eq *Equity) error {
 			return fmt.Errorf("concentration index of FY%d: not integers: %q / %q", x.FiscalYear, x.Numerator, x.Denominator)
 		}
 		if den.Sign() > 0 {
-			r := new(big.Rat).SetFrac(num, den)
-			x.Index = r.FloatString(9) // rounded half away from zero
-			x.Value, _ = strconv.ParseFloat(x.Index, 64)
+			x.Index = new(big.Rat).SetFrac(num, den).FloatString(9) // rounded half away from zero
+			v, err := strconv.ParseFloat(x.Index, 64)
+			if err != nil {
+				return err
+			}
+			x.Value = v
 		}
 		eq.Index = append(eq.Index, x)
 		return nil
 	})
 }
 
-func (an *Analyst) equityGaps(ctx context.Context, eq *Equity) error {
-	return an.equityQuery(ctx, equityGapSQL, eq.AsOf, func(rows *sql.Rows) error {
+func equityGaps(ctx context.Context, c *sql.Conn, eq *Equity) error {
+	return equityQuery(ctx, c, fromBase(equityGapSQL), nil, func(rows *sql.Rows) error {
 		var g EquityGap
 		if err := rows.Scan(&g.FiscalYear, &g.SmallRate, &g.LargeRate, &g.GapRate, &g.GapRateChange,
 			&g.SmallYenPer65, &g.LargeYenPer65, &g.GapYen, &g.GapYenChange); err != nil {
