@@ -1,9 +1,12 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kofukin/kofukin"
 )
 
 // The equity pages by content: the ministry sees every municipality; a prefecture its own
@@ -46,6 +49,26 @@ func TestEquityPagesByContent(t *testing.T) {
 	// One year of runs: the support list says persistence needs two years.
 	if !strings.Contains(body, "継続の判定には連続する2年度の採点が必要です") {
 		t.Error("no note that persistence needs two years")
+	}
+
+	// The view itself (what any other adapter would render): no other prefecture's municipality
+	// in its rows or support list, and no code on the curve's points.
+	v, err := w.s.Runner.EquityPrefecture(context.Background(), kofukin.Principal{Role: kofukin.RolePrefecture, EntityCode: "310000"}, 2026, "310000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append(v.Municipal, v.Support...) {
+		if m.PrefectureCode != "31" {
+			t.Errorf("the prefecture's view holds %s %s", m.Code, m.Name)
+		}
+	}
+	for _, p := range v.Curve {
+		if p.Code != "" {
+			t.Fatalf("the prefecture's curve names %s", p.Code)
+		}
+	}
+	if len(v.Curve) != 1741 {
+		t.Errorf("the curve has %d points, want the nation's 1,741 (as a shape)", len(v.Curve))
 	}
 
 	other, _ := w.client("otherpref")
