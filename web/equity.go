@@ -190,3 +190,21 @@ var equityFuncs = template.FuncMap{
 		return exporters.Commas(*p)
 	},
 }
+
+// apiEquity: GET /api/v1/equity — the equity view the caller may see as JSON: the ministry's
+// national view, or a prefecture's own (its municipalities, aggregates otherwise); anyone else is
+// refused.
+func (s *Server) apiEquity(w http.ResponseWriter, r *http.Request, p kofukin.Principal) {
+	var v *pipeline.EquityView
+	var err error
+	if p.Role == kofukin.RoleMinistry {
+		v, err = s.Runner.EquityNational(r.Context(), p)
+	} else {
+		v, err = s.Runner.EquityPrefecture(r.Context(), p, s.FiscalYear, p.EntityCode)
+	}
+	if err != nil {
+		s.failJSON(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,6 +70,38 @@ func TestEquityPagesByContent(t *testing.T) {
 	}
 	if len(v.Curve) != 1741 {
 		t.Errorf("the curve has %d points, want the nation's 1,741 (as a shape)", len(v.Curve))
+	}
+
+	// The JSON API by content: the prefecture's token gets its own view (no code of another
+	// prefecture anywhere in the body), the ministry's the nation, a municipality's nothing.
+	api := func(name string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", w.srv.URL+"/api/v1/equity", nil)
+		req.Header.Set("Authorization", "Bearer "+w.tokens[name])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body = api("pref")
+	if code != http.StatusOK || !strings.Contains(body, "鳥取市") || strings.Contains(body, "松江市") {
+		t.Errorf("the prefecture's API: %d, 鳥取市 %v, 松江市 %v", code, strings.Contains(body, "鳥取市"), strings.Contains(body, "松江市"))
+	}
+	for c := range codesIn(body) {
+		if !strings.HasPrefix(c, "31") {
+			t.Errorf("the prefecture's API names %s", c)
+		}
+	}
+	if code, body := api("ministry"); code != http.StatusOK || !strings.Contains(body, "松江市") {
+		t.Errorf("the ministry's API: %d, 松江市 %v", code, strings.Contains(body, "松江市"))
+	}
+	for _, name := range []string{"muni", "centre"} {
+		if code, body := api(name); code != http.StatusForbidden || strings.Contains(body, "鳥取市") {
+			t.Errorf("%s's API: %d", name, code)
+		}
 	}
 
 	other, _ := w.client("otherpref")

@@ -129,6 +129,7 @@ func (s *Server) routes() []route {
 		session("GET /ministry/files/{path...}", "出力ファイルのダウンロード", s.file),
 		bearer("POST /api/v1/submissions", "調査票の提出", s.apiUpload),
 		bearer("GET /api/v1/submissions", "提出一覧の取得", s.apiList),
+		bearer("GET /api/v1/equity", "公平性の取得", s.apiEquity),
 	}
 }
 
