@@ -128,6 +128,8 @@ type Ministry struct {
 	Amounts     []AmountLine
 	// Summary lines of 「概要」 after the reconciliation: the run manifest.
 	Summary []SummaryLine
+	// Equity is 「公平性」 (written when not nil).
+	Equity *Equity
 }
 
 // SummaryLine is one line of 「概要」's manifest: a label and its value, written as what it is —
@@ -161,6 +163,12 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 		{SheetMunicipal, writeMunicipal},
 		{SheetPrefectures, writePrefectures},
 		{SheetAmounts, writeAmounts},
+	}
+	if m.Equity != nil {
+		steps = append(steps, struct {
+			sheet string
+			fn    func(*book, Ministry, styles) error
+		}{SheetEquity, writeEquity})
 	}
 	for i, s := range steps {
 		if i > 0 {

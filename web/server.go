@@ -62,7 +62,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.throttle = newThrottle(s.Now)
 	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).Funcs(consoleFuncs).ParseFS(templateFS, "templates/*.html"))
+	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).Funcs(consoleFuncs).Funcs(equityFuncs).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, doing(rt.what, rt.handler))
@@ -119,6 +119,8 @@ func (s *Server) routes() []route {
 		session("GET /ministry/jobs/{id}", "実行状況の閲覧", s.jobPage),
 		session("GET /ministry/compare", "算定結果の比較", s.compare),
 		session("GET /ministry/status", "全国の提出状況の閲覧", s.nationalStatus),
+		session("GET /ministry/equity", "公平性（全国）の閲覧", s.equityNational),
+		session("GET /prefecture/{code}/equity", "公平性の閲覧", s.equityPrefecture),
 		session("GET /ministry/tokens", "トークンの一覧", s.tokens),
 		session("POST /ministry/tokens/{id}/revoke", "トークンの失効", s.revokeToken),
 		session("POST /ministry/tokens/bulk", "トークンの一括発行", s.bulkTokens),
@@ -128,6 +130,7 @@ func (s *Server) routes() []route {
 		session("GET /ministry/files/{path...}", "出力ファイルのダウンロード", s.file),
 		bearer("POST /api/v1/submissions", "調査票の提出", s.apiUpload),
 		bearer("GET /api/v1/submissions", "提出一覧の取得", s.apiList),
+		bearer("GET /api/v1/equity", "公平性の取得", s.apiEquity),
 	}
 }
 
