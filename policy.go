@@ -30,6 +30,11 @@ const (
 	ActDeadline Action = "deadline"
 	// ActTokens: issue, list and revoke tokens.
 	ActTokens Action = "tokens"
+	// ActEquity: a prefecture's equity view (公平性): its own municipalities, its support list and
+	// the national figures as aggregates only.
+	ActEquity Action = "equity"
+	// ActEquityNational: the national equity view, every municipality (issue 14).
+	ActEquityNational Action = "equity_national"
 	// ActImpact: the impact assessment (効果検証) of an action item on an outcome over the years.
 	ActImpact Action = "impact"
 )
@@ -85,6 +90,9 @@ var Policy = []Rule{
 	{ActRun, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "score, allocate, export, dry runs"},
 	{ActDeadline, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "the submission deadline"},
 	{ActTokens, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "issue, list, revoke tokens"},
+	{ActEquity, prefOnly, map[Role]Scope{RolePrefecture: ScopeOwn, RoleMinistry: ScopeAll},
+		"a prefecture's equity view (公平性): its municipalities, its support list, national figures as aggregates"},
+	{ActEquityNational, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "the national equity view, every municipality"},
 	{ActImpact, nil, map[Role]Scope{RoleMinistry: ScopeAll}, "impact assessment (効果検証): difference-in-differences of an action on an outcome"},
 }
 

@@ -35,6 +35,8 @@ type FeedbackMunicipality struct {
 	YenTotal         int64
 	Goals            []FeedbackGoal
 	Worth            []PointWorth
+	// Diagnosis, when set, is written below as the sheet's 地域診断 block (diagnosis.go).
+	Diagnosis *FeedbackDiagnosis
 }
 
 // Feedback is one prefecture's workbook of municipal feedback sheets.
@@ -47,7 +49,8 @@ type Feedback struct {
 }
 
 // WriteFeedback writes one sheet per municipality: 得点率 by goal against the national,
-// prefectural and size-band (第1号被保険者数) means, and what one more point is worth in yen.
+// prefectural and size-band (第1号被保険者数) means, and what one more point is worth in yen; and,
+// when the municipality has one, its 地域診断 below (with a radar and a bar chart, printed on A4).
 func WriteFeedback(w io.Writer, fb Feedback) error {
 	f := newExportBook()
 	defer f.Close()
@@ -94,6 +97,12 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 		}
 		f.SetColWidth(s, "A", "A", 34)
 		f.SetColWidth(s, "B", "G", 14)
+		if m.Diagnosis != nil {
+			if _, err := writeDiagnosis(f, s, r+len(m.Worth)+2, 7, len(m.Goals), m.Diagnosis, st); err != nil {
+				return fmt.Errorf("地域診断 of %s: %w", m.Code, err)
+			}
+			f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, portrait: true})
+		}
 	}
 	if len(fb.Municipalities) == 0 {
 		f.SetCellStr("Sheet1", "A1", safeText("対象の市町村がありません"))

@@ -128,6 +128,8 @@ type Ministry struct {
 	Amounts     []AmountLine
 	// Summary lines of 「概要」 after the reconciliation: the run manifest.
 	Summary []SummaryLine
+	// Equity is 「公平性」 (written when not nil).
+	Equity *Equity
 	// Impact, when set, adds the sheet 「効果検証」 (impact.go) after the others.
 	Impact *ImpactSheet
 }
@@ -163,6 +165,12 @@ func WriteMinistry(w io.Writer, m Ministry) error {
 		{SheetMunicipal, writeMunicipal},
 		{SheetPrefectures, writePrefectures},
 		{SheetAmounts, writeAmounts},
+	}
+	if m.Equity != nil {
+		steps = append(steps, struct {
+			sheet string
+			fn    func(*book, Ministry, styles) error
+		}{SheetEquity, writeEquity})
 	}
 	if m.Impact != nil {
 		steps = append(steps, struct {

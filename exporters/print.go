@@ -13,7 +13,7 @@ const (
 	paperA4 = 9
 )
 
-// printSetup is how a sheet prints: on A4 or A3 in landscape, scaled to the page's width (or not,
+// printSetup is how a sheet prints: on A4 or A3 in landscape (or portrait), scaled to the page's width (or not,
 // for a sheet too wide to be read that small), with rows and columns repeated on every page and
 // the page number in the footer.
 type printSetup struct {
@@ -21,6 +21,7 @@ type printSetup struct {
 	fitWidth  bool
 	titleRows [2]int // first and last row repeated at the top of each page (0: none)
 	titleCols int    // columns A… repeated at the left of each page (0: none)
+	portrait  bool   // portrait instead of landscape
 }
 
 // setPrint sets a sheet's print setup. On a sheet to be streamed it must come before
@@ -31,6 +32,9 @@ func (b *book) setPrint(sheet string, p printSetup) {
 		return
 	}
 	orient := "landscape"
+	if p.portrait {
+		orient = "portrait"
+	}
 	lo := &excelize.PageLayoutOptions{Size: &p.paper, Orientation: &orient}
 	if p.fitWidth {
 		lo.FitToWidth, lo.FitToHeight = ptr(1), ptr(0)

@@ -536,7 +536,8 @@ func flagsHeight(flags []string) float64 {
 	if lines <= 1 {
 		return 0
 	}
-	return float64(lines)*15 + 3
+	// Excel's tallest row; the rest of a longer text is seen in the cell (or its 項目 sheet).
+	return min(float64(lines)*15+3, excelize.MaxRowHeight)
 }
 
 // answerValue is an answer as a cell value: a number when it is one (so it sorts and sums as a

@@ -172,5 +172,5 @@ func statusHeight(l StatusLine) float64 {
 	if n <= 1 {
 		return 0
 	}
-	return float64(n)*15 + 3
+	return min(float64(n)*15+3, excelize.MaxRowHeight)
 }

@@ -153,6 +153,7 @@ const (
 	CSVUnions     = "unions"     // 年度, 広域連合コード, 広域連合名, 構成市町村コード
 	CSVNeeds      = "needs"      // 年度, 団体コード, 交付金, 所要見込額
 	CSVEntities   = "entities"   // 団体コード, 区分, 名称, 都道府県コード, 有効開始年度, 有効終了年度
+	CSVLocal      = "local"      // 年度, 市町村コード, 基準日, 出典, indicators…: 地域の指標 users bring (local.go)
 	CSVUnknown    = ""
 )
 
@@ -196,6 +197,8 @@ func CSVKind(data []byte) string {
 		return CSVEntities
 	case has[PopColDate] && has[PopColInsured]:
 		return CSVPopulation
+	case has[LocalColCode] && has[LocalColDate]:
+		return CSVLocal // after population: a population list headed 市町村コード stays one (and is refused for it)
 	case has[OutcomeColItem] && has[SurveyColAnswer]:
 		return CSVSurvey
 	case has[OutcomeColItem] && has[OutcomeColValue]:

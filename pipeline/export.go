@@ -276,6 +276,12 @@ func (r *Runner) ministry(ctx context.Context, fy int, alloc *store.Run, prefs [
 		m.National = append(m.National, nr)
 	}
 	m.Prefectures = prefs
+	// 「公平性」: the equity view as of this allocation run (pipeline/equity.go).
+	eq, err := r.Store.Analyst().Equity(ctx, alloc.ID)
+	if err != nil {
+		return nil, err
+	}
+	m.Equity = equitySheet(eq)
 	amounts, err := r.Store.Allocations().AmountSheet(ctx, alloc.ID, man.ScoreRunID, fy)
 	if err != nil {
 		return nil, err

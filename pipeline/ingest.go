@@ -37,6 +37,7 @@ const (
 	KindUnions     = "unions"     // reference list of unions and their members
 	KindNeeds      = "needs"      // 所要見込額 per municipality and grant
 	KindEntities   = "entities"   // entity list with validity years (mergers, new codes)
+	KindLocal      = "local"      // 地域の指標: municipal indicators users bring (loaders/local.go)
 )
 
 // Statuses of a file that is not stored.
@@ -705,6 +706,8 @@ func referenceKind(src source) string {
 		return KindNeeds
 	case loaders.CSVEntities:
 		return KindEntities
+	case loaders.CSVLocal:
+		return KindLocal
 	}
 	return ""
 }
@@ -843,6 +846,15 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		}
 		rep.Answers = len(rows)
 		if unchanged, err = r.Store.Reference().SetNeeds(ctx, fy, file, rows); err != nil {
+			return rep, err
+		}
+	case KindLocal:
+		rows, err := loaders.ReadLocalIndicators(path, data, fy, isKnown)
+		if err != nil {
+			return reject(err)
+		}
+		rep.Answers = len(rows)
+		if unchanged, err = r.Store.Reference().SetLocalIndicators(ctx, fy, file, rows); err != nil {
 			return rep, err
 		}
 	case KindUnions:

@@ -389,7 +389,7 @@ func (r *Runner) FeedbackWorkbook(ctx context.Context, by kofukin.Principal, fy 
 	if err != nil {
 		return "", nil, err
 	}
-	in := &feedbackInputs{rb: rb, goalsOf: map[string][]store.GoalRate{}, shorts: map[string]string{}, poolSum: map[string]float64{}, poolYen: map[string]int64{}}
+	in := &feedbackInputs{rb: rb, goalsOf: map[string][]store.GoalRate{}, poolSum: map[string]float64{}, poolYen: map[string]int64{}}
 	for _, p := range man.Results {
 		in.poolYen[p.ID] = p.PoolYen
 	}
@@ -405,10 +405,11 @@ func (r *Runner) FeedbackWorkbook(ctx context.Context, by kofukin.Principal, fy 
 			in.goalsOf[code] = append(in.goalsOf[code], g)
 		}
 	}
-	_, in.goalLabel = itemLabels(rb)
-	for _, g := range rb.Grants {
-		in.shorts[g.ID] = g.Short
+	diag, err := r.readDiagnosis(ctx, fy, man.ScoreRunID, alloc.ID, code)
+	if err != nil {
+		return "", nil, err
 	}
+	in.diag = &diag
 	fb := exporters.Feedback{FiscalYear: fy, EraLabel: rb.EraLabel, PrefCode: e.PrefectureCode, PrefName: e.PrefectureName,
 		Municipalities: []exporters.FeedbackMunicipality{in.municipality(*row)}}
 	var buf bytes.Buffer

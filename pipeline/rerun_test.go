@@ -75,6 +75,7 @@ func rerunReportsTampering(t *testing.T, r *pipeline.Runner, res *pipeline.Cycle
 		"feedback/FY2026_フィードバック_310000_鳥取県.xlsx: sha256 ",
 		prefix + "allocations.arrow: sha256 ",
 		prefix + "allocations.parquet: sha256 ",
+		prefix + "equity.parquet: sha256 ", // the equity view's yen per municipality (issue 14)
 		review + ": sha256 ",
 	}
 	sort.Strings(want)

@@ -40,6 +40,42 @@ type reviewRows struct {
 	centres []store.CentreSheetLine
 	rates   []store.GoalRate
 	bins    []store.ChartBin
+	diag    diagnosisRows
+}
+
+// diagnosisRows are the store's rows of every municipality's 地域診断 (the feedback sheets' block).
+type diagnosisRows struct {
+	peers    map[string][]store.PeerItem
+	outcomes map[string][]store.OutcomeValue
+	yen      map[string]store.YenPerPerson
+}
+
+// readDiagnosis reads the 地域診断 rows of municipality code ("" for all) of a score run and the
+// allocation run made from it.
+func (r *Runner) readDiagnosis(ctx context.Context, fy int, scoreRun, allocRun int64, code string) (diagnosisRows, error) {
+	d := diagnosisRows{peers: map[string][]store.PeerItem{}, outcomes: map[string][]store.OutcomeValue{}, yen: map[string]store.YenPerPerson{}}
+	peers, err := r.Store.Scores().PeerItems(ctx, scoreRun, fy, DiagnosisPeerShare, code)
+	if err != nil {
+		return d, fmt.Errorf("peer items of run %d: %w", scoreRun, err)
+	}
+	for _, p := range peers {
+		d.peers[p.Code] = append(d.peers[p.Code], p)
+	}
+	outs, err := r.Store.Scores().Outcomes(ctx, scoreRun, fy, code)
+	if err != nil {
+		return d, fmt.Errorf("outcome values of run %d: %w", scoreRun, err)
+	}
+	for _, o := range outs {
+		d.outcomes[o.Code] = append(d.outcomes[o.Code], o)
+	}
+	yen, err := r.Store.Allocations().YenPerPersons(ctx, allocRun, fy, code)
+	if err != nil {
+		return d, fmt.Errorf("yen per person of run %d: %w", allocRun, err)
+	}
+	for _, y := range yen {
+		d.yen[y.Code] = y
+	}
+	return d, nil
 }
 
 // chartStep is the width of a bin of 「得点分布」: the rulebook's maximum in 16 bins.
@@ -68,6 +104,9 @@ func (r *Runner) readReviewRows(ctx context.Context, fy int, alloc *store.Run, m
 		return nil, err
 	}
 	if rr.bins, err = r.Store.Scores().ChartBins(ctx, man.ScoreRunID, chartStep(rb)); err != nil {
+		return nil, err
+	}
+	if rr.diag, err = r.readDiagnosis(ctx, fy, man.ScoreRunID, alloc.ID, ""); err != nil {
 		return nil, err
 	}
 	return &rr, nil
@@ -103,11 +142,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 	for _, g := range rr.rates {
 		goalsOf[g.Code] = append(goalsOf[g.Code], g)
 	}
-	labels, goalLabel := itemLabels(rb)
-	shorts := map[string]string{}
-	for _, g := range rb.Grants {
-		shorts[g.ID] = g.Short
-	}
+	labels, _ := itemLabels(rb)
 	bins := []string{}
 	step := chartStep(rb)
 	for k := 0; k < 16; k++ {
@@ -123,7 +158,7 @@ func (r *Runner) writeReviews(ctx context.Context, fy int, alloc *store.Run, man
 			nation[b.Bin] += 1 / float64(b.N)
 		}
 	}
-	fbIn := &feedbackInputs{rb: rb, goalsOf: goalsOf, goalLabel: goalLabel, shorts: shorts, poolSum: poolSum, poolYen: poolYen}
+	fbIn := &feedbackInputs{rb: rb, goalsOf: goalsOf, poolSum: poolSum, poolYen: poolYen, diag: &rr.diag}
 	type job struct {
 		rv exporters.Review
 		fb exporters.Feedback
@@ -238,24 +273,23 @@ func itemLabels(rb *indicators.Rulebook) (map[string]exporters.ItemLabel, map[st
 // feedbackInputs is what a municipality's feedback sheet is made of beside its review row: the
 // goal rates of the score run, and the pools' sums and amounts of the allocation run.
 type feedbackInputs struct {
-	rb        *indicators.Rulebook
-	goalsOf   map[string][]store.GoalRate
-	goalLabel map[string]string
-	shorts    map[string]string // grant id → 推進 / 支援
-	poolSum   map[string]float64
-	poolYen   map[string]int64
+	rb      *indicators.Rulebook
+	goalsOf map[string][]store.GoalRate
+	poolSum map[string]float64
+	poolYen map[string]int64
+	diag    *diagnosisRows // the 地域診断 rows (nil: no 地域診断 block)
 }
 
 // municipality is the feedback sheet of one municipality's review row.
 func (in *feedbackInputs) municipality(row store.ReviewLine) exporters.FeedbackMunicipality {
 	fm := exporters.FeedbackMunicipality{Code: row.Code, Name: row.Name, Total: row.Total, Max: row.Max, Rate: row.Rate, Rank: row.NationalRank, Of: row.Of, YenTotal: row.YenTotal}
-	for _, g := range in.goalsOf[row.Code] {
-		fm.Band = g.Band
-		label := in.goalLabel[g.GoalID]
-		if gl, _ := in.rb.Goal(g.GoalID); gl != nil && len(gl.Grants) > 1 {
-			label += "（" + in.shorts[g.GrantID] + "）"
+	fm.Band, fm.Goals = goalLines(in.rb, in.goalsOf[row.Code])
+	if d := in.diag; d != nil {
+		var yen *store.YenPerPerson
+		if y, ok := d.yen[row.Code]; ok {
+			yen = &y
 		}
-		fm.Goals = append(fm.Goals, exporters.FeedbackGoal{Label: label, Points: g.Points, Max: g.Max, Rate: g.Rate, National: g.National, Pref: g.Pref, SizeBand: g.SizeBand})
+		fm.Diagnosis = diagnosisOf(in.rb, fm.Band, d.peers[row.Code], d.outcomes[row.Code], yen, diagnosisSheetItems)
 	}
 	for _, g := range in.rb.Grants {
 		// One more point in this grant: pool × ((s+1)w/(Σ+w) − s·w/Σ), others unchanged.

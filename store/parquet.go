@@ -31,6 +31,8 @@ func analystQueries(scoreRun, allocRun int64, fy int) map[string]analystQuery {
 		"scores":      {analystScoresSQL, []any{scoreRun}},
 		"totals":      {analystTotalsSQL, []any{scoreRun}},
 		"allocations": {analystAllocationsSQL, []any{allocRun}},
+		// The equity view as of the allocation run (store/equity.go), every fiscal year scored by then.
+		"equity": {withEquityBase(equityParquetSQL), []any{allocRun, allocRun}},
 	}
 }
 
@@ -48,7 +50,7 @@ var (
 const analystRowGroup = "1000000000"
 
 // AnalystNames lists the analyst tables in writing order.
-var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "allocations"}
+var AnalystNames = []string{"answers", "item_scores", "scores", "totals", "allocations", "equity"}
 
 // WriteParquet writes the analyst tables of a score run and an allocation run as Parquet files
 // (DuckDB COPY) into dir, named prefix + table + ".parquet": COPY writes a temporary file in dir,

@@ -130,3 +130,46 @@ func TestBrowserUploadFixConfirm(t *testing.T) {
 		t.Errorf("stored verdict %+v", reviews["312011"])
 	}
 }
+
+// TestBrowserEquityMap renders a prefecture's equity page in headless Chromium: the tile map's 47
+// tiles and the concentration curve are laid out (non-empty boxes, the tiles on distinct squares),
+// and each tile carries its name and value for hovering. With KOFUKIN_SCREENSHOTS set, the page is
+// saved as equity.png to look at.
+func TestBrowserEquityMap(t *testing.T) {
+	exe := chromium(t)
+	w := newWorld(t)
+	ctx, cancel := browser(t, exe)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(w.srv.URL+"/login"),
+		chromedp.WaitVisible(`#token`),
+		chromedp.SendKeys(`#token`, w.tokens["pref"]),
+		chromedp.Click(`#login`),
+		chromedp.WaitVisible(`#equity`),
+		chromedp.Navigate(w.srv.URL+"/prefecture/310000/equity?m=ypp"),
+		chromedp.WaitVisible(`#map svg`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Distinct tile positions with a real size, the curve's polyline drawn, and the hover text.
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const tiles = [...document.querySelectorAll('#map g.tile rect')];
+		const pos = new Set(tiles.map(r => { const b = r.getBoundingClientRect(); return b.width > 20 && b.height > 20 ? Math.round(b.x) + ',' + Math.round(b.y) : 'empty'; }));
+		const line = document.querySelector('#curve polyline');
+		const lb = line ? line.getBoundingClientRect() : {width: 0, height: 0};
+		const tip = document.querySelector('#map g.tile[data-pref="31"] title');
+		return tiles.length + ' ' + pos.size + ' ' + (pos.has('empty') ? 'empty' : 'sized') + ' ' + (lb.width > 100 && lb.height > 100 ? 'curve' : 'nocurve') + ' ' + (tip ? tip.textContent : '');
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(got, "47 47 sized curve 鳥取県：") {
+		t.Errorf("the map and curve as laid out: %q", got)
+	}
+	if dir := os.Getenv("KOFUKIN_SCREENSHOTS"); dir != "" {
+		if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+			os.WriteFile(filepath.Join(dir, "equity.png"), png, 0o644)
+		}
+	}
+}

@@ -198,7 +198,7 @@ func impactViewOf(rep *pipeline.ImpactReport) *impactView {
 				MeanPoints: fmt.Sprintf("%.2f", l.MeanPoints), Slope: optText(l.Slope, "%+.3f"), Corr: optText(l.Corr, "%+.3f"), N: l.N})
 		}
 	}
-	v.TrendSVG = trendSVG(rep)
+	v.TrendSVG = impactTrendSVG(rep)
 	forest := []forestRow{}
 	for _, e := range ests[:3] {
 		forest = append(forest, forestRow{e.label, e.iv})
@@ -214,12 +214,9 @@ func optText(v *float64, format string) string {
 	return fmt.Sprintf(format, *v)
 }
 
-// esc escapes text for an SVG element's content or attribute.
-func esc(s string) string { return template.HTMLEscapeString(s) }
-
-// trendSVG draws the outcome's mean per year of the municipalities that adopted during the range
+// impactTrendSVG draws the outcome's mean per year of the municipalities that adopted during the range
 // (blue) and of those that never did (grey): the two groups the contrast compares.
-func trendSVG(rep *pipeline.ImpactReport) template.HTML {
+func impactTrendSVG(rep *pipeline.ImpactReport) template.HTML {
 	series := []struct {
 		group, colour, dash string
 	}{{"adopter", "#1f6fb4", ""}, {"never", "#6b6b6b", "6 4"}}

@@ -62,7 +62,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	s.throttle = newThrottle(s.Now)
 	s.uploads = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
-	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).Funcs(consoleFuncs).ParseFS(templateFS, "templates/*.html"))
+	s.tmpl = template.Must(template.New("").Funcs(templateFuncs).Funcs(consoleFuncs).Funcs(equityFuncs).ParseFS(templateFS, "templates/*.html"))
 	mux := http.NewServeMux()
 	for _, rt := range s.routes() {
 		mux.HandleFunc(rt.pattern, doing(rt.what, rt.handler))
@@ -104,6 +104,7 @@ func (s *Server) routes() []route {
 		session("GET /uploads/{id}/annotated", "エラー箇所付きの写しのダウンロード", s.annotated),
 		// the municipality's working day (helper C): item-by-item points, the files it sent
 		session("GET /entity/{code}/items", "回答・得点の閲覧", s.entityItems),
+		session("GET /entity/{code}/diagnosis", "地域診断の閲覧", s.diagnosisPage),
 		session("GET /entity/{code}/sent/{version}", "提出ファイルのダウンロード", s.sentFile),
 		session("GET /entity/{code}/feedback.xlsx", "フィードバック票のダウンロード", s.feedbackWorkbook),
 		session("GET /prefecture/{code}", "提出状況の閲覧", s.prefecturePage),
@@ -119,6 +120,8 @@ func (s *Server) routes() []route {
 		session("GET /ministry/compare", "算定結果の比較", s.compare),
 		session("GET /ministry/impact", "効果検証", s.impactPage),
 		session("GET /ministry/status", "全国の提出状況の閲覧", s.nationalStatus),
+		session("GET /ministry/equity", "公平性（全国）の閲覧", s.equityNational),
+		session("GET /prefecture/{code}/equity", "公平性の閲覧", s.equityPrefecture),
 		session("GET /ministry/tokens", "トークンの一覧", s.tokens),
 		session("POST /ministry/tokens/{id}/revoke", "トークンの失効", s.revokeToken),
 		session("POST /ministry/tokens/bulk", "トークンの一括発行", s.bulkTokens),
@@ -128,6 +131,7 @@ func (s *Server) routes() []route {
 		session("GET /ministry/files/{path...}", "出力ファイルのダウンロード", s.file),
 		bearer("POST /api/v1/submissions", "調査票の提出", s.apiUpload),
 		bearer("GET /api/v1/submissions", "提出一覧の取得", s.apiList),
+		bearer("GET /api/v1/equity", "公平性の取得", s.apiEquity),
 	}
 }
 

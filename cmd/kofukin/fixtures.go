@@ -17,12 +17,16 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed: the same seed writes the same files")
 	prefs := fs.String("prefectures", "", "comma-separated prefecture codes to limit the nation to (e.g. 31,32)")
 	broken := fs.Bool("broken", true, "also write deliberately broken files into OUT/broken")
+	yearsFlag := fs.String("years", "", "fiscal years, e.g. 2024-2026: the last is --fy's nation (workbooks, in OUT/FY2026), the earlier ones its past generated backward (survey CSVs and outcome CSV, in OUT/FY2024 …); default: --fy only, into OUT")
 	scale := fs.Int("scale", 1, "clone every municipality this many times (e.g. 10, 100); above 1 the nation is written as data (CSV) for kofukin bench --scale, not as workbooks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return &exitError{code: 2, msg: "fixtures: --out is required"}
+	}
+	if *yearsFlag != "" && *scale > 1 {
+		return &exitError{code: 2, msg: "fixtures: --years and --scale cannot be given together"}
 	}
 	if *scale < 1 {
 		return &exitError{code: 2, msg: "fixtures: --scale must be 1 or more"}
@@ -42,11 +46,20 @@ func cmdFixtures(ctx context.Context, a *app, args []string) error {
 			sum.EntitiesFile, sum.AnswersFile, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
 		return nil
 	}
-	sum, err := fixtures.WriteNation(ctx, *out, lib, *fy, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers, Broken: *broken})
+	years, err := parseYears(*yearsFlag, []int{*fy})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "fixtures: %s in %s, %.1f MB, %.1fs\n", describeNation(sum), *out, float64(sum.Bytes)/1e6, time.Since(start).Seconds())
+	*fy = years[len(years)-1]
+	ys, err := fixtures.WriteYears(ctx, *out, lib, years, fixtures.NationOptions{Seed: *seed, Prefectures: splitList(*prefs), Workers: a.cfg.Workers, Broken: *broken})
+	if err != nil {
+		return err
+	}
+	sum := ys.Anchor
+	fmt.Fprintf(a.stdout, "fixtures: %s in %s, %.1f MB, %.1fs\n", describeNation(sum), ys.AnchorDir, float64(ys.Bytes)/1e6, time.Since(start).Seconds())
+	for _, p := range ys.Past {
+		fmt.Fprintf(a.stdout, "  FY%d (generated backward from FY%d): %s in %s\n", p.FiscalYear, *fy, describePast(p), p.Dir)
+	}
 	for _, b := range sum.Broken {
 		fmt.Fprintf(a.stdout, "  broken/%s: %s (%s)\n", b.File, b.What, strings.Join(b.Codes, ", "))
 	}
@@ -66,6 +79,11 @@ func describeNation(s fixtures.NationSummary) string {
 		out += fmt.Sprintf(", %d unions", s.Unions)
 	}
 	return out + fmt.Sprintf(", outcome CSV (%d values)", s.OutcomeRows)
+}
+
+// describePast says what an earlier year's archive holds.
+func describePast(p fixtures.PastYear) string {
+	return fmt.Sprintf("%d municipal survey CSVs, outcome CSV (%d values)", p.Surveys, p.OutcomeRows)
 }
 
 func splitList(s string) []string {

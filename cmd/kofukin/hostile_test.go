@@ -51,6 +51,7 @@ func TestHostileFilesCLI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	files = append(files, hostile.LocalFiles(2026, "312011")...)
 	for _, h := range files {
 		t.Run(h.Name, func(t *testing.T) {
 			path := filepath.Join(dir, "in", h.Name)

@@ -1,0 +1,119 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kofukin/kofukin"
+)
+
+// The equity pages by content: the ministry sees every municipality; a prefecture its own
+// municipalities and aggregates only (no municipality of another prefecture, by code or name);
+// another prefecture and a municipality get nothing.
+func TestEquityPagesByContent(t *testing.T) {
+	w := newWorld(t)
+	// The one-prefecture nation scores every municipality of the 47 prefectures (those outside
+	// 鳥取県 as non-submitters), so that another prefecture's municipalities are in the view.
+	min, _ := w.client("ministry")
+	code, body := w.do(min, "GET", "/ministry/equity", nil)
+	if code != http.StatusOK || !strings.Contains(body, `<svg`) || !strings.Contains(body, `data-pref="32"`) || !strings.Contains(body, "島根県") {
+		t.Fatalf("national page: %d, or no map", code)
+	}
+	// The ministry may open any prefecture's view: 島根県's lists 松江市 (the positive control).
+	if code, body := w.do(min, "GET", "/prefecture/320005/equity", nil); code != http.StatusOK || !codesIn(body)["322016"] || !strings.Contains(body, "松江市") {
+		t.Fatalf("the ministry on 島根県's view: %d, 松江市 %v", code, strings.Contains(body, "松江市"))
+	}
+
+	pref, _ := w.client("pref")
+	code, body = w.do(pref, "GET", "/prefecture/310000/equity", nil)
+	if code != http.StatusOK {
+		t.Fatalf("prefecture page: %d", code)
+	}
+	var bad []string
+	muni := 0
+	for c := range codesIn(body) {
+		if !strings.HasPrefix(c, "31") {
+			bad = append(bad, c)
+		} else if c != "310000" {
+			muni++
+		}
+	}
+	if len(bad) > 0 || strings.Contains(body, "松江市") {
+		t.Errorf("the prefecture page shows another prefecture's municipalities: %v (松江市: %v)", bad, strings.Contains(body, "松江市"))
+	}
+	if muni != 19 || !strings.Contains(body, "その他の都道府県") || !strings.Contains(body, "鳥取市") {
+		t.Errorf("the prefecture page shows %d of its 19 municipalities (その他 %v)", muni, strings.Contains(body, "その他の都道府県"))
+	}
+	// One year of runs: the support list says persistence needs two years.
+	if !strings.Contains(body, "継続の判定には連続する2年度の採点が必要です") {
+		t.Error("no note that persistence needs two years")
+	}
+
+	// The view itself (what any other adapter would render): no other prefecture's municipality
+	// in its rows or support list, and no code on the curve's points.
+	v, err := w.s.Runner.EquityPrefecture(context.Background(), kofukin.Principal{Role: kofukin.RolePrefecture, EntityCode: "310000"}, 2026, "310000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append(v.Municipal, v.Support...) {
+		if m.PrefectureCode != "31" {
+			t.Errorf("the prefecture's view holds %s %s", m.Code, m.Name)
+		}
+	}
+	for _, p := range v.Curve {
+		if p.Code != "" {
+			t.Fatalf("the prefecture's curve names %s", p.Code)
+		}
+	}
+	if len(v.Curve) != 1741 {
+		t.Errorf("the curve has %d points, want the nation's 1,741 (as a shape)", len(v.Curve))
+	}
+
+	// The JSON API by content: the prefecture's token gets its own view (no code of another
+	// prefecture anywhere in the body), the ministry's the nation, a municipality's nothing.
+	api := func(name string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", w.srv.URL+"/api/v1/equity", nil)
+		req.Header.Set("Authorization", "Bearer "+w.tokens[name])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body = api("pref")
+	if code != http.StatusOK || !strings.Contains(body, "鳥取市") || strings.Contains(body, "松江市") {
+		t.Errorf("the prefecture's API: %d, 鳥取市 %v, 松江市 %v", code, strings.Contains(body, "鳥取市"), strings.Contains(body, "松江市"))
+	}
+	for c := range codesIn(body) {
+		if !strings.HasPrefix(c, "31") {
+			t.Errorf("the prefecture's API names %s", c)
+		}
+	}
+	if code, body := api("ministry"); code != http.StatusOK || !strings.Contains(body, "松江市") {
+		t.Errorf("the ministry's API: %d, 松江市 %v", code, strings.Contains(body, "松江市"))
+	}
+	for _, name := range []string{"muni", "centre"} {
+		if code, body := api(name); code != http.StatusForbidden || strings.Contains(body, "鳥取市") {
+			t.Errorf("%s's API: %d", name, code)
+		}
+	}
+
+	other, _ := w.client("otherpref")
+	for _, path := range []string{"/prefecture/310000/equity", "/ministry/equity"} {
+		if code, body := w.do(other, "GET", path, nil); code != http.StatusForbidden || len(codesIn(body)) > 0 || strings.Contains(body, "鳥取市") {
+			t.Errorf("another prefecture on %s: %d, codes %v", path, code, codesIn(body))
+		}
+	}
+	m, _ := w.client("muni")
+	for _, path := range []string{"/prefecture/310000/equity", "/ministry/equity"} {
+		if code, body := w.do(m, "GET", path, nil); code != http.StatusForbidden || strings.Contains(body, "鳥取市") || strings.Contains(body, "得点率") {
+			t.Errorf("a municipality on %s: %d", path, code)
+		}
+	}
+}
