@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
 	"github.com/kofukin/kofukin/store"
 )
@@ -57,8 +58,8 @@ const DefaultResamples = 1000
 
 // defaultThresholds are the adoption lines of numeric action items when the request names none:
 // S1-8-a (通いの場への参加率, %) counts as adopted from 10.0 %, the line of the synthetic nation's
-// planted effect (the shared contract of issue 14; fixtures.PlantedEffect once it exists).
-var defaultThresholds = map[string]float64{"S1-8-a": 10.0}
+// planted effect (fixtures.PlantedEffect, the one place the constants of issue 14 live).
+var defaultThresholds = map[string]float64{fixtures.PlantedEffect.ActionItem: fixtures.PlantedEffect.Threshold}
 
 // ImpactInterval is one estimate with its bootstrap interval.
 type ImpactInterval struct {

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/kofukin/kofukin/exporters"
+	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -80,7 +81,8 @@ func (iv ImpactInterval) Reading(trend bool) string {
 // DefaultImpact is the assessment the ministry workbook can carry: 通いの場への参加 (S1-8-a ≥ 10 %,
 // the synthetic nation's planted action) on O-1-a, over the fiscal year and the two before.
 func DefaultImpact(fy int) ImpactRequest {
-	return ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: fy - 2, LastFY: fy, Resamples: DefaultResamples, Seed: 1}
+	e := fixtures.PlantedEffect
+	return ImpactRequest{ActionItem: e.ActionItem, OutcomeItem: e.OutcomeItem, FirstFY: fy - 2, LastFY: fy, Resamples: DefaultResamples, Seed: 1}
 }
 
 // impactSheet is 「効果検証」 of req for an export of fiscal year fy (a run, not a user's action: no
