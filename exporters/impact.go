@@ -62,6 +62,9 @@ type ImpactSheetRelation struct {
 	Slope, Corr  *float64
 }
 
+// ImpactFileName is the workbook of an impact assessment the demo writes beside the export.
+func ImpactFileName(fy int) string { return fmt.Sprintf("FY%d_効果検証.xlsx", fy) }
+
 // WriteImpact writes a workbook of the one sheet 「効果検証」.
 func WriteImpact(w io.Writer, s ImpactSheet) error {
 	f := newBook()

@@ -75,4 +75,14 @@ func TestLocalIndicatorsIngest(t *testing.T) {
 	if err != nil || len(after) != 3 || after[1].Value != "23.456789" {
 		t.Errorf("after a rejected file: %+v %v", after, err)
 	}
+	// A later file replaces the values it gives (鳥取市's 独居率) and keeps the others.
+	later := filepath.Join(dir, "local3.csv")
+	os.WriteFile(later, []byte("年度,市町村コード,基準日,出典,高齢者の独居率（%）\n2026,312011,2026-03-31,再調査,30.5\n"), 0o644)
+	if rep, err = r.Ingest(ctx, []string{later}, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Accepted != 1 {
+		t.Fatalf("%v %s", err, rep.Summary())
+	}
+	after, err = r.Store.Reference().LocalIndicators(ctx, 2026)
+	if err != nil || len(after) != 3 || after[0].Value != "4" || after[1].Value != "30.5" || after[1].Source != "再調査" || after[2].Value != "0.1" {
+		t.Errorf("after a later file: %+v %v", after, err)
+	}
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
 	"strings"
 	"time"
@@ -22,6 +23,15 @@ type LocalIndicator struct {
 	File   string
 }
 
+const (
+	localStageSQL = `CREATE OR REPLACE TEMP TABLE kf_local (fiscal_year INTEGER, code VARCHAR, indicator VARCHAR,
+		unit VARCHAR, value VARCHAR, as_of DATE, source VARCHAR, file_name VARCHAR)`
+	// INSERT OR REPLACE, not DELETE then INSERT: DuckDB 1.1 refuses to insert, in the transaction
+	// that deleted it, a key its primary-key index still holds.
+	localInsertSQL = `INSERT OR REPLACE INTO local_indicators SELECT fiscal_year, code, indicator, unit, CAST(value AS DECIMAL(18,6)),
+		as_of, source, file_name FROM kf_local`
+)
+
 // SetLocalIndicators records the values of a local indicator CSV (loaders.ReadLocalIndicators)
 // for fiscal year fy in one transaction, each replacing the value of the same year, municipality
 // and indicator. A file already loaded (same name and hash) writes nothing.
@@ -31,10 +41,22 @@ func (rf *Reference) SetLocalIndicators(ctx context.Context, fy int, file Refere
 			unchanged = seen
 			return err
 		}
-		for _, r := range rows {
-			if _, err := c.exec(`INSERT OR REPLACE INTO local_indicators VALUES (?, ?, ?, ?, CAST(? AS DECIMAL(18,6)), ?, ?, ?)`,
-				fy, r.Code, r.Indicator, r.Unit, r.Value, r.AsOf, r.Source, file.Name); err != nil {
-				return fmt.Errorf("%s: %w", r.Cell, err)
+		// Staged through the appender, then one INSERT OR REPLACE (the
+		// loader has refused repeated municipalities and numbers beyond DECIMAL(18,6)); a row at a
+		// time took seconds for a national file.
+		if _, err := c.exec(localStageSQL); err != nil {
+			return err
+		}
+		vals := make([][]driver.Value, len(rows))
+		for i, r := range rows {
+			vals[i] = []driver.Value{int32(fy), r.Code, r.Indicator, r.Unit, r.Value, r.AsOf, r.Source, file.Name}
+		}
+		if err := c.appendRows("kf_local", vals); err != nil {
+			return err
+		}
+		for _, q := range []string{localInsertSQL, `DROP TABLE kf_local`} {
+			if _, err := c.exec(q); err != nil {
+				return err
 			}
 		}
 		return c.recordFile(file, fy, len(rows), rf.s.Now().UTC())
