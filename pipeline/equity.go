@@ -26,7 +26,7 @@ type EquityView struct {
 	// Groups: the nation, size bands, 高齢化率 quintiles and prefectures, per year; a prefecture's
 	// view adds 「その他の都道府県」 (Dim "others").
 	Groups  []store.EquityGroup
-	Curve   []store.EquityCurvePoint // a prefecture's view has no codes on the points
+	Curve   []store.EquityCurvePoint // a prefecture's view: the shape only (coarseCurve)
 	Index   []store.EquityIndex
 	Gaps    []store.EquityGap
 	Support []store.EquityMunicipality // the latest year's municipalities below mean − 2·SD
@@ -90,16 +90,45 @@ func equityView(eq *store.Equity, others []store.EquityGroup, prefecture string)
 	}
 	v.Groups = append(v.Groups, eq.Groups...)
 	v.Groups = append(v.Groups, others...)
-	for _, p := range eq.Curve {
-		if !v.National {
-			p.Code = "" // the curve's shape only: no other prefecture's municipality by name
-		}
-		v.Curve = append(v.Curve, p)
+	if v.National {
+		v.Curve = eq.Curve
+	} else {
+		v.Curve = coarseCurve(eq.Curve)
 	}
 	if !v.PersistenceKnown {
 		v.NoteJA = persistenceNoteJA(v.Latest)
 	}
 	return v
+}
+
+// curveSteps is how many points a prefecture's view keeps of each year's concentration curve.
+const curveSteps = 20
+
+// coarseCurve keeps of a national concentration curve, for a prefecture's view, only its shape:
+// per year the points ending each twentieth of the municipalities (about 87 of 1,741 each), with
+// the running totals and no municipality's code, 65+ count or yen. A point per municipality, even
+// without its code, would give every municipality's yen away by its 65+ count, which is public.
+func coarseCurve(curve []store.EquityCurvePoint) []store.EquityCurvePoint {
+	var out []store.EquityCurvePoint
+	for start := 0; start < len(curve); {
+		end := start
+		for end < len(curve) && curve[end].FiscalYear == curve[start].FiscalYear {
+			end++
+		}
+		n, last := end-start, -1
+		for k := 1; k <= curveSteps; k++ {
+			i := start + (k*n+curveSteps-1)/curveSteps - 1 // the last point of the k-th twentieth
+			if i <= last {
+				continue
+			}
+			last = i
+			p := curve[i]
+			p.Code, p.Age65Plus, p.Yen = "", 0, 0
+			out = append(out, p)
+		}
+		start = end
+	}
+	return out
 }
 
 // persistenceNoteJA says why the support list is of one year only.

@@ -63,13 +63,23 @@ func TestEquityPagesByContent(t *testing.T) {
 			t.Errorf("the prefecture's view holds %s %s", m.Code, m.Name)
 		}
 	}
-	for _, p := range v.Curve {
-		if p.Code != "" {
-			t.Fatalf("the prefecture's curve names %s", p.Code)
-		}
+	// The curve's shape only: 20 points (each the running totals after a twentieth of the 1,741
+	// municipalities, ⌈1741·k/20⌉ of them), none naming a municipality or carrying its 65+ or yen
+	// (a point per municipality gave each one's yen away by its 65+ count, which is public).
+	if len(v.Curve) != 20 {
+		t.Errorf("the prefecture's curve has %d points, want 20", len(v.Curve))
 	}
-	if len(v.Curve) != 1741 {
-		t.Errorf("the curve has %d points, want the nation's 1,741 (as a shape)", len(v.Curve))
+	nat, err := w.s.Runner.EquityNational(context.Background(), kofukin.Principal{Role: kofukin.RoleMinistry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range v.Curve {
+		if p.Code != "" || p.Age65Plus != 0 || p.Yen != 0 {
+			t.Fatalf("the prefecture's curve point %d: %+v", k, p)
+		}
+		if want := nat.Curve[(1741*(k+1)+19)/20-1]; p.CumAge65Plus != want.CumAge65Plus || p.CumYen != want.CumYen {
+			t.Errorf("point %d: %d / %d, want the national curve's %d / %d", k, p.CumAge65Plus, p.CumYen, want.CumAge65Plus, want.CumYen)
+		}
 	}
 
 	// The JSON API by content: the prefecture's token gets its own view (no code of another
@@ -94,6 +104,9 @@ func TestEquityPagesByContent(t *testing.T) {
 		if !strings.HasPrefix(c, "31") {
 			t.Errorf("the prefecture's API names %s", c)
 		}
+	}
+	if n := strings.Count(body, `"CumAge65Plus"`); n != 20 {
+		t.Errorf("the prefecture's API has %d curve points, want 20", n)
 	}
 	if code, body := api("ministry"); code != http.StatusOK || !strings.Contains(body, "松江市") {
 		t.Errorf("the ministry's API: %d, 松江市 %v", code, strings.Contains(body, "松江市"))
