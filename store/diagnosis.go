@@ -98,7 +98,7 @@ type YenPerPerson struct {
 // YenPerPersons returns the yen per person aged 65+ of municipality code ("" for all) in an
 // allocation run of fiscal year fy.
 func (al *Allocations) YenPerPersons(ctx context.Context, run int64, fy int, code string) ([]YenPerPerson, error) {
-	rows, err := al.s.db.QueryContext(ctx, diagnosisYenSQL, fy, fy, fy, run, code, code)
+	rows, err := al.s.db.QueryContext(ctx, diagnosisYenSQL, fy, fy, run, code, code)
 	if err != nil {
 		return nil, err
 	}

@@ -80,14 +80,14 @@ func TestDiagnosisReadModels(t *testing.T) {
 		//   A1 (peers A2, A3): Y1 2/2 = 1 listed; Y2 1/2 = 0.5 < 60 %; Y3 achieved; N1 対象外 (blank
 		//      na) — never listed; O1 achieved (0.1 point).
 		//   A3 (peers A1, A2): Y2 1/2 no; Y3 2/2 listed.
-		//   A4 (no survey, peers A1, A2, A3): N1 2/3 (A1's is 対象外, not achieved), Y1 2/3, Y3 2/3
-		//      = 0.666667 each, listed; Y2 1/3 no; O1 achieved (its value 40).
+		//   A4 (no survey, peers A1, A2, A3): N1 2/2 = 1 (A1's is 対象外: not a peer for N1), Y1 2/3,
+		//      Y3 2/3 = 0.666667 each, listed; Y2 1/3 no; O1 achieved (its value 40).
 		//   A2 achieved everything. 10k+: B1 achieved everything but N1 (peer B2: 0/1).
 		//   B2 (peer B1): Y1, Y2, Y3 1/1, and O1 (no value: 0 points; B1's 5 scores 0.05) 1/1.
 		want := []store.PeerItem{
 			{"000011", "Y1", 2, 2, 1},
 			{"000013", "Y3", 2, 2, 1},
-			{"000014", "N1", 2, 3, 0.666667}, {"000014", "Y1", 2, 3, 0.666667}, {"000014", "Y3", 2, 3, 0.666667},
+			{"000014", "N1", 2, 2, 1}, {"000014", "Y1", 2, 3, 0.666667}, {"000014", "Y3", 2, 3, 0.666667},
 			{"000022", "O1", 1, 1, 1}, {"000022", "Y1", 1, 1, 1}, {"000022", "Y2", 1, 1, 1}, {"000022", "Y3", 1, 1, 1},
 		}
 		got, err := st.Scores().PeerItems(ctx, run, 2026, 60, "")
@@ -131,9 +131,12 @@ func TestDiagnosisReadModels(t *testing.T) {
 			t.Fatal(err)
 		}
 		var rows []store.AllocationRow
+		// Each municipality's weight is its 65+ population of the year (what the allocation
+		// weighted it by; the per-person figures divide by it, not by the population table).
+		weight := map[string]int64{"000011": 1000, "000012": 2000, "000013": 2500, "000014": 500, "000021": 20000, "000022": 40000}
 		for code, pools := range map[string][]int64{"000011": {100000, 23455}, "000012": {300000}, "000013": {250000}, "000014": {100000}, "000021": {2000000}, "000022": {6000000}} {
 			for k, yen := range pools {
-				rows = append(rows, store.AllocationRow{EntityCode: code, Level: "municipality", PoolID: fmt.Sprint("p", k), GrantID: "g", AmountYen: yen, ProposalYen: yen, FloorYen: yen})
+				rows = append(rows, store.AllocationRow{EntityCode: code, Level: "municipality", PoolID: fmt.Sprint("p", k), GrantID: "g", Weight: weight[code], AmountYen: yen, ProposalYen: yen, FloorYen: yen})
 			}
 		}
 		if err := st.Allocations().Save(ctx, alloc, rows); err != nil {

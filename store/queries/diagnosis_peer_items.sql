@@ -1,7 +1,8 @@
 -- 地域診断: the items most of a municipality's peers achieve that it does not. Peers are the
 -- municipalities of its size band (kf_size_band of the fiscal year's 65+ population, migration 008)
--- nationwide that submitted a survey, itself excepted; an item is achieved when it scored more than
--- 0 points. An item is listed for a municipality that scored 0 (or less) on it and was not 対象外
+-- nationwide that submitted a survey, itself excepted, and for whom the item is not 対象外 (status
+-- na: a peer the item does not apply to neither achieved it nor failed it); an item is achieved
+-- when it scored more than 0 points. An item is listed for a municipality that scored 0 (or less) on it and was not 対象外
 -- (status na) when at least pct % of its peers achieved it, compared in integers
 -- (achieved × 100 ≥ pct × peers). Of one municipality (its code) or of all ('').
 -- Args: run id, fiscal year, run id, pct, code, code.
@@ -16,7 +17,7 @@ x AS (
   WHERE s.run_id = ?),
 b AS (
   SELECT band, item_id, count(*) AS n, count(*) FILTER (WHERE got) AS a
-  FROM x WHERE submitted GROUP BY band, item_id)
+  FROM x WHERE submitted AND status <> 'na' GROUP BY band, item_id)
 SELECT x.entity_code, x.item_id, b.a, b.n - CAST(x.submitted AS INTEGER) AS peers,
   CAST(kf_div6(b.a, b.n - CAST(x.submitted AS INTEGER)) AS DOUBLE)
 FROM x JOIN b ON b.band = x.band AND b.item_id = x.item_id

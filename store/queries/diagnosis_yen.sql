@@ -1,19 +1,20 @@
 -- 地域診断: each municipality's yen per person aged 65+ in an allocation run (Σ 確定額 over its
--- pools ÷ the fiscal year's 65+ population, exact to 0.01 yen by kf_div2), against its size band
--- (the band as a whole, itself included: count, quartiles by quantile_cont over the per-person
--- figures as DOUBLE, least, greatest), its
--- prefecture and the nation (each Σ yen ÷ Σ 65+ of its municipalities, to 0.01 yen). Municipalities
--- without a population are left out. Of one municipality (its code) or of all ('').
--- Args: fiscal year, fiscal year, fiscal year, allocation run id, code, code.
+-- pools ÷ the 65+ population the allocation weighted it by (allocations.weight, so that a later
+-- population file changes neither this figure nor a rerun's), exact to 0.01 yen by kf_div2),
+-- against its size band (kf_size_band of that weight; the band as a whole, itself included:
+-- count, quartiles by quantile_cont over the per-person figures as DOUBLE, least, greatest), its
+-- prefecture and the nation (each Σ yen ÷ Σ 65+ of its municipalities, to 0.01 yen).
+-- Municipalities without a weight are left out. Of one municipality (its code) or of all ('').
+-- Args: fiscal year, fiscal year, allocation run id, code, code.
 WITH y AS (
-  SELECT a.entity_code, sum(a.amount_yen) AS yen, p.population_65plus AS pop,
-    kf_size_band(p.population_65plus) AS band, any_value(e.prefecture_code) AS pref
+  SELECT a.entity_code, sum(a.amount_yen) AS yen, CAST(max(a.weight) AS BIGINT) AS pop,
+    kf_size_band(max(a.weight)) AS band, any_value(e.prefecture_code) AS pref
   FROM allocations a
-  JOIN populations p ON p.code = a.entity_code AND p.fiscal_year = ?
   JOIN entities e ON e.code = a.entity_code AND e.level = 'municipality' AND e.valid_from_fy <= ?
     AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ?)
-  WHERE a.run_id = ? AND a.level = 'municipality' AND p.population_65plus > 0
-  GROUP BY a.entity_code, p.population_65plus),
+  WHERE a.run_id = ? AND a.level = 'municipality'
+  GROUP BY a.entity_code
+  HAVING max(a.weight) > 0),
 x AS (SELECT *, kf_div2(yen, pop) AS per, CAST(kf_div2(yen, pop) AS DOUBLE) AS perd FROM y),
 b AS (
   SELECT band, count(*) AS n, quantile_cont(perd, 0.25) AS q1, quantile_cont(perd, 0.5) AS q2,
