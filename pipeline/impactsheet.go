@@ -78,16 +78,17 @@ func (iv ImpactInterval) Reading(trend bool) string {
 	return "区間が0を含み、差があるとは言えません"
 }
 
-// DefaultImpact is the assessment the ministry workbook can carry: 通いの場への参加 (S1-8-a ≥ 10 %,
-// the synthetic nation's planted action) on O-1-a, over the fiscal year and the two before.
+// DefaultImpact is the demo's assessment: 通いの場への参加 (S1-8-a ≥ 10 %, the synthetic nation's
+// planted action) on O-1-a, over the fiscal year and the two before.
 func DefaultImpact(fy int) ImpactRequest {
 	e := fixtures.PlantedEffect
 	return ImpactRequest{ActionItem: e.ActionItem, OutcomeItem: e.OutcomeItem, FirstFY: fy - 2, LastFY: fy, Resamples: DefaultResamples, Seed: 1}
 }
 
-// impactSheet is 「効果検証」 of req for an export of fiscal year fy (a run, not a user's action: no
-// principal), or nil when no contrast can be estimated (a one-year store). To add it to the ministry
-// workbook, pipeline/export.go's ministry sets m.Impact from r.impactSheet(ctx, DefaultImpact(fy)).
+// impactSheet is 「効果検証」 of req without a principal (tests), or nil when no contrast can be
+// estimated (a one-year store). It is not wired into the export on purpose: the assessment reads
+// every year's current submissions, not the export run's recorded inputs, so a rerun of the export
+// could differ; users get it through Runner.Impact (the page, kofukin impact --out, the demo).
 func (r *Runner) impactSheet(ctx context.Context, req ImpactRequest) (*exporters.ImpactSheet, error) {
 	rep, err := r.impact(ctx, req)
 	if err != nil {
