@@ -2,7 +2,6 @@ package loaders
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -164,10 +163,8 @@ func ReadLocalIndicators(name string, data []byte, fy int, known func(code strin
 			if cell == "" {
 				continue
 			}
-			v, ok := ParseNumber(cell)
-			text := strconv.FormatFloat(v, 'f', -1, 64)
-			_, frac, _ := strings.Cut(text, ".")
-			if !ok || math.Abs(v) >= 1e12 || len(frac) > 6 {
+			text, ok := ParseDecimal(cell, 6, 1e12)
+			if !ok {
 				ps.add(Problem{Code: ErrCSV, Cell: t.place(i, c), Expected: "数値（小数点以下6桁まで）", Found: clip(cell),
 					MessageJA: "数値として読み取れません（「" + clip(cell) + "」）。数値（小数点以下6桁まで）を記入するか、空欄にしてください。",
 					MessageEN: "not a number (at most six decimal places): " + strconv.Quote(clip(cell))})

@@ -116,3 +116,33 @@ func TestLocalKind(t *testing.T) {
 		}
 	}
 }
+
+// TestParseDecimal: a local indicator's value is kept as typed, exactly (no float64 on the way:
+// 12345678901.123456 would come back as …455), in its shortest text, at most six places and below
+// 10¹²; a huge exponent is refused before it is expanded.
+func TestParseDecimal(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"12345678901.123456", "12345678901.123456", true},
+		{"999999999999.999999", "999999999999.999999", true},
+		{"１,２３４.５０", "1234.5", true},
+		{"1.5E+03", "1500", true},
+		{"45%", "45", true},
+		{"−2.50", "-2.5", true},
+		{"-0.000", "0", true},
+		{"0.1234567", "", false},
+		{"1e12", "", false},
+		{"-1000000000000", "", false},
+		{"1e999999999", "", false},
+		{"1e-999999999", "", false},
+		{"多い", "", false},
+		{"NaN", "", false},
+	} {
+		got, ok := ParseDecimal(c.in, 6, 1e12)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ParseDecimal(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package loaders
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -61,6 +62,39 @@ func ParseNumber(s string) (float64, bool) {
 		return 0, false
 	}
 	return v, true
+}
+
+// ParseDecimal reads a number as ParseNumber does, exactly: its shortest decimal text ("23.4",
+// "-5", "1500" for 1.5E+03) when it has at most places decimal places and its magnitude is below
+// limit; no binary floating point on the way, so 12345678901.123456 stays what was typed.
+func ParseDecimal(s string, places int, limit int64) (string, bool) {
+	t := NormalizeText(s)
+	t = strings.TrimSuffix(t, "%")
+	t = strings.ReplaceAll(t, ",", "")
+	t = strings.ReplaceAll(t, " ", "")
+	t = strings.Replace(t, "−", "-", 1)
+	if !isDecimal(t) {
+		return "", false
+	}
+	if i := strings.IndexAny(t, "eE"); i >= 0 && len(strings.TrimLeft(strings.TrimLeft(t[i+1:], "+-"), "0")) > 2 {
+		return "", false // an exponent of 100 or more: beyond any limit, and costly to expand
+	}
+	r, ok := new(big.Rat).SetString(t)
+	if !ok {
+		return "", false
+	}
+	scaled := new(big.Rat).Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(places)), nil)))
+	if !scaled.IsInt() || new(big.Rat).Abs(r).Cmp(new(big.Rat).SetInt64(limit)) >= 0 {
+		return "", false
+	}
+	text := r.FloatString(places)
+	if strings.Contains(text, ".") {
+		text = strings.TrimSuffix(strings.TrimRight(text, "0"), ".")
+	}
+	if text == "-0" {
+		text = "0"
+	}
+	return text, true
 }
 
 // isDecimal reports whether s is a plain decimal number: an optional sign, digits with at most one

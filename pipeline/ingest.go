@@ -853,6 +853,23 @@ func (r *Runner) ingestReference(ctx context.Context, src source, kind string, o
 		if err != nil {
 			return reject(err)
 		}
+		// An indicator keeps one unit in a year: a file giving it in another unit would leave the
+		// municipalities it does not list in the old one, and the medians would mix the two.
+		units, err := r.Store.Reference().LocalUnits(ctx, fy)
+		if err != nil {
+			return rep, err
+		}
+		var ps []loaders.Problem
+		for _, v := range rows {
+			if u, ok := units[v.Indicator]; ok && u != v.Unit && (len(ps) == 0 || ps[len(ps)-1].Found != v.Indicator) {
+				ps = append(ps, loaders.Problem{Code: loaders.ErrCSV, Cell: v.Cell, Expected: u, Found: v.Indicator,
+					MessageJA: fmt.Sprintf("「%s」は%d年度に単位「%s」で登録済みですが、このファイルでは「%s」です。同じ単位で送るか、指標の名前を変えてください。", v.Indicator, fy, u, v.Unit),
+					MessageEN: fmt.Sprintf("%q is stored for FY%d in %q but this file gives it in %q", v.Indicator, fy, u, v.Unit)})
+			}
+		}
+		if len(ps) > 0 {
+			return reject(&loaders.Rejection{File: path, Problems: ps})
+		}
 		rep.Answers = len(rows)
 		if unchanged, err = r.Store.Reference().SetLocalIndicators(ctx, fy, file, rows); err != nil {
 			return rep, err

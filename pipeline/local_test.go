@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/kofukin/kofukin"
@@ -74,6 +75,13 @@ func TestLocalIndicatorsIngest(t *testing.T) {
 	after, err := r.Store.Reference().LocalIndicators(ctx, 2026)
 	if err != nil || len(after) != 3 || after[1].Value != "23.456789" {
 		t.Errorf("after a rejected file: %+v %v", after, err)
+	}
+	// The same indicator in another unit is refused at its first cell, and nothing moves.
+	unit := filepath.Join(dir, "local4.csv")
+	os.WriteFile(unit, []byte("年度,市町村コード,基準日,出典,高齢者の独居率（人）\n2026,312029,2026-03-31,再調査,120\n"), 0o644)
+	rep, err = r.Ingest(ctx, []string{unit}, pipeline.IngestOptions{FiscalYear: 2026})
+	if err != nil || rep.Rejected != 1 || len(rep.Files[0].Problems) != 1 || !strings.Contains(rep.Files[0].Problems[0].MessageJA, "単位「%」で登録済み") || rep.Files[0].Problems[0].Cell != "2行目 高齢者の独居率(人)列" {
+		t.Fatalf("another unit: %v %s %+v", err, rep.Summary(), rep.Files)
 	}
 	// A later file replaces the values it gives (鳥取市's 独居率) and keeps the others.
 	later := filepath.Join(dir, "local3.csv")

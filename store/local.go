@@ -134,3 +134,21 @@ func (rf *Reference) LocalIndicatorsOf(ctx context.Context, fy int, code string)
 	}
 	return out, rows.Err()
 }
+
+// LocalUnits returns the unit each local indicator of fiscal year fy is stored with.
+func (rf *Reference) LocalUnits(ctx context.Context, fy int) (map[string]string, error) {
+	rows, err := rf.s.db.QueryContext(ctx, `SELECT DISTINCT indicator, unit FROM local_indicators WHERE fiscal_year = ? ORDER BY indicator, unit`, fy)
+	if err != nil {
+		return nil, fmt.Errorf("local indicator units of FY%d: %w", fy, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var ind, unit string
+		if err := rows.Scan(&ind, &unit); err != nil {
+			return nil, err
+		}
+		out[ind] = unit
+	}
+	return out, rows.Err()
+}
