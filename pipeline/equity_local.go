@@ -50,6 +50,47 @@ func (v *EquityView) LocalOf(fy int) []EquityLocalIndicator {
 	return out
 }
 
+// EquityLocalTable is one fiscal year's local indicators as one table: a row per group (the
+// nation, size bands, quintiles, prefectures), the group's 得点率 and yen per 65+, then a cell per
+// indicator (in Indicators' order).
+type EquityLocalTable struct {
+	Indicators []EquityLocalIndicator
+	Rows       []EquityLocalRow
+}
+
+// EquityLocalRow is one group of EquityLocalTable.
+type EquityLocalRow struct {
+	Dim, Key, Label     string
+	N                   int
+	MeanRate, PooledYen string
+	Cells               []store.EquityLocal // one per indicator; a zero value where it has none
+}
+
+// LocalTableOf returns LocalOf(fy) as one table (nil without local indicators). Every indicator of
+// a year is grouped over the same base rows, so the groups are the same for each.
+func (v *EquityView) LocalTableOf(fy int) *EquityLocalTable {
+	inds := v.LocalOf(fy)
+	if len(inds) == 0 {
+		return nil
+	}
+	t := &EquityLocalTable{Indicators: inds}
+	at := map[string]int{}
+	for i, x := range inds {
+		for _, g := range x.Groups {
+			k := g.Dim + "/" + g.Key
+			r, ok := at[k]
+			if !ok {
+				r = len(t.Rows)
+				at[k] = r
+				t.Rows = append(t.Rows, EquityLocalRow{Dim: g.Dim, Key: g.Key, Label: g.Label, N: g.N, MeanRate: g.MeanRate, PooledYen: g.PooledYen,
+					Cells: make([]store.EquityLocal, len(inds))})
+			}
+			t.Rows[r].Cells[i] = g
+		}
+	}
+	return t
+}
+
 // equityLocalLines maps the national view's local indicators to 「公平性」's rows.
 func equityLocalLines(rows []store.EquityLocal) []exporters.EquityLocalLine {
 	var out []exporters.EquityLocalLine

@@ -140,7 +140,9 @@ func (s *Server) renderEquity(w http.ResponseWriter, r *http.Request, q request,
 		}
 	}
 	data["Rows"] = mine
-	data["Local"] = v.LocalOf(fy)
+	if t := v.LocalTableOf(fy); t != nil {
+		data["Local"] = t
+	}
 	s.render(w, "equity.html", data)
 }
 
