@@ -51,7 +51,7 @@ func TestEquityLocalIndicatorsByContent(t *testing.T) {
 	nat := section(body)
 	// The nation: 3 of the 1,741 with a value, mean (20 + 30 + 40)/3 = 30; 鳥取県 (20 + 30)/2 = 25
 	// of its 19; 島根県 40 alone of its 19.
-	for _, want := range []string{"高齢者の独居率（%）の平均", "<td>高齢者の独居率</td><td>%</td><td>テスト調査</td><td>2025-10-01</td>", "採点・交付額の算定には使用していません"} {
+	for _, want := range []string{"高齢者の独居率（%）<br>平均（値のある数）", "<td>高齢者の独居率</td><td>%</td><td>テスト調査</td><td>2025-10-01</td>", "採点・交付額の算定には使用していません"} {
 		if !strings.Contains(nat, want) {
 			t.Errorf("the national table lacks %q", want)
 		}
