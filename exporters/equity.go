@@ -20,7 +20,8 @@ type Equity struct {
 	Gaps      []EquityGapLine
 	Indexes   []EquityIndexLine
 	Support   []EquitySupportLine
-	CurveYear int // the year of Curve (0: no curve)
+	Local     []EquityLocalLine // 地域の指標 by group; none: no table
+	CurveYear int               // the year of Curve (0: no curve)
 	Curve     []EquityCurvePoint
 }
 
@@ -60,6 +61,16 @@ type EquitySupportLine struct {
 	Rate                       float64
 	Persistent                 bool // below in this year and the year before
 	PrevKnown                  bool // the year before was scored (else persistence is not known)
+}
+
+// EquityLocalLine is one indicator users brought (地域の指標) over one group in one year: its
+// mean over the group's municipalities with a value, beside the group's 得点率 and yen per 65+.
+type EquityLocalLine struct {
+	FiscalYear                                int
+	Indicator, Unit, Dimension, Label         string
+	N, NValue                                 int
+	MeanValue, MeanRate, PooledYenPer65, Corr *float64
+	Sources, AsOf                             string // 出典 and 基準日 (a range when the values differ)
 }
 
 // EquityCurvePoint is one point of the concentration curve: running shares of 65+ and yen.
@@ -155,11 +166,20 @@ func writeEquity(f *book, m Ministry, st styles) error {
 		row++
 	}
 	row++
+	if len(e.Local) > 0 {
+		heading("5. 地域の指標（利用者が持ち込んだデータ。採点・交付額には使用していません）", []string{"交付年度", "指標", "単位", "区分", "群", "市町村数",
+			"値のある市町村数", "指標の平均", "平均得点率", "1人当たり交付額（合計÷合計、円）", "得点率との相関係数", "出典", "基準日"})
+		for _, l := range e.Local {
+			put([]any{l.FiscalYear, l.Indicator, l.Unit, l.Dimension, l.Label, l.N, l.NValue, l.MeanValue, l.MeanRate, l.PooledYenPer65, l.Corr, l.Sources, l.AsOf},
+				[]int{0, 0, 0, 0, 0, st.yen, st.yen, index, rate1, yen2, index, 0, 0})
+		}
+		row++
+	}
 	printLast := row
 	if e.CurveYear > 0 && len(e.Curve) > 0 {
 		// The chart under the tables (columns A–N, printed); its points to the right, from column P
 		// (not printed: 1,741 rows of cumulative shares).
-		f.SetCellStr(s, f.cellName(1, row), fmt.Sprintf("5. 集中曲線（%d年度、高齢化率の低い順の累積）", e.CurveYear))
+		f.SetCellStr(s, f.cellName(1, row), fmt.Sprintf("%d. 集中曲線（%d年度、高齢化率の低い順の累積）", 5+min(len(e.Local), 1), e.CurveYear))
 		f.SetCellStyle(s, f.cellName(1, row), f.cellName(1, row), st.title)
 		chartRow := row + 1
 		const col = 16 // P

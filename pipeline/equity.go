@@ -29,6 +29,7 @@ type EquityView struct {
 	Curve   []store.EquityCurvePoint // a prefecture's view: the shape only (coarseCurve)
 	Index   []store.EquityIndex
 	Gaps    []store.EquityGap
+	Local   []store.EquityLocal        // 地域の指標 by group (equity_local.go); a prefecture's view: no other prefecture's group
 	Support []store.EquityMunicipality // the latest year's municipalities below mean − 2·SD
 	// PersistenceKnown says the latest year has a previous year to tell 継続 from 単年.
 	PersistenceKnown bool
@@ -88,6 +89,7 @@ func equityView(eq *store.Equity, others []store.EquityGroup, prefecture string)
 			v.PersistenceKnown = true
 		}
 	}
+	v.Local = localView(eq.Local, prefecture)
 	v.Groups = append(v.Groups, eq.Groups...)
 	v.Groups = append(v.Groups, others...)
 	if v.National {
@@ -214,6 +216,9 @@ func equitySheet(eq *store.Equity) *exporters.Equity {
 			rate = *p
 		}
 		e.Support = append(e.Support, exporters.EquitySupportLine{FiscalYear: m.FiscalYear, PrefectureName: m.PrefectureName, Code: m.Code, Name: m.Name, Rate: rate, Persistent: m.Persistent(), PrevKnown: m.LowPrev != nil})
+	}
+	if e.Local = equityLocalLines(v.Local); len(e.Local) > 0 {
+		e.Notes = append(e.Notes, equityLocalNoteJA)
 	}
 	if fy := v.CurveYear(); fy > 0 {
 		e.CurveYear = fy

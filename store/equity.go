@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The equity view (issue 14): who the money reaches and who scores low, by size band, 高齢化率
@@ -22,6 +23,7 @@ var (
 	equityIndexSQL     = query("equity_index.sql")
 	equityGapSQL       = query("equity_gap.sql")
 	equityParquetSQL   = query("equity_parquet.sql")
+	equityLocalSQL     = query("equity_local.sql")
 )
 
 // withEquityBase puts the base rows (equity_base.sql) before a figure's query as the CTE "base";
@@ -192,6 +194,7 @@ type Equity struct {
 	Curve     []EquityCurvePoint
 	Index     []EquityIndex
 	Gaps      []EquityGap
+	Local     []EquityLocal // 地域の指標 by group; none without local indicators
 }
 
 // Equity reads the equity view as of run asOf (0: every run): the runs of each fiscal year are
@@ -206,7 +209,7 @@ func (an *Analyst) Equity(ctx context.Context, asOf int64) (*Equity, error) {
 		for _, step := range []struct {
 			what string
 			fn   func(context.Context, *sql.Conn, *Equity) error
-		}{{"rows", equityMunicipal}, {"groups", equityGroups}, {"curve", equityCurve}, {"index", equityIndex}, {"gap", equityGaps}} {
+		}{{"rows", equityMunicipal}, {"groups", equityGroups}, {"curve", equityCurve}, {"index", equityIndex}, {"gap", equityGaps}, {"local", equityLocal}} {
 			if err := step.fn(ctx, c, eq); err != nil {
 				return fmt.Errorf("equity %s: %w", step.what, err)
 			}
@@ -307,6 +310,42 @@ func equityGaps(ctx context.Context, c *sql.Conn, eq *Equity) error {
 			return err
 		}
 		eq.Gaps = append(eq.Gaps, g)
+		return nil
+	})
+}
+
+// EquityLocal is one indicator users brought (地域の指標, migration 012) over one group in one fiscal
+// year (equity_local.sql): the group's municipalities, those with a value and their mean value,
+// beside the group's mean 得点率 and yen per 65+ (Σ yen ÷ Σ 65+). Data users brought: shown, never
+// used for a score or a yen. Exact numbers are decimal text ("" when unknown).
+type EquityLocal struct {
+	FiscalYear          int
+	Indicator, Unit     string
+	Dim, Key, Label     string // as EquityGroup's
+	N, NValue           int
+	MeanValue           string // 6 places
+	MeanRate, PooledYen string
+	Sources             string // the sources of the values, joined by 「、」
+	AsOfMin, AsOfMax    *time.Time
+	Corr                *float64 // the nation's row: Pearson correlation with 得点率 over the municipalities with a value
+}
+
+func equityLocal(ctx context.Context, c *sql.Conn, eq *Equity) error {
+	return equityQuery(ctx, c, fromBase(equityLocalSQL), nil, func(rows *sql.Rows) error {
+		var l EquityLocal
+		var lo, hi sql.NullTime
+		var r sql.NullFloat64
+		if err := rows.Scan(&l.FiscalYear, &l.Indicator, &l.Dim, &l.Key, &l.Label, &l.N, &l.NValue, &l.MeanValue, &l.MeanRate, &l.PooledYen,
+			&l.Unit, &l.Sources, &lo, &hi, &r); err != nil {
+			return err
+		}
+		if lo.Valid && hi.Valid {
+			l.AsOfMin, l.AsOfMax = &lo.Time, &hi.Time
+		}
+		if r.Valid && !math.IsNaN(r.Float64) {
+			l.Corr = &r.Float64
+		}
+		eq.Local = append(eq.Local, l)
 		return nil
 	})
 }

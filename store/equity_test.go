@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/big"
 	"testing"
 
@@ -104,6 +105,9 @@ func TestEquityFiveMunicipalities(t *testing.T) {
 	}
 	if fmt.Sprint(eq.Years) != "[2025 2026]" {
 		t.Fatalf("years %v", eq.Years)
+	}
+	if len(eq.Local) != 0 {
+		t.Errorf("no local indicators, yet %d local rows", len(eq.Local))
 	}
 	byCode := map[string]store.EquityMunicipality{}
 	for _, m := range eq.Municipal {
@@ -299,5 +303,149 @@ func TestEquityPersistentlyLow(t *testing.T) {
 	}
 	if !low(t26, "010002") || low(t25, "010002") {
 		t.Error("the test's own reference disagrees with the hand computation")
+	}
+}
+
+// 地域の指標 in the equity view on the five municipalities: by hand, each group's municipalities
+// with a value and their mean, beside the group's own 得点率 and yen per 65+; the correlation with
+// 得点率 against a reference computed here with math/big.
+func TestEquityLocalIndicators(t *testing.T) {
+	st, ctx := equityStore(t, fiveMunis,
+		map[int]map[string]int64{
+			2025: {"010001": 160, "010002": 320, "010003": 400, "020001": 560, "020002": 520},
+			2026: {"010001": 80, "010002": 480, "010003": 480, "020001": 480, "020002": 480}, // 得点率 0.1, 0.6 ×4
+		},
+		map[int]map[string][]int64{2026: {"010001": {30000}, "010002": {100000}, "010003": {240000}, "020001": {5000000}, "020002": {3000000}}})
+	// 独居率 (%) in FY2026 for four of the five (020002 has none), and one FY2025 value that must
+	// stay in FY2025; a municipality outside the view (not scored) is ignored.
+	vals := map[string]string{"010001": "30.5", "010002": "20.25", "010003": "25.1", "020001": "18"}
+	for code, v := range vals {
+		src, asOf := "A町調査", "2025-10-01"
+		if code == "020001" {
+			src, asOf = "B県統計", "2026-01-01"
+		}
+		if _, err := store.DB(st).ExecContext(ctx, `INSERT INTO local_indicators VALUES (2026, ?, '独居率', '%', ?, CAST(? AS DATE), ?, 'f.csv')`, code, v, asOf, src); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO local_indicators VALUES (2025, '010001', '独居率', '%', 99, DATE '2024-10-01', 'A町調査', 'g.csv')`,
+		`INSERT INTO local_indicators VALUES (2026, '990001', '独居率', '%', 1000, DATE '2025-10-01', 'X', 'f.csv')`,
+	} {
+		if _, err := store.DB(st).ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eq, err := st.Analyst().Equity(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// mean is the exact mean of the decimal values, rounded half away from zero to 6 places
+	// (big.Rat's FloatString rounds so).
+	mean := func(codes ...string) string {
+		sum := new(big.Rat)
+		for _, c := range codes {
+			v, ok := new(big.Rat).SetString(vals[c])
+			if !ok {
+				t.Fatal(vals[c])
+			}
+			sum.Add(sum, v)
+		}
+		return sum.Quo(sum, big.NewRat(int64(len(codes)), 1)).FloatString(6)
+	}
+	got := map[string]store.EquityLocal{}
+	for _, l := range eq.Local {
+		got[fmt.Sprint(l.FiscalYear, l.Dim, l.Key)] = l
+		if l.Indicator != "独居率" || l.Unit != "%" {
+			t.Errorf("row %+v", l)
+		}
+	}
+	for _, c := range []struct {
+		fy                 int
+		dim, key           string
+		n, nValue          int
+		mean, rate, pooled string
+		sources            string
+	}{
+		// Nation: five municipalities, four values: (30.5 + 20.25 + 25.1 + 18)/4 = 23.4625; 得点率
+		// and yen per 65+ as the group's (0.5; 8,370,000/188,000 = 44.521277); 990001 is not in
+		// the view and does not count.
+		{2026, "nation", "", 5, 4, "23.462500", "0.500000000", "44.521277", "A町調査、B県統計"},
+		// <3k (010001, 010002): (30.5 + 20.25)/2 = 25.375; 得点率 0.35; 130,000/3,000 = 43.333333.
+		{2026, "band", "lt3k", 2, 2, mean("010001", "010002"), "0.350000000", "43.333333", "A町調査"},
+		{2026, "band", "3k-10k", 1, 1, "25.100000", "0.600000000", "48.000000", "A町調査"},
+		// 50k–100k is 020002 alone, without a value: counted, no mean, no source.
+		{2026, "band", "50k-100k", 1, 0, "", "0.600000000", "50.000000", ""},
+		{2026, "band", "ge100k", 1, 1, "18.000000", "0.600000000", "41.666667", "B県統計"},
+		// Quintile 5 is 010001 (高齢化率 0.4), quintile 1 010002 (0.2).
+		{2026, "quintile", "5", 1, 1, "30.500000", "0.100000000", "30.000000", "A町調査"},
+		{2026, "quintile", "1", 1, 1, "20.250000", "0.600000000", "50.000000", "A町調査"},
+		// Prefecture 01: (30.5 + 20.25 + 25.1)/3 = 75.85/3 = 25.283333…; 得点率 1.3/3 → 0.433333333;
+		// 370,000/8,000 = 46.25. Prefecture 02: 18 of 020001 alone, two municipalities.
+		{2026, "prefecture", "01", 3, 3, mean("010001", "010002", "010003"), "0.433333333", "46.250000", "A町調査"},
+		{2026, "prefecture", "02", 2, 1, "18.000000", "0.600000000", "44.444444", "B県統計"},
+		// FY2025: 010001's 99 alone; no allocation, no yen.
+		{2025, "nation", "", 5, 1, "99.000000", "0.490000000", "", "A町調査"},
+	} {
+		l, ok := got[fmt.Sprint(c.fy, c.dim, c.key)]
+		if !ok {
+			t.Errorf("no local row FY%d %s %s", c.fy, c.dim, c.key)
+			continue
+		}
+		if l.N != c.n || l.NValue != c.nValue || l.MeanValue != c.mean || l.MeanRate != c.rate || l.PooledYen != c.pooled || l.Sources != c.sources {
+			t.Errorf("FY%d %s %s: n %d with value %d mean %s 得点率 %s yen %s sources %q, want %+v", c.fy, c.dim, c.key, l.N, l.NValue, l.MeanValue, l.MeanRate, l.PooledYen, l.Sources, c)
+		}
+	}
+	if mean("010001", "010002", "010003") != "25.283333" {
+		t.Error("the test's own arithmetic")
+	}
+	if n := len(eq.Local); n != 2*(1+4+5+2) {
+		// Per year: nation, 4 bands present, 5 quintiles, 2 prefectures.
+		t.Errorf("%d local rows", n)
+	}
+	nat := got["2026nation"]
+	if nat.AsOfMin == nil || nat.AsOfMin.Format("2006-01-02") != "2025-10-01" || nat.AsOfMax.Format("2006-01-02") != "2026-01-01" {
+		t.Errorf("reference dates %v – %v", nat.AsOfMin, nat.AsOfMax)
+	}
+	if nat.Corr != nil {
+		t.Logf("r = %v", *nat.Corr)
+	}
+	// Pearson's r over (value, 得点率) of 010001 (30.5, 0.1), 010002 (20.25, 0.6), 010003 (25.1,
+	// 0.6), 020001 (18, 0.6): Sxy, Sxx, Syy exact with math/big, r = Sxy ÷ √(Sxx·Syy).
+	xs := []string{"30.5", "20.25", "25.1", "18"}
+	ys := []string{"0.1", "0.6", "0.6", "0.6"}
+	n := big.NewRat(4, 1)
+	var sx, sy, sxy, sxx, syy big.Rat
+	for i := range xs {
+		x, _ := new(big.Rat).SetString(xs[i])
+		y, _ := new(big.Rat).SetString(ys[i])
+		sx.Add(&sx, x)
+		sy.Add(&sy, y)
+		sxy.Add(&sxy, new(big.Rat).Mul(x, y))
+		sxx.Add(&sxx, new(big.Rat).Mul(x, x))
+		syy.Add(&syy, new(big.Rat).Mul(y, y))
+	}
+	cxy := new(big.Rat).Sub(new(big.Rat).Mul(n, &sxy), new(big.Rat).Mul(&sx, &sy))
+	cxx := new(big.Rat).Sub(new(big.Rat).Mul(n, &sxx), new(big.Rat).Mul(&sx, &sx))
+	cyy := new(big.Rat).Sub(new(big.Rat).Mul(n, &syy), new(big.Rat).Mul(&sy, &sy))
+	fxy, _ := cxy.Float64()
+	fxx, _ := cxx.Float64()
+	fyy, _ := cyy.Float64()
+	want := fxy / math.Sqrt(fxx*fyy)
+	if nat.Corr == nil || math.Abs(*nat.Corr-want) > 1e-12 || want > -0.8 {
+		t.Errorf("correlation %v, want %v (strongly negative: the one low scorer has the most living alone)", nat.Corr, want)
+	}
+	if got["2025nation"].Corr != nil || got["2026band lt3k"].Corr != nil {
+		t.Error("a correlation of one value, or on a group other than the nation")
+	}
+	// Deterministic: the same rows give the same float, bit for bit.
+	again, err := st.Analyst().Equity(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range again.Local {
+		if l.Dim == "nation" && l.FiscalYear == 2026 && math.Float64bits(*l.Corr) != math.Float64bits(*nat.Corr) {
+			t.Errorf("correlation %v then %v", *nat.Corr, *l.Corr)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
@@ -139,6 +140,9 @@ func (s *Server) renderEquity(w http.ResponseWriter, r *http.Request, q request,
 		}
 	}
 	data["Rows"] = mine
+	if t := v.LocalTableOf(fy); t != nil {
+		data["Local"] = t
+	}
 	s.render(w, "equity.html", data)
 }
 
@@ -182,6 +186,27 @@ var equityFuncs = template.FuncMap{
 			return yenText(*p)
 		}
 		return "—"
+	},
+	"dval": func(s string) string { // a local indicator's mean (exact text), to 2 places for reading
+		if p := dec(s); p != nil {
+			return strconv.FormatFloat(*p, 'f', 2, 64)
+		}
+		return "—"
+	},
+	"fcorr": func(p *float64) string {
+		if p == nil {
+			return "—（値のある市町村が2未満、または値が一定）"
+		}
+		return strconv.FormatFloat(*p, 'f', 3, 64)
+	},
+	"asof": func(lo, hi *time.Time) string {
+		if lo == nil || hi == nil {
+			return "—"
+		}
+		if lo.Equal(*hi) {
+			return lo.Format("2006-01-02")
+		}
+		return lo.Format("2006-01-02") + "～" + hi.Format("2006-01-02")
 	},
 	"ypen": func(p *int64) string {
 		if p == nil {
