@@ -67,7 +67,7 @@ func (an *Analyst) withEquityConn(ctx context.Context, asOf int64, fn func(c *sq
 		return err
 	}
 	defer release()
-	if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+equityBaseTable+" AS\n"+equityBaseSQL, asOf, asOf); err != nil {
+	if _, err := c.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE "+equityBaseTable+" AS\n"+equityBaseSQL, asOf, asOf, asOf); err != nil {
 		return fmt.Errorf("equity rows: %w", err)
 	}
 	defer func() {

@@ -449,3 +449,50 @@ func TestEquityLocalIndicators(t *testing.T) {
 		}
 	}
 }
+
+// TestEquityReadsPopulationsAsOfTheRun: an export reads the equity view as of its allocation run,
+// populations included. A FY2025 population corrected after that run (the old figures kept in
+// population_history) leaves the view as of the run unchanged — so the export's rerun gives the same
+// bytes — while the live view (as of 0) reads the correction. 010001's FY2025 高齢化率 is
+// 1,000 / 2,500 = 0.4 before, 1,000 / 5,000 = 0.2 after.
+func TestEquityReadsPopulationsAsOfTheRun(t *testing.T) {
+	st, ctx := equityStore(t, fiveMunis,
+		map[int]map[string]int64{
+			2025: {"010001": 160, "010002": 320, "010003": 400, "020001": 560, "020002": 520},
+			2026: {"010001": 80, "010002": 480, "010003": 480, "020001": 480, "020002": 480},
+		},
+		map[int]map[string][]int64{2026: {"010001": {30000}, "010002": {100000}, "010003": {240000}, "020001": {5000000}, "020002": {3000000}}})
+	db := store.DB(st)
+	var alloc int64
+	if err := db.QueryRowContext(ctx, `SELECT max(id) FROM runs WHERE kind = 'allocate'`).Scan(&alloc); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO population_history SELECT code, fiscal_year, population_total, population_65plus, reference_date, source, CAST(now() AS TIMESTAMP) + INTERVAL 1 HOUR, 'later.csv' FROM populations WHERE code = '010001' AND fiscal_year = 2025`,
+		`UPDATE populations SET population_total = 5000 WHERE code = '010001' AND fiscal_year = 2025`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aging := func(asOf int64) string {
+		t.Helper()
+		eq, err := st.Analyst().Equity(ctx, asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range eq.Municipal {
+			if m.Code == "010001" && m.FiscalYear == 2025 {
+				return m.Aging
+			}
+		}
+		t.Fatal("no FY2025 row of 010001")
+		return ""
+	}
+	if got := aging(alloc); got != "0.400000000" {
+		t.Errorf("as of the allocation run: 高齢化率 %s, want 0.400000000 (the population in force then)", got)
+	}
+	if got := aging(0); got != "0.200000000" {
+		t.Errorf("live: 高齢化率 %s, want 0.200000000 (the correction)", got)
+	}
+}

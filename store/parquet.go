@@ -32,7 +32,7 @@ func analystQueries(scoreRun, allocRun int64, fy int) map[string]analystQuery {
 		"totals":      {analystTotalsSQL, []any{scoreRun}},
 		"allocations": {analystAllocationsSQL, []any{allocRun}},
 		// The equity view as of the allocation run (store/equity.go), every fiscal year scored by then.
-		"equity": {withEquityBase(equityParquetSQL), []any{allocRun, allocRun}},
+		"equity": {withEquityBase(equityParquetSQL), []any{allocRun, allocRun, allocRun}},
 	}
 }
 

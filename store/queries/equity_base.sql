@@ -11,8 +11,22 @@
 -- below the year's national mean − 2·SD (population SD over every municipality of the run,
 -- submitted or not, decided exactly on integers as count_low does), and the same of the year before
 -- (NULL when that year has no run).
--- Args: as-of run id ×2.
-WITH al AS (SELECT fiscal_year, max(id) AS alloc_run FROM runs
+-- Populations (65+ where the year has no allocation, and the total for 高齢化率) are those in force
+-- when the as-of run finished: a value replaced since then is read from population_history (the
+-- earliest replacement after that time holds it), so that a later correction of any year's
+-- population file changes neither an export's 「公平性」 nor its rerun. With no as-of run (the live
+-- view) they are today's.
+-- Args: as-of run id ×3.
+WITH as_of AS (SELECT max(coalesce(finished_at, started_at)) AS t FROM runs WHERE id = ?),
+pop AS (
+  SELECT p.code, p.fiscal_year, p.population_total, p.population_65plus FROM populations p
+  WHERE NOT EXISTS (SELECT 1 FROM population_history h, as_of
+                    WHERE h.code = p.code AND h.fiscal_year = p.fiscal_year AND h.replaced_at > as_of.t)
+  UNION ALL
+  SELECT h.code, h.fiscal_year, arg_min(h.population_total, h.replaced_at), arg_min(h.population_65plus, h.replaced_at)
+  FROM population_history h, as_of WHERE h.replaced_at > as_of.t
+  GROUP BY h.code, h.fiscal_year),
+al AS (SELECT fiscal_year, max(id) AS alloc_run FROM runs
             WHERE kind = 'allocate' AND status = 'succeeded' AND id <= ? GROUP BY fiscal_year),
 sc AS (SELECT fiscal_year, max(id) AS score_run FROM runs
        WHERE kind = 'score' AND status = 'succeeded' AND id <= ? GROUP BY fiscal_year),
@@ -31,7 +45,7 @@ m AS (SELECT ru.fiscal_year AS fy, ru.score_run, ru.alloc_run, e.prefecture_code
            AND e.valid_from_fy <= ru.fiscal_year AND (e.valid_to_fy IS NULL OR e.valid_to_fy >= ru.fiscal_year)
       LEFT JOIN entities pr ON pr.level = 'prefecture' AND pr.prefecture_code = e.prefecture_code
            AND pr.valid_from_fy <= ru.fiscal_year AND (pr.valid_to_fy IS NULL OR pr.valid_to_fy >= ru.fiscal_year)
-      LEFT JOIN populations p ON p.code = e.code AND p.fiscal_year = ru.fiscal_year
+      LEFT JOIN pop p ON p.code = e.code AND p.fiscal_year = ru.fiscal_year
       LEFT JOIN yen y ON y.run_id = ru.alloc_run AND y.entity_code = e.code),
 st AS (SELECT fy, count(*) AS n, sum(kf_int9(rate)) AS s, sum(kf_int9(rate) * kf_int9(rate)) AS q FROM m GROUP BY fy),
 x AS (SELECT m.*, kf_size_band(m.pop65) AS band,
