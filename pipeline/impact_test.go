@@ -570,7 +570,7 @@ func assessRecovery(t testing.TB, seeds []uint64, limit int) recoveryTally {
 //     95 % interval must contain δ in at least 18 of 20 seeds (90 %).
 //   - No effect — the planted pair on another seed's panel with δ = 0, and the null pair S1-2-b →
 //     O-1-a on the planted panel: the interval must exclude 0 in at most 3 of 20 each; likewise the
-//     planted pair's trend check (defined where FY2026 has 10 controls). Why 3: with a true rate of
+//     planted pair's unadjusted trend check (defined where FY2026 has 10 controls). Why 3: with a true rate of
 //     5 %, P(X ≥ 3 | n = 20) ≈ 7.5 % but P(X ≥ 4) ≈ 1.6 %, so a correct bootstrap fails a bound of 2
 //     on one seed set in 13 and a bound of 3 on one in 60 (the seeds are fixed, so the test does not
 //     flake from run to run, but any change to the fixtures draws new panels); intervals half as
