@@ -164,10 +164,14 @@ func (r *Runner) impact(ctx context.Context, req ImpactRequest) (*ImpactReport, 
 	if math.IsNaN(thr) || math.IsInf(thr, 0) {
 		return nil, invalid("閾値が数値ではありません。")
 	}
-	rep, err := assessImpact(ctx, r.Store, store.ImpactSpec{ActionItem: req.ActionItem, OutcomeItem: req.OutcomeItem,
-		FirstFY: req.FirstFY, LastFY: req.LastFY, Threshold: thr, MinControls: req.MinControls}, req.Resamples, req.Seed)
+	sp := store.ImpactSpec{ActionItem: req.ActionItem, OutcomeItem: req.OutcomeItem,
+		FirstFY: req.FirstFY, LastFY: req.LastFY, Threshold: thr, MinControls: req.MinControls}
+	rep, err := assessImpact(ctx, r.Store, sp, req.Resamples, req.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if rep.Trends, err = r.Store.Impact().ImpactTrends(ctx, sp); err != nil {
+		return nil, fmt.Errorf("impact trends: %w", err)
 	}
 	rep.Request, rep.ActionYesNo = req, actionYes
 	rep.ActionQuestion, rep.OutcomeQuestion, rep.OutcomeUnit = action.Question, outcome.Question, outcome.Unit
@@ -200,7 +204,8 @@ func (r *Runner) impactItem(req ImpactRequest, id string, outcome bool) (*indica
 	return nil, false, invalid(fmt.Sprintf("項目 %s は %d–%d 年度の市町村の評価指標にありません。", id, req.FirstFY, req.LastFY))
 }
 
-// assessImpact computes the estimates (SQL), their bootstrap intervals and the groups' trends.
+// assessImpact computes the estimates (SQL) and their bootstrap intervals (the groups' trends, for
+// the chart, are impact's).
 func assessImpact(ctx context.Context, st *store.Store, sp store.ImpactSpec, resamples int, seed uint64) (*ImpactReport, error) {
 	rep := &ImpactReport{Threshold: sp.Threshold, Caveats: ImpactCaveats}
 	years, err := st.Impact().ImpactEstimate(ctx, sp)
@@ -230,9 +235,6 @@ func assessImpact(ctx context.Context, st *store.Store, sp store.ImpactSpec, res
 	}
 	rep.DiD.Estimate, rep.DiDBand.Estimate = rep.Pooled.Raw, rep.Pooled.Band
 	rep.Trend.Estimate, rep.TrendBand.Estimate = rep.Pooled.PreRaw, rep.Pooled.PreBand
-	if rep.Trends, err = st.Impact().ImpactTrends(ctx, sp); err != nil {
-		return nil, fmt.Errorf("impact trends: %w", err)
-	}
 	for _, y := range rep.Years {
 		if y.Treated > 0 && y.Controls < int64(max(sp.MinControls, 1)) {
 			rep.Notes = append(rep.Notes, fmt.Sprintf("%d年度は対照が %d 市町村（%d 未満）しかないため、その年度の比較は推定に含めていません（新規実施 %d 市町村）。",

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 	"testing"
@@ -369,8 +368,15 @@ func TestImpactAuthorisation(t *testing.T) {
 func TestImpactBootstrapDeterministic(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	plantedPanel(7, 200, []int{2024, 2025, 2026}, 3.0, "S1-8-a", "O-1-a").load(t, st, 2024)
-	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
+	lib, err := indicators.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newPanelData()
+	d.addFixtures(t, fixturesPanel(t, lib, 7, 200, fixtures.PlantedEffect.Delta), "S1-8-a", "S1-2-b", "O-1-a")
+	d.load(t, st, 2024)
+	// Every contrast counts (a control is enough), so that the trend check is defined too.
+	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: 1}
 	a, err := assessImpact(ctx, st, sp, 300, 42)
 	if err != nil {
 		t.Fatal(err)
@@ -394,134 +400,211 @@ func TestImpactBootstrapDeterministic(t *testing.T) {
 	}
 }
 
-// plantedPanel is a synthetic multi-year panel following issue 14's shared contract, with the
-// constants of fixtures.PlantedEffect (its δ replaced by delta): the action (S1-8-a 通いの場への参加率,
-// %) is adopted in year t when at least the threshold (10.0) and sticky (once ≥ 10 it stays ≥ 10);
-// the outcome O-1-a(i,t) = α_i + γ_t + δ·D(i,t) + ε(i,t), ε ~ N(0, NoiseSD²) independent, γ_t a
-// common trend. Adoption is not random: municipalities with a higher α_i are likelier to adopt (a
-// level difference the DiD must difference away; fixtures.BuildPanel's adoption is random, which
-// makes its panels easier). Sizes are spread over the five bands. Item ids are parameters so one
-// database can hold many panels. It is small and fast; fixtures.BuildPanel (the whole nation's
-// answers) can stand in for it — measured so, see README "Impact assessment".
-func plantedPanel(seed uint64, n int, years []int, delta float64, action, outcome string) *panelData {
+// impactYears are the fiscal years of the fixtures' panels in these tests.
+var impactYears = []int{2024, 2025, 2026}
+
+// fixturesPanel is the multi-year synthetic nation's panel (fixtures.BuildPanel) of seed over
+// impactYears: its first limit municipalities in code order (all of them when limit is 0), with the
+// planted effect of fixtures.PlantedEffect but of size delta.
+func fixturesPanel(t testing.TB, lib *indicators.Library, seed uint64, limit int, delta float64) *fixtures.Panel {
+	t.Helper()
 	eff := fixtures.PlantedEffect
-	rng := rand.New(rand.NewPCG(seed, 1))
-	d := newPanelData()
-	bandPops := []int64{1500, 6000, 20000, 70000, 150000}
-	for i := range n {
-		code := fmt.Sprintf("%02d%04d", 1+i%47, i)
-		d.pop65[code] = bandPops[rng.IntN(len(bandPops))]
-		alpha := 55 + 6*rng.NormFloat64()
-		pAdopt := 0.2 + 0.1*math.Tanh((alpha-55)/6) // likelier with a higher level
-		adopted := rng.Float64() < pAdopt
-		rate := 2 + (eff.Threshold-2.1)*rng.Float64() // below the line until adopted
-		for k, fy := range years {
-			if !adopted && k > 0 && rng.Float64() < pAdopt {
-				adopted = true
-			}
-			if adopted && rate < eff.Threshold {
-				rate = eff.Threshold + 8*rng.Float64()
-			} else if adopted {
-				rate += rng.Float64() // stays at or above the line
-			}
-			dt := 0.0
-			if adopted {
-				dt = 1
-			}
-			gamma := eff.TrendPerYear * float64(k)
-			y := alpha + gamma + delta*dt + eff.NoiseSD*rng.NormFloat64()
-			d.answer(code, fy, action, math.Round(rate*10)/10)
-			d.outcome(code, fy, outcome, math.Round(y*10)/10)
-		}
+	eff.Delta = delta
+	p, err := fixtures.BuildPanel(lib, fixtures.PanelOptions{Seed: seed, Years: impactYears, Limit: limit, Effect: eff})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return d
+	return p
 }
 
-// Recovery: on panels following the contract (300 municipalities × FY2024–2026), the band-adjusted
-// estimate's 95 % interval contains the planted δ = 3.0 in at least 18 of 20 seeds; with δ = 0 it
-// excludes 0 about 5 % of the time (the test allows up to 3 of 20), and the trend check likewise.
-func TestImpactRecoversPlantedEffect(t *testing.T) {
-	if testing.Short() {
-		t.Skip("20 panels")
-	}
-	ctx := context.Background()
-	st := openStore(t)
-	const seeds, n = 20, 300
-	years := []int{2024, 2025, 2026}
-	// Every seed's panel in one database: its own item ids in the same submissions.
-	all := newPanelData()
-	merge := func(p *panelData) {
-		for k, items := range p.surveys {
-			var fy int
-			fmt.Sscan(k[1], &fy)
-			for id, v := range items {
-				all.answer(k[0], fy, id, v)
-			}
+// addFixtures adds to d a fixtures panel's planted action, null action and planted outcome
+// (fixtures.PlantedEffect's ActionItem, NullAction and OutcomeItem) under the item ids action,
+// null and outcome (null "" leaves it out), so that one database can hold many panels; answers as
+// the survey carries them (はい 1, いいえ 0, a number as typed, an unanswered item blank), and the
+// municipalities' 65+ populations (the same in every panel: the shipped reference's).
+func (d *panelData) addFixtures(t testing.TB, p *fixtures.Panel, action, null, outcome string) {
+	t.Helper()
+	eff := fixtures.PlantedEffect
+	num := func(m *fixtures.PanelMunicipality, v string) float64 {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("%s: %q is not a number", m.Code, v)
 		}
-		for fy, byCode := range p.outcomes {
-			for code, items := range byCode {
-				for id, v := range items {
-					all.outcome(code, fy, id, v)
+		return f
+	}
+	for i := range p.Municipalities {
+		m := &p.Municipalities[i]
+		d.pop65[m.Code] = m.Age65Plus
+		for _, fy := range p.Years {
+			for from, to := range map[string]string{eff.ActionItem: action, eff.NullAction: null} {
+				if to == "" {
+					continue
+				}
+				switch v, ok := m.Answers[fy][from]; {
+				case !ok:
+					d.answer(m.Code, fy, to, math.NaN())
+				case v == "はい":
+					d.answer(m.Code, fy, to, 1)
+				case v == "いいえ":
+					d.answer(m.Code, fy, to, 0)
+				default:
+					d.answer(m.Code, fy, to, num(m, v))
 				}
 			}
-		}
-		for code, v := range p.pop65 {
-			all.pop65[code] = v // the same codes: the first panel's bands are everyone's
+			if v, ok := m.Outcomes[fy][eff.OutcomeItem]; ok {
+				d.outcome(m.Code, fy, outcome, num(m, v))
+			}
 		}
 	}
-	for s := range seeds {
-		merge(plantedPanel(uint64(100+s), n, years, fixtures.PlantedEffect.Delta, fmt.Sprintf("A%02d", s), fmt.Sprintf("Y%02d", s)))
-		merge(plantedPanel(uint64(200+s), n, years, 0.0, fmt.Sprintf("Z%02d", s), fmt.Sprintf("W%02d", s)))
+}
+
+// zeroSeedOffset is added to a seed for its panel without an effect.
+const zeroSeedOffset = 1000
+
+// recoveryTally counts, over the seeds' panels, how often the 95 % intervals do what they should.
+type recoveryTally struct {
+	seeds      int
+	covered    int     // δ planted: the band-adjusted interval contains δ
+	rawCovered int     // … the unadjusted one
+	zeroExcl   int     // δ = 0: the band-adjusted interval excludes 0
+	nullExcl   int     // the null pair (S1-2-b → O-1-a, δ planted on S1-8-a): it excludes 0
+	trendExcl  int     // the planted pair's trend check (unadjusted) excludes 0, of
+	trendN     int     // the seeds where it is defined (FY2026 has 10 controls)
+	widthRatio float64 // Σ of the unadjusted interval's half-width ÷ the textbook one (see below)
+}
+
+// assessRecovery loads, for each seed s, two panels of the multi-year nation (the first limit
+// municipalities, FY2024–2026) into one database through the store's write paths — seed s's with
+// the planted effect δ (its planted and its null pair), and seed s + zeroSeedOffset's with δ = 0 —
+// each under item ids of its own, and assesses the three pairs with 1,000 resamples (bootstrap
+// seed: the panel's seed).
+//
+// The δ = 0 panel is another seed's because BuildPanel changes nothing but the outcome with the
+// effect size: the same seed's panel with δ = 0 has the same adoption and noise, so its ΔY are the
+// planted one's less δ·ΔD, its estimate the planted one's less δ (to the rounding) and, with the
+// same bootstrap seed, its interval the planted one's shifted by δ: it would only repeat the
+// coverage count.
+func assessRecovery(t testing.TB, seeds []uint64, limit int) recoveryTally {
+	t.Helper()
+	ctx := context.Background()
+	lib, err := indicators.Shipped()
+	if err != nil {
+		t.Fatal(err)
 	}
-	all.load(t, st, 2024)
-	var covered, nullExcl, trendExcl, rawCovered int
-	var widthRatio float64 // Σ over seeds of the interval's half-width ÷ the textbook one
-	for s := range seeds {
-		spec := func(a, o string) store.ImpactSpec {
-			return store.ImpactSpec{ActionItem: fmt.Sprintf("%s%02d", a, s), OutcomeItem: fmt.Sprintf("%s%02d", o, s), FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
-		}
-		rep, err := assessImpact(ctx, st, spec("A", "Y"), 1000, uint64(s))
+	eff := fixtures.PlantedEffect
+	id := func(prefix string, k int) string { return fmt.Sprintf("%s%03d", prefix, k) }
+	d := newPanelData()
+	for k, s := range seeds {
+		d.addFixtures(t, fixturesPanel(t, lib, s, limit, eff.Delta), id("A", k), id("N", k), id("Y", k))
+		d.addFixtures(t, fixturesPanel(t, lib, s+zeroSeedOffset, limit, 0), id("Z", k), "", id("W", k))
+	}
+	st := openStore(t)
+	d.load(t, st, impactYears[0])
+	assess := func(action, outcome string, threshold float64, seed uint64) *ImpactReport {
+		rep, err := assessImpact(ctx, st, store.ImpactSpec{ActionItem: action, OutcomeItem: outcome, FirstFY: impactYears[0], LastFY: impactYears[len(impactYears)-1],
+			Threshold: threshold, MinControls: DefaultMinControls}, DefaultResamples, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
+		for _, iv := range []ImpactInterval{rep.DiD, rep.DiDBand} {
+			if iv.Estimate == nil || iv.Lo == nil || iv.Hi == nil {
+				t.Fatalf("%s → %s: no estimate or interval (%d treated, %d controls)", action, outcome, rep.Pooled.Treated, rep.Pooled.Controls)
+			}
+		}
+		return rep
+	}
+	tally := recoveryTally{seeds: len(seeds)}
+	for k, s := range seeds {
+		rep := assess(id("A", k), id("Y", k), eff.Threshold, s)
+		null := assess(id("N", k), id("Y", k), 1, s)
+		zero := assess(id("Z", k), id("W", k), eff.Threshold, s+zeroSeedOffset)
 		iv := rep.DiDBand
-		if *iv.Lo <= 3 && 3 <= *iv.Hi {
-			covered++
+		if *iv.Lo <= eff.Delta && eff.Delta <= *iv.Hi {
+			tally.covered++
 		}
-		// Textbook: ΔY has variance 2σ² (σ = 1), so a difference of two group means has standard error
-		// √(2 (1/n_T + 1/n_C)), here over the pooled counts (ignoring the years' weights and the
-		// correlation of a municipality's two changes, which the cluster bootstrap keeps): a 95 %
-		// interval's half-width is about 1.96 of it.
-		textbook := 1.96 * math.Sqrt(2*(1/float64(rep.Pooled.Treated)+1/float64(rep.Pooled.Controls)))
-		widthRatio += (*iv.Hi - *iv.Lo) / 2 / textbook
-		if *rep.DiD.Lo <= 3 && 3 <= *rep.DiD.Hi {
-			rawCovered++
+		if *rep.DiD.Lo <= eff.Delta && eff.Delta <= *rep.DiD.Hi {
+			tally.rawCovered++
 		}
-		if rep.TrendBand.Excludes0() {
-			trendExcl++
-		}
-		null, err := assessImpact(ctx, st, spec("Z", "W"), 1000, uint64(s))
-		if err != nil {
-			t.Fatal(err)
+		if zero.DiDBand.Excludes0() {
+			tally.zeroExcl++
 		}
 		if null.DiDBand.Excludes0() {
-			nullExcl++
+			tally.nullExcl++
 		}
-		t.Logf("seed %d: δ=3 band %.3f [%.3f, %.3f] (n %d/%d), raw %.3f; trend %.3f [%.3f, %.3f]; δ=0 %.3f [%.3f, %.3f]", s,
-			*iv.Estimate, *iv.Lo, *iv.Hi, rep.Pooled.Treated, rep.Pooled.Controls, *rep.DiD.Estimate,
-			*rep.TrendBand.Estimate, *rep.TrendBand.Lo, *rep.TrendBand.Hi, *null.DiDBand.Estimate, *null.DiDBand.Lo, *null.DiDBand.Hi)
+		if rep.Trend.Lo != nil {
+			tally.trendN++
+			if rep.Trend.Excludes0() {
+				tally.trendExcl++
+			}
+		}
+		// Textbook: ΔY has variance 2σ² (σ = fixtures.PlantedEffect.NoiseSD; the rounding to 0.1 adds
+		// 1/600), so a year's difference of two group means has variance 2σ²(1/n_T + 1/n_C), and the
+		// pooled estimate, weighted by the years' treated counts w_t, Σ w_t² · that / (Σ w_t)² (this
+		// ignores the correlation of a control's two changes, which the cluster bootstrap keeps); a 95 %
+		// interval's half-width is about 1.96 standard errors.
+		var v, w float64
+		for _, y := range rep.Years {
+			if y.Treated > 0 && y.Controls >= DefaultMinControls {
+				nt, nc := float64(y.Treated), float64(y.Controls)
+				v += nt * nt * 2 * (eff.NoiseSD*eff.NoiseSD + 1.0/1200) * (1/nt + 1/nc)
+				w += nt
+			}
+		}
+		tally.widthRatio += (*rep.DiD.Hi - *rep.DiD.Lo) / 2 / (1.96 * math.Sqrt(v) / w)
+		t.Logf("seed %d: δ=%v band %.3f [%.3f, %.3f] (%d/%d of %d new adopters, %d controls), raw %.3f [%.3f, %.3f]; trend %s [%s, %s]; null %.3f [%.3f, %.3f]; δ=0 %.3f [%.3f, %.3f]",
+			s, eff.Delta, *iv.Estimate, *iv.Lo, *iv.Hi, rep.Pooled.BandTreated, rep.Pooled.Treated, rep.Pooled.Treated, rep.Pooled.Controls,
+			*rep.DiD.Estimate, *rep.DiD.Lo, *rep.DiD.Hi, show(rep.Trend.Estimate), show(rep.Trend.Lo), show(rep.Trend.Hi),
+			*null.DiDBand.Estimate, *null.DiDBand.Lo, *null.DiDBand.Hi, *zero.DiDBand.Estimate, *zero.DiDBand.Lo, *zero.DiDBand.Hi)
 	}
-	t.Logf("δ=3: band interval covers 3 in %d/%d, raw in %d/%d; trend check excludes 0 in %d/%d; δ=0 excludes 0 in %d/%d",
-		covered, seeds, rawCovered, seeds, trendExcl, seeds, nullExcl, seeds)
-	t.Logf("mean half-width ÷ textbook half-width: %.3f", widthRatio/seeds)
-	if r := widthRatio / seeds; r < 0.8 || r > 1.25 {
+	t.Logf("%d seeds × %d municipalities: δ=%v band interval covers it in %d, raw in %d; trend check excludes 0 in %d of %d; null pair in %d; δ=0 in %d; mean half-width ÷ textbook %.3f",
+		tally.seeds, limit, eff.Delta, tally.covered, tally.rawCovered, tally.trendExcl, tally.trendN, tally.nullExcl, tally.zeroExcl, tally.widthRatio/float64(tally.seeds))
+	return tally
+}
+
+// Recovery, on the multi-year synthetic nation itself: for each of 20 seeds, fixtures.BuildPanel's
+// panel of the first 300 municipalities in code order (北海道's 179, 青森, 岩手, 宮城 and 13 of
+// 秋田's) × FY2024–2026, loaded through the store's write paths, assessed at the defaults (1,000
+// resamples, 10 controls a contrast).
+//
+//   - The planted pair (S1-8-a ≥ 10 → O-1-a, δ = fixtures.PlantedEffect.Delta): the band-adjusted
+//     95 % interval must contain δ in at least 18 of 20 seeds (90 %).
+//   - No effect — the planted pair on another seed's panel with δ = 0, and the null pair S1-2-b →
+//     O-1-a on the planted panel: the interval must exclude 0 in at most 3 of 20 each; likewise the
+//     planted pair's unadjusted trend check (defined where FY2026 has 10 controls). Why 3: with a true rate of
+//     5 %, P(X ≥ 3 | n = 20) ≈ 7.5 % but P(X ≥ 4) ≈ 1.6 %, so a correct bootstrap fails a bound of 2
+//     on one seed set in 13 and a bound of 3 on one in 60 (the seeds are fixed, so the test does not
+//     flake from run to run, but any change to the fixtures draws new panels); intervals half as
+//     wide as they should be exclude 0 a third of the time (P(|Z| > 0.98)) and fail the bound of 3
+//     with probability 0.93.
+//   - The unadjusted interval's half-width is within 0.8–1.25× the textbook one (a bootstrap too
+//     wide passes the counts above).
+//
+// Over seeds 1–200 (δ = 0: 1001–1200) the band-adjusted interval contained δ in 185 of 200 (92.5 %;
+// the unadjusted one in 188); with δ = 0 it excluded 0 in 10 of 200, for the null pair in 6, and the
+// trend check in 9 of the 86 seeds where it is defined; the unadjusted half-width was 0.99× the
+// textbook on average. Seeds 1–20 give 19 of 20, 2, 3 (at the bound) and 1 of 12. The estimates
+// average 3.00 with a standard deviation of 0.27 over the 200 panels against a mean half-width ÷
+// 1.96 of 0.26: the few points short of 95 % are the percentile interval's undercoverage on the
+// adjusted estimate's 55 treated and small bands of controls, not a bias. At 92.5 % a fresh set of
+// 20 seeds would miss the 18 about one time in five.
+func TestImpactRecoversPlantedEffect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("40 panels")
+	}
+	var seeds []uint64
+	for s := range uint64(20) {
+		seeds = append(seeds, 1+s)
+	}
+	n := assessRecovery(t, seeds, 300)
+	if n.covered < 18 {
+		t.Errorf("the 95%% interval covers δ = %v in %d of %d seeds, want ≥ 18", fixtures.PlantedEffect.Delta, n.covered, n.seeds)
+	}
+	if n.zeroExcl > 3 || n.nullExcl > 3 || n.trendExcl > 3 {
+		t.Errorf("with no effect the interval excludes 0 in %d of %d seeds (δ = 0), %d (the null pair), the trend check in %d of %d; want ≤ 3",
+			n.zeroExcl, n.seeds, n.nullExcl, n.trendExcl, n.trendN)
+	}
+	if r := n.widthRatio / float64(n.seeds); r < 0.8 || r > 1.25 {
 		t.Errorf("the intervals are %.2f× the textbook width: the bootstrap is too narrow or too wide", r)
-	}
-	if covered < 18 {
-		t.Errorf("the 95%% interval covers δ = 3 in %d of %d seeds, want ≥ 18", covered, seeds)
-	}
-	if nullExcl > 3 || trendExcl > 3 {
-		t.Errorf("with no effect the interval excludes 0 in %d of %d seeds, the trend check in %d; want ≤ 3", nullExcl, seeds, trendExcl)
 	}
 }
 
@@ -535,26 +618,40 @@ func TestPercentile(t *testing.T) {
 }
 
 // BenchmarkImpact is one assessment — the SQL estimates, the cells, 1,000 bootstrap resamples and
-// the trends — over 1,741 municipalities × FY2024–2026 (the nation's size); BenchmarkImpactBootstrap
-// the 1,000 resamples alone. resamples/s is reported.
+// the trends — over the multi-year nation's whole panel (1,741 municipalities × FY2024–2026);
+// BenchmarkImpactBootstrap the 1,000 resamples alone. resamples/s is reported.
 func BenchmarkImpact(b *testing.B) {
 	ctx := context.Background()
 	st := openStore(b)
-	plantedPanel(1, 1741, []int{2024, 2025, 2026}, 3.0, "S1-8-a", "O-1-a").load(b, st, 2024)
+	loadNation(b, st)
 	sp := store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10, MinControls: DefaultMinControls}
 	b.ResetTimer()
 	for range b.N {
 		if _, err := assessImpact(ctx, st, sp, 1000, 1); err != nil {
 			b.Fatal(err)
 		}
+		if _, err := st.Impact().ImpactTrends(ctx, sp); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ReportMetric(float64(b.N)*1000/b.Elapsed().Seconds(), "resamples/s")
+}
+
+// loadNation loads the multi-year nation's whole panel (seed 1) into st.
+func loadNation(b *testing.B, st *store.Store) {
+	lib, err := indicators.Shipped()
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := newPanelData()
+	d.addFixtures(b, fixturesPanel(b, lib, 1, 0, fixtures.PlantedEffect.Delta), "S1-8-a", "S1-2-b", "O-1-a")
+	d.load(b, st, 2024)
 }
 
 func BenchmarkImpactBootstrap(b *testing.B) {
 	ctx := context.Background()
 	st := openStore(b)
-	plantedPanel(1, 1741, []int{2024, 2025, 2026}, 3.0, "S1-8-a", "O-1-a").load(b, st, 2024)
+	loadNation(b, st)
 	cells, err := st.Impact().ImpactCells(ctx, store.ImpactSpec{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2024, LastFY: 2026, Threshold: 10})
 	if err != nil {
 		b.Fatal(err)
@@ -662,66 +759,5 @@ func TestImpactSheetForExport(t *testing.T) {
 	one, err := r.impactSheet(ctx, ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2026, LastFY: 2026})
 	if err != nil || one != nil {
 		t.Errorf("one year: %v, %v", one, err)
-	}
-}
-
-// On a panel of the multi-year nation itself (fixtures.BuildPanel: 300 municipalities × FY2024–2026,
-// the planted S1-8-a → O-1-a and the null S1-2-b → O-1-a), loaded through the store as the demo's
-// answers would be, the band-adjusted interval contains δ for the planted pair and 0 for the null
-// one. One panel, a smoke test of the wiring; the coverage over 60 such panels is in the README.
-func TestImpactOnFixturesPanel(t *testing.T) {
-	lib, err := indicators.Shipped()
-	if err != nil {
-		t.Fatal(err)
-	}
-	eff := fixtures.PlantedEffect
-	p, err := fixtures.BuildPanel(lib, fixtures.PanelOptions{Seed: 1, Years: []int{2024, 2025, 2026}, Limit: 300, Effect: eff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := newPanelData()
-	for _, m := range p.Municipalities {
-		d.pop65[m.Code] = m.Age65Plus
-		for _, fy := range p.Years {
-			for _, item := range []string{eff.ActionItem, eff.NullAction} {
-				switch v, ok := m.Answers[fy][item]; {
-				case !ok:
-				case v == "はい":
-					d.answer(m.Code, fy, item, 1)
-				case v == "いいえ":
-					d.answer(m.Code, fy, item, 0)
-				default:
-					f, err := strconv.ParseFloat(v, 64)
-					if err != nil {
-						t.Fatalf("%s %d %s: %q", m.Code, fy, item, v)
-					}
-					d.answer(m.Code, fy, item, f)
-				}
-			}
-			if v, ok := m.Outcomes[fy][eff.OutcomeItem]; ok {
-				f, err := strconv.ParseFloat(v, 64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				d.outcome(m.Code, fy, eff.OutcomeItem, f)
-			}
-		}
-	}
-	st := openStore(t)
-	d.load(t, st, 2024)
-	r := shippedRunner(t, st)
-	for _, c := range []struct {
-		item string
-		want float64
-	}{{eff.ActionItem, eff.Delta}, {eff.NullAction, 0}} {
-		rep, err := r.Impact(context.Background(), ministryAnalyst(), ImpactRequest{ActionItem: c.item, OutcomeItem: eff.OutcomeItem, FirstFY: 2024, LastFY: 2026, Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iv := rep.Headline()
-		if iv.Lo == nil || *iv.Lo > c.want || *iv.Hi < c.want {
-			t.Errorf("%s → %s: %s [%s, %s], want it to contain %v", c.item, eff.OutcomeItem, show(iv.Estimate), show(iv.Lo), show(iv.Hi), c.want)
-		}
-		t.Logf("%s: %s [%s, %s] (%d treated, %d controls)", c.item, show(iv.Estimate), show(iv.Lo), show(iv.Hi), rep.Pooled.Treated, rep.Pooled.Controls)
 	}
 }
