@@ -199,6 +199,19 @@ func (r *Runner) impactItem(req ImpactRequest, id string, outcome bool) (*indica
 		case !outcome && it.Source != "" && it.Source != "self":
 			return nil, false, invalid(fmt.Sprintf("項目 %s は市町村が回答する項目ではありません。", id))
 		}
+		// The same id must ask the same thing in every year of the range that has it: the panel
+		// joins answers by id, and an id reused for another question (S1-7-b in FY2026) would pool
+		// two different actions under one name.
+		for y := req.FirstFY; y < fy; y++ {
+			prb, err := r.Rulebooks.Get(y, kofukin.Municipality)
+			if err != nil {
+				continue
+			}
+			if pit, ok := prb.Item(id); ok && (pit.Question != it.Question || pit.Rule.Type != it.Rule.Type || pit.Unit != it.Unit) {
+				return nil, false, invalid(fmt.Sprintf("項目 %s は%d年度と%d年度で設問または回答の形式が異なるため、年度をまたいで比べられません（%d年度「%s」、%d年度「%s」）。設問が同じ年度だけを範囲にしてください。",
+					id, y, fy, y, pit.Question, fy, it.Question))
+			}
+		}
 		return it, it.Rule.Type == "yesno", nil
 	}
 	return nil, false, invalid(fmt.Sprintf("項目 %s は %d–%d 年度の市町村の評価指標にありません。", id, req.FirstFY, req.LastFY))

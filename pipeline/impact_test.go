@@ -332,10 +332,14 @@ func TestImpactThreshold(t *testing.T) {
 		{ActionItem: "S1-2-b", OutcomeItem: "S1-8-a", FirstFY: 2025, LastFY: 2026},
 		{ActionItem: "S1-2-b", OutcomeItem: "O-1-a", FirstFY: 2026, LastFY: 2025},
 		{ActionItem: "NOPE", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026},
+		// S1-7-b asks another question in FY2026 than in FY2025 (the shipped rulebooks).
+		{ActionItem: "S1-7-b", OutcomeItem: "O-1-a", FirstFY: 2025, LastFY: 2026},
 	} {
 		var ue *UserError
 		if _, err := r.Impact(ctx, ministryAnalyst(), req); !errors.As(err, &ue) {
 			t.Errorf("%+v: %v, want a UserError", req, err)
+		} else if req.ActionItem == "S1-7-b" && !strings.Contains(err.Error(), "設問または回答の形式が異なる") {
+			t.Errorf("S1-7-b: %v", err)
 		}
 	}
 }
@@ -681,7 +685,7 @@ func TestImpactIndicatorRelations(t *testing.T) {
  "groups": [{"id": "i"}],
  "indicators": [
   {"id": "K", "goal": "A", "group": "i", "no": "1", "name": "担い手", "points": 10, "items": [
-   {"id": "S1-2-b", "question": "担い手を養成しているか", "points": 10, "rule": {"type": "yesno"}}]},
+   {"id": "S1-2-b", "question": "通いの場の担い手を養成しているか", "points": 10, "rule": {"type": "yesno"}}]},
   {"id": "Z", "goal": "A", "group": "i", "no": "2", "name": "なし", "points": 10, "items": [
    {"id": "Q-a", "question": "q", "points": 10, "rule": {"type": "yesno"}}]}]}`
 	rb, err := indicators.Parse("k.json", []byte(book))
