@@ -30,7 +30,7 @@ type ImpactSheet struct {
 
 // ImpactSheetYear is one row of the contrasts' table.
 type ImpactSheetYear struct {
-	Label                     string // "2025" or "全体"
+	Label                     string // "2025" or "全体（延べ）" (the pooled row: municipality-years)
 	Treated, Controls         int64
 	MeanTreated, MeanControls *float64
 	Raw, Band                 *float64

@@ -757,7 +757,7 @@ func TestImpactSheetForExport(t *testing.T) {
 	if err != nil || s == nil {
 		t.Fatalf("sheet %v, %v", s, err)
 	}
-	if len(s.Rows) != 3 || s.Rows[2].Label != "全体" || !near(s.Rows[2].Band, 3.5) || s.Rule != "10 以上" {
+	if len(s.Rows) != 3 || s.Rows[2].Label != "全体（延べ）" || !near(s.Rows[2].Band, 3.5) || s.Rule != "10 以上" {
 		t.Errorf("rows %+v rule %s", s.Rows, s.Rule)
 	}
 	one, err := r.impactSheet(ctx, ImpactRequest{ActionItem: "S1-8-a", OutcomeItem: "O-1-a", FirstFY: 2026, LastFY: 2026})

@@ -38,7 +38,7 @@ func (rep *ImpactReport) ImpactSheet() exporters.ImpactSheet {
 		s.Rows = append(s.Rows, row(strconv.Itoa(y.FY), y))
 	}
 	if len(rep.Years) > 0 {
-		s.Rows = append(s.Rows, row("全体", rep.Pooled))
+		s.Rows = append(s.Rows, row("全体（延べ）", rep.Pooled))
 	}
 	for _, e := range []struct {
 		label string

@@ -165,7 +165,7 @@ func impactViewOf(rep *pipeline.ImpactReport) *impactView {
 	for i, y := range years {
 		label := strconv.Itoa(y.FY)
 		if i == len(years)-1 {
-			label = "全体"
+			label = "全体（延べ）"
 		}
 		v.Years = append(v.Years, impactYearView{Label: label, Treated: y.Treated, Controls: y.Controls, PreTreated: y.PreTreated, PreCtrls: y.PreControls,
 			MeanT: signedText(y.MeanTreated), MeanC: signedText(y.MeanControls), Raw: signedText(y.Raw), Band: signedText(y.Band),

@@ -113,7 +113,7 @@ func printImpact(w io.Writer, rep *pipeline.ImpactReport) {
 		line(strconv.Itoa(y.FY), y)
 	}
 	if len(rep.Years) > 0 {
-		line("全体", rep.Pooled)
+		line("全体（延べ）", rep.Pooled)
 	}
 	fmt.Fprintln(w)
 	iv := func(label string, x pipeline.ImpactInterval) {
