@@ -88,7 +88,7 @@ func TestImpactPage(t *testing.T) {
 		t.Fatalf("impact page: %d %.500s", code, page)
 	}
 	page = html.UnescapeString(page) // html/template writes + as &#43;
-	for _, want := range []string{headline, `<svg id="impact-trend"`, `<svg id="impact-forest"`, `id="impact-years"`, "<td>全体</td><td class=\"num\">20</td><td class=\"num\">30</td>",
+	for _, want := range []string{headline, `<svg id="impact-trend"`, `<svg id="impact-forest"`, `id="impact-years"`, "<td>全体（延べ）</td><td class=\"num\">20</td><td class=\"num\">30</td>",
 		"実施＝10 以上", "観察データ", "合成データ", "途中から実施", "2024–2026年度"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
