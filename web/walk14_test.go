@@ -2,9 +2,14 @@ package web
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/pipeline"
+	"github.com/kofukin/kofukin/store"
 )
 
 // Issue 14's walk-through as its users: what the pages must contain so that each can go on from
@@ -36,5 +41,29 @@ func TestEquityLinksToDiagnosis(t *testing.T) {
 	min, _ := w.client("ministry")
 	if _, body := w.do(min, "GET", "/ministry/equity", nil); !strings.Contains(body, `<table id="support">`) {
 		t.Error("the national page has no support list")
+	}
+}
+
+// A year scored but not allocated (the multi-year demo's FY2024 and FY2025): the equity page says
+// why its yen columns are empty instead of printing 「—円」, and says in Japanese what the figures
+// cannot say (not a pointer to the English README).
+func TestEquityYearWithoutAllocation(t *testing.T) {
+	w := newWorld(t)
+	v := &pipeline.EquityView{National: true, Years: []int{2024}, Latest: 2024, Groups: []store.EquityGroup{
+		{FiscalYear: 2024, Dim: "nation", Key: "", Label: "全国", N: 3, MeanRate: "0.43", WeightedRate: "0.44", Low: 0, Allocated: 0},
+	}}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/ministry/equity?fy=2024", nil)
+	w.s.renderEquity(rec, req, request{p: kofukin.Principal{Role: kofukin.RoleMinistry}}, v)
+	body := rec.Body.String()
+	if !strings.Contains(body, "2024年度は採点のみで、交付額の算定がありません") || strings.Contains(body, "—円") {
+		t.Errorf("the page does not say FY2024 has no allocation (or prints —円): %d", rec.Code)
+	}
+	if strings.Contains(body, "README") || !strings.Contains(body, "原因を示すものではありません") {
+		t.Error("the page points to the README instead of saying what the figures cannot say")
+	}
+	min, _ := w.client("ministry")
+	if _, body := w.do(min, "GET", "/ministry/equity", nil); strings.Contains(body, `id="no-yen"`) {
+		t.Error("an allocated year is said to have no allocation")
 	}
 }
