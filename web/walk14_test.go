@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -65,5 +68,32 @@ func TestEquityYearWithoutAllocation(t *testing.T) {
 	min, _ := w.client("ministry")
 	if _, body := w.do(min, "GET", "/ministry/equity", nil); strings.Contains(body, `id="no-yen"`) {
 		t.Error("an allocated year is said to have no allocation")
+	}
+}
+
+// A municipality's 地域診断 tells it how to read the radar in Japanese (not a pointer to the
+// English README), and its 地域の指標 print the medians as its own value is printed: the same
+// unit, no trailing zeros (the median of 25, 28.1 and 31.3 is 28.1 %, not 「28.10」).
+func TestDiagnosisReadingAndLocalIndicators(t *testing.T) {
+	w := newWorld(t)
+	csv := filepath.Join(t.TempDir(), "local.csv")
+	if err := os.WriteFile(csv, []byte("年度,市町村コード,基準日,出典,高齢者の独居率（%）\n"+
+		"2026,312011,2025-03-31,ニーズ調査,25.0\n2026,312029,2025-03-31,ニーズ調査,28.1\n2026,312037,2025-03-31,ニーズ調査,31.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := w.s.Runner.Ingest(context.Background(), []string{csv}, pipeline.IngestOptions{FiscalYear: 2026}); err != nil || rep.Accepted != 1 {
+		t.Fatalf("local indicators: %v", err)
+	}
+	muni, _ := w.client("muni")
+	code, page := w.do(muni, "GET", "/entity/312011/diagnosis", nil)
+	if code != http.StatusOK {
+		t.Fatalf("diagnosis: %d", code)
+	}
+	if strings.Contains(page, "README") || !strings.Contains(page, `id="radar-reading"`) || !strings.Contains(page, "同じくらいの規模の市町村と比べて得点率が低い目標") {
+		t.Error("the diagnosis does not say in Japanese how to read the radar")
+	}
+	row := between(page, "<td>高齢者の独居率</td>", "</tr>")
+	if !strings.Contains(row, "25 %") || !strings.Contains(row, "28.1 %（3団体）") || strings.Contains(row, "28.10") {
+		t.Errorf("the local indicator's row: %q", row)
 	}
 }
