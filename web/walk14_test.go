@@ -97,3 +97,23 @@ func TestDiagnosisReadingAndLocalIndicators(t *testing.T) {
 		t.Errorf("the local indicator's row: %q", row)
 	}
 }
+
+// The impact page in the words its reader knows: a one-year range is 「2026年度」 (not
+// 「2026–2026年度」), a year without a score run is said to have no 採点実行, and the 全体 row
+// of the years' table says why its two changes do not subtract to the estimate.
+func TestImpactPageWording(t *testing.T) {
+	w := impactWorld(t)
+	min, _ := w.client("ministry")
+	_, page := w.do(min, "GET", "/ministry/impact", nil)
+	if !strings.Contains(page, `id="impact-pooled-note"`) || !strings.Contains(page, "この行の二つの変化の差とは一致しません") {
+		t.Error("the years' table does not explain its 全体 row")
+	}
+	code, page := w.do(min, "GET", "/ministry/impact?years=2026", nil)
+	if code != http.StatusOK || strings.Contains(page, "2026–2026") || !strings.Contains(page, "<dd>2026年度、") {
+		t.Errorf("one year: %d, or printed as a range", code)
+	}
+	code, page = w.do(min, "GET", "/ministry/impact?years=2023-2026", nil)
+	if code != http.StatusOK || !strings.Contains(page, "2023年度の採点実行がないため") || strings.Contains(page, "得点の実行") {
+		t.Errorf("2023-2026: %d, or the missing run is not said in the console's words", code)
+	}
+}
