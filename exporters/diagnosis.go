@@ -142,11 +142,15 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 			label string
 			v     float64
 		}{{"自団体", y.PerPerson}, {fmt.Sprintf("同規模の中央値（%d団体）", y.N), y.Median}, {"同規模の第1四分位", y.Q1},
-			{"同規模の第3四分位", y.Q3}, {"都道府県（合計÷65歳以上人口）", y.Prefecture}, {"全国（合計÷65歳以上人口）", y.National}}
+			{"同規模の第3四分位", y.Q3}, {"都道府県", y.Prefecture}, {"全国", y.National}}
 		for k, l := range lines {
 			row(r+k, 0, []int{0, st.stat}, l.label, l.v)
 		}
 		r += len(lines)
+		// The labels are the bar chart's categories: short enough for one line each there (longer
+		// ones wrapped into each other in LibreOffice), so what the two last ones are goes below.
+		row(r, 0, nil, "都道府県・全国＝交付額の合計÷65歳以上人口の合計")
+		r++
 		// The bar chart compares the municipality with its band's median and quartiles, the
 		// prefecture and the nation.
 		if err := f.AddChart(s, f.cellName(3, top), &excelize.Chart{Type: excelize.Bar,

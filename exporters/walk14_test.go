@@ -1,0 +1,74 @@
+package exporters_test
+
+import (
+	"bytes"
+	"html"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/kofukin/kofukin/exporters"
+)
+
+// The 地域診断's bar chart of yen per person aged 65+ reads its categories from the labels beside
+// it: each must fit on one line of the chart's axis (in LibreOffice the two 「…（合計÷65歳以上人口）」
+// labels wrapped into each other), and what the prefecture's and the nation's figures are is said
+// below the labels instead.
+func TestFeedbackYenChartLabels(t *testing.T) {
+	var buf bytes.Buffer
+	if err := exporters.WriteFeedback(&buf, sampleFeedback()); err != nil {
+		t.Fatal(err)
+	}
+	var cats string
+	for _, x := range chartParts(t, buf.Bytes()) {
+		if !strings.Contains(x, "barChart") || !strings.Contains(x, "312011") {
+			continue
+		}
+		x = strings.ReplaceAll(x, "<c:", "<") // excelize writes no prefix, LibreOffice c:
+		x = strings.ReplaceAll(x, "</c:", "</")
+		_, cat, _ := strings.Cut(x, "<cat>")
+		_, ref, _ := strings.Cut(cat, "<f>")
+		ref, _, _ = strings.Cut(ref, "</f>")
+		cats = html.UnescapeString(ref)
+	}
+	s, rng, ok := strings.Cut(cats, "!")
+	if !ok {
+		t.Fatalf("no bar chart on 鳥取市's sheet")
+	}
+	s = strings.Trim(s, "'")
+	from, to, _ := strings.Cut(strings.ReplaceAll(rng, "$", ""), ":")
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_, r0, err := excelize.CellNameToCoordinates(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, r1, err := excelize.CellNameToCoordinates(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var labels []string
+	for r := r0; r <= r1; r++ {
+		v, err := f.GetCellValue(s, "A"+strconv.Itoa(r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		labels = append(labels, v)
+		if utf8.RuneCountInString(v) > 15 {
+			t.Errorf("the chart's category %q is longer than one line (15 characters)", v)
+		}
+	}
+	if len(labels) != 6 || labels[4] != "都道府県" || labels[5] != "全国" {
+		t.Errorf("categories %q", labels)
+	}
+	note, err := f.GetCellValue(s, "A"+strconv.Itoa(r1+1))
+	if err != nil || note != "都道府県・全国＝交付額の合計÷65歳以上人口の合計" {
+		t.Errorf("below the labels: %q, want what 都道府県 and 全国 are", note)
+	}
+}
