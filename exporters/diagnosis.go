@@ -171,7 +171,8 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r += 2
 	} else {
 		head := []int{st.head, st.head, st.head, st.head, st.head, st.head, st.head}
-		row(r, 0, head, "指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置")
+		// Two lines: the header style wraps, and 「同規模の中での位置」 does not fit column G's one line.
+		row(r, 2*14.5, head, "指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置")
 		r++
 		for _, o := range d.Outcomes {
 			q := o.Question
@@ -192,7 +193,7 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r++
 	} else {
 		head := []int{st.head, st.head, st.head, st.head, st.head, st.head}
-		row(r, 0, head, "設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点")
+		row(r, 2*14.5, head, "設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点")
 		r++
 		for _, it := range d.PeerItems {
 			q := it.ItemID + " " + it.Question

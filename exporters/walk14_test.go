@@ -72,3 +72,36 @@ func TestFeedbackYenChartLabels(t *testing.T) {
 		t.Errorf("below the labels: %q, want what 都道府県 and 全国 are", note)
 	}
 }
+
+// The 地域診断's two table headers that wrap (「同規模の中での位置」, 「達成した団体の割合」) have
+// rows of two lines: at one line LibreOffice cut their second line off.
+func TestFeedbackDiagnosisHeadersTwoLines(t *testing.T) {
+	var buf bytes.Buffer
+	if err := exporters.WriteFeedback(&buf, sampleFeedback()); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	s := "312011 鳥取市"
+	rows, err := f.GetRows(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for i, r := range rows {
+		for _, c := range r {
+			if c == "同規模の中での位置" || c == "達成した団体の割合" {
+				found++
+				if h, err := f.GetRowHeight(s, i+1); err != nil || h < 2*14.5 {
+					t.Errorf("the header %q's row is %.1f pt high, want two lines (29)", c, h)
+				}
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("%d of the two wrapping headers found", found)
+	}
+}
