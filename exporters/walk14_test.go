@@ -1,8 +1,11 @@
 package exporters_test
 
 import (
+	"archive/zip"
 	"bytes"
+	"fmt"
 	"html"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,5 +106,60 @@ func TestFeedbackDiagnosisHeadersTwoLines(t *testing.T) {
 	}
 	if found != 2 {
 		t.Errorf("%d of the two wrapping headers found", found)
+	}
+}
+
+// 「公平性」's concentration curve starts a printed page: a manual row break right above its title
+// (on the demo nation the chart was cut across the sheet's last two pages).
+func TestMinistryEquityCurveOnItsOwnPage(t *testing.T) {
+	m := sampleMinistry()
+	rate := 0.35
+	m.Equity = &exporters.Equity{Years: []int{2026},
+		Groups:    []exporters.EquityGroupLine{{FiscalYear: 2026, Dimension: "規模区分", Label: "3千人未満", N: 2, MeanRate: &rate}},
+		CurveYear: 2026, Curve: []exporters.EquityCurvePoint{{Code: "312011", X: 0.5, Y: 0.4}, {Code: "312029", X: 1, Y: 1}}}
+	var out bytes.Buffer
+	if err := exporters.WriteMinistry(&out, m); err != nil {
+		t.Fatal(err)
+	}
+	f := openResult(t, out.Bytes())
+	rows, err := f.GetRows(exporters.SheetEquity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := 0
+	for i, r := range rows {
+		if len(r) > 0 && strings.HasPrefix(r[0], "5. 集中曲線") {
+			title = i + 1
+		}
+	}
+	if title == 0 {
+		t.Fatal("no curve title")
+	}
+	// The worksheet's XML: the sheet of 「公平性」 is the one whose rows hold the title.
+	zr, err := zip.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`<brk id="%d"`, title-1)
+	found := false
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+			continue
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), "<rowBreaks") && strings.Contains(string(b), want) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no page break above the curve's title (row %d)", title)
 	}
 }
