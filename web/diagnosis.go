@@ -77,13 +77,18 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		return ""
 	}
 	const cx, cy, rad = 260.0, 200.0, 140.0
-	at := func(k int, f float64) (float64, float64) {
+	// point is where fraction f of the rim lies on axis k; at is it for a value, kept inside the rim
+	// (a goal's label goes outside it, at point(k, 1.13)).
+	point := func(k int, f float64) (float64, float64) {
 		a := -math.Pi/2 + 2*math.Pi*float64(k)/float64(n)
-		f = math.Max(0, math.Min(1, f))
 		return cx + rad*f*math.Cos(a), cy + rad*f*math.Sin(a)
 	}
+	at := func(k int, f float64) (float64, float64) { return point(k, math.Max(0, math.Min(1, f))) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart radar" viewBox="0 0 520 440" width="520" height="440" role="img" aria-label="目標別の得点率のレーダーチャート" xmlns="http://www.w3.org/2000/svg" font-size="12">`)
+	// The rings' scale is written after the series, on top of them, with a white halo: drawn first,
+	// the lines of the means hid 「50%」.
+	var scale strings.Builder
 	for _, ring := range []float64{0.25, 0.5, 0.75, 1} {
 		var pts []string
 		for k := range n {
@@ -92,12 +97,12 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		}
 		fmt.Fprintf(&b, `<polygon points="%s" fill="none" stroke="#ccc"/>`, strings.Join(pts, " "))
 		x, y := at(0, ring)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#888" font-size="10">%d%%</text>`, num(x+3), num(y+10), int(ring*100))
+		fmt.Fprintf(&scale, `<text class="scale" x="%s" y="%s" fill="#666" font-size="10" stroke="#fff" stroke-width="3" paint-order="stroke">%d%%</text>`, num(x+3), num(y+10), int(ring*100))
 	}
 	for k, g := range goals {
 		x, y := at(k, 1)
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc"/>`, num(cx), num(cy), num(x), num(y))
-		lx, ly := at(k, 1.13)
+		lx, ly := point(k, 1.13)
 		anchor := "middle"
 		switch {
 		case lx < cx-10:
@@ -135,6 +140,7 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		lx := 20.0 + float64(i)*125
 		fmt.Fprintf(&b, `<line x1="%s" y1="425" x2="%s" y2="425" stroke="%s" stroke-width="3"%s/><text x="%s" y="429">%s</text>`, num(lx), num(lx+24), s.col, dash, num(lx+30), s.name)
 	}
+	b.WriteString(scale.String())
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/kofukin/kofukin"
+	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
 )
@@ -115,5 +116,32 @@ func TestImpactPageWording(t *testing.T) {
 	code, page = w.do(min, "GET", "/ministry/impact?years=2023-2026", nil)
 	if code != http.StatusOK || !strings.Contains(page, "2023年度の採点実行がないため") || strings.Contains(page, "得点の実行") {
 		t.Errorf("2023-2026: %d, or the missing run is not said in the console's words", code)
+	}
+}
+
+// The radar's scale (25 % … 100 %) is drawn over the series, so that the means' lines do not hide
+// it: every scale label comes after the last polygon of the chart.
+func TestRadarScaleOnTop(t *testing.T) {
+	svg := string(radarSVG([]exporters.FeedbackGoal{{Label: "推進 目標Ⅰ", Rate: 0.5, National: 0.5, Pref: 0.5, SizeBand: 0.5},
+		{Label: "推進 目標Ⅱ", Rate: 0.5, National: 0.5, Pref: 0.5, SizeBand: 0.5}, {Label: "支援 目標Ⅰ", Rate: 0.5, National: 0.5, Pref: 0.5, SizeBand: 0.5}}))
+	last := strings.LastIndex(svg, "<polygon")
+	for _, l := range []string{">25%</text>", ">50%</text>", ">75%</text>", ">100%</text>"} {
+		if i := strings.Index(svg, l); i < last {
+			t.Errorf("the scale label %s is drawn under the series (at %d, last polygon at %d)", l, i, last)
+		}
+	}
+}
+
+// Each goal's label sits outside the radar's rim (the rim is 140 from the centre at 260,200; the
+// labels were clamped onto it, over the 100 % ring and its scale).
+func TestRadarLabelsOutsideRim(t *testing.T) {
+	svg := string(radarSVG([]exporters.FeedbackGoal{{Label: "推進 目標Ⅰ", Rate: 0.5}, {Label: "推進 目標Ⅱ", Rate: 0.5}, {Label: "支援 目標Ⅰ", Rate: 0.5}, {Label: "支援 目標Ⅱ", Rate: 0.5}}))
+	// Four goals: the first axis points up, so its label's y is above the rim's top (200 − 140 = 60).
+	if !strings.Contains(svg, `<text x="260" y="41.8" text-anchor="middle" dominant-baseline="middle">推進 目標Ⅰ</text>`) {
+		t.Errorf("the top goal's label is not at 1.13 × the rim (y 41.8): %s", svg)
+	}
+	// The second points right: x = 260 + 1.13 × 140 = 418.2.
+	if !strings.Contains(svg, `<text x="418.2" y="200" text-anchor="start" dominant-baseline="middle">推進 目標Ⅱ</text>`) {
+		t.Errorf("the right goal's label is not outside the rim (x 418.2)")
 	}
 }
