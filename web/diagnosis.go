@@ -159,7 +159,9 @@ type mark struct {
 
 // boxSVG draws a distribution over the size band (whiskers from least to greatest, box from the
 // first to the third quartile, the median a bar), the municipality's value as a dot and the
-// reference values as ticks, on one horizontal axis.
+// reference values as ticks, on one horizontal axis. It is drawn at the size it is shown (300 px;
+// 280 on A4) with 12-unit text: drawn 420 wide with 10-unit text and shrunk, its labels printed
+// about 5 pt high, too small to read on paper.
 func boxSVG(s spread, own float64, marks []mark, label func(float64) string) template.HTML {
 	lo, hi := math.Min(s.min, own), math.Max(s.max, own)
 	for _, m := range marks {
@@ -168,10 +170,10 @@ func boxSVG(s spread, own float64, marks []mark, label func(float64) string) tem
 	if hi <= lo {
 		hi = lo + 1
 	}
-	const x0, w = 10.0, 400.0
+	const x0, w = 8.0, 284.0
 	x := func(v float64) float64 { return x0 + w*(v-lo)/(hi-lo) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart box" viewBox="0 0 420 62" width="420" height="62" role="img" aria-label="同規模の分布と自団体の値" xmlns="http://www.w3.org/2000/svg" font-size="10">`)
+	fmt.Fprintf(&b, `<svg class="chart box" viewBox="0 0 300 72" width="300" height="72" role="img" aria-label="同規模の分布と自団体の値" xmlns="http://www.w3.org/2000/svg" font-size="12">`)
 	fmt.Fprintf(&b, `<line x1="%s" y1="22" x2="%s" y2="22" stroke="#888"/>`, num(x(s.min)), num(x(s.max)))
 	fmt.Fprintf(&b, `<rect x="%s" y="12" width="%s" height="20" fill="#e8eef5" stroke="#7f7f7f"/>`, num(x(s.q1)), num(math.Max(1, x(s.q3)-x(s.q1))))
 	fmt.Fprintf(&b, `<line x1="%s" y1="10" x2="%s" y2="34" stroke="%s" stroke-width="2"/>`, num(x(s.med)), num(x(s.med)), colBand)
@@ -181,11 +183,11 @@ func boxSVG(s spread, own float64, marks []mark, label func(float64) string) tem
 			col = colPref
 		}
 		fmt.Fprintf(&b, `<path d="M%s 4 l-4 -4 h8 z" fill="%s"/><line x1="%s" y1="4" x2="%s" y2="40" stroke="%s" stroke-dasharray="2,2"/>`, num(x(m.v)), col, num(x(m.v)), num(x(m.v)), col)
-		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*120+150), 58, col, html.EscapeString(m.name+" "+label(m.v)))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*95+122), 68, col, html.EscapeString(m.name+" "+label(m.v)))
 	}
 	fmt.Fprintf(&b, `<circle cx="%s" cy="22" r="5" fill="%s" stroke="#fff"/>`, num(x(own)), colOwn)
-	fmt.Fprintf(&b, `<text x="%s" y="48" fill="#555">%s</text><text x="%s" y="48" fill="#555" text-anchor="end">%s</text>`, num(x0), label(lo), num(x0+w), label(hi))
-	fmt.Fprintf(&b, `<text x="%s" y="58" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, label(own))
+	fmt.Fprintf(&b, `<text x="%s" y="53" fill="#555">%s</text><text x="%s" y="53" fill="#555" text-anchor="end">%s</text>`, num(x0), label(lo), num(x0+w), label(hi))
+	fmt.Fprintf(&b, `<text x="%s" y="68" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, label(own))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

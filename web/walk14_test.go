@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -143,5 +144,25 @@ func TestRadarLabelsOutsideRim(t *testing.T) {
 	// The second points right: x = 260 + 1.13 × 140 = 418.2.
 	if !strings.Contains(svg, `<text x="418.2" y="200" text-anchor="start" dominant-baseline="middle">推進 目標Ⅱ</text>`) {
 		t.Errorf("the right goal's label is not outside the rim (x 418.2)")
+	}
+}
+
+// The box charts of the outcomes and of yen per person are drawn at the size they are shown
+// (300 px wide on the screen, 280 on A4) with 12-unit text, every label inside: drawn 420 wide with
+// 10-unit text and shrunk, their labels printed about 5 pt high.
+func TestBoxChartReadableSize(t *testing.T) {
+	svg := string(boxSVG(spread{83, 724.55, 816.55, 928.06, 395, 1126}, 755.46, []mark{{"都道府県", 746.53}, {"全国", 796.77}}, yenWhole))
+	if !strings.Contains(svg, `viewBox="0 0 300 72" width="300"`) || !strings.Contains(svg, `font-size="12"`) {
+		t.Errorf("the box chart is not drawn at its shown size with 12-unit text: %.200s", svg)
+	}
+	for _, m := range regexp.MustCompile(`<text x="([0-9.]+)"`).FindAllStringSubmatch(svg, -1) {
+		if x, err := strconv.ParseFloat(m[1], 64); err != nil || x < 0 || x > 300 {
+			t.Errorf("a label at x %s, outside the chart", m[1])
+		}
+	}
+	for _, want := range []string{"● 自団体 755", "都道府県 747", "全国 797"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("no %q", want)
+		}
 	}
 }
