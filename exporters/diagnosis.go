@@ -142,11 +142,15 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 			label string
 			v     float64
 		}{{"自団体", y.PerPerson}, {fmt.Sprintf("同規模の中央値（%d団体）", y.N), y.Median}, {"同規模の第1四分位", y.Q1},
-			{"同規模の第3四分位", y.Q3}, {"都道府県（合計÷65歳以上人口）", y.Prefecture}, {"全国（合計÷65歳以上人口）", y.National}}
+			{"同規模の第3四分位", y.Q3}, {"都道府県", y.Prefecture}, {"全国", y.National}}
 		for k, l := range lines {
 			row(r+k, 0, []int{0, st.stat}, l.label, l.v)
 		}
 		r += len(lines)
+		// The labels are the bar chart's categories: short enough for one line each there (longer
+		// ones wrapped into each other in LibreOffice), so what the two last ones are goes below.
+		row(r, 0, nil, "都道府県・全国＝交付額の合計÷65歳以上人口の合計")
+		r++
 		// The bar chart compares the municipality with its band's median and quartiles, the
 		// prefecture and the nation.
 		if err := f.AddChart(s, f.cellName(3, top), &excelize.Chart{Type: excelize.Bar,
@@ -167,7 +171,8 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r += 2
 	} else {
 		head := []int{st.head, st.head, st.head, st.head, st.head, st.head, st.head}
-		row(r, 0, head, "指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置")
+		// Two lines: the header style wraps, and 「同規模の中での位置」 does not fit column G's one line.
+		row(r, 2*14.5, head, "指標", "自団体", "同規模 第1四分位", "同規模 中央値", "同規模 第3四分位", "全国 中央値", "同規模の中での位置")
 		r++
 		for _, o := range d.Outcomes {
 			q := o.Question
@@ -188,7 +193,7 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r++
 	} else {
 		head := []int{st.head, st.head, st.head, st.head, st.head, st.head}
-		row(r, 0, head, "設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点")
+		row(r, 2*14.5, head, "設問", "目標", "達成した団体の割合", "達成した団体数", "比較した団体数", "配点")
 		r++
 		for _, it := range d.PeerItems {
 			q := it.ItemID + " " + it.Question

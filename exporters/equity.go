@@ -179,6 +179,11 @@ func writeEquity(f *book, m Ministry, st styles) error {
 	if e.CurveYear > 0 && len(e.Curve) > 0 {
 		// The chart under the tables (columns A–N, printed); its points to the right, from column P
 		// (not printed: 1,741 rows of cumulative shares).
+		// The chart starts a printed page: wherever the tables above end (47 prefectures × the
+		// years), it would otherwise be cut across two pages.
+		if f.err == nil {
+			f.fail(f.File.InsertPageBreak(s, f.cellName(1, row)), "break the page before %s!A%d", s, row)
+		}
 		f.SetCellStr(s, f.cellName(1, row), fmt.Sprintf("%d. 集中曲線（%d年度、高齢化率の低い順の累積）", 5+min(len(e.Local), 1), e.CurveYear))
 		f.SetCellStyle(s, f.cellName(1, row), f.cellName(1, row), st.title)
 		chartRow := row + 1

@@ -280,7 +280,7 @@ func (r *Runner) impactRelations(ctx context.Context, rep *ImpactReport) error {
 		run, err := r.Store.Runs().Latest(ctx, store.KindScore, fy)
 		var none *store.NoRunError
 		if errors.As(err, &none) {
-			rep.Notes = append(rep.Notes, fmt.Sprintf("%d年度の得点の実行がないため、その年度の指標と翌年度の成果の関係は示せません。", fy))
+			rep.Notes = append(rep.Notes, fmt.Sprintf("%d年度の採点実行がないため、その年度の指標と翌年度の成果の関係は示せません。", fy))
 			continue
 		}
 		if err != nil {

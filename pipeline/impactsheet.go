@@ -18,13 +18,14 @@ func (rep *ImpactReport) ImpactSheet() exporters.ImpactSheet {
 		Action:     req.ActionItem + " " + rep.ActionQuestion,
 		Outcome:    req.OutcomeItem + " " + rep.OutcomeQuestion,
 		Rule:       rep.AdoptionRule(),
-		Years:      fmt.Sprintf("%d–%d年度", req.FirstFY, req.LastFY),
+		Years:      impactYears(req.FirstFY, req.LastFY),
 		Unit:       rep.OutcomeUnit,
 		ChangeUnit: rep.ChangeUnit(),
 		Method: []exporters.SummaryLine{
 			{Label: "比較に入った市町村", Value: rep.Municipalities},
 			{Label: "方法", Value: "差の差（新たに実施した市町村と、前年度も当年度も実施していない市町村の、前年度からの変化の差）。年度ごとの差を新規実施数で加重平均。"},
 			{Label: "調整", Value: "規模区分（第1号被保険者数）ごとに同じ比較をし、新規実施数で加重平均。"},
+			{Label: "全体の行", Value: "新規実施・対照は各年度の数の合計、実施群・対照群の変化は全年度をまとめた平均。全体の差の差は各年度の差の差の加重平均なので、この二つの変化の差とは一致しない。"},
 			{Label: "信頼区間", Value: fmt.Sprintf("市町村単位のブートストラップ %d 回（シード %d）、パーセンタイル法 95%%", req.Resamples, req.Seed)},
 		},
 		Notes:   rep.Notes,
@@ -58,6 +59,14 @@ func (rep *ImpactReport) ImpactSheet() exporters.ImpactSheet {
 		}
 	}
 	return s
+}
+
+// impactYears prints a range of fiscal years: 「2024–2026年度」, one year as 「2026年度」.
+func impactYears(first, last int) string {
+	if first == last {
+		return fmt.Sprintf("%d年度", first)
+	}
+	return fmt.Sprintf("%d–%d年度", first, last)
 }
 
 // Reading says in a sentence what an interval says: for an estimate, whether the difference is

@@ -77,13 +77,18 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		return ""
 	}
 	const cx, cy, rad = 260.0, 200.0, 140.0
-	at := func(k int, f float64) (float64, float64) {
+	// point is where fraction f of the rim lies on axis k; at is it for a value, kept inside the rim
+	// (a goal's label goes outside it, at point(k, 1.13)).
+	point := func(k int, f float64) (float64, float64) {
 		a := -math.Pi/2 + 2*math.Pi*float64(k)/float64(n)
-		f = math.Max(0, math.Min(1, f))
 		return cx + rad*f*math.Cos(a), cy + rad*f*math.Sin(a)
 	}
+	at := func(k int, f float64) (float64, float64) { return point(k, math.Max(0, math.Min(1, f))) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart radar" viewBox="0 0 520 440" width="520" height="440" role="img" aria-label="目標別の得点率のレーダーチャート" xmlns="http://www.w3.org/2000/svg" font-size="12">`)
+	// The rings' scale is written after the series, on top of them, with a white halo: drawn first,
+	// the lines of the means hid 「50%」.
+	var scale strings.Builder
 	for _, ring := range []float64{0.25, 0.5, 0.75, 1} {
 		var pts []string
 		for k := range n {
@@ -92,12 +97,12 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		}
 		fmt.Fprintf(&b, `<polygon points="%s" fill="none" stroke="#ccc"/>`, strings.Join(pts, " "))
 		x, y := at(0, ring)
-		fmt.Fprintf(&b, `<text x="%s" y="%s" fill="#888" font-size="10">%d%%</text>`, num(x+3), num(y+10), int(ring*100))
+		fmt.Fprintf(&scale, `<text class="scale" x="%s" y="%s" fill="#666" font-size="10" stroke="#fff" stroke-width="3" paint-order="stroke">%d%%</text>`, num(x+3), num(y+10), int(ring*100))
 	}
 	for k, g := range goals {
 		x, y := at(k, 1)
 		fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc"/>`, num(cx), num(cy), num(x), num(y))
-		lx, ly := at(k, 1.13)
+		lx, ly := point(k, 1.13)
 		anchor := "middle"
 		switch {
 		case lx < cx-10:
@@ -135,6 +140,7 @@ func radarSVG(goals []exporters.FeedbackGoal) template.HTML {
 		lx := 20.0 + float64(i)*125
 		fmt.Fprintf(&b, `<line x1="%s" y1="425" x2="%s" y2="425" stroke="%s" stroke-width="3"%s/><text x="%s" y="429">%s</text>`, num(lx), num(lx+24), s.col, dash, num(lx+30), s.name)
 	}
+	b.WriteString(scale.String())
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
@@ -153,7 +159,9 @@ type mark struct {
 
 // boxSVG draws a distribution over the size band (whiskers from least to greatest, box from the
 // first to the third quartile, the median a bar), the municipality's value as a dot and the
-// reference values as ticks, on one horizontal axis.
+// reference values as ticks, on one horizontal axis. It is drawn at the size it is shown (300 px;
+// 280 on A4) with 12-unit text: drawn 420 wide with 10-unit text and shrunk, its labels printed
+// about 5 pt high, too small to read on paper.
 func boxSVG(s spread, own float64, marks []mark, label func(float64) string) template.HTML {
 	lo, hi := math.Min(s.min, own), math.Max(s.max, own)
 	for _, m := range marks {
@@ -162,10 +170,10 @@ func boxSVG(s spread, own float64, marks []mark, label func(float64) string) tem
 	if hi <= lo {
 		hi = lo + 1
 	}
-	const x0, w = 10.0, 400.0
+	const x0, w = 8.0, 284.0
 	x := func(v float64) float64 { return x0 + w*(v-lo)/(hi-lo) }
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart box" viewBox="0 0 420 62" width="420" height="62" role="img" aria-label="同規模の分布と自団体の値" xmlns="http://www.w3.org/2000/svg" font-size="10">`)
+	fmt.Fprintf(&b, `<svg class="chart box" viewBox="0 0 300 72" width="300" height="72" role="img" aria-label="同規模の分布と自団体の値" xmlns="http://www.w3.org/2000/svg" font-size="12">`)
 	fmt.Fprintf(&b, `<line x1="%s" y1="22" x2="%s" y2="22" stroke="#888"/>`, num(x(s.min)), num(x(s.max)))
 	fmt.Fprintf(&b, `<rect x="%s" y="12" width="%s" height="20" fill="#e8eef5" stroke="#7f7f7f"/>`, num(x(s.q1)), num(math.Max(1, x(s.q3)-x(s.q1))))
 	fmt.Fprintf(&b, `<line x1="%s" y1="10" x2="%s" y2="34" stroke="%s" stroke-width="2"/>`, num(x(s.med)), num(x(s.med)), colBand)
@@ -175,11 +183,11 @@ func boxSVG(s spread, own float64, marks []mark, label func(float64) string) tem
 			col = colPref
 		}
 		fmt.Fprintf(&b, `<path d="M%s 4 l-4 -4 h8 z" fill="%s"/><line x1="%s" y1="4" x2="%s" y2="40" stroke="%s" stroke-dasharray="2,2"/>`, num(x(m.v)), col, num(x(m.v)), num(x(m.v)), col)
-		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*120+150), 58, col, html.EscapeString(m.name+" "+label(m.v)))
+		fmt.Fprintf(&b, `<text x="%s" y="%d" fill="%s">%s</text>`, num(x0+float64(i)*95+122), 68, col, html.EscapeString(m.name+" "+label(m.v)))
 	}
 	fmt.Fprintf(&b, `<circle cx="%s" cy="22" r="5" fill="%s" stroke="#fff"/>`, num(x(own)), colOwn)
-	fmt.Fprintf(&b, `<text x="%s" y="48" fill="#555">%s</text><text x="%s" y="48" fill="#555" text-anchor="end">%s</text>`, num(x0), label(lo), num(x0+w), label(hi))
-	fmt.Fprintf(&b, `<text x="%s" y="58" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, label(own))
+	fmt.Fprintf(&b, `<text x="%s" y="53" fill="#555">%s</text><text x="%s" y="53" fill="#555" text-anchor="end">%s</text>`, num(x0), label(lo), num(x0+w), label(hi))
+	fmt.Fprintf(&b, `<text x="%s" y="68" fill="%s">● 自団体 %s</text>`, num(x0), colOwn, label(own))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }

@@ -143,7 +143,7 @@ func printImpact(w io.Writer, rep *pipeline.ImpactReport) {
 		fmt.Fprintf(w, "  %d %-12s %8s（%d 市町村、うち実施 %d）\n", t.FY, pipeline.ImpactGroupLabel(t.Group), mean, t.N, t.Adopted)
 	}
 	for _, ry := range rep.Relations {
-		fmt.Fprintf(w, "\n指標の得点と翌年度の成果の変化（%d→%d 年度、得点の実行 %d）\n", ry.FY, ry.FY+1, ry.Run)
+		fmt.Fprintf(w, "\n指標の得点と翌年度の成果の変化（%d→%d 年度、採点実行 %d）\n", ry.FY, ry.FY+1, ry.Run)
 		fmt.Fprintf(w, "  %-10s %6s %10s %12s %8s  %s\n", "指標", "市町村", "平均得点", "傾き/1点", "相関", "名称")
 		for _, l := range ry.Lines {
 			fmt.Fprintf(w, "  %-10s %6d %10.2f %12s %8s  %s\n", l.IndicatorID, l.N, l.MeanPoints, fmtOpt(l.Slope, "%+.3f"), fmtOpt(l.Corr, "%+.3f"), l.Name)

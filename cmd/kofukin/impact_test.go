@@ -45,7 +45,7 @@ func TestImpactCommand(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 	for _, want := range []string{"効果検証（差の差の推定）", "実施＝「はい」と回答", "推定（規模区分調整）: +2.00 ポイント　95%信頼区間 [+2.00, +2.00]",
-		"事前期間の傾向チェックには3年度以上の範囲が必要です", "観察データ", "2025年度の得点の実行がない"} {
+		"事前期間の傾向チェックには3年度以上の範囲が必要です", "観察データ", "2025年度の採点実行がない"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
