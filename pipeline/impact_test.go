@@ -404,17 +404,17 @@ func TestImpactBootstrapDeterministic(t *testing.T) {
 	}
 }
 
-// impactYears are the fiscal years of the fixtures' panels in these tests.
-var impactYears = []int{2024, 2025, 2026}
+// panelYears are the fiscal years of the fixtures' panels in these tests.
+var panelYears = []int{2024, 2025, 2026}
 
 // fixturesPanel is the multi-year synthetic nation's panel (fixtures.BuildPanel) of seed over
-// impactYears: its first limit municipalities in code order (all of them when limit is 0), with the
+// panelYears: its first limit municipalities in code order (all of them when limit is 0), with the
 // planted effect of fixtures.PlantedEffect but of size delta.
 func fixturesPanel(t testing.TB, lib *indicators.Library, seed uint64, limit int, delta float64) *fixtures.Panel {
 	t.Helper()
 	eff := fixtures.PlantedEffect
 	eff.Delta = delta
-	p, err := fixtures.BuildPanel(lib, fixtures.PanelOptions{Seed: seed, Years: impactYears, Limit: limit, Effect: eff})
+	p, err := fixtures.BuildPanel(lib, fixtures.PanelOptions{Seed: seed, Years: panelYears, Limit: limit, Effect: eff})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,9 +503,9 @@ func assessRecovery(t testing.TB, seeds []uint64, limit int) recoveryTally {
 		d.addFixtures(t, fixturesPanel(t, lib, s+zeroSeedOffset, limit, 0), id("Z", k), "", id("W", k))
 	}
 	st := openStore(t)
-	d.load(t, st, impactYears[0])
+	d.load(t, st, panelYears[0])
 	assess := func(action, outcome string, threshold float64, seed uint64) *ImpactReport {
-		rep, err := assessImpact(ctx, st, store.ImpactSpec{ActionItem: action, OutcomeItem: outcome, FirstFY: impactYears[0], LastFY: impactYears[len(impactYears)-1],
+		rep, err := assessImpact(ctx, st, store.ImpactSpec{ActionItem: action, OutcomeItem: outcome, FirstFY: panelYears[0], LastFY: panelYears[len(panelYears)-1],
 			Threshold: threshold, MinControls: DefaultMinControls}, DefaultResamples, seed)
 		if err != nil {
 			t.Fatal(err)
