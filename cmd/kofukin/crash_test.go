@@ -31,6 +31,7 @@ var crashPrefectures = []string{"13", "14"}
 // (store.Open: WAL replay, the migrations a kill interrupted) succeeds. A last run completes and
 // stores exactly what a run that was never interrupted stores.
 func TestIngestSurvivesSIGKILL(t *testing.T) {
+	t.Parallel() // the package's three longest tests (each its own folder and database) share the cores
 	ctx := context.Background()
 	lib, err := indicators.Shipped()
 	if err != nil {

@@ -30,6 +30,7 @@ func runCmd(t *testing.T, env map[string]string, args ...string) (string, error)
 }
 
 func TestDemoOnePrefecture(t *testing.T) {
+	t.Parallel() // the package's three longest tests (each its own folder and database) share the cores
 	dir := t.TempDir()
 	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "demo", "--out", dir, "--prefectures", "31", "--years", "2026")
 	if err != nil {

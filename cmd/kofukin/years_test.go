@@ -21,6 +21,7 @@ import (
 // by hand to the panel's answers. A bad row of an earlier year's archive is rejected with its
 // place, in Japanese, and nothing of it is stored.
 func TestDemoThreeYears(t *testing.T) {
+	t.Parallel() // the package's three longest tests (each its own folder and database) share the cores
 	dir := t.TempDir()
 	out, err := runCmd(t, map[string]string{"KOFUKIN_LOG_LEVEL": "warn"}, "demo", "--out", dir, "--prefectures", "31")
 	if err != nil {
