@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,12 +18,27 @@ import (
 
 // diagnosisPage shows a municipality's 地域診断.
 func (s *Server) diagnosisPage(w http.ResponseWriter, r *http.Request, q request) {
-	v, err := s.Runner.Diagnosis(r.Context(), q.p, s.FiscalYear, r.PathValue("code"))
+	fy := s.FiscalYear
+	if a := r.URL.Query().Get("fy"); a != "" { // an earlier year's diagnosis: ?fy=2025
+		n, err := strconv.Atoi(a)
+		if err != nil || n < 2000 || n > s.FiscalYear {
+			s.fail(w, r, &Error{Status: http.StatusBadRequest, MessageJA: fmt.Sprintf("fy には%d年度までの年度（例: %d）を指定してください。", s.FiscalYear, s.FiscalYear-1), MessageEN: "fy must be a fiscal year up to the service's"})
+			return
+		}
+		fy = n
+	}
+	v, err := s.Runner.Diagnosis(r.Context(), q.p, fy, r.PathValue("code"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data := map[string]any{"P": q.p, "CSRF": q.csrf, "V": v, "FY": s.FiscalYear}
+	// The years to switch to: those with a score run, and the service's own.
+	links := append([]int(nil), v.Years...)
+	if !slices.Contains(links, s.FiscalYear) {
+		links = append(links, s.FiscalYear)
+	}
+	slices.Sort(links)
+	data := map[string]any{"P": q.p, "CSRF": q.csrf, "V": v, "FY": fy, "YearLinks": links}
 	if v.Missing == "" {
 		data["Radar"] = radarSVG(v.Goals)
 		var outs []template.HTML

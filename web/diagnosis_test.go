@@ -47,6 +47,20 @@ func TestDiagnosisPageScope(t *testing.T) {
 	if _, entity := w.do(muni, "GET", "/entity/312011", nil); !strings.Contains(entity, `href="/entity/312011/diagnosis"`) {
 		t.Errorf("the entity page does not link the diagnosis")
 	}
+	// An earlier year (?fy=): the same page of that year — here FY2025 has no score run, which it
+	// says; a year that is not one, or after the service's, is refused in Japanese; and the year
+	// does not widen whose page it is (米子市's FY2025 is still refused to 鳥取市).
+	if code, body := w.do(muni, "GET", path+"?fy=2025", nil); code != http.StatusOK || !strings.Contains(body, "の地域診断（2025年度）") || !strings.Contains(body, `id="missing"`) {
+		t.Errorf("鳥取市 FY2025: %d %.300s", code, body)
+	}
+	for _, bad := range []string{"abc", "2027", "1999"} {
+		if code, body := w.do(muni, "GET", path+"?fy="+bad, nil); code != http.StatusBadRequest || !strings.Contains(body, "年度") || strings.Contains(body, own) {
+			t.Errorf("?fy=%s: %d", bad, code)
+		}
+	}
+	if code, body := w.do(muni, "GET", "/entity/312029/diagnosis?fy=2025", nil); code != http.StatusForbidden || strings.Contains(body, "米子市の地域診断") {
+		t.Errorf("米子市 FY2025 to 鳥取市: %d", code)
+	}
 	pref, _ := w.client("pref")
 	if code, body := w.do(pref, "GET", path, nil); code != http.StatusOK || !strings.Contains(body, own+" 円") {
 		t.Errorf("鳥取県: %d, its municipality's figure %q shown: %v", code, own, strings.Contains(body, own))
