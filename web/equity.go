@@ -2,11 +2,13 @@ package web
 
 import (
 	"fmt"
-	"github.com/kofukin/kofukin"
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/kofukin/kofukin"
 
 	"github.com/kofukin/kofukin/exporters"
 	"github.com/kofukin/kofukin/indicators"
@@ -45,6 +47,22 @@ var equityMeasures = []equityMeasure{
 
 func pctText(v float64) string { return indicators.FormatPercent(v, 1) }
 func yenText(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// signed1 and signed2 print a difference with its sign (+0.6, −0.6; 0.0 without one), so that a gap
+// that narrowed is not read as one that widened.
+func signed1(v float64) string { return signedPlaces(v, 1) }
+func signed2(v float64) string { return signedPlaces(v, 2) }
+
+func signedPlaces(v float64, places int) string {
+	t := strconv.FormatFloat(v, 'f', places, 64)
+	switch {
+	case strings.Trim(t, "-0.") == "":
+		return strings.TrimPrefix(t, "-")
+	case v > 0:
+		return "+" + t
+	}
+	return t
+}
 
 // dec parses the store's exact decimal text (nil for "").
 func dec(s string) *float64 {
@@ -175,9 +193,15 @@ var equityFuncs = template.FuncMap{
 		}
 		return "—"
 	},
-	"dpts": func(s string) string { // a change of 得点率 in percentage points, signed
+	"dpts": func(s string) string { // a difference of 得点率 in percentage points, always signed
 		if p := dec(s); p != nil {
-			return strconv.FormatFloat(*p*100, 'f', 1, 64) + "ポイント"
+			return signed1(*p*100) + "ポイント"
+		}
+		return "—"
+	},
+	"dyens": func(s string) string { // a change of yen per 65+, always signed
+		if p := dec(s); p != nil {
+			return signed2(*p)
 		}
 		return "—"
 	},

@@ -130,3 +130,21 @@ func TestEquityPagesByContent(t *testing.T) {
 		}
 	}
 }
+
+// TestSignedDifferences: the equity page's gaps and their changes carry their sign, so that a gap
+// of the smallest municipalities that narrowed (a change of +0.6 points on a negative gap) is not
+// read as one that widened; a change that rounds to zero has none.
+func TestSignedDifferences(t *testing.T) {
+	for _, c := range []struct {
+		v      float64
+		places int
+		want   string
+	}{{0.6, 1, "+0.6"}, {-0.6, 1, "-0.6"}, {-21.5, 1, "-21.5"}, {-0.04, 1, "0.0"}, {0, 2, "0.00"}, {12.345, 2, "+12.35"}, {-297.234, 2, "-297.23"}} {
+		if got := signedPlaces(c.v, c.places); got != c.want {
+			t.Errorf("signedPlaces(%v, %d) = %q, want %q", c.v, c.places, got, c.want)
+		}
+	}
+	if got := equityFuncs["dpts"].(func(string) string)("0.006"); got != "+0.6ポイント" {
+		t.Errorf("dpts(0.006) = %q", got)
+	}
+}
