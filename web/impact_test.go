@@ -97,6 +97,11 @@ func TestImpactPage(t *testing.T) {
 	if strings.Contains(page, "<script") {
 		t.Errorf("the page has a script")
 	}
+	// FY2025 has no year before last in the range: its four pre-period cells (counts and
+	// differences) are 「—」, not 0 / 0.
+	if row := between(page, "<tr><td>2025</td>", "</tr>"); strings.Count(row, `<td class="num">—</td>`) != 4 {
+		t.Errorf("FY2025's row: %q", row)
+	}
 	// Another question through the form: the null pair, a yes/no item nobody answered here.
 	if code, page := w.do(min, "GET", "/ministry/impact?"+url.Values{"item": {"S1-2-b"}, "outcome": {"O-1-a"}, "years": {"2024-2026"}}.Encode(), nil); code != http.StatusOK ||
 		!strings.Contains(page, "推定できません") {
