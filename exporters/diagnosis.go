@@ -212,27 +212,6 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 	return r, nil
 }
 
-// startRowHeight starts row r as startRow does, with a custom height in points (0: the default).
-func (w *sheetRows) startRowHeight(r int, ht float64) error {
-	if ht == 0 {
-		return w.startRow(r)
-	}
-	if r <= w.row {
-		return fmt.Errorf("row %d after row %d", r, w.row)
-	}
-	if w.row == 0 {
-		w.firstRow = r
-	}
-	w.row, w.lastRow, w.col = r, r, 1
-	w.rowName = strconv.Itoa(r)
-	w.buf.WriteString(`<row r="`)
-	w.buf.WriteString(w.rowName)
-	w.buf.WriteString(`" ht="`)
-	w.buf.WriteString(strconv.FormatFloat(ht, 'f', -1, 64))
-	w.buf.WriteString(`" customHeight="1">`)
-	return nil
-}
-
 // wrapHeight is the height (points) of a row showing text wrapped in column A (34 characters wide:
 // about 17 full-width characters a line), since not every reader fits a wrapped row's height itself;
 // 0 for one line.

@@ -45,7 +45,10 @@ func textOf(s string) cellText {
 }
 
 // startRow starts row r (1-based), which must come after the rows written so far.
-func (w *sheetRows) startRow(r int) error {
+func (w *sheetRows) startRow(r int) error { return w.startRowHeight(r, 0) }
+
+// startRowHeight starts row r as startRow does, with a custom height in points (0: the default).
+func (w *sheetRows) startRowHeight(r int, ht float64) error {
 	if r <= w.row {
 		return fmt.Errorf("row %d after row %d", r, w.row)
 	}
@@ -56,7 +59,13 @@ func (w *sheetRows) startRow(r int) error {
 	w.rowName = strconv.Itoa(r)
 	w.buf.WriteString(`<row r="`)
 	w.buf.WriteString(w.rowName)
-	w.buf.WriteString(`">`)
+	if ht == 0 {
+		w.buf.WriteString(`">`)
+		return nil
+	}
+	w.buf.WriteString(`" ht="`)
+	w.buf.WriteString(strconv.FormatFloat(ht, 'f', -1, 64))
+	w.buf.WriteString(`" customHeight="1">`)
 	return nil
 }
 
