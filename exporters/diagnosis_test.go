@@ -1,11 +1,9 @@
 package exporters_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"fmt"
 	"html"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,28 +40,15 @@ func sampleFeedback() exporters.Feedback {
 	}}
 }
 
-// chartParts returns the workbook's chart parts by name.
+// chartParts returns the workbook's chart parts by name (of zipParts, surveyfill_test.go).
 func chartParts(t *testing.T, data []byte) map[string]string {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	all, _ := zipParts(t, data)
 	out := map[string]string{}
-	for _, f := range zr.File {
-		if !strings.HasPrefix(f.Name, "xl/charts/chart") {
-			continue
+	for name, b := range all {
+		if strings.HasPrefix(name, "xl/charts/chart") {
+			out[name] = string(b)
 		}
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[f.Name] = string(b)
 	}
 	return out
 }
