@@ -28,7 +28,7 @@ func BenchmarkNationalCycle(b *testing.B) {
 	var ingestFiles int
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r := newRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
+		r := nationRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
 		res, err := r.Cycle(ctx, 2026, []string{fix}, b.TempDir())
 		if err != nil {
 			b.Fatal(err)

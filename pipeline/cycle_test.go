@@ -31,6 +31,13 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
 	t.Helper()
+	return tottoriExports(nationRunner(t, dbPath))
+}
+
+// nationRunner is a Runner whose exports write every prefecture's review and feedback workbooks,
+// as the command's do: the benchmarks measure those.
+func nationRunner(t testing.TB, dbPath string) *pipeline.Runner {
+	t.Helper()
 	lib, err := indicators.Shipped()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +47,7 @@ func newRunner(t testing.TB, dbPath string) *pipeline.Runner {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return tottoriExports(&pipeline.Runner{Store: st, Rulebooks: lib})
+	return &pipeline.Runner{Store: st, Rulebooks: lib}
 }
 
 // tottoriExports makes r's exports write 鳥取県's review and feedback workbooks only, beside the

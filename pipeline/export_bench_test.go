@@ -3,10 +3,12 @@ package pipeline_test
 import (
 	"context"
 	"path/filepath"
+	"runtime/pprof"
 	"testing"
 
 	"github.com/kofukin/kofukin/fixtures"
 	"github.com/kofukin/kofukin/indicators"
+	"github.com/kofukin/kofukin/pipeline"
 	"github.com/kofukin/kofukin/store"
 )
 
@@ -16,6 +18,7 @@ import (
 // once, before the timer starts.
 //
 //	go test ./pipeline -run '^$' -bench ExportNation -benchtime 3x -cpuprofile /tmp/export.prof
+//	go tool pprof -tagfocus phase=export -top -cum pipeline.test /tmp/export.prof
 func BenchmarkExportNation(b *testing.B) {
 	ctx := context.Background()
 	lib, err := indicators.Shipped()
@@ -26,7 +29,7 @@ func BenchmarkExportNation(b *testing.B) {
 	if _, err := fixtures.WriteNation(ctx, fix, lib, 2026, fixtures.NationOptions{Seed: 1}); err != nil {
 		b.Fatal(err)
 	}
-	r := newRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
+	r := nationRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
 	if _, err := r.Cycle(ctx, 2026, []string{fix}, b.TempDir()); err != nil {
 		b.Fatal(err)
 	}
@@ -36,12 +39,17 @@ func BenchmarkExportNation(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, err := r.ExportRun(ctx, alloc, b.TempDir())
+		var res *pipeline.ExportResult
+		var err error
+		// go tool pprof -tagfocus phase=export: the goroutines the export starts carry the label.
+		pprof.Do(ctx, pprof.Labels("phase", "export"), func(ctx context.Context) {
+			res, err = r.ExportRun(ctx, alloc, b.TempDir())
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(res.Files) != 101 {
-			b.Fatalf("export wrote %d files, want 101", len(res.Files))
+		if len(res.Files) != 102 {
+			b.Fatalf("export wrote %d files, want 102", len(res.Files))
 		}
 	}
 }

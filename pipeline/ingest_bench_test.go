@@ -60,7 +60,7 @@ func BenchmarkIngestNation(b *testing.B) {
 	var peak int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		r := newRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
+		r := nationRunner(b, filepath.Join(b.TempDir(), "k.duckdb"))
 		resetPeakRSS()
 		start := time.Now()
 		var rep *pipeline.IngestReport
