@@ -16,6 +16,8 @@ type book struct {
 	*excelize.File
 	err  error                 // the first error, with its place
 	rows map[string]*sheetRows // rows written as XML, by sheet, for save to splice in
+	// charts are the charts from templates, by sheet, for save to add (addTemplateChart).
+	charts map[string][]nativeChart
 	// fastDeflate: save compresses the parts with klauspost/compress (the export's workbooks,
 	// newExportBook), not compress/flate.
 	fastDeflate bool

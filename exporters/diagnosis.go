@@ -73,6 +73,29 @@ type DiagnosisYen struct {
 	Prefecture, National float64
 }
 
+// The 地域診断 block's charts, from templates (nativechart.go): a radar of the goal table's four
+// rate columns (each series: its name, the goals, its values) and a bar of the yen per person aged
+// 65+ (the name, the labels, the values).
+var (
+	goalRadar = &chartTemplate{refs: 12, chart: func(refs []string) *excelize.Chart {
+		var series []excelize.ChartSeries
+		for i := 0; i+2 < len(refs); i += 3 {
+			series = append(series, excelize.ChartSeries{Name: refs[i], Categories: refs[i+1], Values: refs[i+2]})
+		}
+		return &excelize.Chart{Type: excelize.Radar, Series: series,
+			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "目標別の得点率"}}},
+			Legend:    excelize.ChartLegend{Position: "bottom"},
+			Dimension: excelize.ChartDimension{Width: 620, Height: 340}}
+	}}
+	yenBar = &chartTemplate{refs: 3, chart: func(refs []string) *excelize.Chart {
+		return &excelize.Chart{Type: excelize.Bar,
+			Series:    []excelize.ChartSeries{{Name: refs[0], Categories: refs[1], Values: refs[2]}},
+			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "65歳以上1人あたり交付額（円）"}}},
+			Legend:    excelize.ChartLegend{Position: "none"},
+			Dimension: excelize.ChartDimension{Width: 420, Height: 200}}
+	}}
+)
+
 // writeDiagnosis writes the 地域診断 block of sheet s from row r on (the goal table's header is on
 // row goalHead, its n goals below it): a radar chart of the goal table, the yen per person aged 65+
 // with a bar chart, the outcome values and the peers' items. The block's rows are written as sheet
@@ -117,17 +140,11 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 	row(r+1, 0, nil, "得点率（目標別）: 自団体と全国・都道府県・同規模の平均（上の表の値）")
 	r += 2
 	if n > 0 {
-		var series []excelize.ChartSeries
+		var refs []string
 		for c := 4; c <= 7; c++ {
-			series = append(series, excelize.ChartSeries{Name: ref + abs(c, goalHead),
-				Categories: ref + abs(1, goalHead+1) + ":" + abs(1, goalHead+n), Values: ref + abs(c, goalHead+1) + ":" + abs(c, goalHead+n)})
+			refs = append(refs, ref+abs(c, goalHead), ref+abs(1, goalHead+1)+":"+abs(1, goalHead+n), ref+abs(c, goalHead+1)+":"+abs(c, goalHead+n))
 		}
-		if err := f.AddChart(s, f.cellName(1, r), &excelize.Chart{Type: excelize.Radar, Series: series,
-			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "目標別の得点率"}}},
-			Legend:    excelize.ChartLegend{Position: "bottom"},
-			Dimension: excelize.ChartDimension{Width: 620, Height: 340}}); err != nil {
-			return 0, err
-		}
+		f.addTemplateChart(s, 1, r, 620, 340, goalRadar, refs...)
 		r += 18
 	}
 	// Yen per person aged 65+.
@@ -153,14 +170,8 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 		r++
 		// The bar chart compares the municipality with its band's median and quartiles, the
 		// prefecture and the nation.
-		if err := f.AddChart(s, f.cellName(3, top), &excelize.Chart{Type: excelize.Bar,
-			Series: []excelize.ChartSeries{{Name: ref + abs(1, top-1),
-				Categories: ref + abs(1, top) + ":" + abs(1, top+len(lines)-1), Values: ref + abs(2, top) + ":" + abs(2, top+len(lines)-1)}},
-			Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: "65歳以上1人あたり交付額（円）"}}},
-			Legend:    excelize.ChartLegend{Position: "none"},
-			Dimension: excelize.ChartDimension{Width: 420, Height: 200}}); err != nil {
-			return 0, err
-		}
+		f.addTemplateChart(s, 3, top, 420, 200, yenBar,
+			ref+abs(1, top-1), ref+abs(1, top)+":"+abs(1, top+len(lines)-1), ref+abs(2, top)+":"+abs(2, top+len(lines)-1))
 		r = max(r, top+10) + 1
 	}
 	// Outcome values (目標Ⅳ).

@@ -46,6 +46,9 @@ func save(w io.Writer, f *book) error {
 	if _, err := f.WriteToBuffer(); err != nil {
 		return err
 	}
+	if err := wireTemplateCharts(ps, f); err != nil {
+		return err
+	}
 	sort.SliceStable(ps.list, func(i, j int) bool { return entryRank(ps.list[i].name) < entryRank(ps.list[j].name) })
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
