@@ -18,6 +18,9 @@ type book struct {
 	rows map[string]*sheetRows // rows written as XML, by sheet, for save to splice in
 	// charts are the charts from templates, by sheet, for save to add (addTemplateChart).
 	charts map[string][]nativeChart
+	// sst holds the texts of rows written with a shared string table (sharedRows), for save to
+	// add to excelize's.
+	sst *sharedStrings
 	// fastDeflate: save compresses the parts with klauspost/compress (the export's workbooks,
 	// newExportBook), not compress/flate.
 	fastDeflate bool

@@ -98,43 +98,16 @@ var (
 
 // writeDiagnosis writes the 地域診断 block of sheet s from row r on (the goal table's header is on
 // row goalHead, its n goals below it): a radar chart of the goal table, the yen per person aged 65+
-// with a bar chart, the outcome values and the peers' items. The block's rows are written as sheet
-// XML (sheetRows, spliced in by save after the rows above): through excelize's SetCellValue they
-// cost more than the rest of the sheet. It returns the row after the block.
-func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis, st styles) (int, error) {
+// with a bar chart, the outcome values and the peers' items, into w (the sheet's rows written as
+// XML, after those above). It returns the row after the block.
+func writeDiagnosis(f *book, w *sheetRows, s string, r, goalHead, n int, d *FeedbackDiagnosis, st styles) (int, error) {
 	ref := "'" + strings.ReplaceAll(s, "'", "''") + "'!"
 	abs := func(col, row int) string { return "$" + f.colName(col) + "$" + strconv.Itoa(row) }
-	w := &sheetRows{}
 	var err error
-	// row starts row r with the given cells (string, float64, int64 or nil for an empty cell),
-	// each with its style (styles shorter than cells: 0).
 	row := func(r int, ht float64, styles []int, cells ...any) {
-		if err != nil {
-			return
+		if err == nil {
+			err = w.cells(r, ht, styles, cells...)
 		}
-		if err = w.startRowHeight(r, ht); err != nil {
-			return
-		}
-		for k, c := range cells {
-			style := 0
-			if k < len(styles) {
-				style = styles[k]
-			}
-			switch x := c.(type) {
-			case nil:
-				w.col++
-			case string:
-				w.str(style, x)
-			case float64:
-				w.number(style, x)
-			case int64:
-				w.number(style, float64(x))
-			default:
-				err = fmt.Errorf("地域診断: a cell of type %T", c)
-				return
-			}
-		}
-		w.endRow()
 	}
 	row(r, 0, []int{st.title}, "地域診断（同規模区分: "+d.Band+"）")
 	row(r+1, 0, nil, "得点率（目標別）: 自団体と全国・都道府県・同規模の平均（上の表の値）")
@@ -219,7 +192,6 @@ func writeDiagnosis(f *book, s string, r, goalHead, n int, d *FeedbackDiagnosis,
 	if err != nil {
 		return 0, err
 	}
-	f.spliceRows(s, w)
 	return r, nil
 }
 

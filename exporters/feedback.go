@@ -68,41 +68,42 @@ func WriteFeedback(w io.Writer, fb Feedback) error {
 		s := name
 		f.SetCellStr(s, "A1", safeText(fmt.Sprintf("%s 評価指標の結果（%s%s）", fb.EraLabel, fb.PrefName, m.Name)))
 		f.SetCellStyle(s, "A1", "A1", st.title)
-		lines := [][2]any{{"総合計", fmt.Sprintf("%g / %g 点（得点率 %s）", m.Total, m.Max, indicators.FormatPercent(m.Rate, 1))}, {"全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of)},
-			{"規模区分（第1号被保険者数）", m.Band}, {"交付額合計（円）", m.YenTotal}}
-		for k, l := range lines {
-			f.SetCellValue(s, f.cellName(1, k+2), safeValue(l[0]))
-			f.SetCellValue(s, f.cellName(2, k+2), safeValue(l[1]))
-		}
-		f.SetCellStyle(s, "B5", "B5", st.yen)
-		h := []string{"目標", "得点", "満点", "得点率", "全国平均", "都道府県平均", "同規模平均"}
-		for k, v := range h {
-			f.SetCellStr(s, f.cellName(k+1, 7), safeText(v))
-		}
-		f.SetCellStyle(s, "A7", "G7", st.head)
-		for k, g := range m.Goals {
-			r := k + 8
-			for j, v := range []any{g.Label, g.Points, g.Max, g.Rate, g.National, g.Pref, g.SizeBand} {
-				f.SetCellValue(s, f.cellName(j+1, r), safeValue(v))
+		// The rows below the title are written as sheet XML (sheetRows): 1,741 sheets' cells through
+		// excelize's SetCellValue, and its marshalling of them, cost more than the rest of the sheets.
+		// Their texts (the same labels on every sheet) go into the workbook's shared string table.
+		w := f.sharedRows()
+		var err error
+		row := func(r int, styles []int, cells ...any) {
+			if err == nil {
+				err = w.cells(r, 0, styles, cells...)
 			}
-			f.SetCellStyle(s, f.cellName(4, r), f.cellName(7, r), st.rate)
+		}
+		row(2, nil, "総合計", fmt.Sprintf("%g / %g 点（得点率 %s）", m.Total, m.Max, indicators.FormatPercent(m.Rate, 1)))
+		row(3, nil, "全国順位", fmt.Sprintf("%d / %d", m.Rank, m.Of))
+		row(4, nil, "規模区分（第1号被保険者数）", m.Band)
+		row(5, []int{0, st.yen}, "交付額合計（円）", m.YenTotal)
+		head := []int{st.head, st.head, st.head, st.head, st.head, st.head, st.head}
+		row(7, head, "目標", "得点", "満点", "得点率", "全国平均", "都道府県平均", "同規模平均")
+		for k, g := range m.Goals {
+			row(k+8, []int{0, 0, 0, st.rate, st.rate, st.rate, st.rate}, g.Label, g.Points, g.Max, g.Rate, g.National, g.Pref, g.SizeBand)
 		}
 		r := len(m.Goals) + 9
-		f.SetCellStr(s, f.cellName(1, r), safeText("1点あたりの交付額（他の団体の得点が変わらない場合の試算）"))
-		f.SetCellStyle(s, f.cellName(1, r), f.cellName(1, r), st.title)
+		row(r, []int{st.title}, "1点あたりの交付額（他の団体の得点が変わらない場合の試算）")
 		for k, pw := range m.Worth {
-			f.SetCellStr(s, f.cellName(1, r+1+k), safeText(pw.Grant+"で1点多い場合"))
-			f.SetCellValue(s, f.cellName(2, r+1+k), pw.Yen)
-			f.SetCellStyle(s, f.cellName(2, r+1+k), f.cellName(2, r+1+k), st.yen)
+			row(r+1+k, []int{0, st.yen}, pw.Grant+"で1点多い場合", pw.Yen)
+		}
+		if err != nil {
+			return fmt.Errorf("sheet of %s: %w", m.Code, err)
 		}
 		f.SetColWidth(s, "A", "A", 34)
 		f.SetColWidth(s, "B", "G", 14)
 		if m.Diagnosis != nil {
-			if _, err := writeDiagnosis(f, s, r+len(m.Worth)+2, 7, len(m.Goals), m.Diagnosis, st); err != nil {
+			if _, err := writeDiagnosis(f, w, s, r+len(m.Worth)+2, 7, len(m.Goals), m.Diagnosis, st); err != nil {
 				return fmt.Errorf("地域診断 of %s: %w", m.Code, err)
 			}
 			f.setPrint(s, printSetup{paper: paperA4, fitWidth: true, portrait: true})
 		}
+		f.spliceRows(s, w)
 	}
 	if len(fb.Municipalities) == 0 {
 		f.SetCellStr("Sheet1", "A1", safeText("対象の市町村がありません"))

@@ -381,7 +381,7 @@ func writeReviewItems(f *book, rv Review, st styles) ([][]any, error) {
 	}
 	// The rows under the header, as the stream writer would write them (sheetRows), spliced into
 	// the sheet by save. A municipality's and an item's texts are made once, not once a row.
-	rows := &sheetRows{}
+	rows := f.sharedRows()
 	rows.buf.Grow(n * 900)
 	type itemTexts struct{ id, goal, indicator, branch, question cellText }
 	texts := map[string]*itemTexts{}

@@ -29,6 +29,9 @@ type sheetRows struct {
 	rowName           string   // the current row's number, as cell names end
 	colNames          []string // column letters by column (1-based), made once
 	num               []byte   // scratch for numbers
+	// sst, when set, is the workbook's table the texts go into (book.sharedRows): a text cell is
+	// written as an index (t="s"), renumbered by save.
+	sst *sharedStrings
 }
 
 // cellText is a string as a cell's inline text: its XML (escaped) and whether it keeps its
@@ -99,6 +102,15 @@ func (w *sheetRows) open(style int, t string) {
 
 // text writes a text cell already made inline text.
 func (w *sheetRows) text(style int, t cellText) {
+	if w.sst != nil {
+		w.open(style, "s")
+		w.buf.WriteString(`<v>`)
+		w.buf.WriteByte(sharedMark)
+		w.num = strconv.AppendInt(w.num[:0], int64(w.sst.add(t)), 10)
+		w.buf.Write(w.num)
+		w.buf.WriteString(`</v></c>`)
+		return
+	}
 	w.open(style, "inlineStr")
 	if t.preserve {
 		w.buf.WriteString(`<is><t xml:space="preserve">`)
@@ -124,6 +136,35 @@ func (w *sheetRows) number(style int, x float64) {
 	w.num = strconv.AppendFloat(w.num[:0], x, 'f', -1, 64)
 	w.buf.Write(w.num)
 	w.buf.WriteString(`</v></c>`)
+}
+
+// cells writes row r (a custom height ht in points, 0 for the default) with the given cells —
+// string (safeText applied), float64, int64, or nil for an empty cell — each with its style
+// (styles shorter than cells: 0).
+func (w *sheetRows) cells(r int, ht float64, styles []int, cells ...any) error {
+	if err := w.startRowHeight(r, ht); err != nil {
+		return err
+	}
+	for k, c := range cells {
+		style := 0
+		if k < len(styles) {
+			style = styles[k]
+		}
+		switch x := c.(type) {
+		case nil:
+			w.col++
+		case string:
+			w.str(style, x)
+		case float64:
+			w.number(style, x)
+		case int64:
+			w.number(style, float64(x))
+		default:
+			return fmt.Errorf("row %d: a cell of type %T", r, c)
+		}
+	}
+	w.endRow()
+	return nil
 }
 
 // value writes a float64 as a number and a string as text (answerValue's results).

@@ -3,6 +3,7 @@ package exporters
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -238,5 +239,114 @@ func TestCompressPartReused(t *testing.T) {
 	}
 	if _, err := compressPart(&zip.FileHeader{}, nil, 9); err == nil {
 		t.Error("a level without writers was accepted")
+	}
+}
+
+// TestSharedRowsReadAsWritten: texts written by sheetRows into the workbook's shared string
+// table — awkward ones, repeated, on two sheets, beside cells excelize wrote into its own table
+// before and after — read back (by excelize) as the same texts as inline strings do, and the
+// table lists each distinct text once with its counts.
+func TestSharedRowsReadAsWritten(t *testing.T) {
+	texts := []string{"はい", " lead", "trail ", "a\nb", "a&b<c>\"d'e", "_x0041_", "\x01ctl", "bad\xffutf8", "=SUM(A1)", "-5", "はい", "達成", "", "a&b<c>\"d'e"}
+	f := newExportBook()
+	defer f.Close()
+	if _, err := f.NewSheet("二"); err != nil {
+		t.Fatal(err)
+	}
+	f.SetCellStr("Sheet1", "A1", "excelize 1")
+	f.SetCellStr("二", "A1", "はい") // the same text in excelize's table too
+	var shared, inline [2]*sheetRows
+	for k, sheet := range []string{"Sheet1", "二"} {
+		shared[k], inline[k] = f.sharedRows(), &sheetRows{}
+		for _, w := range []*sheetRows{shared[k], inline[k]} {
+			for i, s := range texts {
+				if err := w.cells(2+i, 0, []int{0, 3}, s, s+"!", float64(i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		f.spliceRows(sheet, shared[k])
+	}
+	f.SetCellStr("Sheet1", "Z1", "excelize 2") // after the rows were written
+	var buf bytes.Buffer
+	if err := save(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	got, err := excelize.OpenReader(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer got.Close()
+	// The reference: the same cells as inline strings.
+	ref := newExportBook()
+	defer ref.Close()
+	if _, err := ref.NewSheet("二"); err != nil {
+		t.Fatal(err)
+	}
+	ref.SetCellStr("Sheet1", "A1", "excelize 1")
+	ref.SetCellStr("二", "A1", "はい")
+	ref.SetCellStr("Sheet1", "Z1", "excelize 2")
+	ref.spliceRows("Sheet1", inline[0])
+	ref.spliceRows("二", inline[1])
+	var rbuf bytes.Buffer
+	if err := save(&rbuf, ref); err != nil {
+		t.Fatal(err)
+	}
+	want, err := excelize.OpenReader(bytes.NewReader(rbuf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer want.Close()
+	for _, sheet := range []string{"Sheet1", "二"} {
+		g, err := got.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := want.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g) != len(texts)+1 || strings.Join(g[5], "|") != strings.Join(w[5], "|") {
+			t.Errorf("%s: %d rows, row 6 %q", sheet, len(g), g[min(5, len(g)-1)])
+		}
+		for r := range w {
+			if r >= len(g) || strings.Join(g[r], "\x00") != strings.Join(w[r], "\x00") {
+				t.Errorf("%s row %d: shared %q, inline %q", sheet, r+1, g[min(r, len(g)-1)], w[r])
+			}
+		}
+	}
+	sst := string(unzipParts(t, buf.Bytes())["xl/sharedStrings.xml"])
+	distinct := map[string]bool{}
+	for _, s := range texts {
+		distinct[s], distinct[s+"!"] = true, true
+	}
+	// excelize's three texts, then each distinct text of the rows once.
+	if n := strings.Count(sst, "<si>"); n != 3+len(distinct) {
+		t.Errorf("%d texts in the table, want %d", n, 3+len(distinct))
+	}
+	if !strings.Contains(sst, `uniqueCount="`+fmt.Sprint(3+len(distinct))+`"`) || !strings.Contains(sst, `count="`+fmt.Sprint(3+4*len(texts))+`"`) {
+		t.Errorf("table counts: %.200s", sst)
+	}
+	for name, b := range unzipParts(t, buf.Bytes()) {
+		if bytes.IndexByte(b, sharedMark) >= 0 {
+			t.Errorf("a shared string's mark left in %s", name)
+		}
+	}
+}
+
+// TestWriteRenumbered: each index behind the mark moves by the offset; a mark without an index
+// is an error, not a cell pointing anywhere.
+func TestWriteRenumbered(t *testing.T) {
+	var out bytes.Buffer
+	if err := writeRenumbered(&out, []byte("<c t=\"s\"><v>\x010</v></c><c t=\"s\"><v>\x0112</v></c><c><v>7</v></c>"), 5); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != `<c t="s"><v>5</v></c><c t="s"><v>17</v></c><c><v>7</v></c>` {
+		t.Errorf("renumbered: %s", got)
+	}
+	for _, bad := range []string{"<v>\x01</v>", "<v>\x01x</v>", "<v>\x0112"} {
+		if err := writeRenumbered(&out, []byte(bad), 1); err == nil {
+			t.Errorf("%q renumbered without an error", bad)
+		}
 	}
 }

@@ -49,6 +49,22 @@ func save(w io.Writer, f *book) error {
 	if err := wireTemplateCharts(ps, f); err != nil {
 		return err
 	}
+	offset := 0 // excelize's shared strings, before those of the rows written as XML
+	if f.sst != nil && len(f.sst.list) > 0 {
+		found := false
+		for k, p := range ps.list {
+			if p.name == "xl/sharedStrings.xml" {
+				body, own, err := appendSharedStrings(p.body.Bytes(), f.sst)
+				if err != nil {
+					return err
+				}
+				ps.list[k].body, offset, found = bytes.NewBuffer(body), own, true
+			}
+		}
+		if !found {
+			return errors.New("rows with shared strings in a workbook without a shared string table")
+		}
+	}
 	sort.SliceStable(ps.list, func(i, j int) bool { return entryRank(ps.list[i].name) < entryRank(ps.list[j].name) })
 	var out bytes.Buffer
 	zw := zip.NewWriter(&out)
@@ -61,7 +77,7 @@ func save(w io.Writer, f *book) error {
 			rows := splice[p.name]
 			delete(splice, p.name)
 			var err error
-			if body, err = worksheetDimension(body, rows); err != nil {
+			if body, err = worksheetDimension(body, rows, offset); err != nil {
 				return fmt.Errorf("%s: %w", p.name, err)
 			}
 		}
@@ -190,10 +206,10 @@ var (
 )
 
 // worksheetDimension returns a sheet's XML with its <dimension> naming the range its cells span,
-// and rows (if any) spliced in before </sheetData>. The stream writer declares <dimension
+// and rows (if any) spliced in before </sheetData>, their shared strings' indexes moved by offset. The stream writer declares <dimension
 // ref="A1"/> whatever it writes, and readers that trust the dimension (openpyxl in read-only
 // mode, some importers) would see one cell.
-func worksheetDimension(body []byte, rows *sheetRows) ([]byte, error) {
+func worksheetDimension(body []byte, rows *sheetRows, offset int) ([]byte, error) {
 	end := -1
 	if rows != nil {
 		if end = bytes.Index(body, sheetDataEnd); end < 0 || bytes.Index(body[end+1:], sheetDataEnd) >= 0 {
@@ -225,7 +241,13 @@ func worksheetDimension(body []byte, rows *sheetRows) ([]byte, error) {
 		return out.Bytes(), nil
 	}
 	out.Write(body[loc[1]:end])
-	out.Write(rows.buf.Bytes())
+	if rows.sst != nil {
+		if err := writeRenumbered(&out, rows.buf.Bytes(), offset); err != nil {
+			return nil, err
+		}
+	} else {
+		out.Write(rows.buf.Bytes())
+	}
 	out.Write(body[end:])
 	return out.Bytes(), nil
 }
