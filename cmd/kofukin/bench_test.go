@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,5 +154,51 @@ func TestBench(t *testing.T) {
 	}
 	if !strings.Contains(out, string(b)) {
 		t.Errorf("the Markdown file is not the table printed:\n%s", b)
+	}
+}
+
+// TestBenchInterleavesRounds: kofukin bench runs round k of every stage, each in its own process,
+// before round k+1 (openpyxl once), and the table's row of a stage holds the rounds of all its
+// processes, with the largest peak memory. The stage processes are stand-ins printing a report.
+func TestBenchInterleavesRounds(t *testing.T) {
+	saved := benchSelf
+	defer func() { benchSelf = saved }()
+	var order []string
+	hwm := 1000
+	benchSelf = func(args []string) (*exec.Cmd, error) {
+		stage := ""
+		for i, a := range args {
+			if a == "--stage" && i+1 < len(args) {
+				stage = args[i+1]
+			}
+			if a == "--rounds" && (i+1 >= len(args) || args[i+1] != "1") {
+				t.Errorf("stage process with %v, want --rounds 1", args)
+			}
+		}
+		order = append(order, stage)
+		hwm += 1024
+		return exec.Command("echo", fmt.Sprintf(`{"rounds":[%d],"units":7,"hwm_kib":%d}`, len(order)*int(time.Millisecond), hwm)), nil
+	}
+	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	table, err := benchNation(context.Background(), a, t.TempDir(), stageArgs{fy: 2026, rounds: 2}, []string{"--rounds", "2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := "ingest xmlscan inflate openpyxl score allocate export whatif dryrun cycle"
+	if got, want := strings.Join(order, " "), "demo "+round+" "+strings.ReplaceAll(round, " openpyxl", ""); got != want {
+		t.Errorf("stages run in the order\n%s\nwant\n%s", got, want)
+	}
+	// ingest ran 2nd and 12th: its rounds took 2 and 12 ms; the median of two is the lower.
+	cells := tableRow(t, table, "(ingest)")
+	if cells[1] != "2" || cells[2] != "0.002 s" {
+		t.Errorf("ingest row %q, want 2 rounds, median 0.002 s", cells)
+	}
+	if cells := tableRow(t, table, "(openpyxl reader"); cells[1] != "1" {
+		t.Errorf("openpyxl row %q, want 1 round", cells)
+	}
+	// export ran 8th and 17th: the second process's peak memory (1000 + 17 × 1024 = 18,408 KiB)
+	// is the row's.
+	if cells := tableRow(t, table, "(export)"); cells[7] != "18 MiB" {
+		t.Errorf("export row %q, want the larger peak, 18 MiB", cells)
 	}
 }
