@@ -20,7 +20,8 @@ import (
 // thousands of cells (「回答と得点」), where SetRow's reflection, cell names and allocations cost
 // more than the rest of the workbook. The sheet itself (its columns, panes, filter, print setup
 // and any rows before these) is made by excelize; save splices these rows into the sheet's part
-// before </sheetData> (book.rawRows).
+// before </sheetData> (book.spliceRows). Rows started by book.sharedRows write their texts as
+// indexes into the workbook's shared string table instead of inline (sharedstrings.go).
 type sheetRows struct {
 	buf               bytes.Buffer
 	row, col          int // the current row (0 before the first) and the next cell's column
