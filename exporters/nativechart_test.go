@@ -14,14 +14,16 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// unzipParts reads every part of a workbook, by name.
-func unzipParts(t *testing.T, data []byte) map[string][]byte {
+// ZipParts reads every part of a workbook, by name, and the names in the zip's order (a part
+// twice is an error). It is the tests' one zip reader: exporters_test uses it too (zipParts).
+func ZipParts(t *testing.T, data []byte) (map[string][]byte, []string) {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string][]byte{}
+	var names []string
 	for _, zf := range zr.File {
 		if _, dup := out[zf.Name]; dup {
 			t.Errorf("part %s twice", zf.Name)
@@ -33,11 +35,19 @@ func unzipParts(t *testing.T, data []byte) map[string][]byte {
 		b, err := io.ReadAll(rc)
 		rc.Close()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", zf.Name, err)
 		}
 		out[zf.Name] = b
+		names = append(names, zf.Name)
 	}
-	return out
+	return out, names
+}
+
+// unzipParts is ZipParts without the order.
+func unzipParts(t *testing.T, data []byte) map[string][]byte {
+	t.Helper()
+	parts, _ := ZipParts(t, data)
+	return parts
 }
 
 // TestChartTemplateIsWhatAddChartWrites: a chart rendered from a template is byte for byte the

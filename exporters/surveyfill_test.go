@@ -1,10 +1,8 @@
 package exporters_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"encoding/xml"
-	"io"
 	"regexp"
 	"strconv"
 	"testing"
@@ -119,28 +117,10 @@ func compareWorkbooks(t *testing.T, want, got []byte, what string) {
 	}
 }
 
+// zipParts is exporters.ZipParts (nativechart_test.go): the parts of a workbook and their order.
 func zipParts(t *testing.T, b []byte) (map[string][]byte, []string) {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := map[string][]byte{}
-	var names []string
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, err := io.ReadAll(rc)
-		if err != nil {
-			t.Fatalf("%s: %v", f.Name, err)
-		}
-		rc.Close()
-		parts[f.Name] = body
-		names = append(names, f.Name)
-	}
-	return parts, names
+	return exporters.ZipParts(t, b)
 }
 
 func sharedTexts(t *testing.T, sst []byte) []string {
