@@ -51,6 +51,9 @@ type AllocateResult struct {
 	// Allocated is Σ of the municipal grant pools' 確定額 per grant id.
 	Allocated map[string]int64
 	Entities  int
+	// EntityYen is each entity's yen from all the pools it shares (Σ of its stored amounts), with
+	// the entities of every pool, 0 yen included.
+	EntityYen map[string]int64
 	Elapsed   time.Duration
 }
 
@@ -121,7 +124,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	fail := func(err error) (*AllocateResult, error) {
 		return nil, r.failRun(ctx, runID, err)
 	}
-	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}}
+	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}, EntityYen: map[string]int64{}}
 	var needs map[string]map[string]int64
 	if params.NeedsCap {
 		if needs, err = r.Store.Reference().Needs(ctx, fy); err != nil {
@@ -234,6 +237,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 			}
 			pr.ProposalYen += got.Proposal[i]
 			pr.AmountYen += a.Yen
+			res.EntityYen[a.Code] += a.Yen
 			rows = append(rows, row)
 		}
 		if pr.AmountYen+pr.SurplusYen != pr.PoolYen {

@@ -167,6 +167,10 @@ func TestAllocateRulesHandComputed(t *testing.T) {
 					t.Errorf("%s %s: 所要見込額 %v stored, want %d", a.PoolID, a.EntityCode, a.CapYen, cp)
 				}
 			}
+			// What a what-if compares: each entity's yen over its pools, as stored.
+			if fmt.Sprint(res.EntityYen) != fmt.Sprint(paid) {
+				t.Errorf("EntityYen %v, want the stored amounts' sums %v", res.EntityYen, paid)
+			}
 			for id, want := range map[string]pool{"suishin": c.muni, "outcome": c.outcome} {
 				p := res.Pool(id)
 				if fmt.Sprint(got[id]) != fmt.Sprint(want.yen) {

@@ -76,7 +76,13 @@ func (r *Runner) Score(ctx context.Context, fy int) (*ScoreResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		sum, amended, err := r.Store.Scores().Amend(ctx, base, fy, books)
+		var sum store.ScoreSummary
+		amended := false
+		if r.resultsOnly {
+			amended, err = r.Store.Scores().AmendResults(ctx, base, fy, books)
+		} else {
+			sum, amended, err = r.Store.Scores().Amend(ctx, base, fy, books)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -60,6 +60,7 @@ func (r *Runner) WhatIf(ctx context.Context, fy int, changes []Change) (*WhatIfR
 // whatIf is WhatIf inside the rehearsal sc.
 func (r *Runner) whatIf(ctx context.Context, sc *store.Store, fy int, changes []Change) (*WhatIfReport, error) {
 	tmp := r.rehearsing(sc)
+	tmp.resultsOnly = true // the totals compared are read below, not the runs' summaries
 	r.progress(Progress{Stage: "before"})
 	before, err := tmp.totals(ctx, fy)
 	if err != nil {
@@ -138,14 +139,10 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 			out[c] = standing{total: t}
 		}
 	}
-	amounts, err := r.Store.Allocations().Amounts(ctx, alloc.RunID)
-	if err != nil {
-		return nil, err
-	}
-	for _, a := range amounts {
-		s := out[a.EntityCode]
-		s.yen += a.AmountYen
-		out[a.EntityCode] = s
+	for code, yen := range alloc.EntityYen {
+		s := out[code]
+		s.yen += yen
+		out[code] = s
 	}
 	return out, nil
 }

@@ -1814,7 +1814,7 @@ func oracleIncremental(t *testing.T, g *oGen, nat *oNation, n *nation, order []*
 	if err := w.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	oracleCompareAmended(t, n, rbs, run, where, changed)
+	oracleCompareAmended(t, n, rbs, run, where, changed, false)
 }
 
 // oracleAmendOne changes one answer (sometimes two) of the year or the year before of a random
@@ -1927,12 +1927,13 @@ func oracleAmendOne(t *testing.T, g *oGen, nat *oNation, n *nation, order []*oBo
 	if err := w.Flush(n.ctx); err != nil {
 		t.Fatal(err)
 	}
-	oracleCompareAmended(t, n, rbs, run, where+" ("+strings.Join(edits, "; ")+")", len(edits))
+	oracleCompareAmended(t, n, rbs, run, where+" ("+strings.Join(edits, "; ")+")", len(edits), true)
 }
 
 // oracleCompareAmended compares run amended in a rehearsal with a full run of the inputs as they
-// are now, line by line (Runs.ScoreLines: points, statuses, reasons, ranks, totals).
-func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, run int64, where string, changed int) {
+// are now, line by line (Runs.ScoreLines: points, statuses, reasons, ranks, totals); with
+// results, run amended by AmendResults (a what-if's) too.
+func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, run int64, where string, changed int, results bool) {
 	t.Helper()
 	ctx := n.ctx
 	full, err := n.st.Runs().Start(ctx, store.KindScore, oracleFY, nil)
@@ -1972,6 +1973,27 @@ func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, r
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// AmendResults amends the same rows, without the summary.
+	if results {
+		var quiet []string
+		err = n.st.Rehearse(ctx, func(v *store.Store) error {
+			amended, err := v.Scores().AmendResults(ctx, run, oracleFY, rbs)
+			if err != nil || !amended {
+				return fmt.Errorf("AmendResults: amended %v, %v", amended, err)
+			}
+			quiet, err = v.Runs().ScoreLines(ctx, run)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range max(len(quiet), len(got)) {
+			if i >= len(quiet) || i >= len(got) || quiet[i] != got[i] {
+				t.Errorf("%s: AmendResults's %d lines differ from Amend's %d from line %d", where, len(quiet), len(got), i)
+				break
+			}
+		}
 	}
 	if again, err := n.st.Runs().ScoreLines(ctx, run); err != nil || len(again) == 0 || strings.Join(again, "\n") == strings.Join(got, "\n") && strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("%s: run %d after the rehearsal: %d lines, %v", where, run, len(again), err)

@@ -58,7 +58,7 @@ func (sc *Scores) Trial(ctx context.Context, fy int, books []*indicators.Ruleboo
 		if !amended {
 			run = trialRunID
 			if err := v.withTx(ctx, func(c *txConn) error {
-				sum, err = v.compute(c, trialRunID, fy, books, false)
+				sum, err = v.compute(c, trialRunID, fy, books, computeMode{})
 				return err
 			}); err != nil {
 				return err
