@@ -410,7 +410,7 @@ func (s *SurveyFiller) Write(w io.Writer, e SurveyEntity, answers map[string]str
 		var err error
 		switch p.kind {
 		case partStrings:
-			raw, err = deflatePart(&hdr, tail.Bytes(), flate.BestSpeed)
+			raw, err = compressPart(&hdr, tail.Bytes(), largePartLevel)
 			if err == nil && len(extra) == 0 {
 				raw = append(append(make([]byte, 0, len(s.sstFixed)+len(raw)), s.sstFixed...), raw...)
 				hdr.CRC32 = crc32.Update(s.sstFixedCRC, crc32.IEEETable, tail.Bytes())
@@ -418,7 +418,7 @@ func (s *SurveyFiller) Write(w io.Writer, e SurveyEntity, answers map[string]str
 				hdr.CompressedSize64 = uint64(len(raw))
 			}
 		case partAnswers:
-			raw, err = deflatePart(&hdr, sheet.Bytes(), flate.BestSpeed)
+			raw, err = compressPart(&hdr, sheet.Bytes(), largePartLevel)
 		}
 		if err != nil {
 			return err
