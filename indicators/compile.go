@@ -590,10 +590,11 @@ func (rb *Rulebook) compileItems(items []*Item, peers, values string) string {
 		if !ok {
 			g = len(col.group)
 			col.group[expr] = g
-			if c == 4 {
-				expr = "CAST(" + expr + " AS VARCHAR)"
+			if c == 4 { // a window's partition, written on one line
+				fmt.Fprintf(&col.b, " WHEN %d THEN CAST(%s AS VARCHAR)", g, expr)
+			} else {
+				fmt.Fprintf(&col.b, "\n    WHEN %d THEN %s", g, expr)
 			}
-			fmt.Fprintf(&col.b, "\n    WHEN %d THEN %s", g, expr)
 		}
 		return g
 	}
@@ -613,7 +614,7 @@ func (rb *Rulebook) compileItems(items []*Item, peers, values string) string {
 	if ranked {
 		// Each rank item ranks its own values within its partition, as compileItem's window does:
 		// higher first is the lower first of the value negated (ties and NULLS LAST alike).
-		p := "CASE i.gq" + strings.ReplaceAll(cols[4].b.String(), "\n    WHEN", " WHEN") + " END"
+		p := "CASE i.gq" + cols[4].b.String() + " END"
 		rankCols = fmt.Sprintf(`CASE WHEN NOT i.ranked OR a.value_num IS NULL THEN NULL ELSE rank() OVER (PARTITION BY i.k, %[1]s ORDER BY CASE WHEN i.higher THEN -a.value_num ELSE a.value_num END ASC NULLS LAST) END AS rnk,
     CASE WHEN NOT i.ranked THEN NULL WHEN i.every THEN count(*) OVER (PARTITION BY i.k, %[1]s) ELSE count(a.value_num) OVER (PARTITION BY i.k, %[1]s) END AS n`, p)
 	}

@@ -51,10 +51,11 @@ type AllocateResult struct {
 	// Allocated is Σ of the municipal grant pools' 確定額 per grant id.
 	Allocated map[string]int64
 	Entities  int
-	// EntityYen is each entity's yen from all the pools it shares (Σ of its stored amounts), with
-	// the entities of every pool, 0 yen included.
-	EntityYen map[string]int64
 	Elapsed   time.Duration
+	// entityYen is each entity's yen from all the pools it shares (Σ of its stored amounts), with
+	// the entities of every pool, 0 yen included: what a what-if compares. Unexported, so that the
+	// results the console keeps of its jobs do not carry it.
+	entityYen map[string]int64
 }
 
 // Pool returns the result of one pool.
@@ -124,7 +125,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	fail := func(err error) (*AllocateResult, error) {
 		return nil, r.failRun(ctx, runID, err)
 	}
-	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}, EntityYen: map[string]int64{}}
+	res := &AllocateResult{RunID: runID, ScoreRunID: scoreRun.ID, Params: params, Pools: pools, Allocated: map[string]int64{}, entityYen: map[string]int64{}}
 	var needs map[string]map[string]int64
 	if params.NeedsCap {
 		if needs, err = r.Store.Reference().Needs(ctx, fy); err != nil {
@@ -237,7 +238,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 			}
 			pr.ProposalYen += got.Proposal[i]
 			pr.AmountYen += a.Yen
-			res.EntityYen[a.Code] += a.Yen
+			res.entityYen[a.Code] += a.Yen
 			rows = append(rows, row)
 		}
 		if pr.AmountYen+pr.SurplusYen != pr.PoolYen {

@@ -168,8 +168,8 @@ func TestAllocateRulesHandComputed(t *testing.T) {
 				}
 			}
 			// What a what-if compares: each entity's yen over its pools, as stored.
-			if fmt.Sprint(res.EntityYen) != fmt.Sprint(paid) {
-				t.Errorf("EntityYen %v, want the stored amounts' sums %v", res.EntityYen, paid)
+			if got := pipeline.EntityYenOf(res); fmt.Sprint(got) != fmt.Sprint(paid) {
+				t.Errorf("entity yen %v, want the stored amounts' sums %v", got, paid)
 			}
 			for id, want := range map[string]pool{"suishin": c.muni, "outcome": c.outcome} {
 				p := res.Pool(id)

@@ -38,8 +38,9 @@ type Runner struct {
 	// incremental: Score amends the latest score run in place when it may (incrementalBase,
 	// store.Scores.Amend) — a rehearsal's runner (rehearsing) only; a real run is always full.
 	incremental bool
-	// resultsOnly: an amended score run's summary is not read back (store.Scores.AmendResults) —
-	// a what-if's runner, which reads the totals it compares itself.
+	// resultsOnly: an amended score run's summary is not read back (store.Scores.AmendResults), so
+	// Score's result has no Levels or Inputs — a what-if's runner, which reads the totals it
+	// compares itself.
 	resultsOnly bool
 	// reviewsOf, when set (tests only: ReviewsOnlyOfForTest), limits the review and feedback workbooks an
 	// export writes to these prefectures (two-digit codes); an export always writes all of them.

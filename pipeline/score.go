@@ -20,7 +20,9 @@ type ScoreResult struct {
 	store.ScoreSummary
 	Elapsed time.Duration
 	// Amended: in a rehearsal, run RunID (the latest real one) was amended in place for the inputs
-	// as they are now (store.Scores.Amend) rather than a new run recorded.
+	// as they are now (store.Scores.Amend) rather than a new run recorded. A what-if's runner
+	// (resultsOnly) amends with store.Scores.AmendResults: its ScoreSummary is then empty (no
+	// Levels, no Inputs), and the totals are to be read from run RunID.
 	Amended bool
 }
 

@@ -139,7 +139,7 @@ func (r *Runner) totals(ctx context.Context, fy int) (map[string]standing, error
 			out[c] = standing{total: t}
 		}
 	}
-	for code, yen := range alloc.EntityYen {
+	for code, yen := range alloc.entityYen {
 		s := out[code]
 		s.yen += yen
 		out[code] = s

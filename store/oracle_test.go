@@ -1974,19 +1974,48 @@ func oracleCompareAmended(t *testing.T, n *nation, rbs []*indicators.Rulebook, r
 	if err != nil {
 		t.Fatal(err)
 	}
-	// AmendResults amends the same rows, without the summary.
+	// AmendResults amends the same rows, without the summary, and the inputs the run read (as the
+	// full run of the inputs now read them).
 	if results {
+		inputs := func(v *store.Store, run int64) (string, error) {
+			rows, err := store.Reader(v).QueryContext(ctx, `SELECT entity_code, kind, version, sha256 FROM run_inputs WHERE run_id = ? ORDER BY ALL`, run)
+			if err != nil {
+				return "", err
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var code, kind, sha string
+				var version int
+				if err := rows.Scan(&code, &kind, &version, &sha); err != nil {
+					return "", err
+				}
+				out = append(out, fmt.Sprintf("%s %s v%d %s", code, kind, version, sha))
+			}
+			return strings.Join(out, "; "), rows.Err()
+		}
+		wantInputs, err := inputs(n.st, full)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var quiet []string
+		var quietInputs string
 		err = n.st.Rehearse(ctx, func(v *store.Store) error {
 			amended, err := v.Scores().AmendResults(ctx, run, oracleFY, rbs)
 			if err != nil || !amended {
 				return fmt.Errorf("AmendResults: amended %v, %v", amended, err)
+			}
+			if quietInputs, err = inputs(v, run); err != nil {
+				return err
 			}
 			quiet, err = v.Runs().ScoreLines(ctx, run)
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if quietInputs != wantInputs {
+			t.Errorf("%s: the inputs of the run AmendResults amended\n  %s\nwant the full run's\n  %s", where, quietInputs, wantInputs)
 		}
 		for i := range max(len(quiet), len(got)) {
 			if i >= len(quiet) || i >= len(got) || quiet[i] != got[i] {

@@ -212,7 +212,8 @@ type computeMode struct {
 	// amend: runID is an earlier run amended in place for the inputs as they are now (see Amend:
 	// only in a rehearsal, whose transaction is rolled back).
 	amend bool
-	// noSummary: the summary is left empty but for each level's rulebook (AmendResults).
+	// noSummary: no summary is read back — no level counts and means, item rows or inputs
+	// (AmendResults); the run's rows and inputs are amended all the same.
 	noSummary bool
 }
 
@@ -615,7 +616,8 @@ func (c *txConn) levelSummary(runID int64, lv string, ls *LevelSummary, itemRows
 
 // itemRowCache keeps the item rows by level of score runs. A succeeded run's rows change only in a
 // rehearsal, where amending it keeps their number (scoreLevel checks), so the count stands for the
-// life of the process: a what-if pays for it once.
+// life of the process: the dry runs and previews that amend a run (a what-if reads no summary:
+// AmendResults) pay for it once.
 type itemRowCache struct {
 	mu sync.Mutex
 	m  map[int64]map[string]int64
