@@ -300,13 +300,13 @@ func (s *Store) compute(c *txConn, runID int64, fy int, books []*indicators.Rule
 		}
 		sum.Levels = append(sum.Levels, ls)
 	}
-	inputs := []scoreStep{{"inputs", `INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs`, []any{runID}}}
+	inputs := []scoreStep{{"inputs", `INSERT INTO run_inputs SELECT CAST(? AS BIGINT), id, entity_code, kind, version, sha256 FROM kf_inputs`, []any{runID}}}
 	if amend {
 		// Only the inputs no longer read go, and only the new ones come (a key deleted and
 		// inserted again in one transaction is refused).
 		inputs = []scoreStep{
 			{"inputs no longer read", `DELETE FROM run_inputs WHERE run_id = ? AND submission_id NOT IN (SELECT id FROM kf_inputs)`, []any{runID}},
-			{"new inputs", `INSERT INTO run_inputs SELECT ?, id, entity_code, kind, version, sha256 FROM kf_inputs
+			{"new inputs", `INSERT INTO run_inputs SELECT CAST(? AS BIGINT), id, entity_code, kind, version, sha256 FROM kf_inputs
 				WHERE id NOT IN (SELECT submission_id FROM run_inputs WHERE run_id = ?)`, []any{runID, runID}},
 		}
 	}
@@ -705,7 +705,7 @@ func envInt(k string, d int) int {
 
 // insertItemScores stores the rows of a compiled item-score query, closed by ")", under the run id
 // (its one arg).
-const insertItemScores = `INSERT INTO item_scores SELECT ?, * FROM (`
+const insertItemScores = `INSERT INTO item_scores SELECT CAST(? AS BIGINT), * FROM (`
 
 // changedInputsSQL lists, when amending run (arg), the submissions read now (kf_inputs) and not by
 // the run (added) or the other way round.

@@ -6,5 +6,5 @@ CREATE OR REPLACE TEMP TABLE kf_child_answers AS
 SELECT a.entity_code, a.item_id, a.value_num, a.value_text
 FROM answers a
 JOIN kf_inputs i ON i.id = a.submission_id
-WHERE i.fiscal_year = ? AND a.entity_code IN (SELECT code FROM kf_children)
+WHERE i.fiscal_year = CAST(? AS BIGINT) AND a.entity_code IN (SELECT code FROM kf_children)
   AND a.item_id IN (SELECT item_id FROM kf_child_items)

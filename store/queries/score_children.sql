@@ -3,4 +3,4 @@
 CREATE OR REPLACE TEMP TABLE kf_children AS
 SELECT code, level, parent_code, prefecture_code
 FROM entities
-WHERE level IN ('centre', 'municipality') AND valid_from_fy <= $1 AND (valid_to_fy IS NULL OR valid_to_fy >= $1)
+WHERE level IN ('centre', 'municipality') AND valid_from_fy <= CAST($1 AS BIGINT) AND (valid_to_fy IS NULL OR valid_to_fy >= CAST($1 AS BIGINT))

@@ -22,9 +22,9 @@ WITH base_inputs AS (
   FROM answers a JOIN base_inputs i ON i.id = a.submission_id
   WHERE a.submission_id BETWEEN $3 AND $4 AND a.submission_id IN (SELECT id FROM removed)
 ), base_surveys AS (
-  SELECT entity_code FROM base_inputs WHERE kind = 'survey' AND fiscal_year = $2
+  SELECT entity_code FROM base_inputs WHERE kind = 'survey' AND fiscal_year = CAST($2 AS BIGINT)
 ), now_surveys AS (
-  SELECT entity_code FROM kf_inputs WHERE kind = 'survey' AND fiscal_year = $2
+  SELECT entity_code FROM kf_inputs WHERE kind = 'survey' AND fiscal_year = CAST($2 AS BIGINT)
 )
 SELECT DISTINCT entity_code, item_id FROM ((SELECT * FROM now EXCEPT ALL SELECT * FROM base) UNION ALL (SELECT * FROM base EXCEPT ALL SELECT * FROM now))
 UNION

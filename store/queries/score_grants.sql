@@ -5,7 +5,7 @@
 -- whose item rows changed.
 -- The query is the rows' SELECT: the store inserts them (a run) or updates the rows with their
 -- keys (amending a run in a rehearsal, where DuckDB refuses a key deleted and inserted again).
-SELECT ? AS run_id, entity_code, grant_id, greatest(sum(points), 0) AS points, sum(max_points) AS max_points
+SELECT CAST(? AS BIGINT) AS run_id, entity_code, grant_id, greatest(sum(points), 0) AS points, sum(max_points) AS max_points
 FROM goal_scores
 WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_agg)
 GROUP BY entity_code, grant_id

@@ -7,7 +7,7 @@
 -- whose item rows changed.
 -- The query is the rows' SELECT: the store inserts them (a run) or updates the rows with their
 -- keys (amending a run in a rehearsal, where DuckDB refuses a key deleted and inserted again).
-SELECT ? AS run_id, sc.entity_code, sc.indicator_id, sc.goal_id, ig.grant_id,
+SELECT CAST(? AS BIGINT) AS run_id, sc.entity_code, sc.indicator_id, sc.goal_id, ig.grant_id,
   CASE WHEN ind.points = 0 OR ig.points = ind.points THEN sc.points ELSE kf_div2(sc.points * ig.points, ind.points) END AS points,
   CASE WHEN ind.points = 0 THEN ig.points WHEN ig.points = ind.points THEN sc.max_points ELSE kf_div2(sc.max_points * ig.points, ind.points) END AS max_points
 FROM scores sc

@@ -21,7 +21,7 @@ FROM (
   SELECT *, CASE WHEN capped_pts < 0 AND NOT allow_negative THEN CAST(0 AS DECIMAL(9,2)) ELSE capped_pts END AS pts,
     capped_pts < 0 AND NOT allow_negative AS floored
   FROM (
-    SELECT ? AS run_id, s.entity_code, ri.indicator_id, ind.goal_id, ind.combine, ind.points AS ind_points, coalesce(ind.allow_negative, FALSE) AS allow_negative,
+    SELECT CAST(? AS BIGINT) AS run_id, s.entity_code, ri.indicator_id, ind.goal_id, ind.combine, ind.points AS ind_points, coalesce(ind.allow_negative, FALSE) AS allow_negative,
       CAST(CASE WHEN ind.combine = 'max' THEN max(s.points) ELSE LEAST(sum(s.points), ind.points) END AS DECIMAL(9,2)) AS capped_pts,
       CAST(CASE WHEN ind.combine = 'max' THEN max(s.max_points) ELSE LEAST(sum(s.max_points), ind.points) END AS DECIMAL(9,2)) AS mx,
       sum(s.points) AS raw_sum,

@@ -3,4 +3,4 @@
 CREATE OR REPLACE TEMP TABLE kf_inputs AS
 SELECT id, fiscal_year, entity_code, level, kind, version, sha256
 FROM submissions
-WHERE fiscal_year IN (?, ?) AND status = 'current'
+WHERE fiscal_year IN (CAST(? AS BIGINT), CAST(? AS BIGINT)) AND status = 'current'

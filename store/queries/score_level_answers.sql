@@ -4,4 +4,4 @@
 SELECT a.entity_code, a.item_id, a.value_num, a.value_text
 FROM answers a
 JOIN kf_inputs i ON i.id = a.submission_id
-WHERE i.fiscal_year = ? AND i.level IN (?, 'ministry') AND a.entity_code IN (SELECT entity_code FROM kf_peers)
+WHERE i.fiscal_year = CAST(? AS BIGINT) AND i.level IN (?, 'ministry') AND a.entity_code IN (SELECT entity_code FROM kf_peers)
