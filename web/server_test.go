@@ -77,6 +77,10 @@ func buildBase() (string, error) {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	// Each world is its own copy of the database, server and folder, so the package's tests run
+	// two at a time (go test's -parallel is GOMAXPROCS): much of a test is waiting on its server,
+	// its browser or a throttle, and the package used to finish last, alone on the machine.
+	t.Parallel()
 	ctx := context.Background()
 	base.once.Do(func() { base.dir, base.err = buildBase() })
 	if base.err != nil {
