@@ -45,8 +45,8 @@ func TestKfNumRendersAsBefore(t *testing.T) {
 		"0.000000001", "123456789.000000000", "7.10", "-12.340", "1000", "99.99", "0.5"}
 	r := rand.New(rand.NewPCG(16, 1))
 	for range 300 {
-		n := r.Int64N(2_000_000_000) - 1_000_000_000
-		values = append(values, fmt.Sprintf("%d.%09d", n/1000, r.Int64N(10)*int64([]int{1, 10, 100, 1000, 100000000}[r.IntN(5)])))
+		sign := []string{"", "-"}[r.IntN(2)]
+		values = append(values, fmt.Sprintf("%s%d.%09d", sign, r.Int64N(1_000_000), r.Int64N(10)*int64([]int{1, 10, 100, 1000, 100000000}[r.IntN(5)])))
 	}
 	types := []string{"DECIMAL(9,2)", "DECIMAL(18,6)", "DECIMAL(18,9)", "DECIMAL(38,9)", "DOUBLE", "VARCHAR"}
 	compared := 0
