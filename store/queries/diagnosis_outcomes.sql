@@ -16,7 +16,7 @@ m AS (
   FROM score_totals t
   LEFT JOIN populations p ON p.code = t.entity_code AND p.fiscal_year = ?
   WHERE t.run_id = ? AND t.level = 'municipality'),
-x AS (SELECT m.entity_code, m.band, o.item_id, o.v FROM o JOIN m ON m.entity_code = o.entity_code),
+x AS MATERIALIZED (SELECT m.entity_code, m.band, o.item_id, o.v FROM o JOIN m ON m.entity_code = o.entity_code),
 b AS (
   SELECT band, item_id, count(*) AS n, quantile_cont(v, 0.25) AS q1, quantile_cont(v, 0.5) AS q2,
     quantile_cont(v, 0.75) AS q3, min(v) AS lo, max(v) AS hi

@@ -11,7 +11,7 @@ WITH m AS (
   FROM score_totals t
   LEFT JOIN populations p ON p.code = t.entity_code AND p.fiscal_year = ?
   WHERE t.run_id = ? AND t.level = 'municipality'),
-x AS (
+x AS MATERIALIZED (
   SELECT m.entity_code, m.band, m.submitted, s.item_id, s.points > 0 AS got, s.status
   FROM item_scores s JOIN m ON m.entity_code = s.entity_code
   WHERE s.run_id = ?),

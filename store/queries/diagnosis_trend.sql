@@ -6,7 +6,7 @@
 WITH r AS (
   SELECT fiscal_year, max(id) AS run_id FROM runs
   WHERE kind = 'score' AND status = 'succeeded' AND fiscal_year <= ? GROUP BY fiscal_year),
-s AS (
+s AS MATERIALIZED (
   SELECT r.fiscal_year, sc.entity_code, sc.indicator_id, sc.points, sc.max_points
   FROM scores sc JOIN r ON r.run_id = sc.run_id
   JOIN score_totals t ON t.run_id = sc.run_id AND t.entity_code = sc.entity_code AND t.level = 'municipality'),

@@ -15,7 +15,7 @@ WITH y AS (
   WHERE a.run_id = ? AND a.level = 'municipality'
   GROUP BY a.entity_code
   HAVING max(a.weight) > 0),
-x AS (SELECT *, kf_div2(yen, pop) AS per, CAST(kf_div2(yen, pop) AS DOUBLE) AS perd FROM y),
+x AS MATERIALIZED (SELECT *, kf_div2(yen, pop) AS per, CAST(kf_div2(yen, pop) AS DOUBLE) AS perd FROM y),
 b AS (
   SELECT band, count(*) AS n, quantile_cont(perd, 0.25) AS q1, quantile_cont(perd, 0.5) AS q2,
     quantile_cont(perd, 0.75) AS q3, min(perd) AS lo, max(perd) AS hi

@@ -35,7 +35,7 @@ ru AS (SELECT sc.fiscal_year, coalesce(TRY_CAST(json_extract_string(r.manifest, 
 yen AS (SELECT a.run_id, a.entity_code, sum(a.amount_yen) AS yen, max(a.weight) AS weight
         FROM allocations a JOIN ru ON a.run_id = ru.alloc_run
         WHERE a.level = 'municipality' GROUP BY a.run_id, a.entity_code),
-m AS (SELECT ru.fiscal_year AS fy, ru.score_run, ru.alloc_run, e.prefecture_code, coalesce(pr.name_ja, e.prefecture_code) AS prefecture_name,
+m AS MATERIALIZED (SELECT ru.fiscal_year AS fy, ru.score_run, ru.alloc_run, e.prefecture_code, coalesce(pr.name_ja, e.prefecture_code) AS prefecture_name,
         e.code, e.name_ja AS name, t.total, t.max_total, t.rate, t.submitted,
         coalesce(y.weight, p.population_65plus) AS pop65, p.population_total AS pop_total,
         CASE WHEN ru.alloc_run IS NULL THEN NULL ELSE CAST(coalesce(y.yen, 0) AS BIGINT) END AS yen

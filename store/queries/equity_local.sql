@@ -9,7 +9,7 @@
 -- row the indicator's unit, sources and reference dates (出典・基準日) over the values it holds.
 -- Data users brought: never an input to a score or a yen. Args: none beyond the base's.
 WITH ind AS (SELECT fiscal_year, indicator, min(unit) AS unit FROM local_indicators GROUP BY fiscal_year, indicator),
-x AS (SELECT b.fy, b.code, b.band, b.aging_quintile, b.prefecture_code, b.prefecture_name, b.rate, b.yen, b.pop65, b.ypp,
+x AS MATERIALIZED (SELECT b.fy, b.code, b.band, b.aging_quintile, b.prefecture_code, b.prefecture_name, b.rate, b.yen, b.pop65, b.ypp,
         i.indicator, i.unit, l.value, l.as_of, l.source
       FROM base b JOIN ind i ON i.fiscal_year = b.fy
       LEFT JOIN local_indicators l ON l.fiscal_year = b.fy AND l.code = b.code AND l.indicator = i.indicator),

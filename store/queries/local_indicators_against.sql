@@ -4,7 +4,7 @@
 -- medians (quantile_cont, linear between order statistics). Values stay exact DECIMAL text for
 -- the municipality's own figure.
 -- Args: fiscal year, code.
-WITH x AS (
+WITH x AS MATERIALIZED (
   SELECT l.code, l.indicator, l.unit, l.value, l.as_of, l.source, kf_size_band(p.population_65plus) AS band
   FROM local_indicators l
   LEFT JOIN populations p ON p.code = l.code AND p.fiscal_year = l.fiscal_year

@@ -14,7 +14,7 @@ cur AS (SELECT a.entity_code, a.item_id, a.value_text, a.value_num FROM answers 
         JOIN runs r ON r.id = i.run_id JOIN submissions sb ON sb.id = a.submission_id AND sb.fiscal_year = r.fiscal_year),
 prev AS (SELECT a.entity_code, a.item_id, a.value_text FROM answers a JOIN run_inputs i ON i.submission_id = a.submission_id AND i.run_id = ?
          JOIN runs r ON r.id = i.run_id JOIN submissions sb ON sb.id = a.submission_id AND sb.fiscal_year = r.fiscal_year),
-x AS (
+x AS MATERIALIZED (
   SELECT m.prefecture_code, s.entity_code, s.item_id, c.value_text, c.value_num, s.points AS pts, s.max_points AS mx,
          s.status, s.reason, p.value_text AS prev_text
   FROM item_scores s JOIN muni m ON m.entity_code = s.entity_code
