@@ -309,3 +309,31 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestGCPercent: the one-job commands collect at 400 %, the long-running ones at Go's default, and
+// GOGC in the environment always wins.
+func TestGCPercent(t *testing.T) {
+	none := func(string) (string, bool) { return "", false }
+	gogc := func(k string) (string, bool) { return "100", k == "GOGC" }
+	for _, c := range []struct {
+		args   []string
+		lookup func(string) (string, bool)
+		want   int
+		ok     bool
+	}{
+		{[]string{"demo", "--out", "x"}, none, 400, true},
+		{[]string{"ingest", "dir"}, none, 400, true},
+		{[]string{"export"}, none, 400, true},
+		{[]string{"bench", "--stage", "ingest"}, none, 400, true},
+		{[]string{"serve"}, none, 0, false},
+		{[]string{"schedule"}, none, 0, false},
+		{[]string{"token"}, none, 0, false},
+		{nil, none, 0, false},
+		{[]string{"demo"}, gogc, 0, false},
+	} {
+		got, ok := gcPercent(c.args, c.lookup)
+		if got != c.want || ok != c.ok {
+			t.Errorf("gcPercent(%q) = %d, %v; want %d, %v", c.args, got, ok, c.want, c.ok)
+		}
+	}
+}
