@@ -212,7 +212,7 @@ func (rb *Rulebook) countLowSQL(it *Item, r Relations, kids, noun string) string
 	K, d, _ := sdFactor(ru)
 	k := num(float64(K) / pow10(d))
 	p2d := fmt.Sprintf("CAST(%d AS HUGEINT)", int64(pow10(2*d)))
-	gap := "(st.s - st.n * kf_int9(t.rate))"
+	gap := "(st.s - st.n * t.r9)"
 	var low, sdLabel, variance string
 	if ru.SDKindOf() == SDSample {
 		low = fmt.Sprintf("%[1]s > 0 AND %[2]s * (st.n - 1) * %[1]s * %[1]s > %[3]d * st.n * (st.n * st.q - st.s * st.s)", gap, p2d, K*K)
@@ -224,15 +224,19 @@ func (rb *Rulebook) countLowSQL(it *Item, r Relations, kids, noun string) string
 	// For the reason only: SD = √variance / 10⁹ in DOUBLE (0 when n < 2 for the sample SD).
 	sd := fmt.Sprintf("CASE WHEN st.n < 2 THEN 0 ELSE sqrt(greatest(CAST(%s AS DOUBLE), 0)) / 1e9 END", variance)
 	// The statistics of the children of the level in the nation (st) once, for the test and the text.
-	return fmt.Sprintf(`SELECT * FROM (WITH st AS MATERIALIZED (SELECT n, s, q, kf_div9(s, n * 1000000000) AS m, %[10]s AS sd
-    FROM (SELECT count(*) AS n, sum(kf_int9(t2.rate)) AS s, sum(kf_int9(t2.rate) * kf_int9(t2.rate)) AS q
-      FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d) st)
+	// R (r9) is taken once per child (kf_r9), not in each place the sums and the test name it: each
+	// kf_int9 is a 128-bit division in DuckDB 1.1, and the test names R three times. The test reads
+	// the children only (kf_r9 joins them), as st does: the other levels' totals of the run (the
+	// nation's 5,310 centres beside its 1,741 municipalities) never met a child.
+	return fmt.Sprintf(`SELECT * FROM (WITH kf_r9 AS MATERIALIZED (SELECT t2.entity_code, kf_int9(t2.rate) AS r9
+      FROM %[7]s t2 JOIN %[4]s c2 ON c2.code = t2.entity_code WHERE t2.run_id = %[8]d),
+  st AS MATERIALIZED (SELECT n, s, q, kf_div9(s, n * 1000000000) AS m, %[10]s AS sd
+    FROM (SELECT count(*) AS n, sum(r9) AS s, sum(r9 * r9) AS q FROM kf_r9) st)
 SELECT p.entity_code, %[1]s, CAST(count(c.code) FILTER (WHERE l.low) AS %[11]s),
   count(c.code) FILTER (WHERE l.low) || %[9]s || '（得点率が全国平均' || kf_num(round(100 * st.m, 1)) || '%% − %[2]s×%[12]s'
     || kf_num(round(100 * st.sd, 1)) || '%% = ' || kf_num(round(100 * (CAST(st.m AS DOUBLE) - %[2]s * st.sd), 1)) || '%%未満の%[6]s数）'
 FROM %[3]s p LEFT JOIN %[4]s c ON %[5]s
-LEFT JOIN (SELECT t.entity_code, %[13]s AS low FROM %[7]s t CROSS JOIN st
-  WHERE t.run_id = %[8]d) l ON l.entity_code = c.code
+LEFT JOIN (SELECT t.entity_code, %[13]s AS low FROM kf_r9 t CROSS JOIN st) l ON l.entity_code = c.code
 CROSS JOIN st
 GROUP BY p.entity_code, st.m, st.sd)`, lit(it.ID), k, r.Peers, kids, childOf(rb), noun, r.ScoreTotals, r.RunID, lit(it.Unit), sd, ValueType, sdLabel, low)
 }
