@@ -465,7 +465,7 @@ func (s *Store) scoreLevel(c *txConn, runID int64, fy int, rb *indicators.Rulebo
 	// When amending, the item rows removed and those computed again in their place, counted.
 	var removed, inserted int64
 	if amend {
-		if err := c.runCounting(&removed, scoreStep{"replaced item scores removed", amendDeleteItemsSQL, []any{runID}}); err != nil {
+		if err := c.runCounting(&removed, scoreStep{"replaced item scores removed", amendDeleteItemsSQL, nil}); err != nil {
 			return ls, err
 		}
 		if err := c.runCounting(&inserted, amendInserts...); err != nil {
@@ -717,15 +717,16 @@ const changedInputsSQL = `CREATE OR REPLACE TEMP TABLE kf_changed_inputs AS
 // amendOldItemsSQL keeps, when amending, the item rows of a run that are computed again: the own
 // items whose inputs may have changed (kf_own_again) of the entities whose inputs changed
 // (kf_scope), and the items not their entity's own whose inputs may have changed, of every peer
-// (kf_shared). amendDeleteItemsSQL removes them. Arg: run id.
+// (kf_shared), with their row ids. amendDeleteItemsSQL removes those rows by row id: nothing
+// writes item_scores between the two (scoreLevel), and matching row ids instead of evaluating the
+// condition again over the run's rows took the delete from 12-15 ms to 2-3 ms on the nation.
+// Arg of amendOldItemsSQL: run id.
 const (
 	amendOldItemsSQL = `CREATE OR REPLACE TEMP TABLE kf_old_items AS
-	SELECT entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
+	SELECT rowid AS kf_rowid, entity_code, item_id, points, max_points, status, reason, rank_no, rank_of FROM item_scores
 	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
 	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id IN (SELECT item_id FROM kf_own_again)) OR item_id IN (SELECT item_id FROM kf_shared))`
-	amendDeleteItemsSQL = `DELETE FROM item_scores
-	WHERE run_id = ? AND entity_code IN (SELECT entity_code FROM kf_peers)
-	  AND ((entity_code IN (SELECT entity_code FROM kf_scope) AND item_id IN (SELECT item_id FROM kf_own_again)) OR item_id IN (SELECT item_id FROM kf_shared))`
+	amendDeleteItemsSQL = `DELETE FROM item_scores WHERE rowid IN (SELECT kf_rowid FROM kf_old_items)`
 )
 
 // The steps of a score run (what each does and its args at the top of its file).
