@@ -62,3 +62,45 @@ func TestGoalRatesWithoutPopulation(t *testing.T) {
 		}
 	}
 }
+
+// The means beside each municipality's 得点率 (goal_rates.sql) are over the nation, its prefecture
+// and its size band, each an exact quotient to 6 places of 9-place rates, worked by hand here.
+func TestGoalRatesMeans(t *testing.T) {
+	n := newNation(t)
+	book := muniBook(2026, 3, `
+ {"id": "Y", "goal": "A", "group": "i", "name": "yes", "points": 3, "items": [
+  {"id": "Y-a", "question": "q", "points": 1, "rule": {"type": "yesno"}},
+  {"id": "Y-b", "question": "q", "points": 2, "rule": {"type": "yesno"}}]}`)
+	for code, v := range map[string][2]string{"000011": {"yes", "no"}, "000012": {"yes", "no"}, "000021": {"yes", "yes"}, "000022": {"no", "yes"}} {
+		n.submit(2026, "municipality", code, map[string]string{"Y-a": v[0], "Y-b": v[1]})
+	}
+	// 000021 moves to the band under 3,000 (65+ 2,500), so that no two groupings coincide.
+	if _, err := store.DB(n.st).ExecContext(n.ctx, `UPDATE populations SET population_65plus = 2500 WHERE code = '000021' AND fiscal_year = 2026`); err != nil {
+		t.Fatal(err)
+	}
+	run := n.score(2026, book)
+	rates, err := n.st.Scores().GoalRates(n.ctx, run, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rates: 000011 and 000012 1/3 = 0.333333333, 000021 1, 000022 2/3 = 0.666666667 (prefectures
+	// 01: 000011, 000012; 02: 000021, 000022).
+	// Nation: 2.333333333 / 4 = 0.58333333325 → 0.583333.
+	// Prefecture 01: 0.666666666 / 2 = 0.333333333 → 0.333333; 02: 1.666666667 / 2 → 0.833333.
+	// Band <3k (000011, 000012, 000021): 1.666666666 / 3 = 0.5555555553 → 0.555556;
+	// 10k–50k (000022 alone): 0.666667.
+	want := map[string][4]float64{
+		"000011": {0.333333333, 0.583333, 0.333333, 0.555556},
+		"000012": {0.333333333, 0.583333, 0.333333, 0.555556},
+		"000021": {1, 0.583333, 0.833333, 0.555556},
+		"000022": {0.666666667, 0.583333, 0.833333, 0.666667},
+	}
+	if len(rates) != len(want) {
+		t.Fatalf("%d rows, want %d: %+v", len(rates), len(want), rates)
+	}
+	for _, r := range rates {
+		if got, w := [4]float64{r.Rate, r.National, r.Pref, r.SizeBand}, want[r.Code]; got != w {
+			t.Errorf("%s: rate, national, prefecture, band means %v, want %v", r.Code, got, w)
+		}
+	}
+}
