@@ -88,3 +88,46 @@ func TestKfNumRendersAsBefore(t *testing.T) {
 	}
 	t.Logf("%d renderings compared", compared)
 }
+
+// Migration 017's kf_pts renders points (DECIMAL(9,2)) without a regular expression; it must give
+// kf_num's strings for every value: every hundredth from −10,000.00 to 10,000.00, the largest
+// and smallest DECIMAL(9,2), and NULL, counted in SQL.
+func TestKfPtsRendersAsKfNum(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "k.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var def string
+	if err := st.db.QueryRowContext(ctx, `SELECT macro_definition FROM duckdb_functions() WHERE function_name = 'kf_pts' LIMIT 1`).Scan(&def); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(def, "kf_num") || strings.Contains(def, "regexp") {
+		t.Fatalf("kf_pts is still 001's definition: %s", def)
+	}
+	var n, differ int64
+	var example sql.NullString
+	err = st.db.QueryRowContext(ctx, `WITH v AS (
+	    SELECT CAST(CAST(i AS DECIMAL(9,2)) / 100 AS DECIMAL(9,2)) AS x FROM range(-1000000, 1000001) t(i)
+	    UNION ALL SELECT CAST(x AS DECIMAL(9,2)) FROM (VALUES (9999999.99), (-9999999.99), (9999999.90), (-9999999.00), (0.05), (-0.05)) t(x)
+	    UNION ALL SELECT NULL)
+	  SELECT count(*), count(*) FILTER (WHERE kf_pts(x) IS DISTINCT FROM kf_num(x)),
+	    min(CAST(x AS VARCHAR) || ' → ' || coalesce(kf_pts(x), 'NULL') || ', kf_num ' || coalesce(kf_num(x), 'NULL')) FILTER (WHERE kf_pts(x) IS DISTINCT FROM kf_num(x))
+	  FROM v`).Scan(&n, &differ, &example)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2000008 || differ != 0 {
+		t.Errorf("%d values, %d rendered differently (e.g. %s)", n, differ, example.String)
+	}
+	for _, c := range []struct{ x, want string }{{"5.00", "5"}, {"2.50", "2.5"}, {"0.25", "0.25"}, {"-3.00", "-3"}, {"-0.50", "-0.5"}, {"0.00", "0"}, {"12.30", "12.3"}} {
+		var got string
+		if err := st.db.QueryRowContext(ctx, `SELECT kf_pts(CAST(? AS DECIMAL(9,2)))`, c.x).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("kf_pts(%s) = %q, want %q", c.x, got, c.want)
+		}
+	}
+}
