@@ -109,7 +109,7 @@ func TestKfPtsRendersAsKfNum(t *testing.T) {
 	var n, differ int64
 	var example sql.NullString
 	err = st.db.QueryRowContext(ctx, `WITH v AS (
-	    SELECT CAST(CAST(i AS DECIMAL(9,2)) / 100 AS DECIMAL(9,2)) AS x FROM range(-1000000, 1000001) t(i)
+	    SELECT CAST(CAST(i AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(3,2)) AS DECIMAL(9,2)) AS x FROM range(-1000000, 1000001) t(i)
 	    UNION ALL SELECT CAST(x AS DECIMAL(9,2)) FROM (VALUES (9999999.99), (-9999999.99), (9999999.90), (-9999999.00), (0.05), (-0.05)) t(x)
 	    UNION ALL SELECT NULL)
 	  SELECT count(*), count(*) FILTER (WHERE kf_pts(x) IS DISTINCT FROM kf_num(x)),
