@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/kofukin/kofukin/config"
@@ -31,11 +32,25 @@ const batchGCPercent = 400
 var batchCommands = map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true, "score": true,
 	"allocate": true, "export": true, "whatif": true, "impact": true, "rerun": true}
 
+// serviceStages are the stages of kofukin bench that people wait for in the service (the console's
+// what-if and dry run): they keep Go's default, as serve does, so that the bench measures what those
+// people get.
+var serviceStages = map[string]bool{"whatif": true, "dryrun": true}
+
 // gcPercent is the collector's target for a command line (args without the program name), unless
 // the environment sets GOGC: ok is false when Go's setting should stand.
 func gcPercent(args []string, lookupEnv func(string) (string, bool)) (percent int, ok bool) {
 	if _, set := lookupEnv("GOGC"); set || len(args) == 0 || !batchCommands[args[0]] {
 		return 0, false
+	}
+	for i, a := range args {
+		stage, found := strings.CutPrefix(strings.TrimLeft(a, "-"), "stage=")
+		if !found && (a == "--stage" || a == "-stage") && i+1 < len(args) {
+			stage, found = args[i+1], true
+		}
+		if found && serviceStages[stage] {
+			return 0, false
+		}
 	}
 	return batchGCPercent, true
 }

@@ -310,30 +310,43 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 }
 
-// TestGCPercent: the one-job commands collect at 400 %, the long-running ones at Go's default, and
+// TestGCPercent: the one-job commands collect at 400 %, every other command at Go's default, the
+// bench's what-if and dry run (which people wait for in the service) at the service's default, and
 // GOGC in the environment always wins.
 func TestGCPercent(t *testing.T) {
 	none := func(string) (string, bool) { return "", false }
 	gogc := func(k string) (string, bool) { return "100", k == "GOGC" }
+	batch := map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true, "score": true,
+		"allocate": true, "export": true, "whatif": true, "impact": true, "rerun": true}
+	cmds := commands()
+	for name := range batch {
+		if _, ok := cmds[name]; !ok {
+			t.Errorf("%s: not a command", name)
+		}
+	}
+	for name := range cmds {
+		got, ok := gcPercent([]string{name}, none)
+		if want := batch[name]; ok != want || (ok && got != 400) {
+			t.Errorf("gcPercent(%s) = %d, %v; want 400: %v", name, got, ok, want)
+		}
+		if _, ok := gcPercent([]string{name}, gogc); ok {
+			t.Errorf("gcPercent(%s) with GOGC set: changed", name)
+		}
+	}
 	for _, c := range []struct {
-		args   []string
-		lookup func(string) (string, bool)
-		want   int
-		ok     bool
+		args []string
+		ok   bool
 	}{
-		{[]string{"demo", "--out", "x"}, none, 400, true},
-		{[]string{"ingest", "dir"}, none, 400, true},
-		{[]string{"export"}, none, 400, true},
-		{[]string{"bench", "--stage", "ingest"}, none, 400, true},
-		{[]string{"serve"}, none, 0, false},
-		{[]string{"schedule"}, none, 0, false},
-		{[]string{"token"}, none, 0, false},
-		{nil, none, 0, false},
-		{[]string{"demo"}, gogc, 0, false},
+		{[]string{"bench", "--stage", "ingest", "--rounds", "3"}, true},
+		{[]string{"bench", "--stage", "whatif", "--rounds", "3"}, false},
+		{[]string{"bench", "--stage=dryrun"}, false},
+		{[]string{"bench", "-stage", "dryrun"}, false},
+		{[]string{"bench", "--rounds", "3"}, true},
+		{[]string{"whatif", "--fy", "2026"}, true},
+		{nil, false},
 	} {
-		got, ok := gcPercent(c.args, c.lookup)
-		if got != c.want || ok != c.ok {
-			t.Errorf("gcPercent(%q) = %d, %v; want %d, %v", c.args, got, ok, c.want, c.ok)
+		if _, ok := gcPercent(c.args, none); ok != c.ok {
+			t.Errorf("gcPercent(%q): %v, want %v", c.args, ok, c.ok)
 		}
 	}
 }
