@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -390,6 +391,33 @@ func TestWhatIfRipple(t *testing.T) {
 	}
 	if n := runCount(t, r); n != runs {
 		t.Errorf("what-if stored runs: %d → %d", runs, n)
+	}
+	// The yen before the change are the latest allocation run's, which the cycle recorded on the same
+	// inputs: a what-if computes its allocations without recording them (AllocateWith), and must come
+	// to the same amounts.
+	alloc, err := r.Store.Runs().Latest(ctx, store.KindAllocate, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var man pipeline.AllocateManifest
+	if err := json.Unmarshal([]byte(alloc.Manifest), &man); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := r.Store.Allocations().AmountSheet(ctx, alloc.ID, man.ScoreRunID, 2026)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]int64{}
+	for _, l := range lines {
+		recorded[l.Code] += l.AmountYen
+	}
+	for _, x := range rep.Ripples {
+		if x.BeforeYen != recorded[x.Code] {
+			t.Errorf("%s before the change: %d yen, the allocation run %d recorded %d", x.Code, x.BeforeYen, alloc.ID, recorded[x.Code])
+		}
+	}
+	if len(rep.Ripples) < 2 {
+		t.Errorf("%d ripples compared with the recorded amounts", len(rep.Ripples))
 	}
 	if _, err := r.WhatIf(ctx, 2026, []pipeline.Change{{Code: "312011", Item: "P1-1-a", Value: "たぶん"}}); err == nil {
 		t.Error("an unreadable value was accepted")

@@ -39,8 +39,9 @@ type Runner struct {
 	// store.Scores.Amend) — a rehearsal's runner (rehearsing) only; a real run is always full.
 	incremental bool
 	// resultsOnly: an amended score run's summary is not read back (store.Scores.AmendResults), so
-	// Score's result has no Levels or Inputs — a what-if's runner, which reads the totals it
-	// compares itself.
+	// Score's result has no Levels or Inputs, and an allocation is computed but not recorded (no
+	// run, no amounts stored: AllocateWith) — a what-if's runner, which reads the totals it
+	// compares itself and the amounts from the AllocateResult.
 	resultsOnly bool
 	// reviewsOf, when set (tests only: ReviewsOnlyOfForTest), limits the review and feedback workbooks an
 	// export writes to these prefectures (two-digit codes); an export always writes all of them.
