@@ -120,7 +120,7 @@ func (r *Runner) AllocateWith(ctx context.Context, fy int, scoreRun *store.Run, 
 	}
 	// A what-if's runner (resultsOnly) compares amounts only: its allocations are computed, not
 	// recorded as runs (its rehearsal is rolled back; AllocateResult.RunID stays 0). Recording them
-	// (the run, its 8,600 amounts and its manifest) was a tenth of a one-answer what-if.
+	// (the run, its 8,600 amounts and its manifest) cost up to a tenth of a one-answer what-if.
 	record := !r.resultsOnly
 	var runID int64
 	if record {
