@@ -18,24 +18,25 @@ import (
 
 func main() { os.Exit(program()) }
 
-// batchGCPercent is the Go collector's target (GOGC) for the commands that run one job and exit:
-// the collector runs when the heap has grown by 400 % of what the last collection kept, not 100 %.
-// These commands allocate in bursts (fixtures 5 CPU-s, ingest and export 6-9 CPU-s on the
-// national demo), and at Go's default a tenth of their CPU went to collecting and to the page
-// faults of memory returned and taken back. Measured on the demo, alternately, default against
+// batchGCPercent is the Go collector's target (GOGC) for the commands that run one job whose Go
+// side allocates in bursts: the collector runs when the heap has grown by 400 % of what the last
+// collection kept, not 100 %. At Go's default a tenth of their CPU went to collecting and to the
+// page faults of memory returned and taken back. Measured on the demo, alternately, default against
 // 400: fixtures 1.72 -> 1.18 s, ingest 3.74 -> 3.29 s (peak RSS 162 -> 257 MiB), export 6.4-7.1 ->
-// 5.9-6.2 CPU-s (peak RSS +70-150 MiB). The service and the scheduler run for weeks with little
-// garbage per request: they keep Go's default. GOGC in the environment overrides this.
+// 5.9-6.2 CPU-s (peak RSS +70-150 MiB). A score run is DuckDB's work, and there 400 did not help: on
+// the nation 4.7-5.9 against 4.6-6.8 CPU-s, at 100 Japans 168-190 s (3,715-3,803 MiB) against
+// 206 s (3,830-3,869 MiB), so score keeps Go's default, as do the service and the scheduler (they
+// run for weeks with little garbage per request). GOGC in the environment overrides all this.
 const batchGCPercent = 400
 
 // batchCommands are the commands that take batchGCPercent.
-var batchCommands = map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true, "score": true,
+var batchCommands = map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true,
 	"allocate": true, "export": true, "whatif": true, "impact": true, "rerun": true}
 
-// serviceStages are the stages of kofukin bench that people wait for in the service (the console's
-// what-if and dry run): they keep Go's default, as serve does, so that the bench measures what those
-// people get.
-var serviceStages = map[string]bool{"whatif": true, "dryrun": true}
+// defaultStages are the stages of kofukin bench that keep Go's default: the what-if and dry run,
+// which people wait for in the service (so the bench measures what they get), and the score run
+// (as the score command).
+var defaultStages = map[string]bool{"whatif": true, "dryrun": true, "score": true}
 
 // gcPercent is the collector's target for a command line (args without the program name), unless
 // the environment sets GOGC: ok is false when Go's setting should stand.
@@ -48,7 +49,7 @@ func gcPercent(args []string, lookupEnv func(string) (string, bool)) (percent in
 		if !found && (a == "--stage" || a == "-stage") && i+1 < len(args) {
 			stage, found = args[i+1], true
 		}
-		if found && serviceStages[stage] {
+		if found && defaultStages[stage] {
 			return 0, false
 		}
 	}

@@ -310,13 +310,13 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	}
 }
 
-// TestGCPercent: the one-job commands collect at 400 %, every other command at Go's default, the
-// bench's what-if and dry run (which people wait for in the service) at the service's default, and
-// GOGC in the environment always wins.
+// TestGCPercent: the one-job commands whose Go side allocates in bursts collect at 400 %, every
+// other command (score among them) at Go's default, the bench's what-if, dry run and score stages
+// at the default too, and GOGC in the environment always wins.
 func TestGCPercent(t *testing.T) {
 	none := func(string) (string, bool) { return "", false }
 	gogc := func(k string) (string, bool) { return "100", k == "GOGC" }
-	batch := map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true, "score": true,
+	batch := map[string]bool{"demo": true, "bench": true, "fixtures": true, "ingest": true,
 		"allocate": true, "export": true, "whatif": true, "impact": true, "rerun": true}
 	cmds := commands()
 	for name := range batch {
@@ -341,6 +341,8 @@ func TestGCPercent(t *testing.T) {
 		{[]string{"bench", "--stage", "whatif", "--rounds", "3"}, false},
 		{[]string{"bench", "--stage=dryrun"}, false},
 		{[]string{"bench", "-stage", "dryrun"}, false},
+		{[]string{"bench", "--stage", "score", "--scale", "100"}, false},
+		{[]string{"bench", "--stage", "export"}, true},
 		{[]string{"bench", "--rounds", "3"}, true},
 		{[]string{"whatif", "--fy", "2026"}, true},
 		{nil, false},
