@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/kofukin/kofukin"
@@ -41,10 +42,12 @@ var benchSelf = func(args []string) (*exec.Cmd, error) {
 	return cmd, nil
 }
 
-// stageReport is what a stage process prints on stdout: the time of each round, the units one
+// stageReport is what a stage process prints on stdout: the time of each round, the processor
+// time the process spent in it (every thread, Go's and DuckDB's: user + system), the units one
 // round handled and the process's peak resident set.
 type stageReport struct {
 	Rounds  []time.Duration   `json:"rounds"`
+	CPU     []time.Duration   `json:"cpu,omitempty"`
 	Units   int               `json:"units"`
 	HWMKiB  int64             `json:"hwm_kib"`
 	Extra   map[string]string `json:"extra,omitempty"`
@@ -58,6 +61,7 @@ func mergeRounds(acc, rep stageReport) stageReport {
 		return rep
 	}
 	acc.Rounds = append(acc.Rounds, rep.Rounds...)
+	acc.CPU = append(acc.CPU, rep.CPU...)
 	acc.HWMKiB = max(acc.HWMKiB, rep.HWMKiB)
 	acc.Elapsed += rep.Elapsed
 	if rep.Units > 0 {
@@ -67,14 +71,36 @@ func mergeRounds(acc, rep stageReport) stageReport {
 }
 
 // median is the median round (the lower of the two middle ones for an even count).
-func (s stageReport) median() time.Duration {
-	if len(s.Rounds) == 0 {
+func (s stageReport) median() time.Duration { return medianOf(s.Rounds) }
+
+// medianCPU is the median of the rounds' processor times (0 when none was measured).
+func (s stageReport) medianCPU() time.Duration { return medianOf(s.CPU) }
+
+func medianOf(d []time.Duration) time.Duration {
+	if len(d) == 0 {
 		return 0
 	}
-	r := append([]time.Duration(nil), s.Rounds...)
+	r := append([]time.Duration(nil), d...)
 	sort.Slice(r, func(i, j int) bool { return r[i] < r[j] })
 	return r[(len(r)-1)/2]
 }
+
+// processCPU is the processor time this process has used so far, user and system, over all its
+// threads, with that of the child processes it has waited for (the openpyxl reader's Python).
+func processCPU() time.Duration {
+	var sum time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(who, &ru); err == nil {
+			sum += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return sum
+}
+
+// benchCores is how many cores the machine has: no stage can use more processor time than its
+// wall time × this (tests set it).
+var benchCores = runtime.NumCPU
 
 func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("bench")
@@ -228,11 +254,12 @@ func benchStage(ctx context.Context, a *app, name string, s stageArgs) error {
 	rep := stageReport{Extra: map[string]string{}}
 	timed := func(fn func(round int) error) error {
 		for k := 0; k < s.rounds; k++ {
-			t := time.Now()
+			c, t := processCPU(), time.Now()
 			if err := fn(k); err != nil {
 				return err
 			}
 			rep.Rounds = append(rep.Rounds, time.Since(t))
+			rep.CPU = append(rep.CPU, processCPU()-c)
 		}
 		return nil
 	}
@@ -263,12 +290,12 @@ func benchStage(ctx context.Context, a *app, name string, s stageArgs) error {
 	case "demo":
 		// What kofukin demo does: the fixtures, then the cycle on a new database.
 		rep.Rounds = nil
-		t := time.Now()
+		c, t := processCPU(), time.Now()
 		nation, err := fixtures.WriteNation(ctx, s.dir, lib, s.fy, fixtures.NationOptions{Seed: s.seed, Prefectures: s.prefs, Workers: a.cfg.Workers})
 		if err != nil {
 			return fmt.Errorf("fixtures: %w", err)
 		}
-		fix := time.Since(t)
+		fix, fixCPU := time.Since(t), processCPU()-c
 		r, closeStore, err := fresh(s.db)
 		if err != nil {
 			return err
@@ -282,8 +309,10 @@ func benchStage(ctx context.Context, a *app, name string, s stageArgs) error {
 		}
 		total := time.Since(t)
 		rep.Rounds = []time.Duration{total}
+		rep.CPU = []time.Duration{processCPU() - c}
 		rep.Units = nation.Total()
 		rep.Extra["fixtures"] = fix.String()
+		rep.Extra["fixtures_cpu"] = fixCPU.String()
 		for _, st := range res.Stages {
 			rep.Extra[st.Name] = st.Elapsed.String()
 		}
@@ -300,12 +329,13 @@ func benchStage(ctx context.Context, a *app, name string, s stageArgs) error {
 				if err := r.EnsureReference(ctx, s.fy); err != nil {
 					return err
 				}
-				t := time.Now()
+				c, t := processCPU(), time.Now()
 				res, err := r.Ingest(ctx, []string{s.dir}, pipeline.IngestOptions{FiscalYear: s.fy})
 				if err != nil {
 					return err
 				}
 				rep.Rounds = append(rep.Rounds, time.Since(t))
+				rep.CPU = append(rep.CPU, processCPU()-c)
 				if res.Rejected > 0 {
 					return fmt.Errorf("ingest rejected %d file(s)", res.Rejected)
 				}
@@ -541,6 +571,7 @@ type benchRow struct {
 	target     string
 	met        *bool // nil: no target
 	rssKiB     int64
+	cpu        time.Duration // median processor time of the rounds (0: not measured)
 }
 
 func verdict(ok bool) *bool { return &ok }
@@ -631,7 +662,7 @@ func nationTable(rep map[string]stageReport, s stageArgs, args []string) string 
 	ingest, cycle := dur("ingest"), dur("cycle")
 	var rows []benchRow
 	add := func(ja, en, name string, thr string, ratio, target string, met *bool) {
-		rows = append(rows, benchRow{ja: ja, en: en, rounds: len(rep[name].Rounds), time: dur(name), throughput: thr, ratio: ratio, target: target, met: met, rssKiB: rep[name].HWMKiB})
+		rows = append(rows, benchRow{ja: ja, en: en, rounds: len(rep[name].Rounds), time: dur(name), throughput: thr, ratio: ratio, target: target, met: met, rssKiB: rep[name].HWMKiB, cpu: rep[name].medianCPU()})
 	}
 	files := func(name string) string {
 		return fmt.Sprintf("%s files/s", strconv.FormatFloat(printed(perSec(name)), 'f', 1, 64))
@@ -643,9 +674,9 @@ func nationTable(rep map[string]stageReport, s stageArgs, args []string) string 
 	}
 	r, t, m := timeRatio(fixT, ingest, "生成 ÷ 取込", 1, false)
 	rows = append(rows, benchRow{ja: "調査票の生成", en: "fixtures", rounds: 1, time: fixT,
-		throughput: fmt.Sprintf("%.1f files/s", fixRate), ratio: r, target: t, met: m, rssKiB: rep["demo"].HWMKiB})
+		throughput: fmt.Sprintf("%.1f files/s", fixRate), ratio: r, target: t, met: m, rssKiB: rep["demo"].HWMKiB, cpu: demoDur("fixtures_cpu")})
 	rows = append(rows, benchRow{ja: "取込", en: "ingest", rounds: len(rep["ingest"].Rounds), time: ingest, throughput: files("ingest"),
-		ratio: "最大RSS", target: "≤ 512 MiB", met: verdict(rep["ingest"].HWMKiB > 0 && rep["ingest"].HWMKiB <= 512*1024), rssKiB: rep["ingest"].HWMKiB})
+		ratio: "最大RSS", target: "≤ 512 MiB", met: verdict(rep["ingest"].HWMKiB > 0 && rep["ingest"].HWMKiB <= 512*1024), rssKiB: rep["ingest"].HWMKiB, cpu: rep["ingest"].medianCPU()})
 	r, t, m = rateRatio("xmlscan", 1.5)
 	add("XML走査（全コア）", "plain XML scan, all cores", "xmlscan", files("xmlscan"), r, t, m)
 	r, t, m = rateRatio("inflate", 0)
@@ -674,8 +705,8 @@ func nationTable(rep map[string]stageReport, s stageArgs, args []string) string 
 		nation = "都道府県 " + strings.Join(s.prefs, ",") + " (prefectures)"
 	}
 	fmt.Fprintf(&b, "kofukin bench — FY%d, 架空の%s、%s files; %d CPU (GOMAXPROCS), %s/%s\n\n", s.fy, nation, yen(int64(rep["ingest"].Units)), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(&b, "| 段階 (stage) | 回数 (rounds) | 時間・中央値 (median wall time) | 処理量 (throughput) | 比 (ratio) | 目標 (target) | 判定 (verdict) | 最大RSS (peak RSS) |\n")
-	fmt.Fprintf(&b, "|---|---:|---:|---:|---|---|---|---:|\n")
+	fmt.Fprintf(&b, "| 段階 (stage) | 回数 (rounds) | 時間・中央値 (median wall time) | 処理量 (throughput) | 比 (ratio) | 目標 (target) | 判定 (verdict) | 最大RSS (peak RSS) | CPU時間・中央値 (median CPU time) |\n")
+	fmt.Fprintf(&b, "|---|---:|---:|---:|---|---|---|---:|---:|\n")
 	for _, row := range rows {
 		v := "—"
 		if row.met != nil {
@@ -684,10 +715,24 @@ func nationTable(rep map[string]stageReport, s stageArgs, args []string) string 
 				v = "達成 (met)"
 			}
 		}
-		fmt.Fprintf(&b, "| %s (%s) | %d | %s | %s | %s | %s | %s | %s |\n", row.ja, row.en, row.rounds, secs(row.time), row.throughput, row.ratio, orDash(row.target), v, mib(row.rssKiB))
+		cpu := "—"
+		if row.cpu > 0 {
+			cpu = secs(row.cpu)
+		}
+		fmt.Fprintf(&b, "| %s (%s) | %d | %s | %s | %s | %s | %s | %s | %s |\n", row.ja, row.en, row.rounds, secs(row.time), row.throughput, row.ratio, orDash(row.target), v, mib(row.rssKiB), cpu)
+	}
+	// No stage can finish sooner than its processor time spread over every core: that bounds the
+	// demo-shaped ratio from below, whatever the scheduling (figures as printed).
+	if demoCPU, demoIngest := printedSecs(rep["demo"].medianCPU()), printedSecs(demoDur("ingest")); demoCPU > 0 && demoIngest > 0 {
+		cores := benchCores()
+		least := demoCPU / float64(cores)
+		fmt.Fprintf(&b, "\n下限 (lower bound): デモ全体の CPU 時間 %.3f s ÷ %d コア = %.3f s — その取込 %.3f s の %.2f 倍より短くはなりません"+
+			"（2.5 倍以内には CPU 時間 %.3f s 以下が必要） (the demo-shaped total cannot take less than its CPU time over the machine's %d cores: at least %.2f × its ingest; 2.5× needs at most %.3f s of CPU)。\n",
+			demoCPU, cores, least, demoIngest, least/demoIngest, 2.5*demoIngest*float64(cores), cores, least/demoIngest, 2.5*demoIngest*float64(cores))
 	}
 	fmt.Fprintf(&b, "\n測定方法 (method): `kofukin bench %s`; 各段階の各回を別プロセスで実行し (each round of each stage in its own process: kofukin bench --stage NAME)、"+
-		"1回ごとに全段階を順に実行 (rounds interleaved: round k of every stage before round k+1)。最大RSS は各プロセスの VmHWM の最大 (/proc/self/status)。時間は %d 回の中央値 (median of the rounds); 比は表に印字した値から計算 (ratios from the printed figures)。"+
+		"1回ごとに全段階を順に実行 (rounds interleaved: round k of every stage before round k+1)。最大RSS は各プロセスの VmHWM の最大 (/proc/self/status)。"+
+		"CPU時間はその回のプロセスの user + system（Go と DuckDB の全スレッド、待った子プロセスを含む） (CPU time: the process's user + system time over the round, every thread, with the children it waited for)。時間は %d 回の中央値 (median of the rounds); 比は表に印字した値から計算 (ratios from the printed figures)。"+
 		"一巡・試算・試行は同じ実行で測定 (cycle, what-if and dry run measured in the same run)。デモ全体 = 生成 %s + 一巡 (its own ingest %s)。\n",
 		strings.Join(args, " "), s.rounds, secs(demoDur("fixtures")), secs(demoDur("ingest")))
 	return b.String()

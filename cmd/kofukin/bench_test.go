@@ -52,10 +52,17 @@ func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 // 0.25 (no target). What-if 0.5 s of a 10 s cycle = 5.0% ≤ 5% (met); dry run 3 s = 30.0% > 25% (not
 // met). Fixtures 1 s ÷ ingest 2 s = 0.50 ≤ 1 (met); export 3 s ÷ 2 s = 1.50 (not met). Demo 12 s ÷
 // its own ingest 4 s = 3.00 > 2.5 (not met). Ingest peak 600 MiB > 512 MiB (not met).
+// Processor time: ingest's rounds 5, 2 and 3 s, median 3 s; the fixtures 1.5 s; the demo 30 s,
+// which on 2 cores cannot take less than 15 s = 3.75 × its ingest of 4 s, and 2.5 × 4 s on 2
+// cores allows at most 20 s of it; the score stage measured none ("—").
 func TestBenchTable(t *testing.T) {
+	saved := benchCores
+	defer func() { benchCores = saved }()
+	benchCores = func() int { return 2 }
 	rep := map[string]stageReport{
-		"demo":     {Rounds: []time.Duration{ms(12000)}, Units: 90, HWMKiB: 100 * 1024, Extra: map[string]string{"fixtures": "1s", "ingest": "4s"}},
-		"ingest":   {Rounds: []time.Duration{ms(3000), ms(1000), ms(2000)}, Units: 100, HWMKiB: 600 * 1024},
+		"demo": {Rounds: []time.Duration{ms(12000)}, CPU: []time.Duration{ms(30000)}, Units: 90, HWMKiB: 100 * 1024,
+			Extra: map[string]string{"fixtures": "1s", "ingest": "4s", "fixtures_cpu": "1.5s"}},
+		"ingest":   {Rounds: []time.Duration{ms(3000), ms(1000), ms(2000)}, CPU: []time.Duration{ms(5000), ms(2000), ms(3000)}, Units: 100, HWMKiB: 600 * 1024},
 		"xmlscan":  {Rounds: []time.Duration{ms(4000)}, Units: 100, HWMKiB: 1024},
 		"inflate":  {Rounds: []time.Duration{ms(500)}, Units: 100, HWMKiB: 1024},
 		"openpyxl": {Rounds: []time.Duration{ms(2000)}, Units: 10, HWMKiB: 1024},
@@ -89,8 +96,16 @@ func TestBenchTable(t *testing.T) {
 			t.Errorf("row %s: %q, want time %s, rate %s, ratio %s, verdict %s", c.row, cells, c.time, c.rate, c.ratio, c.verdict)
 		}
 	}
-	if cells := tableRow(t, table, "(ingest)"); cells[1] != "3" || cells[7] != "600 MiB" {
-		t.Errorf("ingest row %q: want 3 rounds and 600 MiB", cells)
+	if cells := tableRow(t, table, "(ingest)"); cells[1] != "3" || cells[7] != "600 MiB" || cells[8] != "3.000 s" {
+		t.Errorf("ingest row %q: want 3 rounds, 600 MiB and a median CPU time of 3.000 s", cells)
+	}
+	for row, want := range map[string]string{"(fixtures)": "1.500 s", "(demo-shaped total)": "30.000 s", "(score)": "—"} {
+		if cells := tableRow(t, table, row); cells[8] != want {
+			t.Errorf("row %s: CPU time %q, want %s", row, cells[8], want)
+		}
+	}
+	if want := "デモ全体の CPU 時間 30.000 s ÷ 2 コア = 15.000 s — その取込 4.000 s の 3.75 倍より短くはなりません（2.5 倍以内には CPU 時間 20.000 s 以下が必要）"; !strings.Contains(table, want) {
+		t.Errorf("the table does not bound the demo-shaped ratio by its CPU time: want %q in\n%s", want, table)
 	}
 	if !strings.Contains(table, "`kofukin bench --rounds 3`") {
 		t.Errorf("the table does not name the command that made it:\n%s", table)
@@ -128,6 +143,9 @@ func TestBench(t *testing.T) {
 		if !regexp.MustCompile(`^[1-9][0-9]* MiB$`).MatchString(cells[7]) {
 			t.Errorf("row %s: peak RSS %q", r, cells[7])
 		}
+		if s := seconds(t, cells[8]); s <= 0 {
+			t.Errorf("row %s: CPU time %v", r, s)
+		}
 	}
 	// The what-if's share of the cycle, from the printed times.
 	wi, cy := seconds(t, tableRow(t, out, "(one-answer what-if)")[2]), seconds(t, tableRow(t, out, "(full cycle)")[2])
@@ -144,6 +162,9 @@ func TestBench(t *testing.T) {
 	}
 	if want := "取込 ÷ この値 = " + strconv.FormatFloat(rate("(ingest)")/rate("(plain XML scan"), 'f', 2, 64); tableRow(t, out, "(plain XML scan")[4] != want {
 		t.Errorf("XML scan ratio %q, want %q", tableRow(t, out, "(plain XML scan")[4], want)
+	}
+	if !strings.Contains(out, "下限 (lower bound): デモ全体の CPU 時間") {
+		t.Errorf("no lower bound of the demo-shaped ratio:\n%s", out)
 	}
 	if !strings.Contains(out, "55 files") {
 		t.Errorf("Tottori has 19 + 1 + 32 workbooks and 3 CSVs (55 files):\n%s", out)

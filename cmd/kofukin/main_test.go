@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,6 +43,18 @@ func TestDemoOnePrefecture(t *testing.T) {
 		"kofukin: 架空データ作成 fixtures 完了 done in ", "kofukin: 取込 ingest 完了 done in ", "kofukin: 出力 export 完了 done in "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// The time line gives the processor time and the least the demo could take on the cores:
+	// processor time ÷ cores (each printed to a tenth of a second).
+	if m := regexp.MustCompile(`; CPU ([0-9.]+)s on ([0-9]+) cores \(at least ([0-9.]+)s, ([0-9.]+)× ingest\)`).FindStringSubmatch(out); m == nil {
+		t.Errorf("demo's time line lacks its CPU time:\n%s", out)
+	} else {
+		cpu, _ := strconv.ParseFloat(m[1], 64)
+		cores, _ := strconv.Atoi(m[2])
+		least, _ := strconv.ParseFloat(m[3], 64)
+		if cpu <= 0 || cores < 1 || math.Abs(least-cpu/float64(cores)) > 0.1 {
+			t.Errorf("CPU %gs on %d cores: at least %gs, want %.2fs", cpu, cores, least, cpu/float64(cores))
 		}
 	}
 	// Runs are recorded and listed.
